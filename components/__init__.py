@@ -1,0 +1,1 @@
+"""Multi-cloud regional cells, global traffic and their pure models."""

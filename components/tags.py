@@ -1,0 +1,119 @@
+"""One labelling rule for every cloud.
+
+Every taggable resource carries `residency`, `cell`, `environment` and
+`managed-by`: as `tags` on AWS and Azure, as `labels` on GCP (GKE clusters:
+`resourceLabels`) and as `metadata.labels` on Kubernetes objects. The labels are
+applied by a transformation, never by hand per resource:
+
+- `register_stack_labels()` once per stack: environment + managed-by (+ residency
+  `global` for resources outside any cell, e.g. Route 53);
+- `cell_labels()` in a cell component's options: its children inherit it, and it
+  sets `cell` and `residency`.
+
+A label already set on a resource is kept, and the more specific rule (the
+cell's) runs before the stack's, so a cell's residency is never overwritten.
+
+Why the SDK-side `transformations` and not the engine-side `transforms`: they run
+inside the program, so they behave the same under `pulumi up` and under the mock
+engine of `offline/` (which has no engine to call transforms back).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Optional
+
+import pulumi
+
+MANAGED_BY = "pulumi"
+GLOBAL_ZONE = "global"
+
+# Python property name that holds labels, by provider package. Resources whose
+# args have no such property are left alone (not every resource is taggable).
+_LABEL_PROPS = {
+    "aws": ("tags",),
+    "azure-native": ("tags",),
+    "gcp": ("labels", "resource_labels"),
+}
+
+_GCP_LABEL = re.compile(r"[^a-z0-9_-]")
+
+
+def standard_labels(environment: str, residency: str, cell: Optional[str] = None) -> dict[str, str]:
+    labels = {"environment": environment, "managed-by": MANAGED_BY, "residency": residency}
+    if cell:
+        labels["cell"] = cell
+    return labels
+
+
+def gcp_safe(labels: Mapping[str, str]) -> dict[str, str]:
+    """GCP label keys and values: lower case letters, digits, `_` and `-`, at most 63 characters."""
+    return {_GCP_LABEL.sub("-", k.lower())[:63]: _GCP_LABEL.sub("-", v.lower())[:63] for k, v in labels.items()}
+
+
+def _package(type_: str) -> str:
+    return type_.split(":", 1)[0]
+
+
+def _merge(existing: Any, labels: Mapping[str, str]) -> Any:
+    """Add labels that are not already present. Unknown (Output) maps are merged when known."""
+    if existing is None:
+        return dict(labels)
+    if isinstance(existing, pulumi.Output):
+        return existing.apply(lambda e: {**labels, **(e or {})})
+    if isinstance(existing, Mapping):
+        return {**labels, **existing}
+    return existing
+
+
+def _label_kubernetes(props: dict, labels: Mapping[str, str]) -> bool:
+    meta = props.get("metadata")
+    if meta is None:
+        props["metadata"] = {"labels": dict(labels)}
+        return True
+    if isinstance(meta, Mapping):
+        props["metadata"] = {**meta, "labels": _merge(meta.get("labels"), labels)}
+        return True
+    if hasattr(meta, "labels"):  # an ObjectMetaArgs input type
+        meta.labels = _merge(meta.labels, labels)
+        return True
+    return False
+
+
+def apply_labels(type_: str, props: dict, labels: Mapping[str, str]) -> bool:
+    """Put `labels` on a resource's python-named props in place. Returns whether it is labelable."""
+    if type_.startswith("pulumi:"):
+        return False  # providers and the stack itself
+    pkg = _package(type_)
+    if pkg == "kubernetes":
+        # Objects only: providers/helm/yaml overlays have no metadata.
+        if type_.count(":") == 2 and "/" in type_.split(":")[1]:
+            return _label_kubernetes(props, labels)
+        return False
+    for prop in _LABEL_PROPS.get(pkg, ()):
+        if prop in props:
+            values = gcp_safe(labels) if pkg == "gcp" else labels
+            props[prop] = _merge(props[prop], values)
+            return True
+    return False
+
+
+def labels_transformation(labels: Mapping[str, str]):
+    """A `ResourceTransformation` that labels every labelable resource it sees."""
+
+    def transformation(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
+        props = dict(args.props) if isinstance(args.props, Mapping) else args.props
+        if isinstance(props, dict) and apply_labels(args.type_, props, labels):
+            return pulumi.ResourceTransformationResult(props=props, opts=args.opts)
+        return None
+
+    return transformation
+
+
+def register_stack_labels(environment: str) -> None:
+    pulumi.runtime.register_stack_transformation(
+        labels_transformation(standard_labels(environment, GLOBAL_ZONE))
+    )
+
+
+def cell_labels(environment: str, residency: str, cell: str):
+    return labels_transformation(standard_labels(environment, residency, cell))

@@ -1,0 +1,218 @@
+"""Runs CrossGuard policy packs through their real analyzer gRPC protocol.
+
+Like the Pulumi CLI: start the pack's program (`python <pack>/__main__.py`), read
+the port it prints, then GetAnalyzerInfo, Configure (policy config),
+ConfigureStack, Analyze once per resource and AnalyzeStack once with every
+resource, parents and dependencies included. Nothing here imports the pack.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import grpc
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+_LEVELS = {0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate"}
+_LEVEL_NUMBERS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
+
+
+@dataclass
+class PolicyResource:
+    """A resource as the analyzer sees it. `inputs` / `outputs` are wire-named (camelCase)."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: Any  # dict or google.protobuf Struct
+    outputs: Any = None  # dict or Struct; AnalyzeStack sees inputs overlaid with outputs
+    parent: Optional[str] = None
+    provider: Optional[str] = None  # "<provider urn>::<provider id>"
+    protect: bool = False
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Diagnostic:
+    pack: str
+    policy: str
+    urn: str
+    level: str
+    message: str
+    description: str = ""
+    severity: str = ""
+
+    def report(self) -> dict:
+        return {"pack": self.pack, "policy": self.policy, "urn": self.urn, "level": self.level,
+                "message": self.message}
+
+
+@dataclass
+class PackResult:
+    pack: str
+    version: str
+    policies: list[dict]
+    diagnostics: list[Diagnostic]
+    analyzed: int
+
+
+class PackError(Exception):
+    pass
+
+
+def _struct(value: Any) -> struct_pb2.Struct:
+    if isinstance(value, struct_pb2.Struct):
+        return value
+    s = struct_pb2.Struct()
+    if value:
+        s.update(json.loads(json.dumps(value, default=str)))
+    return s
+
+
+def _merged(inputs: Any, outputs: Any) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.CopyFrom(_struct(inputs))
+    if outputs is not None:
+        s.MergeFrom(_struct(outputs))
+    return s
+
+
+class PackProcess:
+    """A running policy pack, started like the CLI starts it."""
+
+    def __init__(self, pack_dir: Path, python: Optional[str] = None):
+        self.pack_dir = Path(pack_dir).resolve()
+        main = self.pack_dir / "__main__.py"
+        if not main.exists() or not (self.pack_dir / "PulumiPolicy.yaml").exists():
+            raise PackError(f"{pack_dir}: not a policy pack (needs PulumiPolicy.yaml and __main__.py)")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [python or sys.executable, str(main)], cwd=self.pack_dir, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        line = self.proc.stdout.readline().decode().strip()
+        if not line.isdigit():
+            err = self.proc.stderr.read().decode() if self.proc.poll() is not None else ""
+            self.close()
+            raise PackError(f"{pack_dir}: pack did not print a port (got {line!r}) {err}")
+        self.channel = grpc.insecure_channel(
+            f"127.0.0.1:{line}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024),
+                                          ("grpc.max_send_message_length", 400 * 1024 * 1024)])
+        grpc.channel_ready_future(self.channel).result(timeout=30)
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+
+    def close(self) -> None:
+        if getattr(self, "channel", None) is not None:
+            self.channel.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream:
+                stream.close()
+
+    def __enter__(self) -> "PackProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _options(r: PolicyResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent or "", aliases=r.aliases)
+
+
+def _provider(r: PolicyResource, by_urn: dict[str, PolicyResource]) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+    if not r.provider:
+        return None
+    urn = r.provider.rsplit("::", 1)[0]
+    p = by_urn.get(urn)
+    if p is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(type=p.type, properties=_struct(p.inputs), urn=p.urn, name=p.name)
+
+
+def _diag(d) -> Diagnostic:
+    return Diagnostic(pack=d.policyPackName, policy=d.policyName, urn=d.urn, level=_LEVELS.get(d.enforcementLevel, "advisory"),
+                      message=d.message, description=d.description)
+
+
+def analyze(pack_dir: Path | str, resources: Iterable[PolicyResource], config: Optional[dict] = None,
+            stack: str = "offline", project: str = "offline", python: Optional[str] = None) -> PackResult:
+    """Run one pack over `resources`. `config` is the pack's policy config (as --policy-pack-config)."""
+    resources = list(resources)
+    by_urn = {r.urn: r for r in resources}
+    with PackProcess(Path(pack_dir), python=python) as pack:
+        info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        policy_config = {}
+        for name, value in (config or {}).items():
+            pc = analyzer_pb2.PolicyConfig()
+            if isinstance(value, str):
+                pc.enforcementLevel = _LEVEL_NUMBERS[value]
+            else:
+                value = dict(value)
+                level = value.pop("enforcementLevel", None)
+                if level is not None:
+                    pc.enforcementLevel = _LEVEL_NUMBERS[level]
+                pc.properties.update(json.loads(json.dumps(value, default=str)))
+            policy_config[name] = pc
+        pack.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=policy_config))
+        pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=project, dry_run=True))
+        diagnostics: list[Diagnostic] = []
+        for r in resources:
+            req = analyzer_pb2.AnalyzeRequest(type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name,
+                                              options=_options(r))
+            prov = _provider(r, by_urn)
+            if prov is not None:
+                req.provider.CopyFrom(prov)
+            diagnostics += [_diag(d) for d in pack.stub.Analyze(req).diagnostics]
+        stack_req = analyzer_pb2.AnalyzeStackRequest()
+        for r in resources:
+            ar = analyzer_pb2.AnalyzerResource(
+                type=r.type, properties=_merged(r.inputs, r.outputs), urn=r.urn, name=r.name,
+                options=_options(r), parent=r.parent or "", dependencies=r.dependencies,
+            )
+            for k, urns in r.property_dependencies.items():
+                ar.propertyDependencies[k].urns.extend(urns)
+            prov = _provider(r, by_urn)
+            if prov is not None:
+                ar.provider.CopyFrom(prov)
+            stack_req.resources.append(ar)
+        diagnostics += [_diag(d) for d in pack.stub.AnalyzeStack(stack_req).diagnostics]
+    policies = [{"name": p.name, "description": p.description, "level": _LEVELS.get(p.enforcementLevel, "advisory"),
+                 "framework": p.framework.name, "remediation": p.remediation_steps}
+                for p in info.policies]
+    return PackResult(pack=info.name, version=info.version, policies=policies, diagnostics=diagnostics,
+                      analyzed=len(resources))
+
+
+def from_captured(captured) -> list[PolicyResource]:
+    """Captured engine resources -> analyzer resources (wire structs passed through untouched)."""
+    return [
+        PolicyResource(urn=c.urn, type=c.type, name=c.name, inputs=c.inputs_struct if c.inputs_struct is not None else c.inputs,
+                       outputs=c.outputs_struct if c.outputs_struct is not None else c.outputs,
+                       parent=c.parent, provider=c.provider, protect=c.protect, dependencies=c.dependencies,
+                       property_dependencies=c.property_dependencies)
+        for c in captured
+    ]
+
+
+def load_policy_config(path: Optional[str]) -> Optional[dict]:
+    """A --policy-pack-config file: JSON (as the Pulumi CLI takes) or YAML."""
+    if not path:
+        return None
+    text = Path(path).read_text()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        import yaml
+
+        return yaml.safe_load(text)

@@ -1,0 +1,267 @@
+"""Runs a stack's program under Pulumi's mock engine and captures every resource.
+
+The program (`__main__.py`) runs unchanged: `pulumi.runtime.set_mocks` replaces
+the engine's resource monitor with `CapturingMonitor`, which records every
+RegisterResource/ReadResource request exactly as the engine would see it (type,
+name, parent, provider reference, protect, dependencies, aliases, inputs by wire
+name) and answers with the outputs of `offline/mocks`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from . import mocks as mock_registry
+from .project import Project, load_project, stack_config
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+SECRET_MASK = "[secret]"
+
+
+@dataclass
+class CapturedResource:
+    urn: str
+    id: Optional[str]
+    type: str
+    name: str
+    parent: Optional[str]
+    provider: Optional[str]
+    protect: bool
+    custom: bool
+    inputs: dict
+    outputs: dict
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    aliases: list[dict] = field(default_factory=list)
+    retain_on_delete: bool = False
+    # The wire structs as the engine received/returned them (secrets and all), for the analyzers.
+    inputs_struct: Any = None
+    outputs_struct: Any = None
+
+    def report(self) -> dict:
+        return {
+            "urn": self.urn, "id": self.id, "type": self.type, "name": self.name,
+            "parent": self.parent, "provider": self.provider, "protect": self.protect,
+            "inputs": self.inputs, "outputs": self.outputs,
+        }
+
+
+@dataclass
+class StackRun:
+    stack: str
+    project: str
+    resources: list[CapturedResource]
+    outputs: dict
+    config: dict[str, str]
+    raw_outputs: dict = field(default_factory=dict)  # secrets unmasked (for StackReference)
+
+    def by_type(self, type_: str) -> list[CapturedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+
+def to_json_value(value: Any) -> Any:
+    """Wire value -> JSON-able value for reports: secrets masked, resource references as URNs."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":  # secret
+            return SECRET_MASK
+        if value.get(SECRET_SIG) == "5cf8f73096256a8f31e491e813e4eb8e":  # resource reference
+            return value.get("urn")
+        return {k: to_json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v) for v in value]
+    if value == UNKNOWN:
+        return "[unknown]"
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    urn = getattr(value, "urn", None)  # a deserialized Resource
+    if urn is not None:
+        return "[resource]"
+    return str(value)
+
+
+def _make_monitor_classes():
+    """Built lazily so that importing this module does not import the Pulumi SDK's runtime."""
+    from pulumi.runtime import mocks as pmocks
+    from pulumi.runtime import rpc
+    from pulumi.runtime.proto import resource_pb2
+    from pulumi.runtime.sync_await import _sync_await
+
+    class OfflineMocks(pmocks.Mocks):
+        def __init__(self, ctx: mock_registry.MockContext):
+            self.ctx = ctx
+            self._pending_urn = ""  # set by the monitor before each new_resource
+            self.unmocked_types: set[str] = set()
+
+        def new_resource(self, args: pmocks.MockResourceArgs):
+            if not args.custom:
+                return "", {}
+            self.ctx.type_ = args.typ
+            self.ctx.provider_ref = args.provider or None
+            fn = mock_registry.RESOURCES.get(args.typ)
+            if fn is None:
+                self.unmocked_types.add(args.typ)
+                fn = mock_registry.default_resource
+            rid, outputs = fn(self.ctx, args.name, dict(args.inputs))
+            if args.typ.startswith("pulumi:providers:"):
+                # Resources name their provider as "<provider urn>::<provider id>".
+                self.ctx.providers[f"{self._pending_urn}::{rid}"] = dict(args.inputs)
+            return rid, outputs
+
+        def call(self, args: pmocks.MockCallArgs):
+            self.ctx.type_ = args.token
+            self.ctx.provider_ref = args.provider or None
+            fn = mock_registry.INVOKES.get(args.token)
+            if fn is None:
+                raise RuntimeError(
+                    f"offline engine: no mock answers the invoke {args.token!r}; add one under offline/mocks/"
+                )
+            return fn(self.ctx, dict(args.args)), None
+
+    class CapturingMonitor(pmocks.MockMonitor):
+        def __init__(self, mocks: OfflineMocks):
+            super().__init__(mocks)
+            self.captured: dict[str, CapturedResource] = {}
+            self.order: list[str] = []
+
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            # As the real engine: children of the root stack do not carry its type in their URN.
+            if parent and parent.split("::")[2].split("$")[-1] == "pulumi:pulumi:Stack":
+                parent = ""
+            return super().make_urn(parent, type_, name)
+
+        def RegisterResource(self, request):
+            urn = self.make_urn(request.parent, request.type, request.name)
+            self.mocks._pending_urn = urn
+            response = super().RegisterResource(request)
+            if request.type == "pulumi:pulumi:Stack":
+                return response
+            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            outputs = rpc.deserialize_properties(response.object, keep_unknowns=True)
+            self._capture(CapturedResource(
+                urn=urn, id=response.id or None, type=request.type, name=request.name,
+                parent=request.parent or None, provider=request.provider or None,
+                protect=bool(request.protect), custom=bool(request.custom),
+                inputs=to_json_value(inputs), outputs=to_json_value(outputs),
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                aliases=[_struct_alias(a) for a in request.aliases],
+                retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+                inputs_struct=request.object, outputs_struct=response.object,
+            ))
+            return response
+
+        def ReadResource(self, request):
+            urn = self.make_urn(request.parent, request.type, request.name)
+            self.mocks._pending_urn = urn
+            response = super().ReadResource(request)
+            outputs = rpc.deserialize_properties(response.properties, keep_unknowns=True)
+            self._capture(CapturedResource(
+                urn=urn, id=request.id, type=request.type, name=request.name,
+                parent=request.parent or None, provider=request.provider or None,
+                protect=False, custom=True, inputs=to_json_value(rpc.deserialize_properties(request.properties)),
+                outputs=to_json_value(outputs), inputs_struct=request.properties,
+                outputs_struct=response.properties,
+            ))
+            return response
+
+        def _capture(self, res: CapturedResource) -> None:
+            if res.urn in self.captured:
+                raise RuntimeError(f"duplicate resource URN {res.urn}")
+            self.captured[res.urn] = res
+            self.order.append(res.urn)
+
+    def _struct_alias(alias) -> dict:
+        spec = getattr(alias, "spec", None)
+        if alias.urn:
+            return {"urn": alias.urn}
+        if spec is not None:
+            return {"name": spec.name, "type": spec.type, "parentUrn": spec.parentUrn,
+                    "noParent": spec.noParent, "stack": spec.stack, "project": spec.project}
+        return {}
+
+    return OfflineMocks, CapturingMonitor
+
+
+class ProgramError(Exception):
+    """The program failed under the offline engine (message is for the user)."""
+
+
+def run_stack(stack: str, project: Optional[Project] = None,
+              stack_outputs: Optional[Callable[[str], dict]] = None) -> StackRun:
+    """Run `stack`'s program in this process under mocks. Call once per process."""
+    project = project or load_project()
+    config, secret_keys = stack_config(project, stack)
+
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+    from pulumi.runtime import mocks as pmocks
+    from pulumi.runtime.stack import wait_for_rpcs
+    from pulumi.runtime.sync_await import _sync_await
+
+    OfflineMocks, CapturingMonitor = _make_monitor_classes()
+    ctx = mock_registry.MockContext(
+        project=project.name, stack=stack, config=config,
+        stack_outputs=stack_outputs or (lambda name: referenced_stack_outputs(name, project)),
+    )
+    offline_mocks = OfflineMocks(ctx)
+    monitor = CapturingMonitor(offline_mocks)
+    os.environ.pop("PULUMI_CONFIG", None)
+    runtime_config.set_all_config(config, secret_keys)
+    pmocks.set_mocks(offline_mocks, project=project.name, stack=stack, preview=False, monitor=monitor)
+
+    sys.path.insert(0, str(project.root))
+    cwd = os.getcwd()
+    os.chdir(project.root)
+    try:
+        runpy.run_path(str(project.program), run_name="__main__")
+        _sync_await(wait_for_rpcs())
+        root = pulumi.runtime.settings.get_root_resource()
+        outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {}) or {}))
+    finally:
+        os.chdir(cwd)
+    resources = [monitor.captured[u] for u in monitor.order]
+    return StackRun(stack=stack, project=project.name, resources=resources,
+                    outputs=to_json_value(outputs), config=config, raw_outputs=_unwrap_secrets(outputs))
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if SECRET_SIG in value and "value" in value:
+            return _unwrap_secrets(value["value"])
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
+
+
+async def _resolve_outputs(outputs: dict) -> dict:
+    from pulumi.runtime import rpc
+
+    struct = await rpc.serialize_properties(outputs, {})
+    return rpc.deserialize_properties(struct, keep_unknowns=True)
+
+
+_REFERENCED: dict[str, dict] = {}
+
+
+def referenced_stack_outputs(stack: str, project: Project) -> dict:
+    """Outputs of another stack of this project, by running it offline in a child process."""
+    if stack not in _REFERENCED:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "report.json"
+            proc = subprocess.run(
+                [sys.executable, "-m", "offline", "preview", stack, "--json", str(out), "--unmasked-outputs"],
+                cwd=project.root, capture_output=True, text=True,
+            )
+            if proc.returncode not in (0, 1) or not out.exists():
+                raise ProgramError(f"stack reference {stack!r}: offline run failed:\n{proc.stderr or proc.stdout}")
+            _REFERENCED[stack] = json.loads(out.read_text())["outputs"]
+    return _REFERENCED[stack]

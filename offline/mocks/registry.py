@@ -1,0 +1,92 @@
+"""Registry of mock behaviour: what each resource type and invoke returns offline.
+
+A resource mock receives the wire-named inputs and a `MockContext` and returns
+`(id, outputs)`; outputs should look like what the real provider returns (ARNs,
+self links, endpoints), inputs included. An invoke mock returns the result dict.
+Cloud-specific mocks live beside this file (aws.py, gcp.py, azure.py,
+kubernetes.py) and register themselves with the decorators below.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+ResourceMock = Callable[["MockContext", str, dict], tuple[Optional[str], dict]]
+InvokeMock = Callable[["MockContext", dict], dict]
+
+RESOURCES: dict[str, ResourceMock] = {}
+INVOKES: dict[str, InvokeMock] = {}
+
+# Fixed identities of the offline world, so ids and ARNs are stable run to run.
+AWS_ACCOUNT_ID = "123456789012"
+AZURE_SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
+AZURE_TENANT_ID = "00000000-0000-4000-8000-000000000002"
+AZURE_OBJECT_ID = "00000000-0000-4000-8000-000000000003"
+GCP_PROJECT_NUMBER = "123456789012"
+
+
+def resource(*types: str):
+    def deco(fn: ResourceMock) -> ResourceMock:
+        for t in types:
+            RESOURCES[t] = fn
+        return fn
+
+    return deco
+
+
+def invoke(*tokens: str):
+    def deco(fn: InvokeMock) -> InvokeMock:
+        for t in tokens:
+            INVOKES[t] = fn
+        return fn
+
+    return deco
+
+
+def stable_hex(*parts: str, n: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+
+def stable_uuid(*parts: str) -> str:
+    h = stable_hex(*parts, n=32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
+
+
+@dataclass
+class MockContext:
+    """What a mock may know about the world: the stack, its config and the providers seen so far."""
+
+    project: str
+    stack: str
+    config: dict[str, str]
+    # provider reference ("urn::id") -> provider inputs
+    providers: dict[str, dict] = field(default_factory=dict)
+    # outputs of other stacks, for StackReference (stack name -> outputs)
+    stack_outputs: Callable[[str], dict] = lambda name: {}
+    type_: str = ""
+    provider_ref: Optional[str] = None
+
+    def provider_inputs(self) -> dict:
+        return self.providers.get(self.provider_ref or "", {})
+
+    def aws_region(self, inputs: Optional[dict] = None) -> str:
+        return ((inputs or {}).get("region") or self.provider_inputs().get("region")
+                or self.config.get("aws:region") or "us-east-1")
+
+    def gcp_project(self, inputs: Optional[dict] = None) -> str:
+        return ((inputs or {}).get("project") or self.provider_inputs().get("project")
+                or self.config.get("gcp:project") or "offline-project")
+
+    def gcp_region(self, inputs: Optional[dict] = None) -> str:
+        return ((inputs or {}).get("region") or self.provider_inputs().get("region")
+                or self.config.get("gcp:region") or "us-central1")
+
+    def azure_location(self, inputs: Optional[dict] = None) -> str:
+        return ((inputs or {}).get("location") or self.provider_inputs().get("location")
+                or self.config.get("azure-native:location") or "westeurope")
+
+
+def default_resource(ctx: MockContext, name: str, inputs: dict) -> tuple[Optional[str], dict]:
+    """Fallback for a type with no mock of its own: a stable id and the inputs echoed back."""
+    return f"{name}-{stable_hex(ctx.type_, name, n=8)}", dict(inputs)
