@@ -13,6 +13,7 @@ import pulumi
 from . import tags
 from .cell import CellComponent, CellSpec
 from .config import PlatformConfig
+from .zone import global_aws_provider, public_zone
 
 # cloud -> "module:Class" of its cell component.
 CELL_COMPONENTS = {
@@ -45,7 +46,9 @@ def build_cells(cfg: PlatformConfig, zone_id: Optional[pulumi.Input[str]] = None
 
 def build(cfg: PlatformConfig) -> None:
     tags.register_stack_labels(cfg.environment)
-    zone_id = cfg.dns.zone_id if cfg.dns else None
+    zone_id = None
+    if cfg.dns:
+        zone_id = public_zone(cfg.dns, global_aws_provider(), protect=cfg.protect_stateful)
     cells = build_cells(cfg, zone_id=zone_id)
     for cell in cells:
         pulumi.export(cell.spec.name, cell.outputs.as_dict())
