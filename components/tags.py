@@ -35,6 +35,8 @@ _LABEL_PROPS = {
     "gcp": ("labels", "resource_labels"),
 }
 
+_K8S_OVERLAYS = ("helm.sh/", "yaml/", "kustomize/")
+
 _GCP_LABEL = re.compile(r"[^a-z0-9_-]")
 
 
@@ -85,8 +87,9 @@ def apply_labels(type_: str, props: dict, labels: Mapping[str, str]) -> bool:
         return False  # providers and the stack itself
     pkg = _package(type_)
     if pkg == "kubernetes":
-        # Objects only: providers/helm/yaml overlays have no metadata.
-        if type_.count(":") == 2 and "/" in type_.split(":")[1]:
+        # API objects only (`<group>/<version>`): helm/yaml/kustomize overlays are not objects.
+        module = type_.split(":")[1]
+        if "/" in module and not module.startswith(_K8S_OVERLAYS):
             return _label_kubernetes(props, labels)
         return False
     for prop in _LABEL_PROPS.get(pkg, ()):

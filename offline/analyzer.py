@@ -140,8 +140,9 @@ def _provider(r: PolicyResource, by_urn: dict[str, PolicyResource]) -> Optional[
     return analyzer_pb2.AnalyzerProviderResource(type=p.type, properties=_struct(p.inputs), urn=p.urn, name=p.name)
 
 
-def _diag(d) -> Diagnostic:
-    return Diagnostic(pack=d.policyPackName, policy=d.policyName, urn=d.urn, level=_LEVELS.get(d.enforcementLevel, "advisory"),
+def _diag(d, urn: str = "") -> Diagnostic:
+    # As the CLI does: a resource policy's violation without its own URN is about the analyzed resource.
+    return Diagnostic(pack=d.policyPackName, policy=d.policyName, urn=d.urn or urn, level=_LEVELS.get(d.enforcementLevel, "advisory"),
                       message=d.message, description=d.description)
 
 
@@ -173,7 +174,7 @@ def analyze(pack_dir: Path | str, resources: Iterable[PolicyResource], config: O
             prov = _provider(r, by_urn)
             if prov is not None:
                 req.provider.CopyFrom(prov)
-            diagnostics += [_diag(d) for d in pack.stub.Analyze(req).diagnostics]
+            diagnostics += [_diag(d, r.urn) for d in pack.stub.Analyze(req).diagnostics]
         stack_req = analyzer_pb2.AnalyzeStackRequest()
         for r in resources:
             ar = analyzer_pb2.AnalyzerResource(

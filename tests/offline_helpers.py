@@ -66,7 +66,18 @@ def offline(args: list[str], tmp_path: Path, cwd: Path = REPO, env: Optional[dic
     return Run(proc.returncode, proc.stdout, proc.stderr, report)
 
 
+_STACK_RUNS: dict[tuple, Run] = {}
+
+
 def preview_stack(stack: str, tmp_path: Path, packs: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> Run:
+    """Run a stack of stacks/ (cached per test session: a stack's run is the same for every test module)."""
+    key = (stack, tuple(packs), tuple(extra))
+    if key not in _STACK_RUNS:
+        _STACK_RUNS[key] = _preview_stack(stack, tmp_path, tuple(packs), tuple(extra))
+    return _STACK_RUNS[key]
+
+
+def _preview_stack(stack: str, tmp_path: Path, packs: tuple[str, ...], extra: tuple[str, ...]) -> Run:
     args = ["preview", stack, "--quiet", *extra]
     for p in packs:
         args += ["--policy-pack", str(REPO / p) if not Path(p).is_absolute() else p]

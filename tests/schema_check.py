@@ -1,0 +1,130 @@
+"""Checks captured resource inputs against the provider schemas rebuilt from the pinned SDKs.
+
+../shared/schemas/full/<provider>.json.gz holds every resource and type of the
+pinned SDK versions: a captured resource must have a known type token, only
+known input wire names, every required input, and enum values the provider
+accepts, recursively through object, array and map types.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+SCHEMAS = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas"
+PACKAGES = {"aws": "aws", "gcp": "gcp", "azure-native": "azure-native", "kubernetes": "kubernetes"}
+# Values the offline report uses for what it cannot show.
+_OPAQUE = ("[secret]", "[unknown]", "[resource]")
+
+
+def available() -> bool:
+    return (SCHEMAS / "full").is_dir()
+
+
+@lru_cache(maxsize=None)
+def schema(package: str) -> dict:
+    with gzip.open(SCHEMAS / "full" / f"{package}.json.gz") as f:
+        return json.load(f)
+
+
+def _package_of(type_: str) -> Optional[str]:
+    if type_.startswith("pulumi:providers:"):
+        return None
+    return PACKAGES.get(type_.split(":", 1)[0])
+
+
+def _resolve(package: str, ref: str) -> Optional[dict]:
+    if not ref.startswith("#/types/"):
+        return None  # pulumi.json#/Any, Asset, Archive
+    return schema(package)["types"].get(ref[len("#/types/"):])
+
+
+def _check_value(package: str, spec: dict, value: Any, path: str, out: list[str]) -> None:
+    if value is None or (isinstance(value, str) and value in _OPAQUE):
+        return
+    if "oneOf" in spec:
+        # `Union[str, SomeEnum]` in the SDK: a string is accepted by the SDK but the provider only
+        # knows the enum's values, so a string must be one of them.
+        enums = [t for b in spec["oneOf"] if b.get("$ref") and (t := _resolve(package, b["$ref"])) and "enum" in t]
+        if enums and isinstance(value, str):
+            allowed = [e["value"] for t in enums for e in t["enum"]]
+            if value not in allowed:
+                out.append(f"{path}: {value!r} is not one of {allowed}")
+            return
+        trials = []
+        for branch in spec["oneOf"]:
+            errs: list[str] = []
+            _check_value(package, branch, value, path, errs)
+            if not errs:
+                return
+            trials.append(errs)
+        out.append(f"{path}: {value!r} matches none of {[b.get('$ref') or b.get('type') for b in spec['oneOf']]}")
+        return
+    ref = spec.get("$ref")
+    if ref:
+        t = _resolve(package, ref)
+        if t is None:
+            return
+        if "enum" in t:
+            allowed = [e["value"] for e in t["enum"]]
+            if value not in allowed:
+                out.append(f"{path}: {value!r} is not one of {allowed}")
+            return
+        if t.get("type") == "object":
+            if not isinstance(value, dict):
+                out.append(f"{path}: expected an object ({ref}), got {type(value).__name__}")
+                return
+            props = t.get("properties", {})
+            for k, v in value.items():
+                if k not in props:
+                    out.append(f"{path}.{k}: unknown property of {ref.split('/')[-1]}")
+                    continue
+                _check_value(package, props[k], v, f"{path}.{k}", out)
+            for req in t.get("required", []):
+                if req not in value:
+                    out.append(f"{path}.{req}: required by {ref.split('/')[-1]} but missing")
+        return
+    typ = spec.get("type")
+    if typ == "array":
+        if not isinstance(value, list):
+            out.append(f"{path}: expected an array, got {type(value).__name__}")
+            return
+        for i, item in enumerate(value):
+            _check_value(package, spec.get("items", {}), item, f"{path}[{i}]", out)
+    elif typ == "object" and "additionalProperties" in spec:
+        if not isinstance(value, dict):
+            out.append(f"{path}: expected a map, got {type(value).__name__}")
+            return
+        for k, v in value.items():
+            _check_value(package, spec["additionalProperties"], v, f"{path}[{k!r}]", out)
+    elif typ == "boolean" and not isinstance(value, bool):
+        out.append(f"{path}: expected a boolean, got {value!r}")
+    elif typ in ("integer", "number") and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        out.append(f"{path}: expected a {typ}, got {value!r}")
+    elif typ == "string" and not isinstance(value, str):
+        out.append(f"{path}: expected a string, got {value!r}")
+
+
+def violations(resource: dict) -> list[str]:
+    """Every way `resource` (a JSON report entry) departs from its provider's schema."""
+    type_ = resource["type"]
+    package = _package_of(type_)
+    if package is None:
+        return []
+    res = schema(package)["resources"].get(type_)
+    if res is None:
+        return [f"{type_}: unknown resource type in {package} {schema(package)['version']}"]
+    out: list[str] = []
+    props = res.get("inputProperties", {})
+    inputs = resource["inputs"] or {}
+    for key, value in inputs.items():
+        if key not in props:
+            out.append(f"{type_} {resource['name']}: unknown input {key!r}")
+            continue
+        _check_value(package, props[key], value, f"{type_} {resource['name']}: {key}", out)
+    for req in res.get("requiredInputs", []) or []:
+        if req not in inputs:
+            out.append(f"{type_} {resource['name']}: required input {req!r} missing")
+    return out
