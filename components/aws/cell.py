@@ -1,0 +1,101 @@
+"""`AwsCell`: one AWS region's cell (network, key, bucket, EKS, ALB, workload identity).
+
+Everything is created with the cell's own `aws.Provider` (a child of the cell, pinned to
+the cell's region), so two AWS cells in one stack never share a region by accident;
+only the certificate-validation records go through a global (us-east-1) provider,
+because Route 53 is a global service. Stateful resources (key, buckets, cluster) get
+`protect=spec.protect` (prod) inside their pieces; EKS and the ALB also get AWS-side
+deletion protection there.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from ..cell import CellComponent, CellOutputs, CellSpec, WorkloadExposure
+from ..config import ConfigError
+from ..tags import standard_labels
+from ..zone import global_aws_provider
+from . import iam
+from .bucket import SecureBucket
+from .cluster import Cluster
+from .identity import WorkloadIdentity
+from .key import CellKey
+from .loadbalancer import NODE_PORT, LoadBalancer
+from .network import Network
+
+
+class AwsCell(CellComponent):
+    def __init__(self, spec: CellSpec, opts: Optional[pulumi.ResourceOptions] = None):
+        if spec.cloud != "aws":
+            raise ValueError(f"cell {spec.name!r}: AwsCell builds aws cells, not {spec.cloud!r}")
+        if not spec.hostname or spec.zone_id is None:
+            # Checked before anything is registered: an ALB without a certificate would serve plain HTTP.
+            raise ConfigError(
+                f"cell {spec.name!r}: platform:dns: missing; an aws cell serves HTTPS only and needs "
+                f"platform:dns.domain (its certificate is for {spec.name}.<domain>, validated in that zone)")
+        super().__init__("platform:aws:Cell", spec, opts)
+        name = spec.name
+
+        provider = aws.Provider(f"{name}-aws", region=spec.region, opts=self.child())
+        invoke = pulumi.InvokeOutputOptions(provider=provider, parent=self)
+        caller = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)
+        account = iam.AccountContext(account_id=caller.account_id, partition=partition.partition,
+                                     region=spec.region, dns_suffix=partition.dns_suffix)
+        # Unique per account and region even when a dev and a prod stack share an account.
+        cluster_name = f"{spec.environment}-{name}"
+
+        key = CellKey(name, alias_name=f"alias/{spec.environment}/{name}", account=account, provider=provider,
+                      protect=spec.protect, opts=self.child())
+        key_arn = key.key.arn
+
+        network = Network(name, network_cidr=spec.network_cidr, cluster_name=cluster_name, account=account,
+                          key_arn=key_arn, provider=provider, opts=self.child())
+
+        models = SecureBucket(f"{name}-models", provider=provider, protect=spec.protect, kms_key_arn=key_arn,
+                              noncurrent_version_days=spec.noncurrent_version_days, opts=self.child())
+
+        cluster = Cluster(
+            name, cluster_name=cluster_name, kubernetes_version=spec.kubernetes_version,
+            subnet_ids=[s.id for s in network.private_subnets], key_arn=key_arn,
+            api_allowed_cidrs=spec.api_allowed_cidrs, min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
+            labels=standard_labels(spec.environment, spec.residency, name), account=account,
+            provider=provider, protect=spec.protect, opts=self.child())
+
+        identity = WorkloadIdentity(name, cluster=cluster.cluster, bucket_arn=models.bucket.arn, key_arn=key_arn,
+                                    account=account, provider=provider, opts=self.child())
+
+        lb = LoadBalancer(
+            name, vpc_id=network.vpc.id, public_subnet_ids=[s.id for s in network.public_subnets],
+            node_security_group_id=cluster.security_group_id,
+            autoscaling_group_name=cluster.autoscaling_group_name, hostname=spec.hostname, zone_id=spec.zone_id,
+            health_path=spec.health_path, account=account, provider=provider,
+            dns_provider=global_aws_provider(name=f"{name}-dns", parent=self), protect=spec.protect,
+            opts=self.child())
+
+        self.finish(
+            CellOutputs(
+                endpoint_hostname=lb.alb.dns_name,
+                # An ALB has no fixed address; the global layer aliases `endpoint_hostname` instead.
+                endpoint_ip=pulumi.Output.from_input(""),
+                health_path=spec.health_path,
+                bucket_uri=models.bucket.bucket.apply(lambda b: f"s3://{b}"),
+                cluster_name=cluster.cluster.name,
+                kubeconfig=cluster.kubeconfig,
+                workload_identity=identity.role.arn,
+                residency=spec.residency,
+                region=spec.region,
+                cloud="aws",
+                name=name,
+                alias_zone_id=lb.alb.zone_id,
+            ),
+            WorkloadExposure(
+                service_type="NodePort",
+                node_port=NODE_PORT,
+                # Requests and health checks come from the ALB's interfaces in the public subnets.
+                ingress_cidrs=network.plan.public,
+            ),
+        )

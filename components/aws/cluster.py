@@ -1,0 +1,189 @@
+"""The cell's EKS cluster from plain pulumi-aws resources.
+
+Not `pulumi_eks.Cluster` or awsx: those are multi-language components whose children
+are created in another process, invisible to the offline mocks and to the policy packs.
+
+Secure defaults:
+- Kubernetes secrets envelope-encrypted with the cell key; every control-plane log
+  type on, into a KMS-encrypted log group created *before* the cluster (EKS would
+  otherwise create it itself, unencrypted and kept forever);
+- API endpoint: private access on; public access only when CIDRs are configured,
+  and then only from those CIDRs (config rejects /0);
+- authentication by EKS access entries only (`API` mode, no aws-auth ConfigMap); the
+  identity that creates the cluster gets the admin entry, managed nodes get theirs
+  from EKS, the workload uses EKS Pod Identity;
+- a managed node group in the private subnets through a launch template: IMDSv2
+  required with a hop limit of 1 (pods cannot reach the node's credentials; they
+  get their own through Pod Identity), root volumes encrypted with the cell key.
+"""
+from __future__ import annotations
+
+import json
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from . import iam
+
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+LOG_RETENTION_DAYS = 365
+NODE_INSTANCE_TYPES = ("m7i.large",)
+NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
+NODE_ROOT_DEVICE = "/dev/xvda"  # root device of the EKS-optimized AL2023 AMIs
+NODE_VOLUME_GIB = 50
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly")
+POD_IDENTITY_AGENT = "eks-pod-identity-agent"
+
+
+def kubeconfig(cluster_name: pulumi.Input[str], endpoint: pulumi.Input[str], ca_data: pulumi.Input[str],
+               region: str) -> pulumi.Output[str]:
+    """A kubeconfig that holds no credential: `aws eks get-token` mints a short-lived token per call."""
+
+    def render(args: list[str]) -> str:
+        name, server, ca = args
+        return json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": name,
+            "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "users": [{"name": name, "user": {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                "command": "aws",
+                "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"],
+                "interactiveMode": "Never",
+            }}}],
+        }, indent=1)
+
+    return pulumi.Output.secret(pulumi.Output.all(cluster_name, endpoint, ca_data).apply(render))
+
+
+class Cluster(pulumi.ComponentResource):
+    cluster: aws.eks.Cluster
+    node_group: aws.eks.NodeGroup
+    security_group_id: pulumi.Output[str]
+    autoscaling_group_name: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+
+    def __init__(self, name: str, *, cluster_name: str, kubernetes_version: str,
+                 subnet_ids: Sequence[pulumi.Input[str]], key_arn: pulumi.Input[str],
+                 api_allowed_cidrs: Sequence[str], min_nodes: int, max_nodes: int,
+                 labels: Mapping[str, str], account: iam.AccountContext, provider: aws.Provider, protect: bool,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("platform:aws:Cluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+
+        role = aws.iam.Role(
+            f"{name}-cluster", description=f"EKS control plane of {cluster_name}",
+            assume_role_policy=iam.document([{
+                "Effect": "Allow", "Principal": {"Service": account.service("eks")},
+                "Action": ["sts:AssumeRole", "sts:TagSession"]}]),
+            opts=child)
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster", role=role.name, policy_arn=account.managed_policy("AmazonEKSClusterPolicy"),
+            opts=child)
+        # EKS encrypts and decrypts the secrets' data keys as the cluster role; the key policy
+        # delegates to IAM, so this statement is what lets it (and nothing else).
+        secrets_key = aws.iam.RolePolicy(f"{name}-cluster-secrets-key", role=role.id, policy=iam.document([{
+            "Effect": "Allow",
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+            "Resource": key_arn,
+        }]), opts=child)
+
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane", name=f"/aws/eks/{cluster_name}/cluster",
+            retention_in_days=LOG_RETENTION_DAYS, kms_key_id=key_arn, opts=child)
+
+        public = bool(api_allowed_cidrs)
+        self.cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=cluster_name,
+            version=kubernetes_version,
+            role_arn=role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=list(subnet_ids),
+                endpoint_private_access=True,
+                endpoint_public_access=public,
+                public_access_cidrs=list(api_allowed_cidrs) if public else None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"],
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key_arn),
+            ),
+            enabled_cluster_log_types=list(LOG_TYPES),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            deletion_protection=protect,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=protect,
+                                        depends_on=[cluster_policy, secrets_key, logs]),
+        )
+        # EKS puts this group on the control-plane ENIs and on every managed node: the load
+        # balancer's rule to reach the NodePort is added to it.
+        self.security_group_id = self.cluster.vpc_config.apply(lambda c: c.cluster_security_group_id)
+
+        node_role = aws.iam.Role(
+            f"{name}-nodes", description=f"Nodes of {cluster_name}",
+            assume_role_policy=iam.document([{
+                "Effect": "Allow", "Principal": {"Service": account.service("ec2")},
+                "Action": ["sts:AssumeRole"]}]),
+            opts=child)
+        attachments = [
+            aws.iam.RolePolicyAttachment(f"{name}-nodes-{policy}", role=node_role.name,
+                                         policy_arn=account.managed_policy(policy), opts=child)
+            for policy in NODE_POLICIES
+        ]
+
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-nodes",
+            description=f"Nodes of {cluster_name}: IMDSv2 only, encrypted root volume",
+            update_default_version=True,
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled"),
+            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name=NODE_ROOT_DEVICE,
+                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    volume_size=NODE_VOLUME_GIB, volume_type="gp3", encrypted="true", kms_key_id=key_arn,
+                    delete_on_termination="true"),
+            )],
+            # The instances, volumes and interfaces the node group launches carry the cell's labels too.
+            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=t, tags=dict(labels))
+                                for t in ("instance", "volume", "network-interface")],
+            opts=child)
+
+        self.node_group = aws.eks.NodeGroup(
+            f"{name}-nodes",
+            cluster_name=self.cluster.name,
+            node_role_arn=node_role.arn,
+            subnet_ids=list(subnet_ids),
+            ami_type=NODE_AMI_TYPE,
+            capacity_type="ON_DEMAND",
+            instance_types=list(NODE_INSTANCE_TYPES),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=min_nodes, max_size=max_nodes, desired_size=min_nodes),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            # The cluster autoscaler owns the desired size once the group exists.
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=attachments,
+                                        ignore_changes=["scalingConfig.desiredSize"]),
+        )
+        self.autoscaling_group_name = self.node_group.resources.apply(_autoscaling_group_name)
+
+        # The agent that hands Pod Identity credentials to pods (a DaemonSet: needs nodes first).
+        aws.eks.Addon(f"{name}-{POD_IDENTITY_AGENT}", cluster_name=self.cluster.name,
+                      addon_name=POD_IDENTITY_AGENT, resolve_conflicts_on_create="OVERWRITE",
+                      resolve_conflicts_on_update="OVERWRITE",
+                      opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.node_group])))
+
+        self.kubeconfig = kubeconfig(self.cluster.name, self.cluster.endpoint,
+                                     self.cluster.certificate_authority.apply(lambda c: c.data), account.region)
+        self.register_outputs({"cluster_name": self.cluster.name, "kubeconfig": self.kubeconfig})
+
+
+def _autoscaling_group_name(resources) -> str:
+    groups = [g.name for r in (resources or []) for g in (r.autoscaling_groups or []) if g.name]
+    if not groups:
+        raise RuntimeError("EKS reported no autoscaling group for the node group; the load balancer has no targets")
+    return groups[0]

@@ -1,0 +1,96 @@
+"""The cell's customer-managed KMS key: encrypts the bucket, EKS secrets, node volumes and logs.
+
+The key policy names every principal and action it admits. No statement grants
+`kms:*` or admits `Principal: *`:
+- the account (root) gets key administration and use, which delegates to IAM policies
+  (the EKS cluster role and the workload role get their share that way);
+- CloudWatch Logs may use it for this account's log groups in this region only
+  (flow logs, EKS control-plane logs);
+- the Auto Scaling service-linked role may use it for the node group's EBS volumes:
+  EC2 Auto Scaling launches the nodes and needs the key itself, not through IAM.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from . import iam
+
+ROTATION_PERIOD_DAYS = 365
+DELETION_WINDOW_DAYS = 30
+
+KEY_ADMIN_ACTIONS = (
+    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+    "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+    "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
+)
+KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey",
+                   "kms:RetireGrant")
+EBS_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+
+
+def key_policy(account: iam.AccountContext) -> pulumi.Output[str]:
+    autoscaling_role = pulumi.Output.all(account.partition, account.account_id).apply(
+        lambda pa: f"arn:{pa[0]}:iam::{pa[1]}:role/aws-service-role/autoscaling.amazonaws.com/"
+                   "AWSServiceRoleForAutoScaling")
+    return iam.document([
+        {
+            "Sid": "AccountAdministersAndUsesTheKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": account.root()},
+            "Action": [*KEY_ADMIN_ACTIONS, *KEY_USE_ACTIONS],
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchLogsOfThisAccountAndRegion",
+            "Effect": "Allow",
+            "Principal": {"Service": account.service("logs", regional=True)},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": account.arn("logs", "log-group:*")}},
+        },
+        {
+            "Sid": "AutoScalingEncryptsNodeVolumes",
+            "Effect": "Allow",
+            "Principal": {"AWS": autoscaling_role},
+            "Action": list(EBS_USE_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "AutoScalingAttachesEncryptedNodeVolumes",
+            "Effect": "Allow",
+            "Principal": {"AWS": autoscaling_role},
+            "Action": ["kms:CreateGrant"],
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ])
+
+
+class CellKey(pulumi.ComponentResource):
+    key: aws.kms.Key
+    alias: aws.kms.Alias
+
+    def __init__(self, name: str, *, alias_name: str, account: iam.AccountContext, provider: aws.Provider,
+                 protect: bool,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("platform:aws:Key", name, None, opts)
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"Cell {name}: bucket, EKS secrets, node volumes and logs",
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            enable_key_rotation=True,
+            rotation_period_in_days=ROTATION_PERIOD_DAYS,
+            deletion_window_in_days=DELETION_WINDOW_DAYS,
+            # A regional key: a multi-Region key could carry the cell's data out of its zone.
+            multi_region=False,
+            policy=key_policy(account),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=protect),
+        )
+        self.alias = aws.kms.Alias(f"{name}-key", name=alias_name, target_key_id=self.key.key_id,
+                                   opts=pulumi.ResourceOptions(parent=self, provider=provider))
+        self.register_outputs({"key_arn": self.key.arn, "alias": self.alias.name})
