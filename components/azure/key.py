@@ -1,0 +1,98 @@
+"""The cell's Key Vault and its keys.
+
+RBAC authorization only (no access policies), purge protection and soft delete on, and a
+firewall that denies by default: only the cell's own subnets (service endpoints) and Azure's
+trusted services (Storage unwrapping its CMK) get in; AKS reaches it for KMS through the
+private link it creates itself (`keyVaultNetworkAccess: Private`).
+
+Two keys, one per consumer, both RSA with a rotation policy:
+- `storage`: the storage account's CMK, referenced without a version so that the account
+  follows every rotation by itself;
+- `etcd`: AKS KMS v2. AKS needs a versioned key id; after a rotation the next `pulumi up`
+  (refresh) carries the new version to the cluster.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure
+
+from .common import AzureCellContext, global_name
+from .network import CellNetwork
+
+SOFT_DELETE_DAYS = 90
+# Rotate every 90 days (the encryption pack's limit), expire after a year, warn a month before expiry.
+ROTATE_AFTER = "P90D"
+EXPIRE_AFTER = "P1Y"
+NOTIFY_BEFORE = "P30D"
+
+
+@dataclass
+class CellKeys:
+    vault: azure.keyvault.Vault
+    vault_name: str
+    vault_uri: pulumi.Output[str]
+    storage_key: azure.keyvault.Key
+    etcd_key: azure.keyvault.Key
+
+
+def _rotation_policy() -> azure.keyvault.RotationPolicyArgs:
+    return azure.keyvault.RotationPolicyArgs(
+        attributes=azure.keyvault.KeyRotationPolicyAttributesArgs(expiry_time=EXPIRE_AFTER),
+        lifetime_actions=[
+            azure.keyvault.LifetimeActionArgs(
+                action=azure.keyvault.ActionArgs(type="rotate"),
+                trigger=azure.keyvault.TriggerArgs(time_after_create=ROTATE_AFTER)),
+            azure.keyvault.LifetimeActionArgs(
+                action=azure.keyvault.ActionArgs(type="notify"),
+                trigger=azure.keyvault.TriggerArgs(time_before_expiry=NOTIFY_BEFORE)),
+        ],
+    )
+
+
+def build_keys(ctx: AzureCellContext, network: CellNetwork) -> CellKeys:
+    vault_name = global_name(ctx.spec, "kv", 24, hyphens=True)
+    vault = azure.keyvault.Vault(
+        ctx.name("vault"),
+        vault_name=vault_name,
+        resource_group_name=ctx.rg_name, location=ctx.location,
+        properties=azure.keyvault.VaultPropertiesArgs(
+            tenant_id=ctx.tenant_id,
+            sku=azure.keyvault.SkuArgs(family="A", name="premium"),  # HSM-backed keys
+            enable_rbac_authorization=True,
+            enable_purge_protection=True,
+            enable_soft_delete=True,
+            soft_delete_retention_in_days=SOFT_DELETE_DAYS,
+            enabled_for_deployment=False,
+            enabled_for_disk_encryption=False,
+            enabled_for_template_deployment=False,
+            public_network_access="Enabled",  # reachable only through the firewall below
+            network_acls=azure.keyvault.NetworkRuleSetArgs(
+                default_action="Deny",
+                bypass="AzureServices",
+                ip_rules=[],
+                virtual_network_rules=[
+                    azure.keyvault.VirtualNetworkRuleArgs(id=network.aks_subnet.id),
+                    azure.keyvault.VirtualNetworkRuleArgs(id=network.gateway_subnet.id),
+                ],
+            ),
+        ),
+        opts=ctx.opts(stateful=True),
+    )
+
+    def key(purpose: str, size: int, ops: list[str]) -> azure.keyvault.Key:
+        return azure.keyvault.Key(
+            ctx.name(f"{purpose}-key"),
+            key_name=f"{purpose}-cmk",
+            vault_name=vault_name,
+            resource_group_name=ctx.rg_name,
+            properties=azure.keyvault.KeyPropertiesArgs(
+                kty="RSA-HSM", key_size=size, key_ops=ops, rotation_policy=_rotation_policy(),
+            ),
+            opts=ctx.opts(stateful=True, depends_on=[vault]),
+        )
+
+    storage_key = key("storage", 3072, ["wrapKey", "unwrapKey"])
+    etcd_key = key("etcd", 2048, ["encrypt", "decrypt"])
+    return CellKeys(vault, vault_name, vault.properties.vault_uri, storage_key, etcd_key)

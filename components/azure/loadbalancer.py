@@ -1,0 +1,191 @@
+"""The cell's public entry point: Application Gateway v2 (WAF_v2) in front of the workload.
+
+- TLS ends at the gateway with a publicly trusted certificate for `<cell>.<domain>` that lives
+  in the cell's Key Vault: an App Service certificate order (GoDaddy-issued, auto-renewed),
+  domain-validated by a TXT record in the platform's Route 53 zone and stored by Azure as a
+  Key Vault secret. The listener references that secret WITHOUT a version, so the gateway
+  picks up every renewal by itself.
+- Predefined SSL policy AppGwSslPolicy20220101S: TLS 1.2 minimum, strong ciphers only.
+- Port 80 only redirects to HTTPS (permanent redirect, path and query kept).
+- Backend: the workload's internal LoadBalancer Service at a fixed address in the AKS subnet
+  (`AddressPlan.ilb_ip`, handed to the workload through `WorkloadExposure.load_balancer_ip`):
+  the gateway does not depend on node or pod addresses, which change.
+- Health probe on the workload's `health_path`, the same path Route 53 probes from outside.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_azure_native as azure
+import pulumi_azuread as azuread
+
+from ..cell import SERVICE_PORT
+from ..zone import global_aws_provider
+from .common import ROLE_KEY_VAULT_SECRETS_OFFICER, ROLE_KEY_VAULT_SECRETS_USER, AzureCellContext, zones
+from .key import CellKeys
+from .network import CellNetwork
+
+SSL_POLICY = "AppGwSslPolicy20220101S"
+# First-party app of the App Service certificate resource provider (Microsoft.Azure.CertificateRegistration):
+# it writes the issued certificate into the vault and renews it there.
+CERTIFICATE_REGISTRATION_APP_ID = "f3c21649-0979-4721-ac85-b0216b2cf413"
+CERT_SECRET = "tls-endpoint"
+PROBE_INTERVAL = 10
+PROBE_TIMEOUT = 5
+PROBE_UNHEALTHY = 3
+
+
+@dataclass
+class CellLoadBalancer:
+    gateway: azure.network.ApplicationGateway
+    public_ip: azure.network.PublicIPAddress
+    hostname: pulumi.Output[str]
+    ip_address: pulumi.Output[str]
+
+
+def _certificate(ctx: AzureCellContext, keys: CellKeys, hostname: str) -> tuple[pulumi.Output[str], list]:
+    """Orders the cell's certificate, validates it in Route 53 and stores it in the vault.
+
+    Returns the versionless Key Vault secret id and the resources the gateway must wait for."""
+    order = azure.certificateregistration.AppServiceCertificateOrder(
+        ctx.name("cert-order"),
+        certificate_order_name=ctx.name("tls"),
+        resource_group_name=ctx.rg_name,
+        location="global",  # certificate orders are global resources
+        product_type="StandardDomainValidatedSsl",
+        distinguished_name=f"CN={hostname}",
+        key_size=2048,
+        validity_in_years=1,
+        auto_renew=True,
+        opts=ctx.opts(),
+    )
+    # Domain validation: GoDaddy looks for the order's token in a TXT record at the name.
+    dns = global_aws_provider(name=f"{ctx.spec.name}-dns", parent=ctx.parent)
+    validation = aws.route53.Record(
+        ctx.name("cert-validation"),
+        zone_id=ctx.spec.zone_id,
+        name=hostname,
+        type="TXT",
+        ttl=300,
+        records=[order.domain_verification_token],
+        allow_overwrite=False,
+        opts=pulumi.ResourceOptions(parent=ctx.parent, provider=dns),
+    )
+    registrar = azuread.get_service_principal_output(
+        client_id=CERTIFICATE_REGISTRATION_APP_ID, opts=pulumi.InvokeOutputOptions(parent=ctx.parent))
+    writer = ctx.grant("cert-registration-secrets", registrar.object_id, ROLE_KEY_VAULT_SECRETS_OFFICER,
+                       keys.vault.id, "App Service certificates store and renew the endpoint certificate")
+    stored = azure.certificateregistration.AppServiceCertificateOrderCertificate(
+        ctx.name("cert-in-vault"),
+        name=CERT_SECRET,
+        certificate_order_name=order.name,
+        resource_group_name=ctx.rg_name,
+        location="global",
+        key_vault_id=keys.vault.id,
+        key_vault_secret_name=CERT_SECRET,
+        opts=ctx.opts(depends_on=[writer, validation]),
+    )
+    secret_id = keys.vault_uri.apply(lambda uri: f"{uri.rstrip('/')}/secrets/{CERT_SECRET}")
+    return secret_id, [stored]
+
+
+def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
+                        identity: azure.managedidentity.UserAssignedIdentity) -> CellLoadBalancer:
+    spec = ctx.spec
+    hostname = spec.hostname
+    if hostname is None or spec.zone_id is None:
+        raise ValueError(f"cell {spec.name!r}: an Azure cell's HTTPS listener needs a public name; "
+                         "set platform:dns.domain (and platform:dns.zone_id in prod)")
+    secret_id, cert_ready = _certificate(ctx, keys, hostname)
+    reader = ctx.grant("gateway-cert-reader", identity.principal_id, ROLE_KEY_VAULT_SECRETS_USER,
+                       keys.vault.id, "Application Gateway reads its TLS certificate")
+
+    public_ip = azure.network.PublicIPAddress(
+        ctx.name("appgw-ip"),
+        public_ip_address_name=ctx.name("appgw-ip"),
+        resource_group_name=ctx.rg_name, location=ctx.location,
+        sku=azure.network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+        public_ip_allocation_method="Static",
+        public_ip_address_version="IPv4",
+        zones=zones(spec.region),
+        dns_settings=azure.network.PublicIPAddressDnsSettingsArgs(domain_name_label=spec.name),
+        opts=ctx.opts(),
+    )
+    waf = azure.network.WebApplicationFirewallPolicy(
+        ctx.name("waf"),
+        policy_name=ctx.name("waf"),
+        resource_group_name=ctx.rg_name, location=ctx.location,
+        policy_settings=azure.network.PolicySettingsArgs(state="Enabled", mode="Prevention", request_body_check=True),
+        managed_rules=azure.network.ManagedRulesDefinitionArgs(managed_rule_sets=[
+            azure.network.ManagedRuleSetArgs(rule_set_type="Microsoft_DefaultRuleSet", rule_set_version="2.1"),
+            azure.network.ManagedRuleSetArgs(rule_set_type="Microsoft_BotManagerRuleSet", rule_set_version="1.1"),
+        ]),
+        opts=ctx.opts(),
+    )
+
+    gw_name = ctx.name("appgw")
+    # Sub-resources of a gateway reference each other by id; the ids are known up front.
+    base = ctx.resource_group.id.apply(
+        lambda rg: f"{rg}/providers/Microsoft.Network/applicationGateways/{gw_name}")
+
+    def ref(kind: str, name: str) -> azure.network.SubResourceArgs:
+        return azure.network.SubResourceArgs(id=base.apply(lambda b: f"{b}/{kind}/{name}"))
+
+    gateway = azure.network.ApplicationGateway(
+        gw_name,
+        application_gateway_name=gw_name,
+        resource_group_name=ctx.rg_name, location=ctx.location,
+        sku=azure.network.ApplicationGatewaySkuArgs(name="WAF_v2", tier="WAF_v2"),
+        autoscale_configuration=azure.network.ApplicationGatewayAutoscaleConfigurationArgs(
+            min_capacity=2 if spec.protect else 1, max_capacity=10),
+        zones=zones(spec.region),
+        enable_http2=True,
+        firewall_policy=azure.network.SubResourceArgs(id=waf.id),
+        identity=azure.network.ManagedServiceIdentityArgs(type="UserAssigned", user_assigned_identities=[identity.id]),
+        gateway_ip_configurations=[azure.network.ApplicationGatewayIPConfigurationArgs(
+            name="gateway", subnet=azure.network.SubResourceArgs(id=network.gateway_subnet.id))],
+        frontend_ip_configurations=[azure.network.ApplicationGatewayFrontendIPConfigurationArgs(
+            name="public", public_ip_address=azure.network.SubResourceArgs(id=public_ip.id))],
+        frontend_ports=[
+            azure.network.ApplicationGatewayFrontendPortArgs(name="https", port=443),
+            azure.network.ApplicationGatewayFrontendPortArgs(name="http", port=80),
+        ],
+        ssl_policy=azure.network.ApplicationGatewaySslPolicyArgs(policy_type="Predefined", policy_name=SSL_POLICY),
+        ssl_certificates=[azure.network.ApplicationGatewaySslCertificateArgs(name="endpoint", key_vault_secret_id=secret_id)],
+        http_listeners=[
+            azure.network.ApplicationGatewayHttpListenerArgs(
+                name="https", protocol="Https", frontend_ip_configuration=ref("frontendIPConfigurations", "public"),
+                frontend_port=ref("frontendPorts", "https"), ssl_certificate=ref("sslCertificates", "endpoint")),
+            azure.network.ApplicationGatewayHttpListenerArgs(
+                name="http", protocol="Http", frontend_ip_configuration=ref("frontendIPConfigurations", "public"),
+                frontend_port=ref("frontendPorts", "http")),
+        ],
+        backend_address_pools=[azure.network.ApplicationGatewayBackendAddressPoolArgs(
+            name="workload", backend_addresses=[azure.network.ApplicationGatewayBackendAddressArgs(
+                ip_address=network.plan.ilb_ip)])],
+        probes=[azure.network.ApplicationGatewayProbeArgs(
+            name="health", protocol="Http", host=hostname, path=spec.health_path, port=SERVICE_PORT,
+            interval=PROBE_INTERVAL, timeout=PROBE_TIMEOUT, unhealthy_threshold=PROBE_UNHEALTHY,
+            pick_host_name_from_backend_http_settings=False,
+            match=azure.network.ApplicationGatewayProbeHealthResponseMatchArgs(status_codes=["200-399"]))],
+        backend_http_settings_collection=[azure.network.ApplicationGatewayBackendHttpSettingsArgs(
+            name="workload", port=SERVICE_PORT, protocol="Http", cookie_based_affinity="Disabled",
+            request_timeout=30, host_name=hostname, probe=ref("probes", "health"))],
+        redirect_configurations=[azure.network.ApplicationGatewayRedirectConfigurationArgs(
+            name="http-to-https", redirect_type="Permanent", target_listener=ref("httpListeners", "https"),
+            include_path=True, include_query_string=True)],
+        request_routing_rules=[
+            azure.network.ApplicationGatewayRequestRoutingRuleArgs(
+                name="https", rule_type="Basic", priority=100, http_listener=ref("httpListeners", "https"),
+                backend_address_pool=ref("backendAddressPools", "workload"),
+                backend_http_settings=ref("backendHttpSettingsCollection", "workload")),
+            azure.network.ApplicationGatewayRequestRoutingRuleArgs(
+                name="http-redirect", rule_type="Basic", priority=200, http_listener=ref("httpListeners", "http"),
+                redirect_configuration=ref("redirectConfigurations", "http-to-https")),
+        ],
+        opts=ctx.opts(depends_on=[reader, *cert_ready]),
+    )
+    fqdn = public_ip.dns_settings.apply(lambda d: d.fqdn)
+    return CellLoadBalancer(gateway, public_ip, fqdn, public_ip.ip_address)

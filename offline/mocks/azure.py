@@ -1,0 +1,265 @@
+"""Mocks for pulumi-azure-native (and the one azuread lookup an Azure cell makes).
+
+ARM answers a PUT with the resource as stored: its resource id (`/subscriptions/.../providers/
+<namespace>/<type>/<name>`), `name`, `type`, the properties it was given and the ones it
+computes (vault URI, key URIs, identity principal/client ids, blob endpoints, OIDC issuer URL,
+public IP address and FQDN). Ids and generated values are stable per stack and name.
+"""
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+
+from .registry import (
+    AZURE_OBJECT_ID,
+    AZURE_SUBSCRIPTION_ID,
+    AZURE_TENANT_ID,
+    MockContext,
+    invoke,
+    resource,
+    stable_hex,
+    stable_uuid,
+)
+
+_SUB = f"/subscriptions/{AZURE_SUBSCRIPTION_ID}"
+# Documentation range (RFC 5737) for mock public addresses.
+_PUBLIC_POOL = ipaddress.ip_network("198.51.100.0/24")
+
+
+def _rg_id(rg: str) -> str:
+    return f"{_SUB}/resourceGroups/{rg}"
+
+
+def _identity(identity: dict) -> dict:
+    """ARM takes user-assigned identities as a list of ids and returns them as a map id -> ids."""
+    assigned = identity.get("userAssignedIdentities")
+    if isinstance(assigned, list):
+        identity = {**identity, "userAssignedIdentities": {
+            i: {"principalId": stable_uuid(i, "principal"), "clientId": stable_uuid(i, "client")} for i in assigned}}
+    return {**identity, "tenantId": AZURE_TENANT_ID}
+
+
+def _arm(inputs: dict, name: str, rid: str, type_: str, **computed) -> tuple[str, dict]:
+    out = {**inputs, "name": name, "type": type_, "azureApiVersion": computed.pop("api", "2024-05-01")}
+    if isinstance(inputs.get("identity"), dict):
+        out["identity"] = _identity(inputs["identity"])
+    out.update(computed)
+    return rid, out
+
+
+def _provider_resource(namespace: str, kind: str, name_key: str):
+    """A resource directly under a resource group: `.../providers/<namespace>/<kind>/<name>`."""
+    def mock(ctx: MockContext, name: str, inputs: dict):
+        res_name = inputs.get(name_key) or f"{name}{stable_hex(ctx.type_, name, n=6)}"
+        rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/{namespace}/{kind}/{res_name}"
+        extra = {"location": ctx.azure_location(inputs)} if kind != "certificateOrders" else {}
+        return _arm(inputs, res_name, rid, f"{namespace}/{kind}", provisioningState="Succeeded", **extra)
+    return mock
+
+
+for _token, _ns, _kind, _key in (
+    ("azure-native:network:VirtualNetwork", "Microsoft.Network", "virtualNetworks", "virtualNetworkName"),
+    ("azure-native:network:NetworkSecurityGroup", "Microsoft.Network", "networkSecurityGroups", "networkSecurityGroupName"),
+    ("azure-native:network:WebApplicationFirewallPolicy", "Microsoft.Network",
+     "ApplicationGatewayWebApplicationFirewallPolicies", "policyName"),
+    ("azure-native:network:ApplicationGateway", "Microsoft.Network", "applicationGateways", "applicationGatewayName"),
+    ("azure-native:operationalinsights:Workspace", "Microsoft.OperationalInsights", "workspaces", "workspaceName"),
+):
+    resource(_token)(_provider_resource(_ns, _kind, _key))
+
+
+@resource("azure-native:resources:ResourceGroup")
+def resource_group(ctx: MockContext, name: str, inputs: dict):
+    rg = inputs.get("resourceGroupName") or f"{name}{stable_hex(ctx.type_, name, n=8)}"
+    return _arm(inputs, rg, _rg_id(rg), "Microsoft.Resources/resourceGroups",
+                location=ctx.azure_location(inputs), properties={"provisioningState": "Succeeded"})
+
+
+@resource("azure-native:network:Subnet")
+def subnet(ctx: MockContext, name: str, inputs: dict):
+    sub = inputs.get("subnetName") or name
+    rid = (f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Network/virtualNetworks/"
+           f"{inputs['virtualNetworkName']}/subnets/{sub}")
+    return _arm(inputs, sub, rid, "Microsoft.Network/virtualNetworks/subnets", provisioningState="Succeeded")
+
+
+@resource("azure-native:network:PublicIPAddress")
+def public_ip(ctx: MockContext, name: str, inputs: dict):
+    ip_name = inputs.get("publicIpAddressName") or name
+    rg = inputs["resourceGroupName"]
+    location = ctx.azure_location(inputs)
+    rid = f"{_rg_id(rg)}/providers/Microsoft.Network/publicIPAddresses/{ip_name}"
+    address = str(_PUBLIC_POOL.network_address + 1 + int(stable_hex(ctx.stack, rid, n=4), 16) % 250)
+    dns = dict(inputs.get("dnsSettings") or {})
+    if dns.get("domainNameLabel"):
+        dns["fqdn"] = f"{dns['domainNameLabel']}.{location}.cloudapp.azure.com"
+    return _arm(inputs, ip_name, rid, "Microsoft.Network/publicIPAddresses", location=location,
+                ipAddress=address, dnsSettings=dns or None, provisioningState="Succeeded")
+
+
+@resource("azure-native:managedidentity:UserAssignedIdentity")
+def user_assigned_identity(ctx: MockContext, name: str, inputs: dict):
+    id_name = inputs.get("resourceName") or name
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{id_name}"
+    return _arm(inputs, id_name, rid, "Microsoft.ManagedIdentity/userAssignedIdentities",
+                location=ctx.azure_location(inputs), tenantId=AZURE_TENANT_ID,
+                principalId=stable_uuid(ctx.stack, rid, "principal"), clientId=stable_uuid(ctx.stack, rid, "client"))
+
+
+@resource("azure-native:managedidentity:FederatedIdentityCredential")
+def federated_identity_credential(ctx: MockContext, name: str, inputs: dict):
+    fic = inputs.get("federatedIdentityCredentialResourceName") or name
+    rid = (f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+           f"{inputs['resourceName']}/federatedIdentityCredentials/{fic}")
+    return _arm(inputs, fic, rid, "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials")
+
+
+@resource("azure-native:authorization:RoleAssignment")
+def role_assignment(ctx: MockContext, name: str, inputs: dict):
+    guid = inputs.get("roleAssignmentName") or stable_uuid(ctx.stack, name, str(inputs.get("scope")))
+    rid = f"{inputs.get('scope', _SUB)}/providers/Microsoft.Authorization/roleAssignments/{guid}"
+    return _arm(inputs, guid, rid, "Microsoft.Authorization/roleAssignments", api="2022-04-01",
+                createdBy=AZURE_OBJECT_ID)
+
+
+@resource("azure-native:keyvault:Vault")
+def vault(ctx: MockContext, name: str, inputs: dict):
+    vault_name = inputs.get("vaultName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.KeyVault/vaults/{vault_name}"
+    props = {**(inputs.get("properties") or {}), "vaultUri": f"https://{vault_name}.vault.azure.net/",
+             "provisioningState": "Succeeded", "hsmPoolResourceId": None}
+    return _arm(inputs, vault_name, rid, "Microsoft.KeyVault/vaults", location=ctx.azure_location(inputs),
+                properties=props)
+
+
+@resource("azure-native:keyvault:Key")
+def vault_key(ctx: MockContext, name: str, inputs: dict):
+    key_name = inputs.get("keyName") or name
+    vault_name = inputs["vaultName"]
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.KeyVault/vaults/{vault_name}/keys/{key_name}"
+    uri = f"https://{vault_name}.vault.azure.net/keys/{key_name}"
+    version = stable_hex(ctx.stack, rid, n=32)
+    return _arm(inputs, key_name, rid, "Microsoft.KeyVault/vaults/keys", location=ctx.azure_location(inputs),
+                keyUri=uri, keyUriWithVersion=f"{uri}/{version}")
+
+
+@resource("azure-native:storage:StorageAccount")
+def storage_account(ctx: MockContext, name: str, inputs: dict):
+    account = inputs.get("accountName") or f"{name.replace('-', '')}{stable_hex(ctx.type_, name, n=6)}"[:24]
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Storage/storageAccounts/{account}"
+    location = ctx.azure_location(inputs)
+    endpoints = {svc: f"https://{account}.{svc}.core.windows.net/" for svc in ("blob", "queue", "table", "file", "dfs", "web")}
+    return _arm(inputs, account, rid, "Microsoft.Storage/storageAccounts", api="2024-01-01", location=location,
+                primaryEndpoints=endpoints, primaryLocation=location, statusOfPrimary="available",
+                provisioningState="Succeeded")
+
+
+@resource("azure-native:storage:BlobServiceProperties")
+def blob_service_properties(ctx: MockContext, name: str, inputs: dict):
+    rid = (f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Storage/storageAccounts/"
+           f"{inputs['accountName']}/blobServices/default")
+    return _arm(inputs, "default", rid, "Microsoft.Storage/storageAccounts/blobServices", api="2024-01-01")
+
+
+@resource("azure-native:storage:ManagementPolicy")
+def management_policy(ctx: MockContext, name: str, inputs: dict):
+    rid = (f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Storage/storageAccounts/"
+           f"{inputs['accountName']}/managementPolicies/default")
+    return _arm(inputs, "default", rid, "Microsoft.Storage/storageAccounts/managementPolicies", api="2024-01-01")
+
+
+@resource("azure-native:storage:BlobContainer")
+def blob_container(ctx: MockContext, name: str, inputs: dict):
+    container = inputs.get("containerName") or name
+    rid = (f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Storage/storageAccounts/"
+           f"{inputs['accountName']}/blobServices/default/containers/{container}")
+    return _arm(inputs, container, rid, "Microsoft.Storage/storageAccounts/blobServices/containers",
+                api="2024-01-01", hasImmutabilityPolicy=False, hasLegalHold=False)
+
+
+@resource("azure-native:containerservice:ManagedCluster")
+def managed_cluster(ctx: MockContext, name: str, inputs: dict):
+    cluster = inputs.get("resourceName") or name
+    rg = inputs["resourceGroupName"]
+    location = ctx.azure_location(inputs)
+    rid = f"{_rg_id(rg)}/providers/Microsoft.ContainerService/managedClusters/{cluster}"
+    dns = f"{inputs.get('dnsPrefix', cluster)}-{stable_hex(ctx.stack, rid, n=8)}"
+    private = bool((inputs.get("apiServerAccessProfile") or {}).get("enablePrivateCluster"))
+    oidc = f"https://{location}.oic.prod-aks.azure.com/{AZURE_TENANT_ID}/{stable_uuid(ctx.stack, rid, 'oidc')}/"
+    return _arm(
+        inputs, cluster, rid, "Microsoft.ContainerService/managedClusters", api="2025-09-01", location=location,
+        fqdn=None if private else f"{dns}.hcp.{location}.azmk8s.io",
+        privateFQDN=f"{dns}.privatelink.{location}.azmk8s.io" if private else None,
+        oidcIssuerProfile={**(inputs.get("oidcIssuerProfile") or {}), "issuerURL": oidc},
+        nodeResourceGroup=inputs.get("nodeResourceGroup") or f"MC_{rg}_{cluster}_{location}",
+        currentKubernetesVersion=inputs.get("kubernetesVersion"),
+        identityProfile={"kubeletidentity": {
+            "clientId": stable_uuid(ctx.stack, rid, "kubelet-client"),
+            "objectId": stable_uuid(ctx.stack, rid, "kubelet-object"),
+            "resourceId": f"{_rg_id(inputs.get('nodeResourceGroup') or rg)}/providers/Microsoft.ManagedIdentity/"
+                          f"userAssignedIdentities/{cluster}-agentpool"}},
+        powerState={"code": "Running"}, provisioningState="Succeeded",
+    )
+
+
+@resource("azure-native:certificateregistration:AppServiceCertificateOrder")
+def certificate_order(ctx: MockContext, name: str, inputs: dict):
+    order = inputs.get("certificateOrderName") or name
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.CertificateRegistration/certificateOrders/{order}"
+    return _arm(inputs, order, rid, "Microsoft.CertificateRegistration/certificateOrders", api="2024-11-01",
+                domainVerificationToken=stable_hex(ctx.stack, rid, "token", n=32),
+                status="Pendingissuance", provisioningState="Succeeded", serialNumber=None)
+
+
+@resource("azure-native:certificateregistration:AppServiceCertificateOrderCertificate")
+def certificate_order_certificate(ctx: MockContext, name: str, inputs: dict):
+    cert = inputs.get("name") or name
+    rid = (f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.CertificateRegistration/certificateOrders/"
+           f"{inputs['certificateOrderName']}/certificates/{cert}")
+    return _arm(inputs, cert, rid, "Microsoft.CertificateRegistration/certificateOrders/certificates",
+                api="2024-11-01", provisioningState="Succeeded")
+
+
+@invoke("azure-native:authorization:getClientConfig")
+def client_config(ctx: MockContext, args: dict):
+    return {"clientId": stable_uuid("offline-deployer"), "objectId": AZURE_OBJECT_ID,
+            "subscriptionId": AZURE_SUBSCRIPTION_ID, "tenantId": AZURE_TENANT_ID}
+
+
+@invoke("azure-native:containerservice:listManagedClusterUserCredentials")
+def cluster_user_credentials(ctx: MockContext, args: dict):
+    """The user kubeconfig of an Entra ID cluster; `format: exec` is kubelogin's exec plugin form."""
+    cluster, rg = args["resourceName"], args["resourceGroupName"]
+    location = ctx.azure_location(args)
+    server = f"https://{cluster}-{stable_hex(ctx.stack, rg, cluster, n=8)}.hcp.{location}.azmk8s.io:443"
+    user = f"clusterUser_{rg}_{cluster}"
+    if args.get("format") == "exec":
+        auth = {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin",
+            "args": ["get-token", "--login", "devicecode", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630",
+                     "--client-id", "80faf920-1908-4b52-b5ef-a8e7bedfc67a", "--tenant-id", AZURE_TENANT_ID,
+                     "--environment", "AzurePublicCloud"],
+            "env": None, "installHint": "kubelogin is not installed", "provideClusterInfo": False}}
+    else:
+        auth = {"auth-provider": {"name": "azure", "config": {"tenant-id": AZURE_TENANT_ID}}}
+    kubeconfig = {
+        "apiVersion": "v1", "kind": "Config", "current-context": cluster,
+        "clusters": [{"name": cluster, "cluster": {
+            "server": server,
+            "certificate-authority-data": base64.b64encode(f"mock CA of {cluster}".encode()).decode()}}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": user}}],
+        "users": [{"name": user, "user": auth}],
+    }
+    value = base64.b64encode(json.dumps(kubeconfig).encode()).decode()
+    return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
+
+
+@invoke("azuread:index/getServicePrincipal:getServicePrincipal")
+def service_principal(ctx: MockContext, args: dict):
+    client_id = args.get("clientId") or stable_uuid("app", str(args.get("displayName")))
+    object_id = args.get("objectId") or stable_uuid("service-principal", client_id)
+    return {"id": object_id, "objectId": object_id, "clientId": client_id, "applicationId": client_id,
+            "displayName": args.get("displayName") or f"app-{client_id[:8]}", "accountEnabled": True,
+            "appRoleAssignmentRequired": False, "type": "Application",
+            "servicePrincipalNames": [client_id], "applicationTenantId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a"}
