@@ -1,0 +1,396 @@
+"""The inference workload on a cell's cluster (pulumi-kubernetes).
+
+`InferenceService` is the same on every cloud: it talks to the cell's cluster
+through an explicit `kubernetes.Provider` built from the cell's kubeconfig (so
+every object waits for the cluster), and differs per cloud only in
+
+- how the ServiceAccount is bound to the cell's workload identity
+  (`identity_binding()`), and which link-local credential endpoint the pods may
+  reach (`credential_endpoints()`);
+- how the cell's load balancer reaches the pods (`WorkloadExposure`, decided by
+  the cell: NodePort for instance targets, internal LoadBalancer otherwise).
+
+The cloud-side half of the identity binding (pod identity association, GSA
+`workloadIdentityUser`, federated credential) and the load balancer belong to the
+cell; this component only creates Kubernetes objects, named after the contract's
+constants in components/cell.py so both halves meet.
+
+Labels: the cell's transformation (components/tags.py) puts `residency`, `cell`,
+`environment` and `managed-by` on every object's metadata when this component is
+a child of the cell; pod templates are not top-level metadata, so the pods get
+the same labels here explicitly.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apps.v1 import Deployment, DeploymentSpecArgs
+from pulumi_kubernetes.autoscaling.v2 import (
+    CrossVersionObjectReferenceArgs,
+    HorizontalPodAutoscaler,
+    HorizontalPodAutoscalerSpecArgs,
+    MetricSpecArgs,
+    MetricTargetArgs,
+    ResourceMetricSourceArgs,
+)
+from pulumi_kubernetes.core.v1 import (
+    CapabilitiesArgs,
+    ContainerArgs,
+    ContainerPortArgs,
+    EmptyDirVolumeSourceArgs,
+    EnvVarArgs,
+    HTTPGetActionArgs,
+    Namespace,
+    PodSecurityContextArgs,
+    PodSpecArgs,
+    PodTemplateSpecArgs,
+    ProbeArgs,
+    ResourceRequirementsArgs,
+    SeccompProfileArgs,
+    SecurityContextArgs,
+    Service,
+    ServiceAccount,
+    ServicePortArgs,
+    ServiceSpecArgs,
+    TopologySpreadConstraintArgs,
+    VolumeArgs,
+    VolumeMountArgs,
+)
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.networking.v1 import (
+    IPBlockArgs,
+    NetworkPolicy,
+    NetworkPolicyEgressRuleArgs,
+    NetworkPolicyIngressRuleArgs,
+    NetworkPolicyPeerArgs,
+    NetworkPolicyPortArgs,
+    NetworkPolicySpecArgs,
+)
+from pulumi_kubernetes.policy.v1 import PodDisruptionBudget, PodDisruptionBudgetSpecArgs
+
+from . import tags
+from .cell import (
+    SERVICE_PORT,
+    WORKLOAD_NAMESPACE,
+    WORKLOAD_SERVICE_ACCOUNT,
+    WORKLOAD_SERVICE_NAME,
+    CellOutputs,
+    CellSpec,
+    WorkloadExposure,
+)
+
+APP_NAME = "inference"
+CONTAINER_NAME = "inference"
+PORT_NAME = "http"
+# Distroless' `nonroot` user: any numeric non-root id satisfies `runAsNonRoot`
+# even when the image declares no USER.
+RUN_AS_USER = 65532
+# Scale out at this average CPU utilisation of the requests.
+TARGET_CPU_UTILIZATION = 70
+# Writable scratch space under a read-only root filesystem.
+SCRATCH_SIZE = "256Mi"
+NODE_PORT_RANGE = range(30000, 32768)
+
+# Cloud APIs (object storage, STS / Entra ID / Google OAuth) are reached at their public
+# endpoints (S3 through the VPC gateway endpoint keeps S3's public addresses; Private
+# Google Access answers on public addresses too). Private and link-local ranges are
+# excluded so that port 443 does not open a path to anything inside the network.
+NON_PUBLIC_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16")
+
+# The cloud's internal load balancer, selected by annotation on a `LoadBalancer` Service, with
+# its static address. Only AKS cells front the workload this way (Application Gateway backend);
+# AWS and GCP cells target a NodePort.
+INTERNAL_LB_ANNOTATIONS = {
+    "azure": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"},
+}
+# `spec.loadBalancerIP` is deprecated; cloud-provider-azure reads the address from this annotation.
+INTERNAL_LB_ADDRESS_ANNOTATION = {"azure": "service.beta.kubernetes.io/azure-load-balancer-ipv4"}
+
+
+def identity_binding(cloud: str, identity: pulumi.Input[str]) -> tuple[dict, dict]:
+    """(ServiceAccount annotations, pod labels) that bind the pods to the cell's workload identity."""
+    if cloud == "aws":
+        # EKS Pod Identity: the AWS cell's `aws:eks:PodIdentityAssociation` names this
+        # namespace/service account, so the ServiceAccount carries nothing. An IRSA
+        # `eks.amazonaws.com/role-arn` annotation must NOT be added: SDKs try web identity
+        # before container credentials, and the role trusts pods.eks.amazonaws.com, not
+        # the cluster's OIDC provider.
+        return {}, {}
+    if cloud == "gcp":
+        return {"iam.gke.io/gcp-service-account": identity}, {}
+    if cloud == "azure":
+        # The webhook injects the federated token only into pods that carry the label.
+        return {"azure.workload.identity/client-id": identity}, {"azure.workload.identity/use": "true"}
+    raise ValueError(f"inference workload: unknown cloud {cloud!r}; allowed: aws, gcp, azure")
+
+
+def credential_endpoints(cloud: str) -> list[tuple[str, int]]:
+    """(CIDR, TCP port) of the node-local endpoint that hands the pods their cloud credentials."""
+    if cloud == "aws":
+        return [("169.254.170.23/32", 80)]  # EKS Pod Identity Agent
+    if cloud == "gcp":
+        # GKE metadata server (Workload Identity): 169.254.169.254:80, and :988 on 169.254.169.252
+        # where the cluster's dataplane serves it there.
+        return [("169.254.169.254/32", 80), ("169.254.169.252/32", 988)]
+    return []  # AKS workload identity: a projected token exchanged with Entra ID over HTTPS
+
+
+def validate_exposure(spec: CellSpec, exposure: WorkloadExposure) -> None:
+    """Reject an exposure the Service could not honour, naming the cell and the field."""
+    where = f"cell {spec.name!r}: WorkloadExposure"
+    if not exposure.ingress_cidrs:
+        raise ValueError(f"{where}.ingress_cidrs is empty; the NetworkPolicy would admit no load balancer "
+                         "traffic (give the LB subnets and health-check ranges)")
+    if exposure.service_type == "NodePort":
+        if exposure.node_port not in NODE_PORT_RANGE:
+            raise ValueError(f"{where}.node_port = {exposure.node_port!r}; allowed: "
+                             f"{NODE_PORT_RANGE.start}..{NODE_PORT_RANGE.stop - 1} (the cluster's NodePort range)")
+    elif exposure.service_type == "LoadBalancer":
+        if spec.cloud not in INTERNAL_LB_ANNOTATIONS:
+            raise ValueError(f"{where}.service_type = 'LoadBalancer' is not supported on {spec.cloud}; "
+                             f"allowed: NodePort, or LoadBalancer on {', '.join(INTERNAL_LB_ANNOTATIONS)}")
+        if not exposure.load_balancer_ip:
+            raise ValueError(f"{where}.load_balancer_ip is missing; an internal LoadBalancer needs the "
+                             "static address the cell's load balancer targets")
+    else:
+        raise ValueError(f"{where}.service_type = {exposure.service_type!r}; allowed: NodePort, LoadBalancer")
+
+
+def app_labels(cell: str) -> dict[str, str]:
+    """Recommended app.kubernetes.io labels; name + instance also select the pods."""
+    return {
+        "app.kubernetes.io/name": APP_NAME,
+        "app.kubernetes.io/instance": cell,
+        "app.kubernetes.io/component": "server",
+        "app.kubernetes.io/part-of": "platform",
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
+
+
+def selector_labels(cell: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": cell}
+
+
+def max_replicas(spec: CellSpec) -> int:
+    # Room for two pods per node at the cluster's largest size, never below the floor.
+    return max(spec.workload.replicas, spec.max_nodes * 2)
+
+
+class InferenceService(pulumi.ComponentResource):
+    """Namespace, identity-bound ServiceAccount, hardened Deployment, Service, HPA, PDB, NetworkPolicies."""
+
+    def __init__(self, name: str, spec: CellSpec, outputs: CellOutputs, exposure: WorkloadExposure,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("platform:workload:InferenceService", name, None, opts)
+        validate_exposure(spec, exposure)
+        self.spec = spec
+        workload = spec.workload
+        labels = app_labels(spec.name)
+        selector = selector_labels(spec.name)
+        sa_annotations, identity_pod_labels = identity_binding(spec.cloud, outputs.workload_identity)
+
+        # The kubeconfig is an output of the cluster, so every object below waits for it. Kept
+        # secret here whatever the cell handed over: it names the cluster and how to get in.
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=pulumi.Output.secret(outputs.kubeconfig),
+            # Replace the provider (and everything on it) only when the cluster itself changes,
+            # not when its credentials rotate.
+            cluster_identifier=pulumi.Output.concat(spec.cloud, "/", spec.region, "/", outputs.cluster_name),
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)
+
+        def meta(obj_name: str, annotations: Optional[dict] = None) -> ObjectMetaArgs:
+            return ObjectMetaArgs(name=obj_name, namespace=WORKLOAD_NAMESPACE, labels=dict(labels),
+                                  annotations=annotations or None)
+
+        pss_version = f"v{spec.kubernetes_version}"
+        self.namespace = Namespace(
+            f"{name}-namespace",
+            metadata=ObjectMetaArgs(name=WORKLOAD_NAMESPACE, labels={
+                **labels,
+                # Pod Security Admission: reject, audit and warn on anything below `restricted`.
+                **{f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")},
+                **{f"pod-security.kubernetes.io/{mode}-version": pss_version
+                   for mode in ("enforce", "audit", "warn")},
+            }),
+            opts=on_cluster,
+        )
+        in_namespace = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[self.namespace]))
+
+        self.service_account = ServiceAccount(
+            f"{name}-service-account",
+            metadata=meta(WORKLOAD_SERVICE_ACCOUNT, sa_annotations),
+            # The identity webhooks project their own tokens; the app never calls the Kubernetes API.
+            automount_service_account_token=False,
+            opts=in_namespace,
+        )
+
+        pod_labels = {**labels, **identity_pod_labels,
+                      **tags.standard_labels(spec.environment, spec.residency, spec.name)}
+        probe = dict(http_get=HTTPGetActionArgs(path=workload.health_path, port=PORT_NAME, scheme="HTTP"))
+        self.deployment = Deployment(
+            f"{name}-deployment",
+            metadata=meta(APP_NAME),
+            spec=DeploymentSpecArgs(
+                # No `replicas`: the HPA owns the count (a value here would reset it on every update).
+                selector=LabelSelectorArgs(match_labels=selector),
+                revision_history_limit=5,
+                template=PodTemplateSpecArgs(
+                    metadata=ObjectMetaArgs(labels=pod_labels),
+                    spec=PodSpecArgs(
+                        service_account_name=WORKLOAD_SERVICE_ACCOUNT,
+                        automount_service_account_token=False,
+                        enable_service_links=False,
+                        security_context=PodSecurityContextArgs(
+                            run_as_non_root=True, run_as_user=RUN_AS_USER, run_as_group=RUN_AS_USER,
+                            fs_group=RUN_AS_USER, seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+                        ),
+                        containers=[ContainerArgs(
+                            name=CONTAINER_NAME,
+                            image=workload.image,
+                            image_pull_policy="IfNotPresent",
+                            ports=[ContainerPortArgs(name=PORT_NAME, container_port=workload.port, protocol="TCP")],
+                            env=[
+                                EnvVarArgs(name="BUCKET_URI", value=outputs.bucket_uri),
+                                EnvVarArgs(name="WORKLOAD_IDENTITY", value=outputs.workload_identity),
+                                EnvVarArgs(name="CELL_NAME", value=spec.name),
+                                EnvVarArgs(name="CELL_CLOUD", value=spec.cloud),
+                                EnvVarArgs(name="CELL_REGION", value=spec.region),
+                                EnvVarArgs(name="CELL_RESIDENCY", value=spec.residency),
+                                EnvVarArgs(name="PORT", value=str(workload.port)),
+                                EnvVarArgs(name="TMPDIR", value="/tmp"),
+                            ],
+                            resources=ResourceRequirementsArgs(
+                                requests={"cpu": workload.cpu, "memory": workload.memory},
+                                limits={"cpu": workload.cpu, "memory": workload.memory},
+                            ),
+                            security_context=SecurityContextArgs(
+                                run_as_non_root=True, allow_privilege_escalation=False, privileged=False,
+                                read_only_root_filesystem=True, capabilities=CapabilitiesArgs(drop=["ALL"]),
+                                seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+                            ),
+                            # A model may take a while to load: the startup probe holds liveness off until then.
+                            startup_probe=ProbeArgs(**probe, period_seconds=5, failure_threshold=60),
+                            readiness_probe=ProbeArgs(**probe, period_seconds=5, timeout_seconds=2,
+                                                      failure_threshold=3),
+                            liveness_probe=ProbeArgs(**probe, period_seconds=10, timeout_seconds=2,
+                                                     failure_threshold=3),
+                            volume_mounts=[VolumeMountArgs(name="tmp", mount_path="/tmp")],
+                        )],
+                        volumes=[VolumeArgs(name="tmp", empty_dir=EmptyDirVolumeSourceArgs(size_limit=SCRATCH_SIZE))],
+                        # Soft spreading: a hard rule would keep replacement pods pending during a zone outage.
+                        topology_spread_constraints=[
+                            TopologySpreadConstraintArgs(max_skew=1, topology_key=key,
+                                                         when_unsatisfiable="ScheduleAnyway",
+                                                         label_selector=LabelSelectorArgs(match_labels=selector))
+                            for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+                        ],
+                        termination_grace_period_seconds=30,
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[self.service_account])),
+        )
+
+        self.service = self._service(name, spec, exposure, meta, selector, in_namespace)
+
+        self.autoscaler = HorizontalPodAutoscaler(
+            f"{name}-autoscaler",
+            metadata=meta(APP_NAME),
+            spec=HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=CrossVersionObjectReferenceArgs(api_version="apps/v1", kind="Deployment",
+                                                                 name=APP_NAME),
+                min_replicas=workload.replicas,
+                max_replicas=max_replicas(spec),
+                metrics=[MetricSpecArgs(type="Resource", resource=ResourceMetricSourceArgs(
+                    name="cpu", target=MetricTargetArgs(type="Utilization",
+                                                        average_utilization=TARGET_CPU_UTILIZATION)))],
+            ),
+            opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[self.deployment])),
+        )
+
+        self.disruption_budget = PodDisruptionBudget(
+            f"{name}-disruption-budget",
+            metadata=meta(APP_NAME),
+            spec=PodDisruptionBudgetSpecArgs(
+                # maxUnavailable (not minAvailable) so that a single replica never blocks a node drain.
+                max_unavailable=1,
+                selector=LabelSelectorArgs(match_labels=selector),
+                # Pods that are not ready serve nothing; evicting them must not wait on the budget.
+                unhealthy_pod_eviction_policy="AlwaysAllow",
+            ),
+            opts=in_namespace,
+        )
+
+        self.network_policies = self._network_policies(name, spec, exposure, meta, selector, workload.port,
+                                                       in_namespace)
+        self.register_outputs({
+            "namespace": WORKLOAD_NAMESPACE,
+            "service_account": WORKLOAD_SERVICE_ACCOUNT,
+            "service": WORKLOAD_SERVICE_NAME,
+        })
+
+    def _service(self, name, spec: CellSpec, exposure: WorkloadExposure, meta, selector,
+                 opts: pulumi.ResourceOptions) -> Service:
+        port = ServicePortArgs(name=PORT_NAME, port=SERVICE_PORT, target_port=PORT_NAME, protocol="TCP",
+                               node_port=exposure.node_port if exposure.service_type == "NodePort" else None)
+        # The cell's own annotations (e.g. a GKE NEG or the AKS internal-LB subnet) come first.
+        annotations = dict(exposure.annotations)
+        if exposure.service_type == "LoadBalancer":
+            annotations.update(INTERNAL_LB_ANNOTATIONS[spec.cloud])
+            annotations[INTERNAL_LB_ADDRESS_ANNOTATION[spec.cloud]] = exposure.load_balancer_ip
+        return Service(
+            f"{name}-service",
+            metadata=meta(WORKLOAD_SERVICE_NAME, annotations),
+            spec=ServiceSpecArgs(
+                type=exposure.service_type,
+                selector=selector,
+                ports=[port],
+                # Local: no SNAT to a node address, so the pods see the load balancer's own source
+                # addresses, which is what the ingress NetworkPolicy admits; nodes without a ready pod
+                # fail the load balancer's health check instead of forwarding across nodes.
+                external_traffic_policy="Local",
+            ),
+            opts=opts,
+        )
+
+    def _network_policies(self, name, spec: CellSpec, exposure: WorkloadExposure, meta, selector, port: int,
+                          opts: pulumi.ResourceOptions) -> list[NetworkPolicy]:
+        pods = LabelSelectorArgs(match_labels=selector)
+        dns_ports = [NetworkPolicyPortArgs(protocol=p, port=53) for p in ("UDP", "TCP")]
+        kube_dns = NetworkPolicyPeerArgs(
+            namespace_selector=LabelSelectorArgs(match_labels={"kubernetes.io/metadata.name": "kube-system"}),
+            # CoreDNS carries this label on EKS, GKE (kube-dns) and AKS alike.
+            pod_selector=LabelSelectorArgs(match_labels={"k8s-app": "kube-dns"}),
+        )
+        egress = [
+            NetworkPolicyEgressRuleArgs(to=[kube_dns], ports=dns_ports),
+            NetworkPolicyEgressRuleArgs(
+                to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr="0.0.0.0/0", except_=list(NON_PUBLIC_RANGES)))],
+                ports=[NetworkPolicyPortArgs(protocol="TCP", port=443)],
+            ),
+            *[NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=cidr))],
+                                          ports=[NetworkPolicyPortArgs(protocol="TCP", port=p)])
+              for cidr, p in credential_endpoints(spec.cloud)],
+        ]
+        specs = {
+            # Everything in the namespace is denied both ways unless a policy below admits it.
+            "default-deny": NetworkPolicySpecArgs(pod_selector=LabelSelectorArgs(),
+                                                  policy_types=["Ingress", "Egress"]),
+            "allow-load-balancer": NetworkPolicySpecArgs(
+                pod_selector=pods, policy_types=["Ingress"],
+                ingress=[NetworkPolicyIngressRuleArgs(
+                    from_=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=c)) for c in exposure.ingress_cidrs],
+                    ports=[NetworkPolicyPortArgs(protocol="TCP", port=port)],
+                )],
+            ),
+            "allow-dns-and-cloud-apis": NetworkPolicySpecArgs(pod_selector=pods, policy_types=["Egress"],
+                                                              egress=egress),
+        }
+        return [NetworkPolicy(f"{name}-{policy}", metadata=meta(f"{APP_NAME}-{policy}"), spec=s, opts=opts)
+                for policy, s in specs.items()]
