@@ -1,0 +1,51 @@
+"""The cell's GCS bucket: in the cell's region, encrypted with the cell's key (CMEK)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from .context import GcpContext
+from .key import CellKey, KeyGrant
+
+SOFT_DELETE_SECONDS = 7 * 24 * 3600
+ABORT_UPLOADS_AFTER_DAYS = 7
+
+
+@dataclass(frozen=True)
+class BucketArgs:
+    key: CellKey
+    storage_agent: pulumi.Output[str]   # the project's Cloud Storage service agent
+    noncurrent_version_days: int
+
+
+class DataBucket(pulumi.ComponentResource):
+    def __init__(self, name: str, ctx: GcpContext, args: BucketArgs, opts: pulumi.ResourceOptions):
+        super().__init__("platform:gcp:Bucket", name, None, opts)
+        # GCS encrypts with a CMEK as its service agent: without this grant the bucket creation
+        # (and every later write) fails, so the bucket depends on it explicitly.
+        self.agent_grant = args.key.grant(KeyGrant("storage-agent", args.storage_agent))
+        self.bucket = gcp.storage.Bucket(
+            f"{name}-data",
+            # Bucket names are global: the project id keeps two projects' cells apart.
+            name=f"{ctx.project}-{ctx.cell}-data", project=ctx.project,
+            location=ctx.region.upper(), storage_class="STANDARD",
+            encryption=gcp.storage.BucketEncryptionArgs(default_kms_key_name=args.key.key.id),
+            uniform_bucket_level_access=True, public_access_prevention="enforced",
+            versioning=gcp.storage.BucketVersioningArgs(enabled=True),
+            soft_delete_policy=gcp.storage.BucketSoftDeletePolicyArgs(retention_duration_seconds=SOFT_DELETE_SECONDS),
+            lifecycle_rules=[
+                gcp.storage.BucketLifecycleRuleArgs(
+                    action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+                        days_since_noncurrent_time=args.noncurrent_version_days, with_state="ARCHIVED")),
+                gcp.storage.BucketLifecycleRuleArgs(
+                    action=gcp.storage.BucketLifecycleRuleActionArgs(type="AbortIncompleteMultipartUpload"),
+                    condition=gcp.storage.BucketLifecycleRuleConditionArgs(age=ABORT_UPLOADS_AFTER_DAYS)),
+            ],
+            force_destroy=False,
+            opts=ctx.opts(self, stateful=True, depends_on=[self.agent_grant]),
+        )
+        self.uri = pulumi.Output.concat("gs://", self.bucket.name)
+        self.register_outputs({"uri": self.uri})

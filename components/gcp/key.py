@@ -1,0 +1,54 @@
+"""The cell's Cloud KMS key: a key ring in the cell's own region (never `global`: residency) and one
+symmetric key that encrypts the bucket, the cluster's Kubernetes secrets and the node boot disks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import pulumi
+import pulumi_gcp as gcp
+
+from .context import GcpContext
+
+ROTATION_DAYS = 90
+ROTATION_PERIOD = f"{ROTATION_DAYS * 24 * 3600}s"
+# A destroyed key version stays recoverable this long (the KMS default is 30 days; kept explicit).
+DESTROY_SCHEDULED = f"{30 * 24 * 3600}s"
+ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+
+@dataclass(frozen=True)
+class KeyGrant:
+    """A Google service agent that needs the key (`what` names the member resource)."""
+    what: str
+    email: pulumi.Input[str]
+
+
+class CellKey(pulumi.ComponentResource):
+    def __init__(self, name: str, ctx: GcpContext, depends_on: Sequence[pulumi.Resource],
+                 opts: pulumi.ResourceOptions):
+        super().__init__("platform:gcp:Key", name, None, opts)
+        # Key rings and keys cannot be deleted in Cloud KMS, only their versions destroyed: both
+        # are stateful, protected in prod, and auto-named, so that a cell destroyed and built again
+        # does not collide with its predecessor's ring that lives on.
+        self.key_ring = gcp.kms.KeyRing(
+            f"{name}-ring", project=ctx.project, location=ctx.region,
+            opts=ctx.opts(self, stateful=True, depends_on=depends_on),
+        )
+        self.key = gcp.kms.CryptoKey(
+            f"{name}-key", key_ring=self.key_ring.id, purpose="ENCRYPT_DECRYPT",
+            rotation_period=ROTATION_PERIOD, destroy_scheduled_duration=DESTROY_SCHEDULED,
+            version_template=gcp.kms.CryptoKeyVersionTemplateArgs(
+                algorithm="GOOGLE_SYMMETRIC_ENCRYPTION", protection_level="SOFTWARE"),
+            opts=ctx.opts(self, stateful=True),
+        )
+        self._ctx, self._base = ctx, name
+        self.register_outputs({"key": self.key.id})
+
+    def grant(self, grant: KeyGrant) -> gcp.kms.CryptoKeyIAMMember:
+        """Let a service agent encrypt/decrypt with this key only (a member, not the key's whole policy)."""
+        return gcp.kms.CryptoKeyIAMMember(
+            f"{self._base}-{grant.what}", crypto_key_id=self.key.id, role=ENCRYPTER_DECRYPTER,
+            member=pulumi.Output.concat("serviceAccount:", grant.email),
+            opts=self._ctx.opts(self),
+        )

@@ -1,0 +1,421 @@
+"""The GCP regional cell (components/gcp/) under the offline engine.
+
+The dev stack, the GCP prod stack and a two-GCP-cell config each run once per module; every
+assertion reads captured inputs by their wire names (the names the provider and the policy
+packs see) and checks how the pieces are wired to each other by id, not merely that they exist.
+"""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+import schema_check
+from components.config import ConfigError
+from components.gcp.context import GcpContext
+from components.gcp.network import SubnetPlan
+from offline_helpers import Run, preview_config, preview_stack, stack_config
+
+CELL_TYPE = "platform:gcp:Cell"
+CELL = "gcp-europe-west1"
+REGION = "europe-west1"
+NODE_PORT = 30080
+HEALTH_CHECK_RANGES = {"35.191.0.0/16", "130.211.0.0/22"}
+PROXY_ONLY = "10.20.32.0/23"  # carved from the cell's 10.20.0.0/16
+STANDARD_LABELS = {"residency", "cell", "environment", "managed-by"}
+ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+STATEFUL = ("gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey", "gcp:storage/bucket:Bucket",
+            "gcp:container/cluster:Cluster")
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory) -> Run:
+    run = preview_stack("dev", tmp_path_factory.mktemp("dev"))
+    assert run.returncode == 0, run.stderr[-4000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory) -> Run:
+    run = preview_stack("prod-gcp-europe-west1", tmp_path_factory.mktemp("prod"), extra=("--unmasked-outputs",))
+    assert run.returncode == 0, run.stderr[-4000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def two_cells(tmp_path_factory) -> Run:
+    """dev's GCP cell plus a second one in europe-west4: same project, same stack."""
+    cfg = stack_config("dev")
+    gcp_cell = next(c for c in cfg["platform:cells"] if c["cloud"] == "gcp")
+    second = {**copy.deepcopy(gcp_cell), "name": "gcp-europe-west4", "region": "europe-west4",
+              "network_cidr": "10.21.0.0/16"}
+    cfg["platform:cells"] = [gcp_cell, second]
+    run = preview_config(cfg, tmp_path_factory.mktemp("two"), stack="two-gcp")
+    assert run.returncode == 0, run.stderr[-4000:]
+    return run
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def cell_of(run: Run, name: str = CELL) -> dict:
+    return run.one(CELL_TYPE, name)
+
+
+def in_cell(run: Run, type_: str, cell: str = CELL) -> list[dict]:
+    """Resources of `type_` under the cell `cell`."""
+    urn = cell_of(run, cell)["urn"]
+    return [r for r in run.of_type(type_) if any(a["urn"] == urn for a in run.ancestors(r))]
+
+
+def one(run: Run, type_: str, suffix: str = "", cell: str = CELL) -> dict:
+    found = [r for r in in_cell(run, type_, cell) if r["name"].endswith(suffix)]
+    assert len(found) == 1, f"expected one {type_} *{suffix} in {cell}, found {[r['name'] for r in found]}"
+    return found[0]
+
+
+def out(res: dict, key: str):
+    return res["outputs"][key]
+
+
+def cell_resources(run: Run, cell: str = CELL) -> list[dict]:
+    urn = cell_of(run, cell)["urn"]
+    return [r for r in run.resources if any(a["urn"] == urn for a in run.ancestors(r))]
+
+
+# --- pure pieces -----------------------------------------------------------------------------
+
+def test_subnet_plan_carves_disjoint_ranges():
+    plan = SubnetPlan.carve("10.20.0.0/16", CELL)
+    assert (plan.nodes, plan.services, plan.proxy_only, plan.pods) == (
+        "10.20.0.0/20", "10.20.16.0/20", PROXY_ONLY, "10.20.128.0/17")
+    with pytest.raises(ConfigError, match="too small"):
+        SubnetPlan.carve("10.20.0.0/24", CELL)
+
+
+def test_account_ids_fit_gcp_limits():
+    ctx = GcpContext(cell="a-very-long-cell-name-x", project="p", region=REGION, environment="dev",
+                     residency="eu", provider=None, protect=False)  # type: ignore[arg-type]
+    ids = {ctx.account_id("nodes"), ctx.account_id("inference")}
+    assert all(6 <= len(i) <= 30 and i[0].isalpha() and i[-1].isalnum() for i in ids), ids
+    assert len(ids) == 2
+
+
+# --- the dev stack ---------------------------------------------------------------------------
+
+def test_cell_has_its_own_provider_for_project_and_region(dev):
+    cell = cell_of(dev)
+    providers = [r for r in dev.of_type("pulumi:providers:gcp") if r["parent"] == cell["urn"]]
+    assert len(providers) == 1
+    assert providers[0]["inputs"]["project"] == "acme-platform-dev"
+    assert providers[0]["inputs"]["region"] == REGION
+
+
+def test_every_resource_descends_from_the_cell_and_uses_its_provider(dev):
+    cell = cell_of(dev)
+    gcp_provider = next(r for r in dev.of_type("pulumi:providers:gcp") if r["parent"] == cell["urn"])
+    gcp_ref = f"{gcp_provider['urn']}::{gcp_provider['id']}"
+    gcp_resources = [r for r in dev.resources if r["type"].startswith("gcp:")]
+    assert len(gcp_resources) >= 40
+    for r in gcp_resources:
+        assert cell["urn"] in [a["urn"] for a in dev.ancestors(r)], r["urn"]
+        assert r["provider"] == gcp_ref, r["urn"]
+        assert r["name"].startswith(f"{CELL}-"), r["name"]
+    record = one(dev, "aws:route53/record:Record", "-cert-validation")
+    dns_provider = dev.by_urn(record["provider"].rsplit("::", 1)[0])
+    assert dns_provider["parent"] == cell["urn"] and dns_provider["inputs"]["region"] == "us-east-1"
+
+
+def test_network_is_custom_mode_with_private_access_flow_logs_and_nat(dev):
+    vpc = one(dev, "gcp:compute/network:Network")
+    assert vpc["inputs"]["autoCreateSubnetworks"] is False
+    nodes = one(dev, "gcp:compute/subnetwork:Subnetwork", "-nodes")
+    assert nodes["inputs"]["network"] == vpc["id"] and nodes["inputs"]["region"] == REGION
+    assert nodes["inputs"]["privateIpGoogleAccess"] is True
+    assert nodes["inputs"]["logConfig"]["metadata"] == "INCLUDE_ALL_METADATA"
+    assert {r["rangeName"] for r in nodes["inputs"]["secondaryIpRanges"]} == {"pods", "services"}
+    proxy = one(dev, "gcp:compute/subnetwork:Subnetwork", "-proxy-only")
+    assert proxy["inputs"]["purpose"] == "REGIONAL_MANAGED_PROXY" and proxy["inputs"]["role"] == "ACTIVE"
+    assert proxy["inputs"]["ipCidrRange"] == PROXY_ONLY and proxy["inputs"]["network"] == vpc["id"]
+    router = one(dev, "gcp:compute/router:Router")
+    assert router["inputs"]["network"] == vpc["id"]
+    nat = one(dev, "gcp:compute/routerNat:RouterNat")
+    assert nat["inputs"]["router"] == out(router, "name")
+    assert nat["inputs"]["subnetworks"] == [{"name": nodes["id"], "sourceIpRangesToNats": ["ALL_IP_RANGES"]}]
+
+
+def test_firewall_admits_only_health_checkers_and_proxies_on_the_node_port(dev):
+    pool = one(dev, "gcp:container/nodePool:NodePool")
+    node_tags = pool["inputs"]["nodeConfig"]["tags"]
+    rules = in_cell(dev, "gcp:compute/firewall:Firewall")
+    assert len(rules) == 2
+    sources = set()
+    for rule in rules:
+        i = rule["inputs"]
+        assert i["direction"] == "INGRESS" and i["targetTags"] == node_tags
+        assert i["allows"] == [{"protocol": "tcp", "ports": [str(NODE_PORT)]}]
+        sources |= set(i["sourceRanges"])
+    assert sources == HEALTH_CHECK_RANGES | {PROXY_ONLY}
+
+
+def test_key_is_regional_and_rotates_within_90_days(dev):
+    ring = one(dev, "gcp:kms/keyRing:KeyRing")
+    assert ring["inputs"]["location"] == REGION
+    key = one(dev, "gcp:kms/cryptoKey:CryptoKey")
+    assert key["inputs"]["keyRing"] == ring["id"]
+    assert key["id"].startswith(f"projects/acme-platform-dev/locations/{REGION}/keyRings/")
+    period = key["inputs"]["rotationPeriod"]
+    assert period.endswith("s") and 0 < int(period[:-1]) <= 90 * 86400
+
+
+def test_bucket_uses_the_cell_key_after_the_storage_agent_is_granted(dev):
+    key = one(dev, "gcp:kms/cryptoKey:CryptoKey")
+    bucket = one(dev, "gcp:storage/bucket:Bucket")
+    i = bucket["inputs"]
+    assert i["encryption"]["defaultKmsKeyName"] == key["id"]
+    assert i["location"].lower() == REGION
+    assert i["uniformBucketLevelAccess"] is True and i["publicAccessPrevention"] == "enforced"
+    assert i["versioning"] == {"enabled": True}
+    assert i["softDeletePolicy"]["retentionDurationSeconds"] >= 7 * 86400
+    assert {"Delete", "AbortIncompleteMultipartUpload"} <= {r["action"]["type"] for r in i["lifecycleRules"]}
+    grant = one(dev, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "-storage-agent")
+    g = grant["inputs"]
+    assert g["cryptoKeyId"] == key["id"] and g["role"] == ENCRYPTER
+    assert g["member"].startswith("serviceAccount:service-")
+    assert g["member"].endswith("@gs-project-accounts.iam.gserviceaccount.com")
+    # The grant exists before the bucket: the bucket waits for it in the graph.
+    assert grant["urn"] in bucket["dependencies"]
+
+
+def test_cluster_is_regional_private_encrypted_and_shielded(dev):
+    key = one(dev, "gcp:kms/cryptoKey:CryptoKey")
+    cluster = one(dev, "gcp:container/cluster:Cluster")
+    i = cluster["inputs"]
+    assert i["location"] == REGION
+    assert i["privateClusterConfig"]["enablePrivateNodes"] is True
+    assert i["workloadIdentityConfig"]["workloadPool"] == "acme-platform-dev.svc.id.goog"
+    assert i["databaseEncryption"] == {"state": "ENCRYPTED", "keyName": key["id"]}
+    assert i["enableShieldedNodes"] is True and i["removeDefaultNodePool"] is True
+    assert i["releaseChannel"]["channel"] in ("RAPID", "REGULAR", "STABLE")
+    assert i["ipAllocationPolicy"] == {"clusterSecondaryRangeName": "pods", "servicesSecondaryRangeName": "services"}
+    assert [b["cidrBlock"] for b in i["masterAuthorizedNetworksConfig"]["cidrBlocks"]] == ["203.0.113.0/24"]
+    assert i["masterAuth"]["clientCertificateConfig"]["issueClientCertificate"] is False
+    gke_grant = one(dev, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "-gke-agent")
+    assert gke_grant["inputs"]["cryptoKeyId"] == key["id"] and gke_grant["inputs"]["role"] == ENCRYPTER
+    assert gke_grant["inputs"]["member"].endswith("@container-engine-robot.iam.gserviceaccount.com")
+    assert gke_grant["urn"] in cluster["dependencies"]
+
+
+def test_node_pool_runs_as_a_minimal_service_account(dev):
+    key = one(dev, "gcp:kms/cryptoKey:CryptoKey")
+    cluster = one(dev, "gcp:container/cluster:Cluster")
+    account = one(dev, "gcp:serviceaccount/account:Account", "-nodes")
+    roles = [r for r in in_cell(dev, "gcp:projects/iAMMember:IAMMember")]
+    assert {r["inputs"]["role"] for r in roles} == {"roles/container.defaultNodeServiceAccount"}
+    assert all(r["inputs"]["member"] == f"serviceAccount:{out(account, 'email')}" for r in roles)
+    pool = one(dev, "gcp:container/nodePool:NodePool")
+    p = pool["inputs"]
+    assert p["cluster"] == cluster["id"] and p["location"] == REGION
+    assert p["autoscaling"]["totalMinNodeCount"] == 1 and p["autoscaling"]["totalMaxNodeCount"] == 3
+    nc = p["nodeConfig"]
+    assert nc["serviceAccount"] == out(account, "email")
+    assert nc["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
+    assert nc["workloadMetadataConfig"]["mode"] == "GKE_METADATA"
+    assert nc["bootDiskKmsKey"] == key["id"]
+    assert STANDARD_LABELS <= set(nc["resourceLabels"])
+    compute_grant = one(dev, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "-compute-agent")
+    assert compute_grant["inputs"]["member"].endswith("@compute-system.iam.gserviceaccount.com")
+    assert compute_grant["urn"] in pool["dependencies"]
+
+
+def test_load_balancer_is_regional_external_managed_and_fully_wired(dev):
+    assert not [r for r in cell_resources(dev) if r["type"].startswith(("gcp:compute/global", "gcp:compute/targetHttp",
+                                                                       "gcp:compute/uRLMap", "gcp:compute/backendService"))]
+    address = one(dev, "gcp:compute/address:Address")
+    assert address["inputs"]["region"] == REGION and address["inputs"]["addressType"] == "EXTERNAL"
+    rules = {r["inputs"]["portRange"]: r for r in in_cell(dev, "gcp:compute/forwardingRule:ForwardingRule")}
+    assert set(rules) == {"443", "80"}
+    proxy_subnet = one(dev, "gcp:compute/subnetwork:Subnetwork", "-proxy-only")
+    for rule in rules.values():
+        assert rule["inputs"]["loadBalancingScheme"] == "EXTERNAL_MANAGED"
+        assert rule["inputs"]["region"] == REGION
+        assert rule["inputs"]["ipAddress"] == out(address, "address")
+        assert rule["inputs"]["networkTier"] == address["inputs"]["networkTier"]
+        assert proxy_subnet["urn"] in rule["dependencies"]
+    # 443 -> HTTPS proxy -> URL map -> backend service -> health check
+    https = one(dev, "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy")
+    assert rules["443"]["inputs"]["target"] == https["id"]
+    policy = one(dev, "gcp:compute/regionSslPolicy:RegionSslPolicy")
+    assert https["inputs"]["sslPolicy"] == policy["id"]
+    assert policy["inputs"]["minTlsVersion"] == "TLS_1_2" and policy["inputs"]["profile"] in ("MODERN", "RESTRICTED")
+    url_map = one(dev, "gcp:compute/regionUrlMap:RegionUrlMap", "-https")
+    assert https["inputs"]["urlMap"] == url_map["id"]
+    backend = one(dev, "gcp:compute/regionBackendService:RegionBackendService")
+    assert url_map["inputs"]["defaultService"] == backend["id"]
+    b = backend["inputs"]
+    assert b["loadBalancingScheme"] == "EXTERNAL_MANAGED" and b["protocol"] == "HTTP" and b["region"] == REGION
+    hc = one(dev, "gcp:compute/regionHealthCheck:RegionHealthCheck")
+    assert b["healthChecks"] == hc["id"]
+    assert hc["inputs"]["httpHealthCheck"] == {"port": NODE_PORT, "requestPath": "/health"}
+    # 80 -> HTTP proxy -> a URL map that only redirects (no backend behind plain HTTP)
+    http = one(dev, "gcp:compute/regionTargetHttpProxy:RegionTargetHttpProxy")
+    assert rules["80"]["inputs"]["target"] == http["id"]
+    redirect = one(dev, "gcp:compute/regionUrlMap:RegionUrlMap", "-http-redirect")
+    assert http["inputs"]["urlMap"] == redirect["id"]
+    assert redirect["inputs"]["defaultUrlRedirect"]["httpsRedirect"] is True
+    assert "defaultService" not in redirect["inputs"] and "pathMatchers" not in redirect["inputs"]
+
+
+def test_backends_are_the_node_pool_instance_groups_on_the_named_node_port(dev):
+    pool = one(dev, "gcp:container/nodePool:NodePool")
+    groups = out(pool, "managedInstanceGroupUrls")
+    assert len(groups) == 3 and all("/instanceGroups/" in g for g in groups)
+    backend = one(dev, "gcp:compute/regionBackendService:RegionBackendService")
+    assert [b["group"] for b in backend["inputs"]["backends"]] == groups
+    ports = in_cell(dev, "gcp:compute/instanceGroupNamedPort:InstanceGroupNamedPort")
+    assert sorted(p["inputs"]["group"] for p in ports) == sorted(groups)
+    for p in ports:
+        assert p["inputs"]["name"] == backend["inputs"]["portName"] and p["inputs"]["port"] == NODE_PORT
+        assert f"/zones/{p['inputs']['zone']}/" in p["inputs"]["group"]
+        assert p["urn"] in backend["dependencies"]
+    # The workload's Service listens on exactly that NodePort (the cell's WorkloadExposure).
+    services = [s for s in in_cell(dev, "kubernetes:core/v1:Service")]
+    assert services and services[0]["inputs"]["spec"]["type"] == "NodePort"
+    assert [p.get("nodePort") for p in services[0]["inputs"]["spec"]["ports"]] == [NODE_PORT]
+
+
+def test_certificate_is_google_managed_and_validated_in_route53(dev):
+    hostname = f"{CELL}.dev.inference.example.com"
+    auth = one(dev, "gcp:certificatemanager/dnsAuthorization:DnsAuthorization")
+    assert auth["inputs"]["domain"] == hostname and auth["inputs"]["location"] == REGION
+    record = one(dev, "aws:route53/record:Record", "-cert-validation")
+    zone = dev.one("aws:route53/zone:Zone")
+    (dns_record,) = out(auth, "dnsResourceRecords")
+    assert record["inputs"]["zoneId"] == out(zone, "zoneId")
+    assert record["inputs"]["name"] == dns_record["name"] and record["inputs"]["type"] == "CNAME"
+    assert record["inputs"]["records"] == [dns_record["data"]]
+    cert = one(dev, "gcp:certificatemanager/certificate:Certificate")
+    assert cert["inputs"]["location"] == REGION
+    assert cert["inputs"]["managed"] == {"domains": [hostname], "dnsAuthorizations": [auth["id"]]}
+    https = one(dev, "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy")
+    assert https["inputs"]["certificateManagerCertificates"] == [cert["id"]]
+
+
+def test_workload_identity_reads_only_its_bucket(dev):
+    gsa = one(dev, "gcp:serviceaccount/account:Account", "-gsa")
+    binding = one(dev, "gcp:serviceaccount/iAMMember:IAMMember")
+    assert binding["inputs"] == {
+        "serviceAccountId": out(gsa, "name"), "role": "roles/iam.workloadIdentityUser",
+        "member": "serviceAccount:acme-platform-dev.svc.id.goog[inference/inference]"}
+    bucket = one(dev, "gcp:storage/bucket:Bucket")
+    readers = in_cell(dev, "gcp:storage/bucketIAMMember:BucketIAMMember")
+    assert [r["inputs"] for r in readers] == [{
+        "bucket": out(bucket, "name"), "role": "roles/storage.objectViewer",
+        "member": f"serviceAccount:{out(gsa, 'email')}"}]
+    assert not [r for r in in_cell(dev, "gcp:projects/iAMMember:IAMMember") if out(gsa, "email") in r["inputs"]["member"]]
+
+
+def test_labelable_resources_carry_the_standard_labels(dev):
+    labelled = 0
+    for r in cell_resources(dev):
+        if not r["type"].startswith("gcp:"):
+            continue
+        props = schema_check.schema("gcp")["resources"][r["type"]]["inputProperties"]
+        for prop in ("labels", "resourceLabels"):
+            if prop in props:
+                labels = r["inputs"].get(prop) or {}
+                assert STANDARD_LABELS <= set(labels), (r["name"], labels)
+                assert labels["residency"] == "eu" and labels["cell"] == CELL and labels["environment"] == "dev"
+                assert all(k == k.lower() and v == v.lower() for k, v in labels.items())
+                labelled += 1
+    assert labelled >= 7  # key, bucket, cluster, address, 2 forwarding rules, certificate, dns authorization
+
+
+def test_dev_resources_follow_the_provider_schema(dev):
+    problems = [v for r in cell_resources(dev) for v in schema_check.violations(r)]
+    assert problems == []
+
+
+def test_dev_stateful_resources_are_not_protected(dev):
+    for t in STATEFUL:
+        assert one(dev, t)["protect"] is False
+    assert one(dev, "gcp:container/cluster:Cluster")["inputs"]["deletionProtection"] is False
+
+
+def test_dev_outputs_are_secret_because_of_the_kubeconfig(dev):
+    assert dev.report["outputs"][CELL] == "[secret]"
+
+
+# --- prod -----------------------------------------------------------------------------------
+
+def test_prod_protects_stateful_resources(prod):
+    for t in STATEFUL:
+        assert one(prod, t)["protect"] is True, t
+    assert one(prod, "gcp:container/cluster:Cluster")["inputs"]["deletionProtection"] is True
+    assert one(prod, "gcp:compute/firewall:Firewall", "-allow-health-checks")["protect"] is False
+
+
+def test_prod_uses_the_configured_zone_and_project(prod):
+    record = one(prod, "aws:route53/record:Record", "-cert-validation")
+    assert record["inputs"]["zoneId"] == "Z0PRODEXAMPLE01"
+    assert one(prod, "gcp:storage/bucket:Bucket")["inputs"]["project"] == "acme-platform-prod"
+    assert one(prod, "gcp:container/nodePool:NodePool")["inputs"]["autoscaling"]["totalMinNodeCount"] == 3
+
+
+def test_prod_exports_the_cell_contract(prod):
+    exported = prod.report["outputs"][CELL]
+    address = one(prod, "gcp:compute/address:Address")
+    bucket = one(prod, "gcp:storage/bucket:Bucket")
+    cluster = one(prod, "gcp:container/cluster:Cluster")
+    gsa = one(prod, "gcp:serviceaccount/account:Account", "-gsa")
+    assert exported["endpoint_ip"] == out(address, "address")
+    assert exported["endpoint_hostname"] == f"{CELL}.inference.example.com"
+    assert exported["health_path"] == "/health"
+    assert exported["bucket_uri"] == f"gs://{out(bucket, 'name')}"
+    assert exported["cluster_name"] == out(cluster, "name")
+    assert exported["workload_identity"] == out(gsa, "email")
+    assert (exported["residency"], exported["region"], exported["cloud"], exported["name"]) == (
+        "eu", REGION, "gcp", CELL)
+    kubeconfig = json.loads(exported["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == f"https://{out(cluster, 'endpoint')}"
+    exec_ = kubeconfig["users"][0]["user"]["exec"]
+    assert exec_["command"] == "gke-gcloud-auth-plugin"
+    assert exec_["apiVersion"] == "client.authentication.k8s.io/v1beta1"
+    assert "token" not in kubeconfig["users"][0]["user"]
+
+
+def test_prod_resources_follow_the_provider_schema(prod):
+    problems = [v for r in cell_resources(prod) for v in schema_check.violations(r)]
+    assert problems == []
+
+
+# --- two cells in one stack ------------------------------------------------------------------
+
+def test_a_second_gcp_cell_gets_its_own_provider_key_bucket_and_cluster(two_cells):
+    names = ("gcp-europe-west1", "gcp-europe-west4")
+    regions = {}
+    for name in names:
+        cell = cell_of(two_cells, name)
+        provider = next(r for r in two_cells.of_type("pulumi:providers:gcp") if r["parent"] == cell["urn"])
+        ref = f"{provider['urn']}::{provider['id']}"
+        for t in (*STATEFUL, "gcp:compute/network:Network", "gcp:compute/forwardingRule:ForwardingRule"):
+            for r in in_cell(two_cells, t, name):
+                assert r["provider"] == ref and r["name"].startswith(f"{name}-")
+        regions[name] = (provider["inputs"]["region"], one(two_cells, "gcp:kms/keyRing:KeyRing", cell=name)
+                         ["inputs"]["location"], one(two_cells, "gcp:container/cluster:Cluster", cell=name)
+                         ["inputs"]["location"])
+    assert regions == {"gcp-europe-west1": ("europe-west1",) * 3, "gcp-europe-west4": ("europe-west4",) * 3}
+    buckets = {one(two_cells, "gcp:storage/bucket:Bucket", cell=n)["inputs"]["name"] for n in names}
+    accounts = {r["inputs"]["accountId"] for r in two_cells.of_type("gcp:serviceaccount/account:Account")}
+    assert len(buckets) == 2 and len(accounts) == 4
+
+
+# --- config errors ---------------------------------------------------------------------------
+
+def test_an_aws_region_name_for_a_gcp_cell_is_a_clear_config_error(tmp_path):
+    cfg = stack_config("dev")
+    cfg["platform:cells"] = [{**c, "region": "eu-west-1"} for c in cfg["platform:cells"] if c["cloud"] == "gcp"]
+    run = preview_config(cfg, tmp_path, stack="bad-region")
+    assert run.returncode == 2, run.stderr
+    assert "platform:cells[0].region" in run.stderr and "'europe-west1'" in run.stderr
+    assert run.report is None
