@@ -280,9 +280,11 @@ def test_node_group_runs_in_private_subnets_with_imdsv2_and_encrypted_volumes(ru
 
 def test_pod_identity_binds_the_workload_role_to_the_inference_service_account(run):
     cluster = one(run, "aws:eks/cluster:Cluster")
-    addon = one(run, "aws:eks/addon:Addon")
-    assert addon["inputs"]["addonName"] == "eks-pod-identity-agent"
-    assert addon["inputs"]["clusterName"] == cluster["outputs"]["name"]
+    addons = {a["inputs"]["addonName"]: a for a in of(run, "aws:eks/addon:Addon")}
+    # The pod identity agent hands out the role's credentials; metrics-server feeds the workload's HPA.
+    assert set(addons) == {"eks-pod-identity-agent", "metrics-server"}
+    for addon in addons.values():
+        assert addon["inputs"]["clusterName"] == cluster["outputs"]["name"]
     assoc = one(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
     role = one(run, "aws:iam/role:Role", name=f"{CELL}-workload")
     assert assoc["inputs"] == {**assoc["inputs"], "clusterName": cluster["outputs"]["name"], "namespace": "inference",

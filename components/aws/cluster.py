@@ -34,6 +34,8 @@ NODE_ROOT_DEVICE = "/dev/xvda"  # root device of the EKS-optimized AL2023 AMIs
 NODE_VOLUME_GIB = 50
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly")
 POD_IDENTITY_AGENT = "eks-pod-identity-agent"
+METRICS_SERVER = "metrics-server"
+NODE_ADDONS = (POD_IDENTITY_AGENT, METRICS_SERVER)
 
 
 def kubeconfig(cluster_name: pulumi.Input[str], endpoint: pulumi.Input[str], ca_data: pulumi.Input[str],
@@ -171,11 +173,14 @@ class Cluster(pulumi.ComponentResource):
         )
         self.autoscaling_group_name = self.node_group.resources.apply(_autoscaling_group_name)
 
-        # The agent that hands Pod Identity credentials to pods (a DaemonSet: needs nodes first).
-        aws.eks.Addon(f"{name}-{POD_IDENTITY_AGENT}", cluster_name=self.cluster.name,
-                      addon_name=POD_IDENTITY_AGENT, resolve_conflicts_on_create="OVERWRITE",
-                      resolve_conflicts_on_update="OVERWRITE",
-                      opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.node_group])))
+        # Add-ons that run on the nodes (so they wait for them): the agent that hands Pod Identity
+        # credentials to pods, and metrics-server, without which the workload's HPA never scales
+        # (EKS, unlike GKE and AKS, ships no metrics pipeline by default).
+        for addon in NODE_ADDONS:
+            aws.eks.Addon(f"{name}-{addon}", cluster_name=self.cluster.name,
+                          addon_name=addon, resolve_conflicts_on_create="OVERWRITE",
+                          resolve_conflicts_on_update="OVERWRITE",
+                          opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.node_group])))
 
         self.kubeconfig = kubeconfig(self.cluster.name, self.cluster.endpoint,
                                      self.cluster.certificate_authority.apply(lambda c: c.data), account.region)
