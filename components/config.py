@@ -70,18 +70,14 @@ class BucketOptions(_Model):
     geo_redundant: bool = False
 
 
-class CellSpecConfig(_Model):
+class CellPlacementConfig(_Model):
+    """Where a cell is and how it takes traffic: all that the global routing layer needs."""
     name: str = Field(pattern=_NAME)
     cloud: Literal["aws", "gcp", "azure"]
     region: str
     residency: str
     role: Literal["primary", "secondary", "active"] = "active"
     weight: int = Field(100, ge=0, le=255)
-    network_cidr: str = "10.0.0.0/16"
-    cluster: ClusterOptions = ClusterOptions()
-    bucket: BucketOptions = BucketOptions()
-    # GCP only: project the cell lives in (default: gcp:project).
-    project: Optional[str] = None
 
     # Field validators run in declaration order, so `cloud` and `region` are in `info.data`
     # here; a failure is reported on the exact key (cells[i].region / cells[i].residency).
@@ -114,6 +110,14 @@ class CellSpecConfig(_Model):
                 f"allowed {cloud} regions of {v!r}: {', '.join(catalog.zone_regions(v, cloud)) or 'none'}"
             )
         return v
+
+
+class CellSpecConfig(CellPlacementConfig):
+    network_cidr: str = "10.0.0.0/16"
+    cluster: ClusterOptions = ClusterOptions()
+    bucket: BucketOptions = BucketOptions()
+    # GCP only: project the cell lives in (default: gcp:project).
+    project: Optional[str] = None
 
 
 class HealthCheckOptions(_Model):
@@ -178,8 +182,12 @@ class ResidencyException(_Model):
     expires: _dt.date
 
 
-class CellStackRef(_Model):
-    """prod-global: a cell stack to read the cell contract from (StackReference)."""
+class CellStackRef(CellPlacementConfig):
+    """prod-global: a cell stack to read the cell contract from (StackReference).
+
+    The placement (name = the stack's export key, cloud, region, residency, role, weight) is
+    repeated here because the routing tree must be known before the reference resolves; the
+    global layer checks it against the referenced exports at deployment."""
     stack: str
     organization: Optional[str] = None
     project: Optional[str] = None
@@ -333,18 +341,27 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
             if z not in catalog.location_zones(r):
                 problems.append(f"{PROJECT}:zones.{z}.regions[{j}] = {r!r}: not a region of zone {z!r}")
     if cfg.dns and cfg.dns.routing == "weighted":
-        weights = [c.weight for c in cfg.cells]
+        weights = [c.weight for c in [*cfg.cells, *cfg.cell_stacks]]
         if weights and not any(weights):
             problems.append(f"{PROJECT}:cells[*].weight: all weights are 0 in weighted routing; "
                             "allowed: 0..255 with at least one above 0")
-    cell_names = set(names)
+    for i, ref in enumerate(cfg.cell_stacks):
+        if ref.name in names:
+            problems.append(f"{PROJECT}:cell_stacks[{i}].name = {ref.name!r}: duplicate cell name; "
+                            "cell names must be unique across cells and cell_stacks")
+        names.append(ref.name)
     for i, ex in enumerate(cfg.exceptions):
         if ex.expires < today:
             problems.append(f"{PROJECT}:exceptions[{i}].expires = {ex.expires.isoformat()!r}: the exception "
                             f"expired (today is {today.isoformat()}); renew it with a new approval or remove it")
-        if cell_names and ex.fallback_cell not in cell_names and not cfg.cell_stacks:
-            problems.append(f"{PROJECT}:exceptions[{i}].fallback_cell = {ex.fallback_cell!r}: no such cell; "
-                            f"allowed: {', '.join(sorted(cell_names))}")
+    if cfg.exceptions:
+        from . import routing  # routing imports nothing of this module at run time
+
+        placed = [routing.Cell.from_config(c) for c in [*cfg.cells, *cfg.cell_stacks]]
+        for i, key, msg in routing.exception_problems(placed, routing.strict_map(cfg.zones, placed),
+                                                      cfg.exceptions):
+            value = getattr(cfg.exceptions[i], key)
+            problems.append(f"{PROJECT}:exceptions[{i}].{key} = {value!r}: {msg}")
     if cfg.cells and cfg.workload is None:
         problems.append(f"{PROJECT}:workload: missing; cells need the inference workload (image, replicas)")
     return problems

@@ -11,8 +11,11 @@ from typing import Optional
 import pulumi
 
 from . import tags
-from .cell import CellComponent, CellSpec
+from . import routing
+from .cell import CellComponent, CellOutputs, CellSpec
 from .config import PlatformConfig
+from .dns import GlobalTraffic
+from .workload import InferenceService
 from .zone import global_aws_provider, public_zone
 
 # cloud -> "module:Class" of its cell component.
@@ -44,11 +47,43 @@ def build_cells(cfg: PlatformConfig, zone_id: Optional[pulumi.Input[str]] = None
     return cells
 
 
+def builds_global_traffic(cfg: PlatformConfig) -> bool:
+    """Whether this stack owns the global name: a stack that references cell stacks (prod-global),
+    or a dev/staging stack with its cells inside. A prod cell stack never does: each would claim
+    the same public name in the shared zone."""
+    return cfg.dns is not None and (bool(cfg.cell_stacks) or cfg.environment != "prod")
+
+
+def referenced_cells(cfg: PlatformConfig) -> list[tuple[routing.Cell, CellOutputs]]:
+    """prod-global: each cell stack's exported cell contract, by StackReference."""
+    out = []
+    for ref_cfg in cfg.cell_stacks:
+        org = ref_cfg.organization or pulumi.get_organization()
+        project = ref_cfg.project or pulumi.get_project()
+        ref = pulumi.StackReference(f"{org}/{project}/{ref_cfg.stack}")
+        out.append((routing.Cell.from_config(ref_cfg), CellOutputs.from_stack_reference(ref, ref_cfg.name)))
+    return out
+
+
 def build(cfg: PlatformConfig) -> None:
     tags.register_stack_labels(cfg.environment)
     zone_id = None
+    global_provider = None
     if cfg.dns:
-        zone_id = public_zone(cfg.dns, global_aws_provider(), protect=cfg.protect_stateful)
+        global_provider = global_aws_provider()
+        zone_id = public_zone(cfg.dns, global_provider, protect=cfg.protect_stateful)
     cells = build_cells(cfg, zone_id=zone_id)
     for cell in cells:
+        # A child of its cell: inherits the cell's labels, and its objects sit under the cell in the tree.
+        InferenceService(f"{cell.spec.name}-inference", cell.spec, cell.outputs, cell.exposure,
+                         opts=pulumi.ResourceOptions(parent=cell))
+    for cell in cells:
         pulumi.export(cell.spec.name, cell.outputs.as_dict())
+    if builds_global_traffic(cfg):
+        assert cfg.dns is not None and zone_id is not None and global_provider is not None
+        placed = [(routing.Cell.from_config(cell.spec), cell.outputs) for cell in cells] + referenced_cells(cfg)
+        if placed:
+            traffic = GlobalTraffic(cfg.dns, zone_id, [o for _, o in placed], cfg.zones, cfg.exceptions,
+                                    placements=[p for p, _ in placed], provider=global_provider)
+            # Not a valid cell name (underscore), so it never collides with a cell's export.
+            pulumi.export("global_traffic", traffic.summary())
