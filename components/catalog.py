@@ -288,6 +288,8 @@ def export() -> dict:
     return {
         "eea": sorted(EEA_COUNTRIES),
         "countries": dict(sorted(COUNTRY_CONTINENT.items())),
+        # country -> default residency zone (what a geolocation record's country belongs to)
+        "country_zones": {c: zone_of_country(c) for c in sorted(COUNTRY_CONTINENT)},
         "regions": {
             cloud: {
                 r.name: {"country": r.country, "zone": r.zone, "nearest_aws": r.nearest_aws, "pair": r.pair}

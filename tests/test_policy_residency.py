@@ -1,0 +1,416 @@
+"""The residency pack, through the real analyzer gRPC protocol (offline/analyzer.py).
+
+Resources are built as the engine sends them: wire-named inputs, parents, explicit providers
+(in the same resource list, sent as AnalyzerProviderResource), property dependencies. The pack
+starts twice: once with its defaults, once with a policy config (narrowed zone, exceptions).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from components import catalog
+from offline.analyzer import PolicyResource, analyze
+
+REPO = Path(__file__).resolve().parent.parent
+PACK = REPO / "policy" / "residency"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown string during preview
+ACCOUNT = "123456789012"
+
+
+class Stack:
+    """Builds PolicyResources the way the engine registers them."""
+
+    def __init__(self):
+        self.resources: list[PolicyResource] = []
+
+    def add(self, type_, name, inputs=None, parent=None, provider=None, deps=None, outputs=None):
+        qualified = type_ if parent is None else f"{parent.urn.split('::')[2]}${type_}"
+        urn = f"urn:pulumi:test::residency::{qualified}::{name}"
+        ref = f"{provider.urn}::{provider.name}-id" if provider is not None else None
+        r = PolicyResource(urn=urn, type=type_, name=name, inputs=inputs or {}, outputs=outputs,
+                           parent=parent.urn if parent else None, provider=ref,
+                           property_dependencies={k: [d.urn for d in v] for k, v in (deps or {}).items()},
+                           dependencies=sorted({d.urn for v in (deps or {}).values() for d in v}))
+        self.resources.append(r)
+        return r
+
+    def provider(self, pkg, name, **inputs):
+        return self.add(f"pulumi:providers:{pkg}", name, inputs)
+
+
+def tags(zone, cell=None):
+    t = {"residency": zone, "managed-by": "pulumi", "environment": "test"}
+    if cell:
+        t["cell"] = cell
+    return t
+
+
+def by_policy(result, policy):
+    return [d for d in result.diagnostics if d.policy == policy]
+
+
+def on(result, policy, res):
+    return [d.message for d in by_policy(result, policy) if d.urn == res.urn]
+
+
+# ---------------------------------------------------------------------------------------------
+# Placement, keys, replication, labels, edges: pack defaults
+
+@pytest.fixture(scope="module")
+def placement():
+    s = Stack()
+    aws_us = s.provider("aws", "aws-us-west-2", region="us-west-2")
+    aws_eu = s.provider("aws", "aws-eu-central-1", region="eu-central-1")
+    aws_ie = s.provider("aws", "aws-eu-west-1", region="eu-west-1")
+    gcp = s.provider("gcp", "gcp-europe-west1", project="acme", region="europe-west1")
+    az_br = s.provider("azure-native", "azure-brazilsouth", location="brazilsouth")
+    az_eu = s.provider("azure-native", "azure-westeurope", location="westeurope")
+    r = {}
+    # location
+    r["s3_eu_in_us"] = s.add("aws:s3/bucket:Bucket", "eu-data-in-oregon", {"tags": tags("eu")}, provider=aws_us)
+    r["s3_eu_ok"] = s.add("aws:s3/bucket:Bucket", "eu-data", {"tags": tags("eu")}, provider=aws_eu)
+    r["s3_own_region"] = s.add("aws:s3/bucket:Bucket", "eu-data-region-input",
+                               {"tags": tags("eu"), "region": "us-east-1"}, provider=aws_eu)
+    r["gcs_uk"] = s.add("gcp:storage/bucket:Bucket", "eu-data-london",
+                        {"location": "europe-west2", "labels": tags("eu")}, provider=gcp)
+    r["gcs_multi_eu"] = s.add("gcp:storage/bucket:Bucket", "eu-multi", {"location": "EU", "labels": tags("eu")},
+                              provider=gcp)
+    r["gcs_eur4"] = s.add("gcp:storage/bucket:Bucket", "eu-dual", {"location": "EUR4", "labels": tags("eu")},
+                          provider=gcp)
+    r["gcs_eur5"] = s.add("gcp:storage/bucket:Bucket", "eu-dual-uk", {"location": "EUR5", "labels": tags("eu")},
+                          provider=gcp)
+    r["gcs_us_multi"] = s.add("gcp:storage/bucket:Bucket", "us-multi", {"location": "US", "labels": tags("us")},
+                              provider=gcp)
+    r["gcs_nowhere"] = s.add("gcp:storage/bucket:Bucket", "eu-mars", {"location": "mars-west1", "labels": tags("eu")},
+                             provider=gcp)
+    # labels: an unlabelled bucket fails closed; a cell's unlabelable child inherits the cell's zone
+    r["s3_unlabelled"] = s.add("aws:s3/bucket:Bucket", "orphan", {}, provider=aws_eu)
+    cell = s.add("platform:cells:AwsCell", "aws-eu-central-1")
+    r["cell_bucket"] = s.add("aws:s3/bucket:Bucket", "cell-bucket", {"tags": tags("eu", "aws-eu-central-1")},
+                             parent=cell, provider=aws_eu)
+    r["cell_policy"] = s.add("aws:s3/bucketPolicy:BucketPolicy", "cell-bucket-policy",
+                             {"bucket": "cell-bucket", "policy": "{}"}, parent=cell, provider=aws_ie,
+                             deps={"bucket": [r["cell_bucket"]]})
+    r["bad_zone"] = s.add("aws:s3/bucket:Bucket", "atlantis", {"tags": tags("atlantis")}, provider=aws_eu)
+    r["global_data"] = s.add("aws:s3/bucket:Bucket", "global-bucket", {"tags": tags("global")}, provider=aws_us)
+    r["iam_role"] = s.add("aws:iam/role:Role", "reader", {"assumeRolePolicy": "{}"})  # global: not placed
+    # keys
+    r["key_us"] = s.add("aws:kms/key:Key", "us-key", {"tags": tags("us"), "enableKeyRotation": True}, provider=aws_us,
+                        outputs={"arn": f"arn:aws:kms:us-west-2:{ACCOUNT}:key/1111"})
+    r["key_eu"] = s.add("aws:kms/key:Key", "eu-key", {"tags": tags("eu"), "enableKeyRotation": True}, provider=aws_eu,
+                        outputs={"arn": f"arn:aws:kms:eu-central-1:{ACCOUNT}:key/2222"})
+    r["sse_foreign_key"] = s.add(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "eu-data-sse",
+        {"bucket": "eu-data", "rules": [{"applyServerSideEncryptionByDefault": {
+            "sseAlgorithm": "aws:kms", "kmsMasterKeyId": f"arn:aws:kms:us-west-2:{ACCOUNT}:key/1111"},
+            "bucketKeyEnabled": True}]},
+        provider=aws_eu, deps={"bucket": [r["s3_eu_ok"]], "rules": [r["key_us"]]})
+    r["sse_own_key"] = s.add(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "cell-bucket-sse",
+        {"bucket": "cell-bucket", "rules": [{"applyServerSideEncryptionByDefault": {
+            "sseAlgorithm": "aws:kms", "kmsMasterKeyId": UNKNOWN}, "bucketKeyEnabled": True}]},
+        parent=cell, provider=aws_eu, deps={"bucket": [r["cell_bucket"]], "rules": [r["key_eu"]]})
+    r["gcs_foreign_key"] = s.add("gcp:storage/bucket:Bucket", "eu-cmek-us", {
+        "location": "europe-west1", "labels": tags("eu"),
+        "encryption": {"defaultKmsKeyName": "projects/acme/locations/us-central1/keyRings/r/cryptoKeys/k"}}, provider=gcp)
+    r["gcs_own_key"] = s.add("gcp:storage/bucket:Bucket", "eu-cmek", {
+        "location": "europe-west1", "labels": tags("eu"),
+        "encryption": {"defaultKmsKeyName": "projects/acme/locations/europe-west1/keyRings/r/cryptoKeys/k"}},
+        provider=gcp)
+    # replication
+    r["s3_dest_us"] = s.add("aws:s3/bucket:Bucket", "replica-oregon", {"bucket": "replica-oregon", "tags": tags("us")},
+                            provider=aws_us)
+    r["s3_dest_eu"] = s.add("aws:s3/bucket:Bucket", "replica-ireland", {"bucket": "replica-ireland", "tags": tags("eu")},
+                            provider=aws_ie)
+    role = f"arn:aws:iam::{ACCOUNT}:role/replication"
+    r["repl_out"] = s.add("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "eu-data-to-us", {
+        "bucket": "eu-data", "role": role, "rules": [{"status": "Enabled",
+                                                      "destination": {"bucket": "arn:aws:s3:::replica-oregon"}}]},
+        provider=aws_eu, deps={"bucket": [r["s3_eu_ok"]]})
+    r["repl_in"] = s.add("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "eu-data-to-ie", {
+        "bucket": "eu-data", "role": role, "rules": [{"status": "Enabled",
+                                                      "destination": {"bucket": "arn:aws:s3:::replica-ireland"}}]},
+        provider=aws_eu, deps={"bucket": [r["s3_eu_ok"]]})
+    r["repl_external"] = s.add("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "eu-data-to-elsewhere", {
+        "bucket": "eu-data", "role": role, "rules": [{"status": "Enabled",
+                                                      "destination": {"bucket": "arn:aws:s3:::someone-elses"}}]},
+        provider=aws_eu, deps={"bucket": [r["s3_eu_ok"]]})
+    r["gcs_dual_out"] = s.add("gcp:storage/bucket:Bucket", "eu-custom-dual", {
+        "location": "EU", "labels": tags("eu"),
+        "customPlacementConfig": {"dataLocations": ["EUROPE-WEST1", "EUROPE-WEST2"]}}, provider=gcp)
+    r["gcs_dual_in"] = s.add("gcp:storage/bucket:Bucket", "eu-custom-dual-ok", {
+        "location": "EU", "labels": tags("eu"),
+        "customPlacementConfig": {"dataLocations": ["EUROPE-WEST1", "EUROPE-WEST4"]}}, provider=gcp)
+    r["az_grs_br"] = s.add("azure-native:storage:StorageAccount", "brdata", {
+        "resourceGroupName": "rg-br", "kind": "StorageV2", "sku": {"name": "Standard_GRS"}, "tags": tags("br"),
+        "minimumTlsVersion": "TLS1_2"}, provider=az_br)
+    r["az_grs_eu"] = s.add("azure-native:storage:StorageAccount", "eudata", {
+        "resourceGroupName": "rg-eu", "kind": "StorageV2", "sku": {"name": "Standard_GRS"}, "tags": tags("eu"),
+        "location": "westeurope", "minimumTlsVersion": "TLS1_2"}, provider=az_eu)
+    r["az_lrs_br"] = s.add("azure-native:storage:StorageAccount", "brlocal", {
+        "resourceGroupName": "rg-br", "kind": "StorageV2", "sku": {"name": "Standard_ZRS"}, "tags": tags("br")},
+        provider=az_br)
+    # transit: a global edge in front of a strict zone; a regional LB is fine
+    r["cloudfront"] = s.add("aws:cloudfront/distribution:Distribution", "eu-cdn", {
+        "enabled": True, "tags": tags("eu"),
+        "origins": [{"domainName": "eu-alb-1.eu-central-1.elb.amazonaws.com", "originId": "alb"}]})
+    r["gcp_global_proxy"] = s.add("gcp:compute/targetHttpsProxy:TargetHttpsProxy", "eu-https-proxy",
+                                  {"urlMap": "projects/acme/global/urlMaps/eu"}, parent=cell, provider=gcp)
+    r["gcp_regional_rule"] = s.add("gcp:compute/forwardingRule:ForwardingRule", "eu-regional-lb", {
+        "region": "europe-west1", "loadBalancingScheme": "EXTERNAL_MANAGED", "labels": tags("eu")}, provider=gcp)
+    # preview: unknown values are "cannot verify", never a pass or a crash
+    r["unknown_region"] = s.add("aws:s3/bucket:Bucket", "late-region", {"tags": tags("eu"), "region": UNKNOWN},
+                                provider=aws_eu)
+    r["unknown_labels"] = s.add("gcp:storage/bucket:Bucket", "late-labels",
+                                {"location": "europe-west1", "labels": UNKNOWN}, provider=gcp)
+    return analyze(PACK, s.resources), r
+
+
+def test_pack_metadata(placement):
+    result, _ = placement
+    policies = {p["name"]: p for p in result.policies}
+    assert set(policies) == {"residency-zone-known", "residency-location-in-zone", "residency-key-in-zone",
+                             "residency-replication-in-zone", "residency-dns-in-zone", "residency-no-global-tls-edge",
+                             "residency-cannot-verify"}
+    for name, p in policies.items():
+        assert p["description"] and p["remediation"], name
+        assert p["level"] == ("advisory" if name == "residency-cannot-verify" else "mandatory")
+    assert policies["residency-location-in-zone"]["framework"] == "GDPR"
+    assert policies["residency-dns-in-zone"]["framework"] == "GDPR"
+
+
+def test_location_in_zone(placement):
+    result, r = placement
+    p = "residency-location-in-zone"
+    assert any("us-west-2" in m and "outside zone 'eu'" in m for m in on(result, p, r["s3_eu_in_us"]))
+    assert any("europe-west2" in m and "(uk)" in m for m in on(result, p, r["gcs_uk"]))
+    assert on(result, p, r["s3_own_region"]), "a resource's own region input wins over its provider's"
+    assert any("EUR5" in m and "europe-west2" in m for m in on(result, p, r["gcs_eur5"]))
+    assert any("not a region of the catalog" in m for m in on(result, p, r["gcs_nowhere"]))
+    for ok in ("s3_eu_ok", "gcs_multi_eu", "gcs_eur4", "gcs_us_multi", "cell_bucket", "cell_policy",
+               "gcp_regional_rule", "az_grs_eu"):
+        assert not on(result, p, r[ok]), ok
+
+
+def test_zone_known_fails_closed(placement):
+    result, r = placement
+    p = "residency-zone-known"
+    assert any("cannot be decided" in m for m in on(result, p, r["s3_unlabelled"]))
+    assert any("'atlantis'" in m and "not a known zone" in m for m in on(result, p, r["bad_zone"]))
+    assert any("holds data" in m for m in on(result, p, r["global_data"]))
+    # The cell's unlabelable child takes the cell's zone (the zone its labelled resources share).
+    assert not on(result, p, r["cell_policy"]) and not on(result, p, r["cell_bucket"])
+    assert not on(result, p, r["iam_role"]) and not on(result, "residency-location-in-zone", r["iam_role"])
+
+
+def test_key_in_zone(placement):
+    result, r = placement
+    p = "residency-key-in-zone"
+    assert any("us-west-2" in m and "eu-data" in m for m in on(result, p, r["sse_foreign_key"]))
+    assert any("us-central1" in m for m in on(result, p, r["gcs_foreign_key"]))
+    # The key id is unknown during preview, but the dependency names the (in-zone) key resource.
+    assert not on(result, p, r["sse_own_key"]) and not on(result, p, r["gcs_own_key"])
+    assert not on(result, "residency-cannot-verify", r["sse_own_key"])
+
+
+def test_replication_in_zone(placement):
+    result, r = placement
+    p = "residency-replication-in-zone"
+    assert any("replica-oregon" in m and "us-west-2" in m for m in on(result, p, r["repl_out"]))
+    assert not on(result, p, r["repl_in"])
+    assert any("not in this stack" in m and "fail closed" in m for m in on(result, p, r["repl_external"]))
+    assert any("EUROPE-WEST2".lower() in m.lower() for m in on(result, p, r["gcs_dual_out"]))
+    assert not on(result, p, r["gcs_dual_in"])
+    assert any("southcentralus" in m and "'br'" in m for m in on(result, p, r["az_grs_br"]))
+    assert not on(result, p, r["az_grs_eu"]) and not on(result, p, r["az_lrs_br"])
+
+
+def test_global_tls_edge(placement):
+    result, r = placement
+    p = "residency-no-global-tls-edge"
+    assert any("CloudFront" in m for m in on(result, p, r["cloudfront"]))
+    assert any("strict zone 'eu'" in m for m in on(result, p, r["gcp_global_proxy"]))
+    assert not on(result, p, r["gcp_regional_rule"])
+
+
+def test_unknowns_are_advisory(placement):
+    result, r = placement
+    for key in ("unknown_region", "unknown_labels"):
+        mandatory = [d for d in result.diagnostics if d.urn == r[key].urn and d.level == "mandatory"]
+        advisory = on(result, "residency-cannot-verify", r[key])
+        assert not mandatory, mandatory
+        assert advisory and all("cannot verify" in m for m in advisory), key
+    # No policy was aborted by an unknown value (the SDK's own "can't run policy" diagnostic).
+    assert not [d for d in result.diagnostics if "can't run policy" in d.message]
+
+
+# ---------------------------------------------------------------------------------------------
+# Route 53 and the policy config
+
+TODAY = dt.date.today()
+FUTURE = (TODAY + dt.timedelta(days=90)).isoformat()
+PAST = (TODAY - dt.timedelta(days=1)).isoformat()
+
+
+@pytest.fixture(scope="module")
+def dns():
+    s = Stack()
+    aws_us = s.provider("aws", "aws-us-west-2", region="us-west-2")
+    aws_eu = s.provider("aws", "aws-eu-central-1", region="eu-central-1")
+    glob = s.provider("aws", "global-aws", region="us-east-1")
+    az_in = s.provider("azure-native", "azure-centralindia", location="centralindia")
+    r = {}
+
+    def alb(cell, zone, provider, host):
+        comp = s.add("platform:cells:AwsCell", cell)
+        return s.add("aws:lb/loadBalancer:LoadBalancer", f"{cell}-alb", {"tags": tags(zone, cell),
+                                                                            "loadBalancerType": "application"},
+                     parent=comp, provider=provider, outputs={"dnsName": host, "zoneId": "Z1H1FL5HABSF5"})
+
+    r["alb_us"] = alb("aws-us-west-2", "us", aws_us, "us-alb-1.us-west-2.elb.amazonaws.com")
+    r["alb_eu"] = alb("aws-eu-central-1", "eu", aws_eu, "eu-alb-1.eu-central-1.elb.amazonaws.com")
+    in_cell = s.add("platform:cells:AzureCell", "azure-centralindia")
+    r["pip_in"] = s.add("azure-native:network:PublicIPAddress", "in-gateway-ip", {
+        "resourceGroupName": "rg-in", "tags": tags("in", "azure-centralindia"),
+        "publicIPAllocationMethod": "Static"}, parent=in_cell, provider=az_in,
+        outputs={"ipAddress": "20.40.0.10"})
+    # prod-global style: a cell known only from its stack's exports
+    r["ref"] = s.add("pulumi:pulumi:StackReference", "acme/platform/prod-gcp-europe-west1", {
+        "name": "acme/platform/prod-gcp-europe-west1"},
+        outputs={"outputs": {"gcp-europe-west1": {"name": "gcp-europe-west1", "residency": "eu",
+                                                  "region": "europe-west1", "cloud": "gcp",
+                                                  "endpoint_ip": "34.120.0.7", "endpoint_hostname": "34.120.0.7"}}})
+    zone_id = "Z0EXAMPLE01"
+    hc = s.add("aws:route53/healthCheck:HealthCheck", "hc-eu", {
+        "type": "HTTPS", "fqdn": "eu-alb-1.eu-central-1.elb.amazonaws.com", "resourcePath": "/health",
+        "tags": tags("global")}, provider=glob)
+
+    def record(name, fqdn, deps=None, **inputs):
+        return s.add("aws:route53/record:Record", name, {"zoneId": zone_id, "name": fqdn, "type": "A", **inputs},
+                     provider=glob, deps=deps)
+
+    def alias(host, evaluate=True):
+        return [{"name": host, "zoneId": "Z1H1FL5HABSF5", "evaluateTargetHealth": evaluate}]
+
+    us_host = "us-alb-1.us-west-2.elb.amazonaws.com"
+    eu_host = "eu-alb-1.eu-central-1.elb.amazonaws.com"
+    # 1. failover across zones, no exception (and an expired one for it): a violation
+    record("app-primary", "app.example.com", setIdentifier="eu-primary", aliases=alias(eu_host),
+           failoverRoutingPolicies=[{"type": "PRIMARY"}], healthCheckId="hc-eu-id", deps={"healthCheckId": [hc]})
+    r["app_secondary"] = record("app-secondary", "app.example.com", setIdentifier="us-secondary",
+                                aliases=alias(us_host), failoverRoutingPolicies=[{"type": "SECONDARY"}])
+    # 2. failover across zones with a valid exception: allowed
+    record("api-primary", "api.example.com", setIdentifier="in-primary", records=["20.40.0.10"], ttl=30,
+           failoverRoutingPolicies=[{"type": "PRIMARY"}], healthCheckId="hc-in-id")
+    r["api_secondary"] = record("api-secondary", "api.example.com", setIdentifier="us-secondary",
+                                aliases=alias(us_host), failoverRoutingPolicies=[{"type": "SECONDARY"}])
+    # 3. geolocation done right: EU -> an in-zone failover set, not evaluated at the geolocation level
+    record("eu-set-primary", "eu.example.com", setIdentifier="aws-eu-central-1", aliases=alias(eu_host),
+           failoverRoutingPolicies=[{"type": "PRIMARY"}])
+    record("eu-set-secondary", "eu.example.com", setIdentifier="gcp-europe-west1", records=["34.120.0.7"], ttl=30,
+           failoverRoutingPolicies=[{"type": "SECONDARY"}], healthCheckId=UNKNOWN)
+    r["geo_eu"] = record("geo-eu", "geo.example.com", setIdentifier="eu", aliases=alias("eu.example.com", False),
+                         geolocationRoutingPolicies=[{"continent": "EU"}])
+    r["geo_default"] = record("geo-default", "geo.example.com", setIdentifier="default", aliases=alias(us_host),
+                              geolocationRoutingPolicies=[{"country": "*"}])
+    # 4. the trap: the EU record is evaluated for health, so Route 53 falls back to `*` (us)
+    r["trap_eu"] = record("trap-eu", "trap.example.com", setIdentifier="eu", aliases=alias("eu.example.com", True),
+                          geolocationRoutingPolicies=[{"continent": "EU"}])
+    r["trap_default"] = record("trap-default", "trap.example.com", setIdentifier="default", aliases=alias(us_host),
+                               geolocationRoutingPolicies=[{"country": "*"}])
+    # 5. a per-cell name is an address, not a routing decision
+    r["cell_name"] = record("us-cell-name", "aws-us-west-2.example.com", aliases=alias(us_host))
+    # 6. unknown target during preview: advisory only
+    r["late"] = record("late-primary", "late.example.com", setIdentifier="a", records=[UNKNOWN], ttl=30,
+                       failoverRoutingPolicies=[{"type": "PRIMARY"}], healthCheckId="x")
+    record("late-secondary", "late.example.com", setIdentifier="b", aliases=alias(eu_host),
+           failoverRoutingPolicies=[{"type": "SECONDARY"}])
+    # narrowed zone
+    r["s3_ireland"] = s.add("aws:s3/bucket:Bucket", "eu-ireland", {"tags": tags("eu"), "region": "eu-west-1"},
+                            provider=aws_eu)
+    r["s3_frankfurt"] = s.add("aws:s3/bucket:Bucket", "eu-frankfurt", {"tags": tags("eu")}, provider=aws_eu)
+    exceptions = [
+        {"zone": "in", "fallback_cell": "aws-us-west-2", "reason": "DR drill approved by the DPO for Q3",
+         "approver": "dpo@acme.example", "expires": FUTURE},
+        {"zone": "eu", "fallback_cell": "aws-us-west-2", "reason": "Temporary capacity during migration",
+         "approver": "cto@acme.example", "expires": PAST},
+        {"zone": "eu", "fallback_cell": "aws-us-west-2", "reason": "no approver given here"},
+    ]
+    zones = {"eu": {"regions": ["eu-central-1", "europe-west1", "us-east-1"]}}
+    config = {name: {"zones": zones, "exceptions": exceptions} for name in (
+        "residency-location-in-zone", "residency-dns-in-zone", "residency-cannot-verify")}
+    return analyze(PACK, s.resources, config=config), r
+
+
+def test_dns_failover_across_zones(dns):
+    result, r = dns
+    p = "residency-dns-in-zone"
+    msgs = on(result, p, r["app_secondary"])
+    assert any("strict zone 'eu'" in m and "aws-us-west-2" in m and "'us'" in m for m in msgs), msgs
+    assert any("expired" in m for m in msgs), "the expired exception is named and does not apply"
+
+
+def test_dns_exception_allows_named_fallback(dns):
+    result, r = dns
+    assert not on(result, "residency-dns-in-zone", r["api_secondary"])
+
+
+def test_dns_expired_and_invalid_exceptions_reported(dns):
+    result, _ = dns
+    stack_level = [d.message for d in by_policy(result, "residency-dns-in-zone") if not d.urn]
+    assert any("expired on " + PAST in m for m in stack_level), stack_level
+    assert any("exceptions[2]" in m and "approver" in m for m in stack_level), stack_level
+
+
+def test_dns_geolocation_fallback(dns):
+    result, r = dns
+    p = "residency-dns-in-zone"
+    for key in ("geo_eu", "geo_default", "cell_name"):
+        assert not on(result, p, r[key]), key
+    trap = on(result, p, r["trap_default"])
+    assert any("strict zone 'eu'" in m and "geolocation *" in m for m in trap), trap
+    # Only EU countries are in question: the `*` record serving everyone else is fine for 'us'.
+    assert not [m for m in trap if "strict zone 'in'" in m]
+
+
+def test_dns_unknown_target_is_advisory(dns):
+    result, r = dns
+    assert not on(result, "residency-dns-in-zone", r["late"])
+    assert any("cannot verify" in m for m in on(result, "residency-cannot-verify", r["late"]))
+
+
+def test_config_narrows_zone_and_rejects_widening(dns):
+    result, r = dns
+    p = "residency-location-in-zone"
+    assert any("eu-west-1" in m and "eu-central-1" in m for m in on(result, p, r["s3_ireland"]))
+    assert not on(result, p, r["s3_frankfurt"])
+    config_errors = [d.message for d in by_policy(result, p) if "policy config" in d.message]
+    assert any("us-east-1" in m and "narrow" in m for m in config_errors), config_errors
+
+
+def test_shipped_catalog_is_the_project_catalog():
+    assert json.loads((PACK / "catalog.json").read_text()) == catalog.export()
+
+
+def test_shipped_locations_match_the_provider_schemas():
+    schemas = Path("/work/shared/schemas/full")
+    if not schemas.exists():
+        pytest.skip("provider schemas not available")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_locations", PACK / "gen_locations.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    assert json.loads((PACK / "locations.json").read_text()) == gen.build(schemas)
+
+
+def test_pack_is_self_contained():
+    for f in PACK.glob("*.py"):
+        text = f.read_text()
+        assert "from components" not in text and "import components" not in text, f
+        assert "from offline" not in text and "import offline" not in text, f
+    assert (PACK / "requirements.txt").read_text().split() == ["pulumi==3.272.0", "pulumi-policy==1.21.0"]
