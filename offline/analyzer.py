@@ -153,9 +153,17 @@ def analyze(pack_dir: Path | str, resources: Iterable[PolicyResource], config: O
     by_urn = {r.urn: r for r in resources}
     with PackProcess(Path(pack_dir), python=python) as pack:
         info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        # As the CLI does: every policy starts from its own level and its schema defaults, then the
+        # given config overrides them (a config entry without enforcementLevel keeps the policy's level).
         policy_config = {}
+        for p in info.policies:
+            pc = analyzer_pb2.PolicyConfig(enforcementLevel=p.enforcementLevel)
+            for key, prop in p.configSchema.properties.items():
+                if "default" in prop:
+                    pc.properties[key] = prop["default"]
+            policy_config[p.name] = pc
         for name, value in (config or {}).items():
-            pc = analyzer_pb2.PolicyConfig()
+            pc = policy_config.setdefault(name, analyzer_pb2.PolicyConfig())
             if isinstance(value, str):
                 pc.enforcementLevel = _LEVEL_NUMBERS[value]
             else:

@@ -14,6 +14,7 @@ import runpy
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -41,6 +42,7 @@ class CapturedResource:
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     aliases: list[dict] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
     retain_on_delete: bool = False
     # The wire structs as the engine received/returned them (secrets and all), for the analyzers.
     inputs_struct: Any = None
@@ -51,6 +53,10 @@ class CapturedResource:
             "urn": self.urn, "id": self.id, "type": self.type, "name": self.name,
             "parent": self.parent, "provider": self.provider, "protect": self.protect,
             "inputs": self.inputs, "outputs": self.outputs,
+            # What the program declared to keep the state of renamed/moved resources (offline diff).
+            "aliases": self.aliases, "replaceOnChanges": self.replace_on_changes,
+            # URNs this resource waits for (depends_on and inputs from other resources).
+            "dependencies": self.dependencies,
         }
 
 
@@ -89,6 +95,7 @@ def to_json_value(value: Any) -> Any:
 
 def _make_monitor_classes():
     """Built lazily so that importing this module does not import the Pulumi SDK's runtime."""
+    import pulumi
     from pulumi.runtime import mocks as pmocks
     from pulumi.runtime import rpc
     from pulumi.runtime.proto import resource_pb2
@@ -98,10 +105,13 @@ def _make_monitor_classes():
         def __init__(self, ctx: mock_registry.MockContext):
             self.ctx = ctx
             self._pending_urn = ""  # set by the monitor before each new_resource
+            # The SDK calls the monitor from several threads at once; the shared context
+            # (type_, provider_ref, _pending_urn) must not change under a running mock.
+            self.lock = threading.RLock()
             self.unmocked_types: set[str] = set()
 
         def new_resource(self, args: pmocks.MockResourceArgs):
-            if not args.custom:
+            if args.custom is False:  # None: a ReadResource (StackReference, get()), always custom
                 return "", {}
             self.ctx.type_ = args.typ
             self.ctx.provider_ref = args.provider or None
@@ -116,14 +126,15 @@ def _make_monitor_classes():
             return rid, outputs
 
         def call(self, args: pmocks.MockCallArgs):
-            self.ctx.type_ = args.token
-            self.ctx.provider_ref = args.provider or None
-            fn = mock_registry.INVOKES.get(args.token)
-            if fn is None:
-                raise RuntimeError(
-                    f"offline engine: no mock answers the invoke {args.token!r}; add one under offline/mocks/"
-                )
-            return fn(self.ctx, dict(args.args)), None
+            with self.lock:
+                self.ctx.type_ = args.token
+                self.ctx.provider_ref = args.provider or None
+                fn = mock_registry.INVOKES.get(args.token)
+                if fn is None:
+                    raise RuntimeError(
+                        f"offline engine: no mock answers the invoke {args.token!r}; add one under offline/mocks/"
+                    )
+                return fn(self.ctx, dict(args.args)), []  # (result, check failures)
 
     class CapturingMonitor(pmocks.MockMonitor):
         def __init__(self, mocks: OfflineMocks):
@@ -132,15 +143,19 @@ def _make_monitor_classes():
             self.order: list[str] = []
 
         def make_urn(self, parent: str, type_: str, name: str) -> str:
-            # As the real engine: children of the root stack do not carry its type in their URN.
-            if parent and parent.split("::")[2].split("$")[-1] == "pulumi:pulumi:Stack":
-                parent = ""
-            return super().make_urn(parent, type_, name)
+            # As the real engine (resource.NewURN): a child's type is qualified by its parent's
+            # whole type chain, and children of the root stack do not carry its type.
+            if parent:
+                parent_type = parent.split("::")[2]
+                if parent_type != "pulumi:pulumi:Stack":
+                    type_ = f"{parent_type}${type_}"
+            return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
         def RegisterResource(self, request):
             urn = self.make_urn(request.parent, request.type, request.name)
-            self.mocks._pending_urn = urn
-            response = super().RegisterResource(request)
+            with self.mocks.lock:
+                self.mocks._pending_urn = urn
+                response = super().RegisterResource(request)
             if request.type == "pulumi:pulumi:Stack":
                 return response
             inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
@@ -153,6 +168,7 @@ def _make_monitor_classes():
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 aliases=[_struct_alias(a) for a in request.aliases],
+                replace_on_changes=list(request.replaceOnChanges),
                 retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
                 inputs_struct=request.object, outputs_struct=response.object,
             ))
@@ -160,8 +176,9 @@ def _make_monitor_classes():
 
         def ReadResource(self, request):
             urn = self.make_urn(request.parent, request.type, request.name)
-            self.mocks._pending_urn = urn
-            response = super().ReadResource(request)
+            with self.mocks.lock:
+                self.mocks._pending_urn = urn
+                response = super().ReadResource(request)
             outputs = rpc.deserialize_properties(response.properties, keep_unknowns=True)
             self._capture(CapturedResource(
                 urn=urn, id=request.id, type=request.type, name=request.name,
@@ -258,7 +275,8 @@ def referenced_stack_outputs(stack: str, project: Project) -> dict:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "report.json"
             proc = subprocess.run(
-                [sys.executable, "-m", "offline", "preview", stack, "--json", str(out), "--unmasked-outputs"],
+                [sys.executable, "-m", "offline", "preview", stack, "--json", str(out), "--unmasked-outputs",
+                 "--project-dir", str(project.root)],
                 cwd=project.root, capture_output=True, text=True,
             )
             if proc.returncode not in (0, 1) or not out.exists():

@@ -1,0 +1,218 @@
+"""The offline review diff (`python -m offline diff`) and the all-stacks preview, on a temporary git repo.
+
+The base program is committed; each test rewrites the working tree's program and diffs it against
+HEAD, through the CLI (child processes), exactly as the pull-request job runs it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from offline.diff import alias_urns, diff_resources, stack_waves
+from offline.project import load_project
+
+REPO = Path(__file__).resolve().parent.parent
+
+# A storage component with stateful children (KMS key, S3 bucket) named after it, and a
+# non-stateful child (the public access block).
+PROGRAM = '''
+import pulumi
+import pulumi_aws as aws
+
+
+class Storage(pulumi.ComponentResource):
+    def __init__(self, name, team, opts=None):
+        super().__init__("acme:storage:Storage", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        key = aws.kms.Key(f"{name}-key", enable_key_rotation=True, deletion_window_in_days=30, opts=child)
+        bucket = aws.s3.Bucket(f"{name}-bucket", tags={"team": team}, opts=child)
+        aws.s3.BucketPublicAccessBlock(f"{name}-public-access", bucket=bucket.id, block_public_acls=True,
+                                       block_public_policy=True, ignore_public_acls=True,
+                                       restrict_public_buckets=True, opts=child)
+        self.register_outputs({"key": key.arn})
+
+
+STORAGE
+'''
+
+BASE = 'Storage("assets", team="ml")'
+
+
+def _program(storage_line: str) -> str:
+    return PROGRAM.replace("STORAGE", storage_line)
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo,
+                          check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("review-repo")
+    proj = root / "infra"  # the project sits below the repository root, as --project-dir allows
+    (proj / "stacks").mkdir(parents=True)
+    (proj / "Pulumi.yaml").write_text(yaml.safe_dump(
+        {"name": "review", "runtime": "python", "stackConfigDir": "stacks"}))
+    (proj / "stacks" / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": {"aws:region": "us-west-2"}}))
+    (proj / "__main__.py").write_text(_program(BASE))
+    _git(root, "init", "--quiet")
+    _git(root, "add", ".")
+    _git(root, "commit", "--quiet", "-m", "base")
+    return proj
+
+
+def offline_cli(args: list[str], cwd: Path = REPO) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, "-m", "offline", *args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def run_diff(repo: Path, storage_line: str, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+    (repo / "__main__.py").write_text(_program(storage_line))
+    out = tmp_path / "diff.json"
+    proc = offline_cli(["diff", "dev", "--base", "HEAD", "--project-dir", str(repo), "--json", str(out), *extra])
+    assert out.exists(), proc.stderr
+    doc = json.loads(out.read_text())
+    assert [s["stack"] for s in doc["stacks"]] == ["dev"]
+    return proc, doc["stacks"][0]
+
+
+def by_name(stack: dict) -> dict[str, dict]:
+    return {c["name"]: c for c in stack["changes"]}
+
+
+def test_rename_without_alias_replaces_stateful_children_and_fails(repo, tmp_path):
+    md = tmp_path / "diff.md"
+    proc, stack = run_diff(repo, 'Storage("media", team="ml")', tmp_path, "--markdown", str(md))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    changes = by_name(stack)
+    for name, type_ in (("media-key", "aws:kms/key:Key"), ("media-bucket", "aws:s3/bucket:Bucket")):
+        c = changes[name]
+        assert (c["op"], c["type"], c["alert"]) == ("replace", type_, True)
+        assert c["old_urn"].endswith(f"acme:storage:Storage${type_}::{name.replace('media', 'assets')}")
+    # Not stateful: replaced, but no alarm.
+    assert changes["media-public-access"]["op"] == "replace" and not changes["media-public-access"]["alert"]
+    assert stack["summary"]["stateful_alerts"] == 2 and stack["summary"]["delete"] == 0
+    assert "STATEFUL REPLACE" in proc.stdout and "aws:kms/key:Key media-key" in proc.stdout
+    text = md.read_text()
+    assert "[!CAUTION]" in text and "`media-bucket`" in text
+
+
+def test_same_rename_with_alias_is_clean(repo, tmp_path):
+    proc, stack = run_diff(
+        repo, 'Storage("media", team="ml", opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="assets")]))',
+        tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert stack["changes"] == []
+    assert stack["summary"]["same"] == 4  # component, key, bucket, public access block
+    renamed = {r["from"].split("::")[-1]: r["to"].split("::")[-1] for r in stack["renamed"]}
+    assert renamed == {"assets": "media", "assets-key": "media-key", "assets-bucket": "media-bucket",
+                       "assets-public-access": "media-public-access"}
+
+
+def test_changed_bucket_input_is_an_update_of_that_key(repo, tmp_path):
+    proc, stack = run_diff(repo, 'Storage("assets", team="research")', tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [(c["op"], c["name"], c["keys"]) for c in stack["changes"]] == [("update", "assets-bucket", ["tags"])]
+    assert "~ aws:s3/bucket:Bucket" in proc.stdout and "[tags]" in proc.stdout
+
+
+def test_force_new_input_on_a_stateful_resource_is_a_replace(repo, tmp_path):
+    program = BASE + '\naws.s3.Bucket("logs", bucket="acme-logs-v2")'
+    (repo / "__main__.py").write_text(_program(BASE + '\naws.s3.Bucket("logs", bucket="acme-logs")'))
+    _git(repo, "commit", "--quiet", "-am", "logs bucket")
+    try:
+        proc, stack = run_diff(repo, program, tmp_path)
+    finally:
+        _git(repo, "reset", "--quiet", "--hard", "HEAD~1")
+    assert proc.returncode == 1
+    [c] = stack["changes"]
+    assert (c["op"], c["name"], c["keys"], c["alert"]) == ("replace", "logs", ["bucket"], True)
+    assert "force-new" in c["reason"]
+
+
+def test_all_stacks_diff_and_preview_report_every_stack(repo, tmp_path):
+    (repo / "__main__.py").write_text(_program('Storage("assets", team="research")'))
+    new_stack = repo / "stacks" / "Pulumi.staging.yaml"  # added by the change, absent at the base
+    new_stack.write_text(yaml.safe_dump({"config": {"aws:region": "us-east-1"}}))
+    try:
+        md, out = tmp_path / "all.md", tmp_path / "all.json"
+        proc = offline_cli(["diff", "--all", "--base", "HEAD", "--project-dir", str(repo),
+                            "--markdown", str(md), "--json", str(out)])
+        pv_md = tmp_path / "preview.md"
+        pv = offline_cli(["preview", "--all", "--project-dir", str(repo), "--markdown", str(pv_md)])
+    finally:
+        new_stack.unlink()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    stacks = {s["stack"]: s for s in json.loads(out.read_text())["stacks"]}
+    assert set(stacks) == {"dev", "staging"}
+    assert stacks["staging"]["base_missing"] and stacks["staging"]["summary"]["create"] == 4
+    assert stacks["dev"]["summary"]["update"] == 1
+    report = md.read_text()
+    for stack in ("dev", "staging"):
+        assert f"### `{stack}`" in report and f"| `{stack}` | 4 |" in report
+    assert pv.returncode == 0, pv.stdout + pv.stderr
+    preview = pv_md.read_text()
+    for stack in ("dev", "staging"):
+        assert f"| `{stack}` | 4 | 3 | 0 | 0 | 0 |" in preview  # the component + 3 aws resources
+
+
+def test_diff_usage_errors(repo, tmp_path):
+    proc = offline_cli(["diff", "dev", "--base", "no-such-ref", "--project-dir", str(repo)])
+    assert proc.returncode == 2 and "no-such-ref" in proc.stderr
+    proc = offline_cli(["diff", "--base", "HEAD", "--project-dir", str(repo)])
+    assert proc.returncode == 2 and "STACK or --all" in proc.stderr
+    assert not list(Path(repo.parent / ".git" / "worktrees").glob("*")), "the temporary worktree was left behind"
+
+
+# --- the matching rules, on report resources directly (no subprocess) ---------------------------------
+
+def _res(urn: str, parent: str = "", aliases: tuple = (), inputs: dict | None = None) -> dict:
+    return {"urn": urn, "type": urn.split("::")[2].split("$")[-1], "name": urn.split("::")[3],
+            "parent": parent, "aliases": list(aliases), "inputs": inputs or {}}
+
+
+STACK = "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev"
+
+
+def test_parent_aliases_are_inherited_through_nested_components():
+    old = [_res("urn:pulumi:dev::p::a:b:Cell::old", STACK),
+           _res("urn:pulumi:dev::p::a:b:Cell$a:b:Net::old-net", "urn:pulumi:dev::p::a:b:Cell::old"),
+           _res("urn:pulumi:dev::p::a:b:Cell$a:b:Net$aws:s3/bucket:Bucket::old-net-logs",
+                "urn:pulumi:dev::p::a:b:Cell$a:b:Net::old-net")]
+    new = [_res("urn:pulumi:dev::p::a:b:Cell::new", STACK, aliases=({"name": "old"},)),
+           _res("urn:pulumi:dev::p::a:b:Cell$a:b:Net::new-net", "urn:pulumi:dev::p::a:b:Cell::new"),
+           _res("urn:pulumi:dev::p::a:b:Cell$a:b:Net$aws:s3/bucket:Bucket::new-net-logs",
+                "urn:pulumi:dev::p::a:b:Cell$a:b:Net::new-net")]
+    assert alias_urns(new)[new[2]["urn"]] == [old[2]["urn"]]
+    changes, same, renamed = diff_resources(old, new)
+    assert changes == [] and same == 3 and len(renamed) == 3
+
+
+def test_moving_out_of_a_component_with_a_no_parent_alias_keeps_the_urn():
+    old = [_res("urn:pulumi:dev::p::aws:kms/key:Key::k", STACK, inputs={"enableKeyRotation": True})]
+    new = [_res("urn:pulumi:dev::p::a:b:Cell::c", STACK),
+           _res("urn:pulumi:dev::p::a:b:Cell$aws:kms/key:Key::k", "urn:pulumi:dev::p::a:b:Cell::c",
+                aliases=({"noParent": True},), inputs={"enableKeyRotation": False})]
+    changes, _, _ = diff_resources(old, new)
+    assert [(c.op, c.name, c.keys, c.alert) for c in changes] == [
+        ("create", "c", [], False), ("update", "k", ["enableKeyRotation"], False)]
+
+
+def test_removing_a_stateful_resource_is_a_loud_delete():
+    old = [_res("urn:pulumi:dev::p::gcp:kms/keyRing:KeyRing::ring", STACK)]
+    [change] = diff_resources(old, [])[0]
+    assert (change.op, change.alert) == ("delete", True)
+
+
+def test_deploy_waves_put_cell_stacks_before_the_global_stack():
+    waves = stack_waves(load_project(REPO))
+    assert waves[-1] == ["prod-global"]
+    assert {"prod-aws-us-west-2", "prod-gcp-europe-west1", "prod-azure-centralindia"} <= set(waves[0])
