@@ -118,14 +118,24 @@ class CellOutputs:
     EXPORTS = ("endpoint_hostname", "endpoint_ip", "health_path", "bucket_uri", "cluster_name",
                "kubeconfig", "workload_identity", "residency", "region", "cloud", "name", "alias_zone_id")
 
+    # The kubeconfig is exported under its own key: a secret inside the contract's dict would make
+    # the whole export secret, hiding endpoints and regions from every reader of the stack.
+    KUBECONFIG_SUFFIX = "_kubeconfig"  # not a valid cell name (underscore): never collides
+
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.EXPORTS}
+
+    def export(self) -> None:
+        """Stack exports of a cell: `<name>` (the contract, readable) and `<name>_kubeconfig` (secret)."""
+        pulumi.export(self.name, {k: v for k, v in self.as_dict().items() if k != "kubeconfig"})
+        pulumi.export(self.name + self.KUBECONFIG_SUFFIX, pulumi.Output.secret(self.kubeconfig))
 
     @classmethod
     def from_stack_reference(cls, ref: "pulumi.StackReference", exported_name: str) -> "CellOutputs":
         """Read a cell stack's exports (prod-global). `exported_name` is the cell's export key."""
         cell = ref.get_output(exported_name)
-        return cls(**{k: cell.apply(lambda c, k=k: (c or {}).get(k)) for k in cls.EXPORTS})
+        values = {k: cell.apply(lambda c, k=k: (c or {}).get(k)) for k in cls.EXPORTS if k != "kubeconfig"}
+        return cls(kubeconfig=ref.get_output(exported_name + cls.KUBECONFIG_SUFFIX), **values)
 
 
 class CellComponent(pulumi.ComponentResource):

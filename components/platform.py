@@ -78,7 +78,7 @@ def build(cfg: PlatformConfig) -> None:
         InferenceService(f"{cell.spec.name}-inference", cell.spec, cell.outputs, cell.exposure,
                          opts=pulumi.ResourceOptions(parent=cell))
     for cell in cells:
-        pulumi.export(cell.spec.name, cell.outputs.as_dict())
+        cell.outputs.export()
     if builds_global_traffic(cfg):
         assert cfg.dns is not None and zone_id is not None and global_provider is not None
         placed = [(routing.Cell.from_config(cell.spec), cell.outputs) for cell in cells] + referenced_cells(cfg)

@@ -394,7 +394,8 @@ def test_cell_outputs_carry_the_whole_contract(dev):
     assert out["workload_identity"] == one(dev, "aws:iam/role:Role", name=f"{CELL}-workload")["outputs"]["arn"]
     assert (out["residency"], out["region"], out["cloud"], out["name"], out["health_path"]) == (
         "us", "us-west-2", "aws", CELL, "/health")
-    kubeconfig = json.loads(out["kubeconfig"])
+    assert "kubeconfig" not in out  # exported apart, so the contract itself is not secret
+    kubeconfig = json.loads(dev.report["outputs"][CELL + "_kubeconfig"])
     assert kubeconfig["clusters"][0]["cluster"]["server"] == cluster["endpoint"]
     assert kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"] == cluster["certificateAuthority"]["data"]
     user = kubeconfig["users"][0]["user"]
@@ -403,8 +404,9 @@ def test_cell_outputs_carry_the_whole_contract(dev):
     assert "us-west-2" in user["exec"]["args"]
 
 
-def test_cell_export_is_secret_because_of_the_kubeconfig(prod):
-    assert prod.report["outputs"][CELL] == "[secret]"
+def test_only_the_kubeconfig_export_is_secret(prod):
+    assert prod.report["outputs"][CELL + "_kubeconfig"] == "[secret]"
+    assert prod.report["outputs"][CELL]["region"] == "us-west-2"
 
 
 def test_every_resource_of_the_cell_descends_from_it_and_uses_the_cell_provider(run):

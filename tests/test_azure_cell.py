@@ -263,13 +263,14 @@ def test_outputs_are_the_cell_contract(prod):
     assert ipaddress.ip_address(cell["endpoint_ip"])
     assert cell["bucket_uri"].startswith("https://st") and cell["bucket_uri"].endswith(".blob.core.windows.net/models")
     assert cell["cluster_name"] == f"{NAME}-aks"
-    kubeconfig = cell["kubeconfig"]
+    kubeconfig = prod.report["outputs"][NAME + "_kubeconfig"]
     assert "kubelogin" in kubeconfig and "clusterUser_" in kubeconfig
     assert len(cell["workload_identity"]) == 36  # the workload identity's client id
 
 
 def test_kubeconfig_is_a_secret(dev):
-    assert dev.report["outputs"][NAME] == "[secret]" or dev.report["outputs"][NAME]["kubeconfig"] == "[secret]"
+    assert dev.report["outputs"][NAME + "_kubeconfig"] == "[secret]"
+    assert "kubeconfig" not in dev.report["outputs"][NAME]
 
 
 def test_prod_protects_stateful_resources(prod):

@@ -342,8 +342,9 @@ def test_dev_stateful_resources_are_not_protected(dev):
     assert one(dev, "gcp:container/cluster:Cluster")["inputs"]["deletionProtection"] is False
 
 
-def test_dev_outputs_are_secret_because_of_the_kubeconfig(dev):
-    assert dev.report["outputs"][CELL] == "[secret]"
+def test_only_the_kubeconfig_export_is_secret(dev):
+    assert dev.report["outputs"][CELL + "_kubeconfig"] == "[secret]"
+    assert dev.report["outputs"][CELL]["residency"] == "eu"
 
 
 # --- prod -----------------------------------------------------------------------------------
@@ -376,7 +377,7 @@ def test_prod_exports_the_cell_contract(prod):
     assert exported["workload_identity"] == out(gsa, "email")
     assert (exported["residency"], exported["region"], exported["cloud"], exported["name"]) == (
         "eu", REGION, "gcp", CELL)
-    kubeconfig = json.loads(exported["kubeconfig"])
+    kubeconfig = json.loads(prod.report["outputs"][CELL + "_kubeconfig"])
     assert kubeconfig["clusters"][0]["cluster"]["server"] == f"https://{out(cluster, 'endpoint')}"
     exec_ = kubeconfig["users"][0]["user"]["exec"]
     assert exec_["command"] == "gke-gcloud-auth-plugin"
