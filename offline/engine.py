@@ -55,6 +55,7 @@ class CapturedResource:
             "inputs": self.inputs, "outputs": self.outputs,
             # What the program declared to keep the state of renamed/moved resources (offline diff).
             "aliases": self.aliases, "replaceOnChanges": self.replace_on_changes,
+            "retainOnDelete": self.retain_on_delete,
             # URNs this resource waits for (depends_on and inputs from other resources).
             "dependencies": self.dependencies,
         }

@@ -332,17 +332,25 @@ def test_https_listener_uses_a_tls12_policy_and_a_dns_validated_certificate(run)
     assert https["loadBalancerArn"] == alb["id"]
     cert = one(run, "aws:acm/certificate:Certificate")
     domain = "dev.inference.example.com" if run.report["stack"] == "dev" else "inference.example.com"
+    # One certificate for the cell's own name (health checks) and the public name (the global records).
     assert cert["inputs"]["domainName"] == f"{CELL}.{domain}" and cert["inputs"]["validationMethod"] == "DNS"
+    assert cert["inputs"]["subjectAlternativeNames"] == [domain]
     validation = one(run, "aws:acm/certificateValidation:CertificateValidation")
     assert validation["inputs"]["certificateArn"] == cert["outputs"]["arn"] == https["certificateArn"]
-    record = one(run, "aws:route53/record:Record")
-    option = cert["outputs"]["domainValidationOptions"][0]
-    assert (record["inputs"]["name"], record["inputs"]["type"], record["inputs"]["records"]) == (
-        option["resourceRecordName"], option["resourceRecordType"], [option["resourceRecordValue"]])
-    assert validation["inputs"]["validationRecordFqdns"] == [record["outputs"]["fqdn"]]
+    options = {o["domainName"]: o for o in cert["outputs"]["domainValidationOptions"]}
+    assert set(options) == {f"{CELL}.{domain}", domain}
+    records = {r["name"]: r for r in of(run, "aws:route53/record:Record")}
+    assert set(records) == {f"{CELL}-cert-validation", f"{CELL}-cert-validation-domain"}
     zone = (run.one("aws:route53/zone:Zone")["outputs"]["zoneId"] if run.report["stack"] == "dev"
             else "Z0PRODEXAMPLE01")
-    assert record["inputs"]["zoneId"] == zone
+    for record_name, name in ((f"{CELL}-cert-validation", f"{CELL}.{domain}"),
+                              (f"{CELL}-cert-validation-domain", domain)):
+        record, option = records[record_name]["inputs"], options[name]
+        assert (record["name"], record["type"], record["records"], record["zoneId"]) == (
+            option["resourceRecordName"], option["resourceRecordType"], [option["resourceRecordValue"]], zone)
+    # ACM issues only once every name's record exists: the validation waits for both.
+    assert sorted(validation["inputs"]["validationRecordFqdns"]) == sorted(
+        r["outputs"]["fqdn"] for r in records.values())
     (action,) = https["defaultActions"]
     assert action["type"] == "forward"
     assert action["targetGroupArn"] == one(run, "aws:lb/targetGroup:TargetGroup")["outputs"]["arn"]
@@ -475,6 +483,35 @@ def test_a_second_aws_cell_gets_its_own_provider_key_bucket_and_cluster(two):
     logs_policy = policy(setting(two, "aws:s3/bucketPolicy:BucketPolicy", logs_bucket(two, SECOND), SECOND))
     assert logs_policy[0]["Principal"] == {"AWS": "arn:aws:iam::054676820928:root"}
     assert one(two, "aws:lb/loadBalancer:LoadBalancer", SECOND)["outputs"]["zoneId"] == "Z215JYRZR1TBD5"
+
+
+def test_both_aws_cells_certificates_cover_the_public_name_through_one_shared_validation_record(two):
+    domain = "dev.inference.example.com"
+    for cell in (CELL, SECOND):
+        cert = one(two, "aws:acm/certificate:Certificate", cell)["inputs"]
+        assert (cert["domainName"], cert["subjectAlternativeNames"]) == (f"{cell}.{domain}", [domain])
+    shared = [one(two, "aws:route53/record:Record", cell, name=f"{cell}-cert-validation-domain")["inputs"]
+              for cell in (CELL, SECOND)]
+    # ACM asks every certificate of the account for the same CNAME of a name: both cells write (and keep) it.
+    assert len({(r["name"], r["type"], tuple(r["records"]), r["zoneId"]) for r in shared}) == 1
+    assert shared[0]["name"].endswith(f".{domain}.")
+    assert all(r["allowOverwrite"] is True for r in shared)
+
+
+def test_the_mocked_certificate_validation_refuses_a_missing_name_record():
+    from offline.mocks import aws as aws_mocks
+    from offline.mocks.registry import MockContext
+
+    ctx = MockContext(project="p", stack="s", config={"aws:region": "us-west-2"},
+                      type_="aws:acm/certificate:Certificate")
+    arn, cert = aws_mocks.acm_certificate(ctx, "c", {"domainName": "a.example.com",
+                                                     "subjectAlternativeNames": ["example.com"]})
+    fqdns = [o["resourceRecordName"].rstrip(".") for o in cert["domainValidationOptions"]]
+    assert len(set(fqdns)) == 2
+    ctx.type_ = "aws:acm/certificateValidation:CertificateValidation"
+    aws_mocks.acm_certificate_validation(ctx, "c", {"certificateArn": arn, "validationRecordFqdns": fqdns})
+    with pytest.raises(RuntimeError, match="missing .* DNS validation record"):
+        aws_mocks.acm_certificate_validation(ctx, "c", {"certificateArn": arn, "validationRecordFqdns": fqdns[:1]})
 
 
 def test_without_api_cidrs_the_cluster_endpoint_is_private_only(two):

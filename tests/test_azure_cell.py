@@ -197,11 +197,13 @@ def test_gateway_tls_policy_https_listener_redirect_and_probe(dev):
     assert gw["sku"]["name"] in ("Standard_v2", "WAF_v2")
     assert gw["sslPolicy"] == {"policyType": "Predefined", "policyName": "AppGwSslPolicy20220101S"}
     vault = one(dev, "azure-native:keyvault:Vault")["vaultName"]
-    (cert,) = gw["sslCertificates"]
-    assert cert["keyVaultSecretId"] == f"https://{vault}.vault.azure.net/secrets/tls-endpoint"
+    certs = {c["name"]: c["keyVaultSecretId"] for c in gw["sslCertificates"]}
+    assert certs == {"endpoint": f"https://{vault}.vault.azure.net/secrets/tls-endpoint",
+                     "public": f"https://{vault}.vault.azure.net/secrets/tls-public"}
     listeners = {l["name"]: l for l in gw["httpListeners"]}
     assert listeners["https"]["protocol"] == "Https"
     assert listeners["https"]["sslCertificate"]["id"].endswith("/sslCertificates/endpoint")
+    assert "hostName" not in listeners["https"] and "hostNames" not in listeners["https"]  # basic: catch-all
     rules = {r["httpListener"]["id"].rsplit("/", 1)[-1]: r for r in gw["requestRoutingRules"]}
     assert "backendAddressPool" not in rules["http"] and rules["http"]["redirectConfiguration"]
     (redirect,) = gw["redirectConfigurations"]
@@ -232,13 +234,43 @@ def test_gateway_backend_is_the_workload_internal_lb_in_the_aks_subnet(dev):
     assert svc["spec"]["type"] == "LoadBalancer"
 
 
-def test_certificate_is_validated_in_route53_and_stored_in_the_vault(dev):
-    record = one(dev, "aws:route53/record:Record")
-    assert record["type"] == "TXT" and record["name"] == f"{NAME}.dev.inference.example.com"
-    order = one(dev, "azure-native:certificateregistration:AppServiceCertificateOrder")
-    assert order["distinguishedName"] == f"CN={NAME}.dev.inference.example.com" and order["autoRenew"] is True
-    stored = one(dev, "azure-native:certificateregistration:AppServiceCertificateOrderCertificate")
-    assert stored["keyVaultSecretName"] == "tls-endpoint" and "/vaults/" in stored["keyVaultId"]
+def test_gateway_serves_the_public_name_with_its_own_certificate_on_443(dev):
+    """Route 53 answers the public name with this gateway: SNI for it must pick a matching certificate."""
+    gw = one(dev, "azure-native:network:ApplicationGateway")
+    listeners = {l["name"]: l for l in gw["httpListeners"]}
+    public = listeners["https-public"]
+    assert public["protocol"] == "Https" and public["hostName"] == "dev.inference.example.com"
+    assert public["sslCertificate"]["id"].endswith("/sslCertificates/public")
+    assert public["frontendPort"]["id"] == listeners["https"]["frontendPort"]["id"]
+    assert public["frontendPort"]["id"].endswith("/frontendPorts/https")
+    rules = {r["httpListener"]["id"].rsplit("/", 1)[-1]: r for r in gw["requestRoutingRules"]}
+    # The multi-site rule must be evaluated before the catch-all one.
+    assert rules["https-public"]["priority"] < rules["https"]["priority"]
+    for key in ("backendAddressPool", "backendHttpSettings"):
+        assert rules["https-public"][key]["id"] == rules["https"][key]["id"]
+    assert len({r["priority"] for r in gw["requestRoutingRules"]}) == len(gw["requestRoutingRules"])
+
+
+def test_certificates_cover_both_names_validated_in_route53_and_stored_in_the_vault(dev):
+    own, public = f"{NAME}.dev.inference.example.com", "dev.inference.example.com"
+    orders = {r["inputs"]["distinguishedName"]: r for r in
+              mine(dev, "azure-native:certificateregistration:AppServiceCertificateOrder")}
+    assert set(orders) == {f"CN={own}", f"CN={public}"}
+    assert all(o["inputs"]["autoRenew"] is True for o in orders.values())
+    # Each order is validated by a TXT record at its own name carrying that order's token.
+    records = {r["inputs"]["name"]: r for r in mine(dev, "aws:route53/record:Record") if r["inputs"]["type"] == "TXT"}
+    assert set(records) == {own, public}
+    for host in (own, public):
+        assert records[host]["inputs"]["records"] == [orders[f"CN={host}"]["outputs"]["domainVerificationToken"]]
+        assert records[host]["inputs"]["zoneId"] == dev.one("aws:route53/zone:Zone")["id"]
+    assert records[own]["inputs"]["records"] != records[public]["inputs"]["records"]
+    # Each issued certificate lands in the cell's vault under the secret its listener reads.
+    stored = {r["inputs"]["certificateOrderName"]: r["inputs"] for r in
+              mine(dev, "azure-native:certificateregistration:AppServiceCertificateOrderCertificate")}
+    secret_of = {host: stored[orders[f"CN={host}"]["inputs"]["certificateOrderName"]]["keyVaultSecretName"]
+                 for host in (own, public)}
+    assert secret_of == {own: "tls-endpoint", public: "tls-public"}
+    assert all("/vaults/" in s["keyVaultId"] for s in stored.values())
     gw_identity = one(dev, "azure-native:network:ApplicationGateway")["identity"]["userAssignedIdentities"][0]
     secrets_users = [r for r in grants(dev) if r["inputs"]["roleDefinitionId"].endswith(ROLE["secrets-user"])]
     assert len(secrets_users) == 1 and "/vaults/" in secrets_users[0]["inputs"]["scope"]

@@ -284,19 +284,32 @@ def test_backends_are_the_node_pool_instance_groups_on_the_named_node_port(dev):
     assert [p.get("nodePort") for p in services[0]["inputs"]["spec"]["ports"]] == [NODE_PORT]
 
 
-def test_certificate_is_google_managed_and_validated_in_route53(dev):
-    hostname = f"{CELL}.dev.inference.example.com"
-    auth = one(dev, "gcp:certificatemanager/dnsAuthorization:DnsAuthorization")
-    assert auth["inputs"]["domain"] == hostname and auth["inputs"]["location"] == REGION
-    record = one(dev, "aws:route53/record:Record", "-cert-validation")
+def test_certificate_covers_the_cell_name_and_the_public_name_each_validated_in_route53(dev):
+    domain = "dev.inference.example.com"  # the name components/dns.py answers with this cell
+    hostname = f"{CELL}.{domain}"
     zone = dev.one("aws:route53/zone:Zone")
-    (dns_record,) = out(auth, "dnsResourceRecords")
-    assert record["inputs"]["zoneId"] == out(zone, "zoneId")
-    assert record["inputs"]["name"] == dns_record["name"] and record["inputs"]["type"] == "CNAME"
-    assert record["inputs"]["records"] == [dns_record["data"]]
+    auths = []
+    for suffix, name in (("", hostname), ("-domain", domain)):
+        auth = one(dev, "gcp:certificatemanager/dnsAuthorization:DnsAuthorization", f"-dns-auth{suffix}")
+        assert auth["inputs"]["domain"] == name and auth["inputs"]["location"] == REGION
+        assert auth["inputs"]["type"] == "PER_PROJECT_RECORD"
+        record = one(dev, "aws:route53/record:Record", f"-cert-validation{suffix}")
+        (dns_record,) = out(auth, "dnsResourceRecords")
+        assert dns_record["name"].endswith(f".{name}.")
+        assert record["inputs"]["zoneId"] == out(zone, "zoneId")
+        assert record["inputs"]["name"] == dns_record["name"] and record["inputs"]["type"] == "CNAME"
+        assert record["inputs"]["records"] == [dns_record["data"]]
+        auths.append((auth, record))
+    # Only the shared public name's record may be taken over from, and is left to, other cells.
+    assert auths[0][1]["inputs"]["allowOverwrite"] is False and auths[0][1]["retainOnDelete"] is False
+    assert auths[1][1]["inputs"]["allowOverwrite"] is True and auths[1][1]["retainOnDelete"] is True
     cert = one(dev, "gcp:certificatemanager/certificate:Certificate")
     assert cert["inputs"]["location"] == REGION
-    assert cert["inputs"]["managed"] == {"domains": [hostname], "dnsAuthorizations": [auth["id"]]}
+    assert cert["inputs"]["managed"] == {"domains": [hostname, domain],
+                                         "dnsAuthorizations": [a["id"] for a, _ in auths]}
+    assert out(cert, "sanDnsnames") == [hostname, domain]
+    # Issuance waits for both CNAMEs, and the HTTPS proxy serves that one certificate for both names.
+    assert {r["urn"] for _, r in auths} <= set(cert["dependencies"])
     https = one(dev, "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy")
     assert https["inputs"]["certificateManagerCertificates"] == [cert["id"]]
 
@@ -409,6 +422,20 @@ def test_a_second_gcp_cell_gets_its_own_provider_key_bucket_and_cluster(two_cell
     buckets = {one(two_cells, "gcp:storage/bucket:Bucket", cell=n)["inputs"]["name"] for n in names}
     accounts = {r["inputs"]["accountId"] for r in two_cells.of_type("gcp:serviceaccount/account:Account")}
     assert len(buckets) == 2 and len(accounts) == 4
+
+
+def test_gcp_cells_of_one_project_share_the_public_name_challenge_record(two_cells):
+    names = ("gcp-europe-west1", "gcp-europe-west4")
+    apex = [one(two_cells, "aws:route53/record:Record", "-cert-validation-domain", cell=n)["inputs"] for n in names]
+    own = [one(two_cells, "aws:route53/record:Record", "-cert-validation", cell=n)["inputs"] for n in names]
+    # Same project, same domain: the same CNAME, written by both cells (hence allowOverwrite).
+    assert apex[0]["name"] == apex[1]["name"] and apex[0]["records"] == apex[1]["records"]
+    assert all(a["allowOverwrite"] is True for a in apex)
+    # Each cell's own name has its own record.
+    assert own[0]["name"] != own[1]["name"]
+    certs = [one(two_cells, "gcp:certificatemanager/certificate:Certificate", cell=n)["inputs"] for n in names]
+    assert [c["managed"]["domains"] for c in certs] == [[f"{n}.dev.inference.example.com", "dev.inference.example.com"]
+                                                        for n in names]
 
 
 # --- config errors ---------------------------------------------------------------------------

@@ -12,8 +12,9 @@ Kubernetes object is needed for the ALB to find the pods.
 Security groups: the ALB's group admits 443 and 80 from the internet and may only
 send to the NodePort of the cluster security group (which EKS puts on every managed
 node); the cluster security group admits the NodePort from the ALB's group only.
-Port 80 only redirects to HTTPS. The certificate is DNS-validated in the platform's
-Route 53 zone (records through the global DNS provider).
+Port 80 only redirects to HTTPS. The certificate covers the cell's own name (`hostname`, which the
+health checks call) and the public name (`domain`, which the global layer answers with this ALB);
+each name is DNS-validated in the platform's Route 53 zone (records through the global DNS provider).
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ class LoadBalancer(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, vpc_id: pulumi.Input[str], public_subnet_ids: Sequence[pulumi.Input[str]],
                  node_security_group_id: pulumi.Input[str], autoscaling_group_name: pulumi.Input[str],
-                 hostname: str, zone_id: pulumi.Input[str], health_path: str,
+                 hostname: str, domain: str, zone_id: pulumi.Input[str], health_path: str,
                  account: iam.AccountContext, provider: aws.Provider, dns_provider: aws.Provider,
                  protect: bool, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:aws:LoadBalancer", name, None, opts)
@@ -108,7 +109,7 @@ class LoadBalancer(pulumi.ComponentResource):
         aws.autoscaling.Attachment(f"{name}-nodes", autoscaling_group_name=autoscaling_group_name,
                                    lb_target_group_arn=self.target_group.arn, opts=child)
 
-        self.certificate_arn = self._certificate(name, hostname, zone_id, provider, dns_provider)
+        self.certificate_arn = self._certificate(name, hostname, domain, zone_id, provider, dns_provider)
 
         aws.lb.Listener(
             f"{name}-https", load_balancer_arn=self.alb.arn, port=443, protocol="HTTPS", ssl_policy=SSL_POLICY,
@@ -145,18 +146,39 @@ class LoadBalancer(pulumi.ComponentResource):
                             extra_statements_for=statements, opts=pulumi.ResourceOptions(parent=self))
         return logs
 
-    def _certificate(self, name: str, hostname: str, zone_id: pulumi.Input[str], provider: aws.Provider,
-                     dns_provider: aws.Provider) -> pulumi.Output[str]:
-        # The ALB serves the certificate from its own region, so ACM issues it there.
-        cert = aws.acm.Certificate(f"{name}-cert", domain_name=hostname, validation_method="DNS",
-                                   key_algorithm="RSA_2048",
+    def _certificate(self, name: str, hostname: str, domain: str, zone_id: pulumi.Input[str],
+                     provider: aws.Provider, dns_provider: aws.Provider) -> pulumi.Output[str]:
+        # The global layer answers `domain` with this ALB and the health checks call `hostname`: the
+        # one certificate the listener serves covers both. The ALB serves it from its own region, so
+        # ACM issues it there.
+        cert = aws.acm.Certificate(f"{name}-cert", domain_name=hostname, subject_alternative_names=[domain],
+                                   validation_method="DNS", key_algorithm="RSA_2048",
                                    opts=pulumi.ResourceOptions(parent=self, provider=provider))
-        option = cert.domain_validation_options.apply(lambda opts: opts[0])
-        record = aws.route53.Record(
-            f"{name}-cert-validation", zone_id=zone_id, name=option.apply(lambda o: o.resource_record_name),
-            type=option.apply(lambda o: o.resource_record_type), records=[option.apply(lambda o: o.resource_record_value)],
-            ttl=60, allow_overwrite=True, opts=pulumi.ResourceOptions(parent=self, provider=dns_provider))
+        # ACM returns one validation option per name, as an unordered set: each record picks its name's.
+        hostname_record = self._validation_record(f"{name}-cert-validation", cert, hostname, zone_id, dns_provider)
+        # ACM asks for the same CNAME for `domain` from every certificate of the account that names it,
+        # so every AWS cell writes this one record: deleting one cell must not take it from the others.
+        domain_record = self._validation_record(f"{name}-cert-validation-domain", cert, domain, zone_id,
+                                                dns_provider, retain_on_delete=True)
         validation = aws.acm.CertificateValidation(
-            f"{name}-cert", certificate_arn=cert.arn, validation_record_fqdns=[record.fqdn],
+            f"{name}-cert", certificate_arn=cert.arn,
+            validation_record_fqdns=[hostname_record.fqdn, domain_record.fqdn],
             opts=pulumi.ResourceOptions(parent=self, provider=provider))
         return validation.certificate_arn
+
+    def _validation_record(self, resource_name: str, cert: aws.acm.Certificate, domain_name: str,
+                           zone_id: pulumi.Input[str], dns_provider: aws.Provider,
+                           retain_on_delete: bool = False) -> aws.route53.Record:
+        def option_for(options) -> aws.acm.outputs.CertificateDomainValidationOption:
+            found = [o for o in options if o.domain_name == domain_name]
+            if not found:
+                raise ValueError(f"ACM certificate has no DNS validation option for {domain_name!r} "
+                                 f"(got {[o.domain_name for o in options]})")
+            return found[0]
+
+        option = cert.domain_validation_options.apply(option_for)
+        return aws.route53.Record(
+            resource_name, zone_id=zone_id, name=option.apply(lambda o: o.resource_record_name),
+            type=option.apply(lambda o: o.resource_record_type),
+            records=[option.apply(lambda o: o.resource_record_value)], ttl=60, allow_overwrite=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=dns_provider, retain_on_delete=retain_on_delete))

@@ -1,10 +1,13 @@
 """The cell's public entry point: Application Gateway v2 (WAF_v2) in front of the workload.
 
-- TLS ends at the gateway with a publicly trusted certificate for `<cell>.<domain>` that lives
-  in the cell's Key Vault: an App Service certificate order (GoDaddy-issued, auto-renewed),
+- TLS ends at the gateway with publicly trusted certificates for the cell's own name
+  `<cell>.<domain>` and for the public name `<domain>` that the global traffic layer answers
+  with this gateway. Each lives in the cell's Key Vault: an App Service certificate order
+  (GoDaddy-issued, auto-renewed; one subject per order, hence one order per name),
   domain-validated by a TXT record in the platform's Route 53 zone and stored by Azure as a
-  Key Vault secret. The listener references that secret WITHOUT a version, so the gateway
-  picks up every renewal by itself.
+  Key Vault secret. The listeners reference the secrets WITHOUT a version, so the gateway
+  picks up every renewal by itself. The public name has a multi-site listener (SNI) on the
+  same port 443; the basic listener serves the cell's own name and everything else.
 - Predefined SSL policy AppGwSslPolicy20220101S: TLS 1.2 minimum, strong ciphers only.
 - Port 80 only redirects to HTTPS (permanent redirect, path and query kept).
 - Backend: the workload's internal LoadBalancer Service at a fixed address in the AKS subnet
@@ -32,9 +35,18 @@ SSL_POLICY = "AppGwSslPolicy20220101S"
 # it writes the issued certificate into the vault and renews it there.
 CERTIFICATE_REGISTRATION_APP_ID = "f3c21649-0979-4721-ac85-b0216b2cf413"
 CERT_SECRET = "tls-endpoint"
+# The public name (platform:dns.domain) that the global traffic layer answers with this gateway.
+PUBLIC_CERT_SECRET = "tls-public"
 PROBE_INTERVAL = 10
 PROBE_TIMEOUT = 5
 PROBE_UNHEALTHY = 3
+
+
+@dataclass(frozen=True)
+class _CertName:
+    hostname: str
+    suffix: str  # appended to resource names; "" keeps the cell name's resources as they were
+    secret: str  # Key Vault secret that holds the issued certificate
 
 
 @dataclass
@@ -45,50 +57,56 @@ class CellLoadBalancer:
     ip_address: pulumi.Output[str]
 
 
-def _certificate(ctx: AzureCellContext, keys: CellKeys, hostname: str) -> tuple[pulumi.Output[str], list]:
-    """Orders the cell's certificate, validates it in Route 53 and stores it in the vault.
+def _certificates(ctx: AzureCellContext, keys: CellKeys, names: list[_CertName]) -> tuple[dict[str, pulumi.Output[str]], list]:
+    """Orders one certificate per name, validates each in Route 53 and stores each in the vault.
 
-    Returns the versionless Key Vault secret id and the resources the gateway must wait for."""
-    order = azure.certificateregistration.AppServiceCertificateOrder(
-        ctx.name("cert-order"),
-        certificate_order_name=ctx.name("tls"),
-        resource_group_name=ctx.rg_name,
-        location="global",  # certificate orders are global resources
-        product_type="StandardDomainValidatedSsl",
-        distinguished_name=f"CN={hostname}",
-        key_size=2048,
-        validity_in_years=1,
-        auto_renew=True,
-        opts=ctx.opts(),
-    )
-    # Domain validation: GoDaddy looks for the order's token in a TXT record at the name.
+    An App Service certificate order has a single subject (no SAN list in the API), and a wildcard
+    for the cell's name would not cover the public apex, so every served name gets its own order.
+    Returns the versionless Key Vault secret id per name and the resources the gateway waits for."""
     dns = global_aws_provider(name=f"{ctx.spec.name}-dns", parent=ctx.parent)
-    validation = aws.route53.Record(
-        ctx.name("cert-validation"),
-        zone_id=ctx.spec.zone_id,
-        name=hostname,
-        type="TXT",
-        ttl=300,
-        records=[order.domain_verification_token],
-        allow_overwrite=False,
-        opts=pulumi.ResourceOptions(parent=ctx.parent, provider=dns),
-    )
     registrar = azuread.get_service_principal_output(
         client_id=CERTIFICATE_REGISTRATION_APP_ID, opts=pulumi.InvokeOutputOptions(parent=ctx.parent))
     writer = ctx.grant("cert-registration-secrets", registrar.object_id, ROLE_KEY_VAULT_SECRETS_OFFICER,
-                       keys.vault.id, "App Service certificates store and renew the endpoint certificate")
-    stored = azure.certificateregistration.AppServiceCertificateOrderCertificate(
-        ctx.name("cert-in-vault"),
-        name=CERT_SECRET,
-        certificate_order_name=order.name,
-        resource_group_name=ctx.rg_name,
-        location="global",
-        key_vault_id=keys.vault.id,
-        key_vault_secret_name=CERT_SECRET,
-        opts=ctx.opts(depends_on=[writer, validation]),
-    )
-    secret_id = keys.vault_uri.apply(lambda uri: f"{uri.rstrip('/')}/secrets/{CERT_SECRET}")
-    return secret_id, [stored]
+                       keys.vault.id, "App Service certificates store and renew the endpoint certificates")
+    secret_ids: dict[str, pulumi.Output[str]] = {}
+    stored_all = []
+    for cert in names:
+        order = azure.certificateregistration.AppServiceCertificateOrder(
+            ctx.name(f"cert-order{cert.suffix}"),
+            certificate_order_name=ctx.name(f"tls{cert.suffix}"),
+            resource_group_name=ctx.rg_name,
+            location="global",  # certificate orders are global resources
+            product_type="StandardDomainValidatedSsl",
+            distinguished_name=f"CN={cert.hostname}",
+            key_size=2048,
+            validity_in_years=1,
+            auto_renew=True,
+            opts=ctx.opts(),
+        )
+        # Domain validation: GoDaddy looks for the order's token in a TXT record at the name.
+        validation = aws.route53.Record(
+            ctx.name(f"cert-validation{cert.suffix}"),
+            zone_id=ctx.spec.zone_id,
+            name=cert.hostname,
+            type="TXT",
+            ttl=300,
+            records=[order.domain_verification_token],
+            allow_overwrite=False,
+            opts=pulumi.ResourceOptions(parent=ctx.parent, provider=dns),
+        )
+        stored_all.append(azure.certificateregistration.AppServiceCertificateOrderCertificate(
+            ctx.name(f"cert-in-vault{cert.suffix}"),
+            name=cert.secret,
+            certificate_order_name=order.name,
+            resource_group_name=ctx.rg_name,
+            location="global",
+            key_vault_id=keys.vault.id,
+            key_vault_secret_name=cert.secret,
+            opts=ctx.opts(depends_on=[writer, validation]),
+        ))
+        secret_ids[cert.hostname] = keys.vault_uri.apply(
+            lambda uri, secret=cert.secret: f"{uri.rstrip('/')}/secrets/{secret}")
+    return secret_ids, stored_all
 
 
 def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
@@ -98,7 +116,9 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
     if hostname is None or spec.zone_id is None:
         raise ValueError(f"cell {spec.name!r}: an Azure cell's HTTPS listener needs a public name; "
                          "set platform:dns.domain (and platform:dns.zone_id in prod)")
-    secret_id, cert_ready = _certificate(ctx, keys, hostname)
+    public = spec.domain
+    secret_ids, cert_ready = _certificates(ctx, keys, [
+        _CertName(hostname, "", CERT_SECRET), _CertName(public, "-public", PUBLIC_CERT_SECRET)])
     reader = ctx.grant("gateway-cert-reader", identity.principal_id, ROLE_KEY_VAULT_SECRETS_USER,
                        keys.vault.id, "Application Gateway reads its TLS certificate")
 
@@ -153,11 +173,20 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
             azure.network.ApplicationGatewayFrontendPortArgs(name="http", port=80),
         ],
         ssl_policy=azure.network.ApplicationGatewaySslPolicyArgs(policy_type="Predefined", policy_name=SSL_POLICY),
-        ssl_certificates=[azure.network.ApplicationGatewaySslCertificateArgs(name="endpoint", key_vault_secret_id=secret_id)],
+        ssl_certificates=[
+            azure.network.ApplicationGatewaySslCertificateArgs(name="endpoint", key_vault_secret_id=secret_ids[hostname]),
+            azure.network.ApplicationGatewaySslCertificateArgs(name="public", key_vault_secret_id=secret_ids[public]),
+        ],
         http_listeners=[
+            # Basic listener: the cell's own name, and any other name (Route 53 health checks).
             azure.network.ApplicationGatewayHttpListenerArgs(
                 name="https", protocol="Https", frontend_ip_configuration=ref("frontendIPConfigurations", "public"),
                 frontend_port=ref("frontendPorts", "https"), ssl_certificate=ref("sslCertificates", "endpoint")),
+            # Multi-site listener on the same port: SNI for the public name selects its certificate.
+            azure.network.ApplicationGatewayHttpListenerArgs(
+                name="https-public", protocol="Https", host_name=public,
+                frontend_ip_configuration=ref("frontendIPConfigurations", "public"),
+                frontend_port=ref("frontendPorts", "https"), ssl_certificate=ref("sslCertificates", "public")),
             azure.network.ApplicationGatewayHttpListenerArgs(
                 name="http", protocol="Http", frontend_ip_configuration=ref("frontendIPConfigurations", "public"),
                 frontend_port=ref("frontendPorts", "http")),
@@ -177,6 +206,11 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
             name="http-to-https", redirect_type="Permanent", target_listener=ref("httpListeners", "https"),
             include_path=True, include_query_string=True)],
         request_routing_rules=[
+            # Multi-site before basic: a lower priority number is evaluated first.
+            azure.network.ApplicationGatewayRequestRoutingRuleArgs(
+                name="https-public", rule_type="Basic", priority=90, http_listener=ref("httpListeners", "https-public"),
+                backend_address_pool=ref("backendAddressPools", "workload"),
+                backend_http_settings=ref("backendHttpSettingsCollection", "workload")),
             azure.network.ApplicationGatewayRequestRoutingRuleArgs(
                 name="https", rule_type="Basic", priority=100, http_listener=ref("httpListeners", "https"),
                 backend_address_pool=ref("backendAddressPools", "workload"),

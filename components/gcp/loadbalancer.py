@@ -4,7 +4,8 @@ Regional on purpose: its Envoy proxies run in the cell's proxy-only subnet, so T
 inside the cell's region. A global external LB would terminate TLS at whichever Google edge is
 nearest the client, anywhere in the world, which a strict residency zone cannot accept.
 
-    address -> forwarding rule :443 -> HTTPS proxy (Certificate Manager cert, SSL policy TLS 1.2+)
+    address -> forwarding rule :443 -> HTTPS proxy (Certificate Manager cert for <cell>.<domain> and
+                                      <domain>, SSL policy TLS 1.2+)
             -> URL map -> backend service (health check on health_path)
             -> the node pool's instance groups, named port `http` = the workload's NodePort
     address -> forwarding rule :80  -> HTTP proxy -> URL map that only redirects to HTTPS
@@ -42,7 +43,8 @@ class LoadBalancerArgs:
     zones: Sequence[str]
     node_port: int
     health_path: str
-    hostname: str                   # the cell's public name, `<cell>.<domain>`
+    hostname: str                   # the cell's own name, `<cell>.<domain>`
+    domain: str                     # the public name the global DNS layer routes to the cells
     zone_id: pulumi.Input[str]      # Route 53 zone the certificate is validated in
     dns_provider: aws.Provider
 
@@ -97,23 +99,21 @@ class RegionalLoadBalancer(pulumi.ComponentResource):
         self.ssl_policy = gcp.compute.RegionSslPolicy(
             f"{name}-tls", **region, min_tls_version=MIN_TLS_VERSION, profile=SSL_PROFILE, opts=ctx.opts(self))
 
-        # Google-managed certificate, issued in the cell's region once the DNS authorization's
-        # CNAME is published in the Route 53 zone.
-        self.dns_authorization = gcp.certificatemanager.DnsAuthorization(
-            f"{name}-dns-auth", project=ctx.project, location=ctx.region, domain=args.hostname,
-            type="PER_PROJECT_RECORD", description=f"Proves control of {args.hostname} for cell {ctx.cell}",
-            opts=ctx.opts(self, depends_on=depends_on))
-        record = self.dns_authorization.dns_resource_records.apply(lambda rs: rs[0])
-        self.validation_record = aws.route53.Record(
-            f"{name}-cert-validation", zone_id=args.zone_id, name=record.apply(lambda r: r.name),
-            type=record.apply(lambda r: r.type), ttl=VALIDATION_TTL, records=[record.apply(lambda r: r.data)],
-            opts=pulumi.ResourceOptions(parent=self, provider=args.dns_provider))
+        # Google-managed certificate for the cell's own name and the public name the global DNS
+        # layer answers with this cell; issued in the cell's region once each name's DNS
+        # authorization CNAME is published in the Route 53 zone.
+        self.dns_authorizations, self.validation_records = [], []
+        for suffix, domain, shared in (("", args.hostname, False), ("-domain", args.domain, True)):
+            auth, record = self._authorize(name, suffix, domain, shared, ctx, args, depends_on)
+            self.dns_authorizations.append(auth)
+            self.validation_records.append(record)
+        self.dns_authorization, self.validation_record = self.dns_authorizations[0], self.validation_records[0]
         self.certificate = gcp.certificatemanager.Certificate(
             f"{name}-cert", project=ctx.project, location=ctx.region,
-            description=f"TLS certificate of {args.hostname}",
+            description=f"TLS certificate of {args.hostname} and {args.domain}",
             managed=gcp.certificatemanager.CertificateManagedArgs(
-                domains=[args.hostname], dns_authorizations=[self.dns_authorization.id]),
-            opts=ctx.opts(self, depends_on=[self.validation_record]))
+                domains=[args.hostname, args.domain], dns_authorizations=[a.id for a in self.dns_authorizations]),
+            opts=ctx.opts(self, depends_on=self.validation_records))
 
         self.https_proxy = gcp.compute.RegionTargetHttpsProxy(
             f"{name}-https", **region, url_map=self.url_map.id, ssl_policy=self.ssl_policy.id,
@@ -135,3 +135,22 @@ class RegionalLoadBalancer(pulumi.ComponentResource):
             opts=ctx.opts(self, depends_on=[args.network.proxy_subnet]))
         self.ip = self.address.address
         self.register_outputs({"ip": self.ip})
+
+    def _authorize(self, name: str, suffix: str, domain: str, shared: bool, ctx: GcpContext,
+                   args: LoadBalancerArgs, depends_on: Sequence[pulumi.Resource]):
+        """A regional DNS authorization of `domain` and its CNAME in the Route 53 zone."""
+        auth = gcp.certificatemanager.DnsAuthorization(
+            f"{name}-dns-auth{suffix}", project=ctx.project, location=ctx.region, domain=domain,
+            type="PER_PROJECT_RECORD", description=f"Proves control of {domain} for cell {ctx.cell}",
+            opts=ctx.opts(self, depends_on=depends_on))
+        record = auth.dns_resource_records.apply(lambda rs: rs[0])
+        # A PER_PROJECT_RECORD CNAME depends only on the project and the domain, so every GCP cell
+        # of the project (in this stack or another) publishes the same record for the shared public
+        # name: each may write it, and none deletes it from under the others when it goes away.
+        shared_opts = dict(retain_on_delete=True) if shared else {}
+        validation = aws.route53.Record(
+            f"{name}-cert-validation{suffix}", zone_id=args.zone_id, name=record.apply(lambda r: r.name),
+            type=record.apply(lambda r: r.type), ttl=VALIDATION_TTL, records=[record.apply(lambda r: r.data)],
+            allow_overwrite=shared,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.dns_provider, **shared_opts))
+        return auth, validation

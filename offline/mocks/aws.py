@@ -312,21 +312,34 @@ def autoscaling_attachment(ctx: MockContext, name: str, inputs: dict):
     return f"{inputs.get('autoscalingGroupName')}-{_hex(ctx, name, 20)}", dict(inputs)
 
 
+# Certificate ARN -> the validation record names ACM waits for, so a validation checks them as the provider does.
+_CERT_VALIDATION_NAMES: dict[str, set[str]] = {}
+
+
 @resource("aws:acm/certificate:Certificate")
 def acm_certificate(ctx: MockContext, name: str, inputs: dict):
     cert_id = stable_uuid(ctx.stack, ctx.aws_region(inputs), name)
     domain = inputs.get("domainName", "example.com")
-    token = _hex(ctx, domain, 32)
-    options = [{"domainName": d, "resourceRecordName": f"_{token}.{d}.", "resourceRecordType": "CNAME",
+    # One option per distinct name (the domain and each SAN). ACM's CNAME depends on the account and the
+    # name only, so two certificates naming the same domain ask for the same record.
+    options = [{"domainName": d, "resourceRecordName": f"_{_hex(ctx, d, 32)}.{d}.", "resourceRecordType": "CNAME",
                 "resourceRecordValue": f"_{_hex(ctx, d + '/value', 32)}.xlfgrmvvlj.acm-validations.aws."}
                for d in dict.fromkeys([domain, *(inputs.get("subjectAlternativeNames") or [])])]
     arn = _arn(ctx, "acm", f"certificate/{cert_id}", inputs)
+    _CERT_VALIDATION_NAMES[arn] = {o["resourceRecordName"].rstrip(".") for o in options}
     return arn, {**inputs, "arn": arn, "domainValidationOptions": options, "status": "PENDING_VALIDATION",
-                 "keyAlgorithm": inputs.get("keyAlgorithm", "RSA_2048"), "type": "AMAZON_ISSUED"}
+                 "keyAlgorithm": inputs.get("keyAlgorithm", "RSA_2048"), "type": "AMAZON_ISSUED",
+                 "domainName": domain, "subjectAlternativeNames": inputs.get("subjectAlternativeNames") or []}
 
 
 @resource("aws:acm/certificateValidation:CertificateValidation")
 def acm_certificate_validation(ctx: MockContext, name: str, inputs: dict):
+    # As the provider: with validationRecordFqdns, every DNS validation record of the certificate must be there.
+    wanted = _CERT_VALIDATION_NAMES.get(inputs.get("certificateArn", ""))
+    given = {f.rstrip(".") for f in inputs.get("validationRecordFqdns") or []}
+    if wanted is not None and inputs.get("validationRecordFqdns") is not None and wanted - given:
+        raise RuntimeError(f"creating ACM Certificate Validation {name}: missing "
+                           f"{inputs['certificateArn']} DNS validation record: {', '.join(sorted(wanted - given))}")
     return "2026-01-01 00:00:00 +0000 UTC", dict(inputs)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import re
 
 from .registry import (
     AZURE_OBJECT_ID,
@@ -205,20 +206,28 @@ def managed_cluster(ctx: MockContext, name: str, inputs: dict):
 
 @resource("azure-native:certificateregistration:AppServiceCertificateOrder")
 def certificate_order(ctx: MockContext, name: str, inputs: dict):
+    """One subject per order (the API has no SAN list): every name gets its own order and its own
+    domain verification token, derived from the order's id so two orders never share one."""
     order = inputs.get("certificateOrderName") or name
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.CertificateRegistration/certificateOrders/{order}"
+    subject = str(inputs.get("distinguishedName") or "")
+    if not re.fullmatch(r"CN=[A-Za-z0-9*][A-Za-z0-9.-]*", subject):
+        raise ValueError(f"certificate order {order}: distinguishedName must be a single 'CN=<host name>', got {subject!r}")
     return _arm(inputs, order, rid, "Microsoft.CertificateRegistration/certificateOrders", api="2024-11-01",
-                domainVerificationToken=stable_hex(ctx.stack, rid, "token", n=32),
+                location="global", domainVerificationToken=stable_hex(ctx.stack, rid, "token", n=32),
                 status="Pendingissuance", provisioningState="Succeeded", serialNumber=None)
 
 
 @resource("azure-native:certificateregistration:AppServiceCertificateOrderCertificate")
 def certificate_order_certificate(ctx: MockContext, name: str, inputs: dict):
     cert = inputs.get("name") or name
+    secret = inputs.get("keyVaultSecretName")
+    if secret is not None and not re.fullmatch(r"[0-9A-Za-z-]{1,127}", secret):
+        raise ValueError(f"keyVaultSecretName {secret!r}: Key Vault secret names are 1-127 letters, digits and hyphens")
     rid = (f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.CertificateRegistration/certificateOrders/"
            f"{inputs['certificateOrderName']}/certificates/{cert}")
     return _arm(inputs, cert, rid, "Microsoft.CertificateRegistration/certificateOrders/certificates",
-                api="2024-11-01", provisioningState="Succeeded")
+                api="2024-11-01", location="global", provisioningState="Succeeded")
 
 
 @invoke("azure-native:authorization:getClientConfig")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 
-from .registry import MockContext, invoke, resource, stable_hex
+from .registry import MockContext, invoke, resource, stable_hex, stable_uuid
 
 COMPUTE = "https://www.googleapis.com/compute/v1"
 CREATED = "2026-01-01T00:00:00.000-08:00"
@@ -236,11 +236,14 @@ def dns_authorization(ctx: MockContext, name: str, inputs: dict):
     domain = inputs["domain"]
     kind = inputs.get("type") or ("FIXED_RECORD" if location == "global" else "PER_PROJECT_RECORD")
     label = "_acme-challenge" if kind == "FIXED_RECORD" else f"_acme-challenge_{stable_hex(project, domain, n=16)}"
+    # The challenge is the project's for that domain: every authorization of the domain in the
+    # project (whatever its location or name) returns the same CNAME, as Certificate Manager does.
+    token = (project, domain)
     labels = inputs.get("labels") or {}
     return rid, {**inputs, "name": n, "project": project, "location": location, "type": kind,
                  "dnsResourceRecords": [{
                      "name": f"{label}.{domain}.", "type": "CNAME",
-                     "data": f"{stable_hex(rid, n=8)}-{stable_hex(rid, 'd', n=4)}.{1 + int(stable_hex(rid, n=1), 16) % 9}"
+                     "data": f"{stable_uuid(*token)}.{1 + int(stable_hex(*token, n=1), 16) % 9}"
                              ".authorize.certificatemanager.goog."}],
                  "effectiveLabels": labels, "pulumiLabels": labels}
 
