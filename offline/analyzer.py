@@ -8,6 +8,7 @@ resource, parents and dependencies included. Nothing here imports the pack.
 from __future__ import annotations
 
 import json
+from collections import deque
 import os
 import subprocess
 import sys
@@ -18,6 +19,9 @@ from typing import Any, Iterable, Optional
 import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+# Analyze calls kept in flight at once (the pack's gRPC server has 4 worker threads).
+ANALYZE_IN_FLIGHT = 4
 
 _LEVELS = {0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate"}
 _LEVEL_NUMBERS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
@@ -176,13 +180,23 @@ def analyze(pack_dir: Path | str, resources: Iterable[PolicyResource], config: O
         pack.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=policy_config))
         pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=project, dry_run=True))
         diagnostics: list[Diagnostic] = []
+        # Like the engine, which analyzes resources as its parallel steps register them, keep several
+        # Analyze calls in flight: the pack works on one while the next is on the wire. Diagnostics
+        # are collected in resource order, so reports stay deterministic.
+        pending: deque = deque()
         for r in resources:
             req = analyzer_pb2.AnalyzeRequest(type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name,
                                               options=_options(r))
             prov = _provider(r, by_urn)
             if prov is not None:
                 req.provider.CopyFrom(prov)
-            diagnostics += [_diag(d, r.urn) for d in pack.stub.Analyze(req).diagnostics]
+            pending.append((r.urn, pack.stub.Analyze.future(req)))
+            if len(pending) >= ANALYZE_IN_FLIGHT:
+                urn, fut = pending.popleft()
+                diagnostics += [_diag(d, urn) for d in fut.result().diagnostics]
+        while pending:
+            urn, fut = pending.popleft()
+            diagnostics += [_diag(d, urn) for d in fut.result().diagnostics]
         stack_req = analyzer_pb2.AnalyzeStackRequest()
         for r in resources:
             ar = analyzer_pb2.AnalyzerResource(
