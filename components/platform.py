@@ -5,46 +5,26 @@ pulumi.Config.
 """
 from __future__ import annotations
 
-import importlib
 from typing import Optional
 
 import pulumi
 
-from . import tags
-from . import routing
+from . import routing, tags
+from .aws.cell import AwsCell
+from .azure.cell import AzureCell
 from .cell import CellComponent, CellOutputs, CellSpec
 from .config import PlatformConfig
 from .dns import GlobalTraffic
+from .gcp.cell import GcpCell
 from .workload import InferenceService
 from .zone import global_aws_provider, public_zone
 
-# cloud -> "module:Class" of its cell component.
-CELL_COMPONENTS = {
-    "aws": "components.aws.cell:AwsCell",
-    "gcp": "components.gcp.cell:GcpCell",
-    "azure": "components.azure.cell:AzureCell",
-}
-
-
-def _cell_class(cloud: str) -> Optional[type[CellComponent]]:
-    module, _, cls = CELL_COMPONENTS[cloud].partition(":")
-    try:
-        return getattr(importlib.import_module(module), cls)
-    except ModuleNotFoundError as e:
-        if e.name is not None and module.startswith(e.name):
-            return None  # this cloud's cell has not landed yet
-        raise
+# The cell component of each cloud; every one takes a CellSpec and exposes CellOutputs.
+CELL_COMPONENTS: dict[str, type[CellComponent]] = {"aws": AwsCell, "gcp": GcpCell, "azure": AzureCell}
 
 
 def build_cells(cfg: PlatformConfig, zone_id: Optional[pulumi.Input[str]] = None) -> list[CellComponent]:
-    cells = []
-    for cell_cfg in cfg.cells:
-        cls = _cell_class(cell_cfg.cloud)
-        if cls is None:
-            pulumi.log.warn(f"cell {cell_cfg.name!r}: no {cell_cfg.cloud} cell component in this build; skipped")
-            continue
-        cells.append(cls(CellSpec.from_config(cell_cfg, cfg, zone_id=zone_id)))
-    return cells
+    return [CELL_COMPONENTS[c.cloud](CellSpec.from_config(c, cfg, zone_id=zone_id)) for c in cfg.cells]
 
 
 def builds_global_traffic(cfg: PlatformConfig) -> bool:

@@ -99,8 +99,6 @@ def _make_monitor_classes():
     import pulumi
     from pulumi.runtime import mocks as pmocks
     from pulumi.runtime import rpc
-    from pulumi.runtime.proto import resource_pb2
-    from pulumi.runtime.sync_await import _sync_await
 
     class OfflineMocks(pmocks.Mocks):
         def __init__(self, ctx: mock_registry.MockContext):
