@@ -19,6 +19,16 @@ from pathlib import Path
 from typing import Optional
 
 
+def _add_report_flags(parser: argparse.ArgumentParser, pack_help: str, json_help: str, project_help: str) -> None:
+    """Flags `preview` and `diff` share: packs and their config, report files, the project."""
+    parser.add_argument("--policy-pack", action="append", default=[], metavar="DIR", help=pack_help)
+    parser.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE",
+                        help="policy config for the pack at the same position (JSON or YAML)")
+    parser.add_argument("--json", metavar="FILE", help=json_help)
+    parser.add_argument("--markdown", metavar="FILE", help="write a Markdown report (PR comment) here")
+    parser.add_argument("--project-dir", metavar="DIR", default=None, help=project_help)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m offline", description="Run a stack under Pulumi mocks, with policy packs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -26,29 +36,18 @@ def _parser() -> argparse.ArgumentParser:
     pv.add_argument("stack", nargs="?")
     pv.add_argument("--all", action="store_true",
                     help="preview every stack of the project (child processes) into one report")
-    pv.add_argument("--policy-pack", action="append", default=[], metavar="DIR",
-                    help="a CrossGuard pack directory (repeatable)")
-    pv.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE",
-                    help="policy config for the pack at the same position (JSON or YAML)")
-    pv.add_argument("--json", metavar="FILE", help="write the JSON report here")
-    pv.add_argument("--markdown", metavar="FILE", help="write a Markdown report (PR comment) here")
+    _add_report_flags(pv, pack_help="a CrossGuard pack directory (repeatable)", json_help="write the JSON report here",
+                      project_help="directory holding Pulumi.yaml (default: this repository)")
     pv.add_argument("--quiet", action="store_true", help="print counts and verdicts only, not the resource tree")
-    pv.add_argument("--project-dir", metavar="DIR", default=None,
-                    help="directory holding Pulumi.yaml (default: this repository)")
     pv.add_argument("--unmasked-outputs", action="store_true", help=argparse.SUPPRESS)
 
     df = sub.add_parser("diff", help="what the working tree changes against a git ref, per stack (offline)")
     df.add_argument("stack", nargs="?")
     df.add_argument("--all", action="store_true", help="every stack of the base and of the working tree")
     df.add_argument("--base", required=True, metavar="GIT_REF", help="the ref to compare with (e.g. origin/main)")
-    df.add_argument("--policy-pack", action="append", default=[], metavar="DIR",
-                    help="a CrossGuard pack run on the working tree's side (repeatable)")
-    df.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE",
-                    help="policy config for the pack at the same position (JSON or YAML)")
-    df.add_argument("--json", metavar="FILE", help="write the JSON diff here")
-    df.add_argument("--markdown", metavar="FILE", help="write a Markdown report (PR comment) here")
-    df.add_argument("--project-dir", metavar="DIR", default=None,
-                    help="directory holding Pulumi.yaml, inside a git repository (default: this repository)")
+    _add_report_flags(df, pack_help="a CrossGuard pack run on the working tree's side (repeatable)",
+                      json_help="write the JSON diff here",
+                      project_help="directory holding Pulumi.yaml, inside a git repository (default: this repository)")
     return p
 
 
