@@ -47,6 +47,7 @@ class CellSpec:
     geo_redundant: bool
     workload: WorkloadOptions
     domain: Optional[str] = None          # public domain; the cell's own name is <cell>.<domain>
+    public_label: str = "api"              # the global name is <public_label>.<domain>
     zone_id: Optional[pulumi.Input[str]] = None  # Route 53 zone for certificate validation
     gcp_project: Optional[str] = None
     protect: bool = False                  # protect stateful resources (prod)
@@ -58,6 +59,11 @@ class CellSpec:
     @property
     def hostname(self) -> Optional[str]:
         return f"{self.name}.{self.domain}" if self.domain else None
+
+    @property
+    def public_name(self) -> Optional[str]:
+        """The global name the DNS layer answers with this cell (its certificate must cover it)."""
+        return f"{self.public_label}.{self.domain}" if self.domain else None
 
     @property
     def catalog_region(self) -> catalog.Region:
@@ -75,6 +81,7 @@ class CellSpec:
             noncurrent_version_days=cell.bucket.noncurrent_version_days,
             geo_redundant=cell.bucket.geo_redundant, workload=cfg.workload,
             domain=cfg.dns.domain if cfg.dns else None, zone_id=zone_id,
+            public_label=cfg.dns.public_label if cfg.dns else "api",
             gcp_project=cell.project or cfg.gcp_project, protect=cfg.protect_stateful,
         )
 
@@ -114,9 +121,13 @@ class CellOutputs:
     name: str
     # Alias target when the endpoint is an AWS load balancer (Route 53 alias records).
     alias_zone_id: Optional[pulumi.Output[str]] = None
+    # The global name the cell's certificate covers (`<public_label>.<domain>`); the global layer
+    # refuses to route its public name to a cell whose certificate is for another one.
+    public_name: Optional[str] = None
 
     EXPORTS = ("endpoint_hostname", "endpoint_ip", "health_path", "bucket_uri", "cluster_name",
-               "kubeconfig", "workload_identity", "residency", "region", "cloud", "name", "alias_zone_id")
+               "kubeconfig", "workload_identity", "residency", "region", "cloud", "name", "alias_zone_id",
+               "public_name")
 
     # The kubeconfig is exported under its own key: a secret inside the contract's dict would make
     # the whole export secret, hiding endpoints and regions from every reader of the stack.
@@ -160,6 +171,8 @@ class CellComponent(pulumi.ComponentResource):
         return pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self), opts)
 
     def finish(self, outputs: CellOutputs, exposure: WorkloadExposure) -> None:
+        if outputs.public_name is None:
+            outputs.public_name = self.spec.public_name
         self.outputs = outputs
         self.exposure = exposure
         self.register_outputs({k: v for k, v in outputs.as_dict().items() if v is not None})

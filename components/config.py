@@ -138,6 +138,9 @@ class HealthCheckOptions(_Model):
 
 class DnsOptions(_Model):
     domain: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    # The public name is `<public_label>.<domain>`, never the zone apex: only below the apex can the
+    # routing tree answer with CNAMEs that carry `ttl`; an apex alias to an ALB keeps the ELB's 60 s.
+    public_label: str = Field("api", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
     # An existing public hosted zone; when empty the zone is created (dev).
     zone_id: Optional[str] = Field(None, pattern=r"^Z[A-Z0-9]{4,32}$")
     routing: Literal["latency", "geolocation", "weighted", "failover"] = "geolocation"
@@ -146,6 +149,10 @@ class DnsOptions(_Model):
     health_check: HealthCheckOptions = HealthCheckOptions()
     ttl: int = Field(30, ge=5, le=86400)
     alarm_email: Optional[str] = None
+
+    @property
+    def public_name(self) -> str:
+        return f"{self.public_label}.{self.domain}"
 
 
 class WorkloadOptions(_Model):
@@ -350,6 +357,10 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
             problems.append(f"{PROJECT}:cell_stacks[{i}].name = {ref.name!r}: duplicate cell name; "
                             "cell names must be unique across cells and cell_stacks")
         names.append(ref.name)
+    if cfg.dns and cfg.dns.public_label in names:
+        problems.append(f"{PROJECT}:dns.public_label = {cfg.dns.public_label!r}: it is also a cell name, and "
+                        f"{cfg.dns.public_label}.{cfg.dns.domain} is that cell's own name; allowed: any DNS "
+                        f"label that is not one of {', '.join(sorted(names))}")
     for i, ex in enumerate(cfg.exceptions):
         if ex.expires < today:
             problems.append(f"{PROJECT}:exceptions[{i}].expires = {ex.expires.isoformat()!r}: the exception "

@@ -27,7 +27,6 @@ from .cell import CellOutputs
 from .config import DnsOptions, ResidencyException, ZoneOptions
 from .zone import GLOBAL_REGION
 
-RECORD_TYPE = "A"  # every answer is an IPv4 address: ALB aliases and the GCP/Azure load balancer IPs
 HEALTH_CHECK_PORT = 443
 ALARM_PERIOD_SECONDS = 60  # Route 53 publishes HealthCheckStatus once a minute
 
@@ -55,6 +54,7 @@ class GlobalTraffic(pulumi.ComponentResource):
         self.dns = dns
         self.zone_id = zone_id
         self.outputs = {p.name: out for p, out in zip(placements, cells)}
+        self.public_name = dns.public_name
         self.tree = routing.plan(placements, dns, routing.strict_map(zones, placements), exceptions)
         for note in self.tree.notes:
             pulumi.log.info(note, resource=self)
@@ -64,9 +64,10 @@ class GlobalTraffic(pulumi.ComponentResource):
         worst = self.tree.worst_case_failover_seconds
         if worst > 60:
             slow = [c.name for c in placements if self.tree.failover_seconds(c.name) == worst]
-            pulumi.log.info(f"worst-case failover is {worst} s (cells {', '.join(slow)}): "
+            pulumi.log.warn(f"worst-case failover is {worst} s (cells {', '.join(slow)}), above the 60 s target: "
                             f"{dns.health_check.request_interval} s x {dns.health_check.failure_threshold} "
-                            f"probes + the answer's TTL", resource=self)
+                            f"probes + {dns.ttl} s TTL; lower platform:dns.ttl or platform:dns.health_check",
+                            resource=self)
 
         self._opts = pulumi.ResourceOptions(parent=self, provider=provider)
         self.health_check_ids = self._health_checks(placements)
@@ -76,7 +77,6 @@ class GlobalTraffic(pulumi.ComponentResource):
         for label in self.tree.names():
             self._group(label)
 
-        self.public_name = dns.domain
         self.register_outputs({
             "public_name": self.public_name,
             "health_check_ids": self.health_check_ids,
@@ -112,7 +112,7 @@ class GlobalTraffic(pulumi.ComponentResource):
                 type="HTTPS",
                 fqdn=self.fqdn(cell.name),
                 port=HEALTH_CHECK_PORT,
-                resource_path=_verified(pulumi.Output.from_input(out.health_path), out, cell),
+                resource_path=self._verified(pulumi.Output.from_input(out.health_path), cell),
                 enable_sni=True,
                 request_interval=hc.request_interval,
                 failure_threshold=hc.failure_threshold,
@@ -206,23 +206,27 @@ class GlobalTraffic(pulumi.ComponentResource):
             return self._records[label]
         created = []
         for r in self.tree.group(label):
-            depends = self._group(r.alias) if r.alias is not None else []
+            depends = self._group(r.target) if r.target is not None else []
             created.append(self._record(r, depends))
         self._records[label] = created
         return created
 
     def _record(self, r: routing.Record, depends: list[aws.route53.Record]) -> aws.route53.Record:
-        args: dict = dict(name=self.fqdn(r.name), type=RECORD_TYPE, zone_id=self.zone_id)
+        # Leaves are A records (ALB alias, load balancer IP); the rest of the tree is CNAMEs.
+        args: dict = dict(name=self.fqdn(r.name), type=r.type, zone_id=self.zone_id)
         if r.endpoint is not None:
             cell = self.tree.cell(r.endpoint)
             out = self.outputs[cell.name]
             if cell.cloud == "aws":  # an ALB has no fixed address: alias it (and evaluate its targets)
                 args["aliases"] = [aws.route53.RecordAliasArgs(
-                    name=_verified(out.endpoint_hostname, out, cell), zone_id=out.alias_zone_id,
+                    name=self._verified(out.endpoint_hostname, cell), zone_id=out.alias_zone_id,
                     evaluate_target_health=r.evaluate_target_health)]
             else:
-                args["records"] = [_verified(out.endpoint_ip, out, cell)]
+                args["records"] = [self._verified(out.endpoint_ip, cell)]
                 args["ttl"] = self.dns.ttl
+        elif r.cname is not None:  # what resolvers cache for the public name: the tree's TTL
+            args["records"] = [self.fqdn(r.cname)]
+            args["ttl"] = self.dns.ttl
         else:
             args["aliases"] = [aws.route53.RecordAliasArgs(
                 name=self.fqdn(r.alias), zone_id=self.zone_id, evaluate_target_health=r.evaluate_target_health)]
@@ -239,25 +243,36 @@ class GlobalTraffic(pulumi.ComponentResource):
             args["weighted_routing_policies"] = [aws.route53.RecordWeightedRoutingPolicyArgs(weight=r.weight)]
         elif r.policy == "failover":
             args["failover_routing_policies"] = [aws.route53.RecordFailoverRoutingPolicyArgs(type=r.failover)]
-        resource_name = f"{r.name or 'public'}" + (f"-{r.set_id}" if r.set_id else "")
+        # The public name's records keep the resource names they had when it was the zone apex.
+        label = "public" if r.name == self.tree.public else r.name
+        resource_name = label + (f"-{r.set_id}" if r.set_id else "")
         return aws.route53.Record(resource_name, **args,
                                   opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(
                                       depends_on=depends)))
 
 
-def _verified(value: pulumi.Input, out: CellOutputs, cell: routing.Cell) -> pulumi.Output:
-    """`value`, once the cell's exported placement has been checked against the configured one.
+    def _verified(self, value: pulumi.Input, cell: routing.Cell) -> pulumi.Output:
+        """`value`, once the cell's exported placement has been checked against the configured one.
 
-    In-stack cells match by construction; a cell read from another stack may not (a config copied
-    wrong would route a zone's countries to a cell of another zone), and must fail the deployment."""
-    facts = [out.name, out.cloud, out.region, out.residency]
+        In-stack cells match by construction; a cell read from another stack may not (a config copied
+        wrong would route a zone's countries to a cell of another zone, or the public name to a cell
+        whose certificate is for another name), and must fail the deployment."""
+        return _verified(value, self.outputs[cell.name], cell, self.public_name)
+
+
+def _verified(value: pulumi.Input, out: CellOutputs, cell: routing.Cell, public_name: str) -> pulumi.Output:
+    keys = ("name", "cloud", "region", "residency", "public_name")
+    facts = [getattr(out, k) for k in keys]
 
     def check(args):
-        got = dict(zip(("name", "cloud", "region", "residency"), args[1:]))
+        got = dict(zip(keys, args[1:]))
         if all(v is None for v in got.values()):
             raise routing.RoutingError(f"cell {cell.name!r}: the referenced stack exports no cell of that name")
-        want = {"name": cell.name, "cloud": cell.cloud, "region": cell.region, "residency": cell.residency}
-        wrong = [f"{k}: configured {want[k]!r}, exported {got[k]!r}" for k in want if got[k] != want[k]]
+        want = {"name": cell.name, "cloud": cell.cloud, "region": cell.region, "residency": cell.residency,
+                "public_name": public_name}
+        # A cell stack deployed before `public_name` was exported says nothing about it: not a mismatch.
+        wrong = [f"{k}: configured {want[k]!r}, exported {got[k]!r}" for k in want
+                 if got[k] != want[k] and not (k == "public_name" and got[k] is None)]
         if wrong:
             raise routing.RoutingError(f"cell {cell.name!r}: the referenced stack's exports disagree with "
                                        f"platform:cell_stacks ({'; '.join(wrong)})")

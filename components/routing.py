@@ -6,26 +6,35 @@ check) that `components/dns.py` creates one for one. `RoutingTree.serve()`
 evaluates that same tree the way Route 53 does, so the tests (and `plan()`
 itself) can prove, for every country and every failure, who answers.
 
-The tree, for the public name (`""` = the domain itself):
+The tree, for the public name `<public>` = `dns.public_label` (`api`), below the domain:
 
-- `<cell>`: one leaf per cell, answering the cell's endpoint (an alias to the
-  ALB for AWS, an A record for GCP and Azure).
-- `<zone>.pool`: the cells of one residency zone under `dns.within_zone`
+- `<cell>`: one leaf per cell, type A, answering the cell's endpoint (an alias to
+  the ALB for AWS, an A record for GCP and Azure). It is the cell's own name too.
+- everything else is type CNAME, so that what a resolver caches is a CNAME with
+  `dns.ttl` (30 s), whatever the cell's cloud. An A-typed tree would have to alias
+  the ALB, and resolvers keep an ELB alias answer for the ELB's own 60 s: 10 s x 3
+  + 60 s = 90 s. CNAMEs cannot live at the zone apex, hence the public label.
+- `<zone>.pool.<public>`: the cells of one residency zone under `dns.within_zone`
   (latency / weighted / failover; failover over more than two cells is a chain
-  `<zone>.pool` -> `<zone>-2.pool` -> ...). Members alias their cell's leaf and
-  carry the cell's health check.
-- `<zone>.fallback`: only for a zone with a residency exception: PRIMARY = the
-  zone's pool, SECONDARY = the exception's fallback cell.
-- `world.pool`: every cell under `dns.routing` (latency when the public name
-  routes by geolocation): the default answer for everybody not pinned to a zone.
-- the public name: geolocation records (country -> its zone's pool) plus the
-  default `*` -> `world.pool`. Countries of a *strict* zone get records that do
-  NOT evaluate target health, so Route 53 never falls back from them to the
+  `<zone>.pool.<public>` -> `<zone>-2.pool.<public>` -> ...). Members are CNAMEs
+  to their cell's leaf and carry the cell's health check.
+- `<zone>.fallback.<public>`: only for a zone with a residency exception:
+  PRIMARY = the zone's pool, SECONDARY = a CNAME to the exception's fallback cell.
+- `world.pool.<public>`: every cell under `dns.routing` (latency when the public
+  name routes by geolocation): the default answer for everybody not pinned to a zone.
+- `<public>`: geolocation records (country -> its zone's pool) plus the default
+  `*` -> the world pool. Countries of a *strict* zone get records that do NOT
+  evaluate target health, so Route 53 never falls back from them to the
   continent or default record (its fallback from an unhealthy geolocation
   record is what would send a strict zone's users to another zone's cell).
   Non-strict zones evaluate target health and so fail over to the default.
   When `dns.routing` is not `geolocation`, only strict zones are pinned; with
   no pinned country at all the public name is the world pool itself.
+
+Aliases inside the tree are CNAME aliases to CNAME record sets of the same zone:
+Route 53 answers them with the target's records and TTL, and evaluates the
+target set's health. The pools live under the public label, so their names
+never collide with a record of another type.
 
 Pure: imports the region catalog only (config types for annotations).
 """
@@ -43,12 +52,12 @@ if TYPE_CHECKING:  # annotations only: routing stays importable without pydantic
 
 Policy = Literal["simple", "geolocation", "latency", "weighted", "failover"]
 
-PUBLIC = ""            # label of the public name: the domain itself
 WORLD = "world"        # label prefix of the pool that answers everybody not pinned to a zone
 DEFAULT_LOCATION = "*"  # Route 53's default geolocation record
-# Route 53 answers an alias to a load balancer with the load balancer's own TTL (60 s for
-# ELB); the alias record cannot lower it. Other answers carry the record's TTL.
+# Route 53 answers an alias to a load balancer with the load balancer's own TTL (60 s for an
+# ELB), which the alias cannot lower: why no answer of the public name is such an alias.
 ELB_ALIAS_TTL = 60
+LEAF_TYPE, TREE_TYPE = "A", "CNAME"
 ROLE_ORDER = {"primary": 0, "active": 1, "secondary": 2}
 
 # Approximate location (lat, lon) of each AWS region of the catalog. Only used to rank
@@ -103,11 +112,12 @@ class HealthCheck:
 class Record:
     """One Route 53 record. Records with the same `name` form a group with one policy."""
 
-    name: str                         # label relative to the domain; PUBLIC for the public name
+    name: str                         # label relative to the domain
     policy: Policy
     set_id: Optional[str] = None
     endpoint: Optional[str] = None    # leaf: answers this cell's endpoint
     alias: Optional[str] = None       # alias to another name of the tree
+    cname: Optional[str] = None       # plain CNAME (with the tree's TTL) to this cell's leaf
     evaluate_target_health: bool = False
     health_check: Optional[str] = None
     country: Optional[str] = None     # geolocation: ISO country, or DEFAULT_LOCATION
@@ -116,6 +126,15 @@ class Record:
     weight: Optional[int] = None      # weighted
     failover: Optional[Literal["PRIMARY", "SECONDARY"]] = None
     exception: Optional[int] = None   # index of the residency exception this record implements
+
+    @property
+    def type(self) -> str:
+        return LEAF_TYPE if self.endpoint is not None else TREE_TYPE
+
+    @property
+    def target(self) -> str:
+        """The name this record sends the resolver on to (not for leaves)."""
+        return self.alias if self.alias is not None else self.cname
 
 
 @dataclass(frozen=True)
@@ -151,10 +170,14 @@ class RoutingTree:
     request_interval: int = 10
     failure_threshold: int = 3
     ttl: int = 30
+    public: str = "api"               # label of the public name
 
     # ---- lookups -------------------------------------------------------------
     def cell(self, name: str) -> Cell:
-        return next(c for c in self.cells if c.name == name)
+        found = next((c for c in self.cells if c.name == name), None)
+        if found is None:
+            raise KeyError(f"no such cell: {name}")
+        return found
 
     def group(self, name: str) -> list[Record]:
         return [r for r in self.records if r.name == name]
@@ -168,8 +191,13 @@ class RoutingTree:
 
     # ---- failover time ---------------------------------------------------------
     def answer_ttl(self, cell: str) -> int:
-        """TTL resolvers cache an answer of `cell` for: the ELB's for an ALB alias, else the record's."""
-        return ELB_ALIAS_TTL if self.cell(cell).cloud == "aws" else self.ttl
+        """How long resolvers may keep sending a client to `cell` after the tree stops answering it.
+
+        What they cache for the public name is the CNAME to `<cell>.<domain>` with the tree's TTL;
+        the leaf behind it (an ALB alias keeps the ELB's 60 s) is only reached through that CNAME,
+        so its TTL does not delay a failover (it would if the tree aliased the ALB: ELB_ALIAS_TTL)."""
+        self.cell(cell)  # an unknown cell is an error, not a default
+        return self.ttl
 
     def failover_seconds(self, cell: str) -> int:
         """Worst case from `cell` failing to the last client leaving it: the health check needs
@@ -196,6 +224,8 @@ class RoutingTree:
             # Evaluating an ALB alias reflects the load balancer's targets; a plain A record
             # has no health of its own. Either way the cell's own check already covers it.
             return r.endpoint not in failed or self.cell(r.endpoint).cloud != "aws"
+        if r.alias is None:
+            return True  # a plain CNAME has no target health; its health check was asked above
         return self._group_healthy(r.alias, country, failed)
 
     def _group_healthy(self, name: str, country: str, failed: frozenset[str]) -> bool:
@@ -261,7 +291,7 @@ class RoutingTree:
     def _follow(self, r: Record, country: str, failed: frozenset[str], path: tuple[str, ...]) -> _Answer:
         if r.endpoint is not None:
             return _Answer(frozenset({r.endpoint}), r.endpoint, path, r.exception)
-        inner = self._resolve(r.alias, country, failed, path)
+        inner = self._resolve(r.target, country, failed, path)
         return _Answer(inner.cells, inner.cell, inner.path,
                        r.exception if r.exception is not None else inner.exception)
 
@@ -287,7 +317,7 @@ class RoutingTree:
         unknown = set(failed) - {c.name for c in self.cells}
         if unknown:
             raise KeyError(f"no such cell: {', '.join(sorted(unknown))}")
-        a = self._resolve(PUBLIC, country, failed, ())
+        a = self._resolve(self.public, country, failed, ())
         zone = catalog.zone_of_country(country) if country in catalog.COUNTRY_CONTINENT else None
         if a.cell is None:
             reason = f"{country}: no answer ({a.path[-1] if a.path else 'empty tree'})"
@@ -398,16 +428,16 @@ def exception_problems(cells: Sequence[Cell], strict: Mapping[str, bool],
 
 
 def _pool(label: str, cells: list[Cell], policy: str, regions: Mapping[str, str],
-          records: list[Record], stem: Optional[str] = None, depth: int = 1) -> None:
-    """Records of `label` sharing traffic among `cells` by `policy`; members carry their cell's check.
+          records: list[Record], public: str, stem: Optional[str] = None, depth: int = 1) -> None:
+    """Records of `label` sharing traffic among `cells` by `policy`; members are CNAMEs to their
+    cell's leaf and carry its health check.
 
     Failover has one PRIMARY and one SECONDARY, so more than two cells become a chain: the
-    SECONDARY aliases `<stem>-2.pool`, which fails over among the rest, and so on."""
-    stem = stem or label.split(".")[0] or WORLD
+    SECONDARY aliases `<stem>-2.pool.<public>`, which fails over among the rest, and so on."""
+    stem = stem or label.split(".")[0]
 
     def member(c: Cell, **kw) -> Record:
-        return Record(label, policy, set_id=c.name, alias=c.name, evaluate_target_health=True,
-                      health_check=c.name, **kw)
+        return Record(label, policy, set_id=c.name, cname=c.name, health_check=c.name, **kw)
 
     if policy == "latency":
         records += [member(c, region=regions[c.name]) for c in cells]
@@ -420,10 +450,10 @@ def _pool(label: str, cells: list[Cell], policy: str, regions: Mapping[str, str]
         if len(rest) == 1:
             records.append(member(rest[0], failover="SECONDARY"))
         elif rest:
-            standby = f"{stem}-{depth + 1}.pool"
+            standby = f"{stem}-{depth + 1}.pool.{public}"
             records.append(Record(label, "failover", set_id="standby", alias=standby,
                                   evaluate_target_health=True, failover="SECONDARY"))
-            _pool(standby, rest, "failover", regions, records, stem, depth + 1)
+            _pool(standby, rest, "failover", regions, records, public, stem, depth + 1)
 
 
 def plan(cells: Sequence[Cell], dns: "DnsOptions", strict: Mapping[str, bool],
@@ -434,6 +464,9 @@ def plan(cells: Sequence[Cell], dns: "DnsOptions", strict: Mapping[str, bool],
     names = [c.name for c in cells]
     if len(set(names)) != len(names):
         raise RoutingError(f"duplicate cell names: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
+    public = dns.public_label
+    if public in names:
+        raise RoutingError(f"platform:dns.public_label = {public!r}: also a cell name (that cell's own name)")
     problems = exception_problems(cells, strict, exceptions)
     if problems:
         raise RoutingError("\n".join(f"platform:exceptions[{i}].{k}: {m}" for i, k, m in problems))
@@ -450,18 +483,17 @@ def plan(cells: Sequence[Cell], dns: "DnsOptions", strict: Mapping[str, bool],
     pinned = [z for z in served if z in strict_zones or dns.routing == "geolocation"]
     entry: dict[str, str] = {}
     for zone in pinned:
-        label = f"{zone}.pool"
-        _pool(label, [c for c in cells if c.residency == zone], dns.within_zone, regions, records)
+        label = f"{zone}.pool.{public}"
+        _pool(label, [c for c in cells if c.residency == zone], dns.within_zone, regions, records, public)
         entry[zone] = label
     for i, ex in enumerate(exceptions):
         # PRIMARY evaluates the zone's pool (unhealthy only when every cell of the zone is), so the
         # fallback takes traffic only then; the calculated check below raises the alarm for it.
-        label = f"{ex.zone}.fallback"
+        label = f"{ex.zone}.fallback.{public}"
         records.append(Record(label, "failover", set_id=ex.zone, alias=entry[ex.zone],
                               evaluate_target_health=True, failover="PRIMARY"))
-        records.append(Record(label, "failover", set_id=ex.fallback_cell, alias=ex.fallback_cell,
-                              evaluate_target_health=True, health_check=ex.fallback_cell,
-                              failover="SECONDARY", exception=i))
+        records.append(Record(label, "failover", set_id=ex.fallback_cell, cname=ex.fallback_cell,
+                              health_check=ex.fallback_cell, failover="SECONDARY", exception=i))
         health_checks.append(HealthCheck(f"{ex.zone}-any", children=tuple(
             c.name for c in cells if c.residency == ex.zone), threshold=1))
         entry[ex.zone] = label
@@ -471,21 +503,22 @@ def plan(cells: Sequence[Cell], dns: "DnsOptions", strict: Mapping[str, bool],
     world_policy = "latency" if dns.routing == "geolocation" else dns.routing
     countries = [(zone, country) for zone in pinned for country in catalog.countries_of_zone(zone)]
     if countries:
-        _pool(f"{WORLD}.pool", cells, world_policy, regions, records)
+        world = f"{WORLD}.pool.{public}"
+        _pool(world, cells, world_policy, regions, records, public)
         for zone, country in countries:
             # Strict: never evaluated, so never skipped for a broader record (Route 53's fallback).
-            records.append(Record(PUBLIC, "geolocation", set_id=country, alias=entry[zone], country=country,
+            records.append(Record(public, "geolocation", set_id=country, alias=entry[zone], country=country,
                                   evaluate_target_health=zone not in strict_zones))
-        records.append(Record(PUBLIC, "geolocation", set_id="default", alias=f"{WORLD}.pool",
+        records.append(Record(public, "geolocation", set_id="default", alias=world,
                               country=DEFAULT_LOCATION, evaluate_target_health=False))
     else:
-        _pool(PUBLIC, cells, world_policy, regions, records)
+        _pool(public, cells, world_policy, regions, records, public)
 
     tree = RoutingTree(
         cells=tuple(cells), records=tuple(records), health_checks=tuple(health_checks),
         strict_zones=strict_zones, exceptions=tuple(exceptions), latency_regions=regions, notes=tuple(notes),
         request_interval=dns.health_check.request_interval, failure_threshold=dns.health_check.failure_threshold,
-        ttl=dns.ttl,
+        ttl=dns.ttl, public=public,
     )
     # The tree is built to keep strict zones in; prove it before a record is created.
     violations = tree.residency_violations(catalog.COUNTRY_CONTINENT, tree.failure_scenarios())

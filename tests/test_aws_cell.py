@@ -334,17 +334,17 @@ def test_https_listener_uses_a_tls12_policy_and_a_dns_validated_certificate(run)
     domain = "dev.inference.example.com" if run.report["stack"] == "dev" else "inference.example.com"
     # One certificate for the cell's own name (health checks) and the public name (the global records).
     assert cert["inputs"]["domainName"] == f"{CELL}.{domain}" and cert["inputs"]["validationMethod"] == "DNS"
-    assert cert["inputs"]["subjectAlternativeNames"] == [domain]
+    assert cert["inputs"]["subjectAlternativeNames"] == [f"api.{domain}"]
     validation = one(run, "aws:acm/certificateValidation:CertificateValidation")
     assert validation["inputs"]["certificateArn"] == cert["outputs"]["arn"] == https["certificateArn"]
     options = {o["domainName"]: o for o in cert["outputs"]["domainValidationOptions"]}
-    assert set(options) == {f"{CELL}.{domain}", domain}
+    assert set(options) == {f"{CELL}.{domain}", f"api.{domain}"}
     records = {r["name"]: r for r in of(run, "aws:route53/record:Record")}
     assert set(records) == {f"{CELL}-cert-validation", f"{CELL}-cert-validation-domain"}
     zone = (run.one("aws:route53/zone:Zone")["outputs"]["zoneId"] if run.report["stack"] == "dev"
             else "Z0PRODEXAMPLE01")
     for record_name, name in ((f"{CELL}-cert-validation", f"{CELL}.{domain}"),
-                              (f"{CELL}-cert-validation-domain", domain)):
+                              (f"{CELL}-cert-validation-domain", f"api.{domain}")):
         record, option = records[record_name]["inputs"], options[name]
         assert (record["name"], record["type"], record["records"], record["zoneId"]) == (
             option["resourceRecordName"], option["resourceRecordType"], [option["resourceRecordValue"]], zone)
@@ -397,6 +397,9 @@ def test_cell_outputs_carry_the_whole_contract(dev):
     alb = one(dev, "aws:lb/loadBalancer:LoadBalancer")["outputs"]
     cluster = one(dev, "aws:eks/cluster:Cluster")["outputs"]
     assert out["endpoint_hostname"] == alb["dnsName"] and out["alias_zone_id"] == alb["zoneId"] == "Z1H1FL5HABSF5"
+    # The name its certificate covers, which prod-global checks against its own public name.
+    assert out["public_name"] == "api.dev.inference.example.com"
+    assert out["public_name"] in one(dev, "aws:acm/certificate:Certificate")["inputs"]["subjectAlternativeNames"]
     assert out["bucket_uri"] == f"s3://{models_bucket(dev)['outputs']['bucket']}"
     assert out["cluster_name"] == cluster["name"] == "dev-aws-us-west-2"
     assert out["workload_identity"] == one(dev, "aws:iam/role:Role", name=f"{CELL}-workload")["outputs"]["arn"]
@@ -489,12 +492,12 @@ def test_both_aws_cells_certificates_cover_the_public_name_through_one_shared_va
     domain = "dev.inference.example.com"
     for cell in (CELL, SECOND):
         cert = one(two, "aws:acm/certificate:Certificate", cell)["inputs"]
-        assert (cert["domainName"], cert["subjectAlternativeNames"]) == (f"{cell}.{domain}", [domain])
+        assert (cert["domainName"], cert["subjectAlternativeNames"]) == (f"{cell}.{domain}", [f"api.{domain}"])
     shared = [one(two, "aws:route53/record:Record", cell, name=f"{cell}-cert-validation-domain")["inputs"]
               for cell in (CELL, SECOND)]
     # ACM asks every certificate of the account for the same CNAME of a name: both cells write (and keep) it.
     assert len({(r["name"], r["type"], tuple(r["records"]), r["zoneId"]) for r in shared}) == 1
-    assert shared[0]["name"].endswith(f".{domain}.")
+    assert shared[0]["name"].endswith(f".api.{domain}.")
     assert all(r["allowOverwrite"] is True for r in shared)
 
 

@@ -239,7 +239,7 @@ def test_gateway_serves_the_public_name_with_its_own_certificate_on_443(dev):
     gw = one(dev, "azure-native:network:ApplicationGateway")
     listeners = {l["name"]: l for l in gw["httpListeners"]}
     public = listeners["https-public"]
-    assert public["protocol"] == "Https" and public["hostName"] == "dev.inference.example.com"
+    assert public["protocol"] == "Https" and public["hostName"] == "api.dev.inference.example.com"
     assert public["sslCertificate"]["id"].endswith("/sslCertificates/public")
     assert public["frontendPort"]["id"] == listeners["https"]["frontendPort"]["id"]
     assert public["frontendPort"]["id"].endswith("/frontendPorts/https")
@@ -252,18 +252,25 @@ def test_gateway_serves_the_public_name_with_its_own_certificate_on_443(dev):
 
 
 def test_certificates_cover_both_names_validated_in_route53_and_stored_in_the_vault(dev):
-    own, public = f"{NAME}.dev.inference.example.com", "dev.inference.example.com"
+    own, public = f"{NAME}.dev.inference.example.com", "api.dev.inference.example.com"
+    apex = "dev.inference.example.com"
     orders = {r["inputs"]["distinguishedName"]: r for r in
               mine(dev, "azure-native:certificateregistration:AppServiceCertificateOrder")}
     assert set(orders) == {f"CN={own}", f"CN={public}"}
     assert all(o["inputs"]["autoRenew"] is True for o in orders.values())
-    # Each order is validated by a TXT record at its own name carrying that order's token.
+    # Each order is validated by a TXT record carrying that order's token: the cell's own name at
+    # that name; the public name, a CNAME (nothing else may live at its name), at the zone apex,
+    # as this cell's own multivalue record so that other cells' tokens can sit beside it.
     records = {r["inputs"]["name"]: r for r in mine(dev, "aws:route53/record:Record") if r["inputs"]["type"] == "TXT"}
-    assert set(records) == {own, public}
-    for host in (own, public):
-        assert records[host]["inputs"]["records"] == [orders[f"CN={host}"]["outputs"]["domainVerificationToken"]]
-        assert records[host]["inputs"]["zoneId"] == dev.one("aws:route53/zone:Zone")["id"]
-    assert records[own]["inputs"]["records"] != records[public]["inputs"]["records"]
+    assert set(records) == {own, apex}
+    for host, at in ((own, own), (public, apex)):
+        assert records[at]["inputs"]["records"] == [orders[f"CN={host}"]["outputs"]["domainVerificationToken"]]
+        assert records[at]["inputs"]["zoneId"] == dev.one("aws:route53/zone:Zone")["id"]
+    assert records[own]["inputs"]["records"] != records[apex]["inputs"]["records"]
+    assert records[apex]["inputs"]["multivalueAnswerRoutingPolicy"] is True
+    assert records[apex]["inputs"]["setIdentifier"] == NAME and "setIdentifier" not in records[own]["inputs"]
+    assert not [r for r in dev.of_type("aws:route53/record:Record")
+                if r["inputs"]["name"] == public and r["inputs"]["type"] != "CNAME"]
     # Each issued certificate lands in the cell's vault under the secret its listener reads.
     stored = {r["inputs"]["certificateOrderName"]: r["inputs"] for r in
               mine(dev, "azure-native:certificateregistration:AppServiceCertificateOrderCertificate")}

@@ -33,7 +33,7 @@ from components.zone import global_aws_provider, public_zone
 ALB_ZONES = {"us-west-2": "Z1H1FL5HABSF5", "eu-central-1": "Z215JYRZR1TBD5"}
 
 
-def literal_cell(spec) -> CellOutputs:
+def literal_cell(spec, public_name=None) -> CellOutputs:
     o = pulumi.Output.from_input
     aws = spec.cloud == "aws"
     return CellOutputs(
@@ -43,7 +43,7 @@ def literal_cell(spec) -> CellOutputs:
         health_path="/healthz", bucket_uri=o(f"s3://{spec.name}"), cluster_name=o(spec.name),
         kubeconfig=pulumi.Output.secret("apiVersion: v1"), workload_identity=o(f"id-{spec.name}"),
         residency=spec.residency, region=spec.region, cloud=spec.cloud, name=spec.name,
-        alias_zone_id=o(ALB_ZONES[spec.region]) if aws else None,
+        alias_zone_id=o(ALB_ZONES[spec.region]) if aws else None, public_name=public_name,
     )
 
 '''
@@ -67,7 +67,7 @@ if cfg.cell_stacks:
     build(cfg)
 else:
     for c in cfg.cells:
-        pulumi.export(c.name, literal_cell(c).as_dict())
+        pulumi.export(c.name, literal_cell(c, cfg.dns.public_name).as_dict())
 '''
 
 
@@ -201,53 +201,73 @@ def test_per_cell_names(dev):
 
 
 def test_strict_countries_never_fall_back_and_non_strict_ones_do(dev):
-    public = _records(dev, "dev.inference.example.com")
+    public = _records(dev, "api.dev.inference.example.com")
+    assert not _records(dev, "dev.inference.example.com")  # the apex is not the public name
+    assert {r["type"] for r in public} == {"CNAME"}
     geo = {r["geolocationRoutingPolicies"][0]["country"]: r for r in public}
     assert set(geo) == set(catalog.countries_of_zone("eu")) | {"US", "IN", "*"}
     for country in catalog.countries_of_zone("eu"):
-        assert geo[country]["aliases"] == [{"name": "eu.pool.dev.inference.example.com",
+        assert geo[country]["aliases"] == [{"name": "eu.pool.api.dev.inference.example.com",
                                             "zoneId": dev.one("aws:route53/zone:Zone")["id"],
                                             "evaluateTargetHealth": False}]
         assert "healthCheckId" not in geo[country]
     assert geo["IN"]["aliases"][0]["evaluateTargetHealth"] is False
     assert geo["US"]["aliases"][0]["evaluateTargetHealth"] is True  # us is not strict: may fall back
-    assert geo["*"]["aliases"][0]["name"] == "world.pool.dev.inference.example.com"
+    assert geo["*"]["aliases"][0]["name"] == "world.pool.api.dev.inference.example.com"
     assert all(r["setIdentifier"] for r in public)
 
 
 def test_zone_pools_and_world_pool(dev):
     checks = {r["name"].removesuffix("-health"): r["id"] for r in dev.of_type(HEALTH)}
-    eu = _records(dev, "eu.pool.dev.inference.example.com")
-    assert [(r["failoverRoutingPolicies"][0]["type"], r["aliases"][0]["name"]) for r in eu] == [
-        ("PRIMARY", "gcp-europe-west1.dev.inference.example.com")]
-    assert eu[0]["healthCheckId"] == checks["gcp-europe-west1"] and eu[0]["aliases"][0]["evaluateTargetHealth"]
-    world = {r["setIdentifier"]: r for r in _records(dev, "world.pool.dev.inference.example.com")}
+    eu = _records(dev, "eu.pool.api.dev.inference.example.com")
+    # Members are plain CNAMEs to the cell's own name: resolvers cache them for the tree's 30 s,
+    # also for the AWS cell, whose own name is an ALB alias (the ELB's 60 s).
+    assert [(r["type"], r["failoverRoutingPolicies"][0]["type"], r["records"], r["ttl"]) for r in eu] == [
+        ("CNAME", "PRIMARY", ["gcp-europe-west1.dev.inference.example.com"], 30)]
+    assert eu[0]["healthCheckId"] == checks["gcp-europe-west1"] and "aliases" not in eu[0]
+    world = {r["setIdentifier"]: r for r in _records(dev, "world.pool.api.dev.inference.example.com")}
+    assert world["aws-us-west-2"]["records"] == ["aws-us-west-2.dev.inference.example.com"]
+    assert {r["type"] for r in world.values()} == {"CNAME"} and {r["ttl"] for r in world.values()} == {30}
     assert {k: r["latencyRoutingPolicies"][0]["region"] for k, r in world.items()} == {
         "aws-us-west-2": "us-west-2", "gcp-europe-west1": "eu-west-3", "azure-centralindia": "ap-south-1"}
     assert {k: r["healthCheckId"] for k, r in world.items()} == checks
 
 
-def test_aliases_depend_on_their_targets(dev):
+def test_aliases_and_cnames_depend_on_their_targets(dev):
     by_name = {}
     for r in dev.of_type(RECORD):
         by_name.setdefault(r["inputs"]["name"], []).append(r["urn"])
+    checked = 0
     for r in dev.of_type(RECORD):
-        for alias in r["inputs"].get("aliases", []):
-            if alias["name"] in by_name:  # an alias to a record of this zone
-                assert set(by_name[alias["name"]]) <= set(r["dependencies"]), r["urn"]
+        targets = [a["name"] for a in r["inputs"].get("aliases", [])]
+        targets += r["inputs"]["records"] if r["inputs"]["type"] == "CNAME" and "records" in r["inputs"] else []
+        for target in targets:
+            if target in by_name:  # a name of this zone
+                checked += 1
+                assert set(by_name[target]) <= set(r["dependencies"]), r["urn"]
+    assert checked >= 30
 
 
 def test_exports_worst_case_failover(dev):
     out = dev.report["outputs"]["global_traffic"]
-    # 10 s x 3 probes + 60 s: the AWS cell answers through an ALB alias, which carries the ELB's TTL.
-    assert out["worst_case_failover_seconds"] == 90
-    assert out["public_name"] == "dev.inference.example.com"
+    # 10 s x 3 probes + 30 s: every cell, the ALB one too, is answered through a 30 s CNAME.
+    assert out["worst_case_failover_seconds"] == 60
+    assert out["public_name"] == "api.dev.inference.example.com"
+    assert "above the 60 s target" not in dev.stdout + dev.stderr
+
+
+def test_a_slower_config_is_warned_about(tmp_path):
+    run = preview_config(dev_config(ttl=60), tmp_path, stack="dev", program=PROGRAM)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.report["outputs"]["global_traffic"]["worst_case_failover_seconds"] == 90
+    assert "worst-case failover is 90 s" in run.stdout + run.stderr
+    assert "above the 60 s target" in run.stdout + run.stderr
 
 
 # ---- eu-ha: three clouds in one strict zone, latency inside, and an exception -------------
 
 def test_euha_latency_regions_never_clash(euha_exception):
-    eu = _records(euha_exception, "eu.pool.eu.inference.example.com")
+    eu = _records(euha_exception, "eu.pool.api.eu.inference.example.com")
     regions = {r["setIdentifier"]: r["latencyRoutingPolicies"][0]["region"] for r in eu}
     assert set(regions) == {"aws-eu-central-1", "gcp-europe-west1", "azure-westeurope"}
     assert len(set(regions.values())) == 3
@@ -258,13 +278,13 @@ def test_euha_latency_regions_never_clash(euha_exception):
 def test_exception_fallback_record_and_alarm(euha_exception):
     run = euha_exception
     fallback = {r["failoverRoutingPolicies"][0]["type"]: r
-                for r in _records(run, "eu.fallback.eu.inference.example.com")}
-    assert fallback["PRIMARY"]["aliases"][0]["name"] == "eu.pool.eu.inference.example.com"
+                for r in _records(run, "eu.fallback.api.eu.inference.example.com")}
+    assert fallback["PRIMARY"]["aliases"][0]["name"] == "eu.pool.api.eu.inference.example.com"
     assert fallback["PRIMARY"]["aliases"][0]["evaluateTargetHealth"] is True
-    assert fallback["SECONDARY"]["aliases"][0]["name"] == "aws-us-east-1.eu.inference.example.com"
-    de = next(r for r in _records(run, "eu.inference.example.com")
+    assert fallback["SECONDARY"]["records"] == ["aws-us-east-1.eu.inference.example.com"]
+    de = next(r for r in _records(run, "api.eu.inference.example.com")
               if r["geolocationRoutingPolicies"][0]["country"] == "DE")
-    assert de["aliases"][0]["name"] == "eu.fallback.eu.inference.example.com"
+    assert de["aliases"][0]["name"] == "eu.fallback.api.eu.inference.example.com"
     calculated = run.one(HEALTH, "eu-any-health")
     assert calculated["inputs"]["type"] == "CALCULATED" and calculated["inputs"]["childHealthThreshold"] == 1
     eu_checks = {r["id"] for r in run.of_type(HEALTH) if r["inputs"].get("tags", {}).get("target-residency") == "eu"
@@ -303,6 +323,15 @@ def test_prod_global_rejects_a_cell_stack_that_exports_another_placement(tmp_pat
     assert run.returncode != 0
     assert "exports disagree with platform:cell_stacks" in run.stderr
     assert "region: configured 'asia-south1', exported 'europe-west1'" in run.stderr
+
+
+def test_prod_global_rejects_a_cell_whose_certificate_is_for_another_public_name(tmp_path):
+    cfg = _prod_project(tmp_path)
+    cfg["platform:dns"] = {**cfg["platform:dns"], "public_label": "www"}
+    run = preview_config(cfg, tmp_path, stack="prod-global", program=PROD_PROGRAM)
+    assert run.returncode != 0
+    assert "exports disagree with platform:cell_stacks" in run.stderr
+    assert "public_name: configured 'www.inference.example.com', exported 'api.inference.example.com'" in run.stderr
 
 
 @pytest.mark.skipif(not schema_check.available(), reason="../shared/schemas/full is not beside this checkout")

@@ -285,8 +285,8 @@ def test_backends_are_the_node_pool_instance_groups_on_the_named_node_port(dev):
 
 
 def test_certificate_covers_the_cell_name_and_the_public_name_each_validated_in_route53(dev):
-    domain = "dev.inference.example.com"  # the name components/dns.py answers with this cell
-    hostname = f"{CELL}.{domain}"
+    hostname = f"{CELL}.dev.inference.example.com"
+    domain = "api.dev.inference.example.com"  # the name components/dns.py answers with this cell
     zone = dev.one("aws:route53/zone:Zone")
     auths = []
     for suffix, name in (("", hostname), ("-domain", domain)):
@@ -434,7 +434,7 @@ def test_gcp_cells_of_one_project_share_the_public_name_challenge_record(two_cel
     # Each cell's own name has its own record.
     assert own[0]["name"] != own[1]["name"]
     certs = [one(two_cells, "gcp:certificatemanager/certificate:Certificate", cell=n)["inputs"] for n in names]
-    assert [c["managed"]["domains"] for c in certs] == [[f"{n}.dev.inference.example.com", "dev.inference.example.com"]
+    assert [c["managed"]["domains"] for c in certs] == [[f"{n}.dev.inference.example.com", "api.dev.inference.example.com"]
                                                         for n in names]
 
 

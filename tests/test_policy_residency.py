@@ -329,6 +329,25 @@ def dns():
                        failoverRoutingPolicies=[{"type": "PRIMARY"}], healthCheckId="x")
     record("late-secondary", "late.example.com", setIdentifier="b", aliases=alias(eu_host),
            failoverRoutingPolicies=[{"type": "SECONDARY"}])
+    # 7. the CNAME tree components/dns.py builds below a public label: plain CNAMEs (with health
+    #    checks) reach the per-cell A records; CNAME aliases join the tree's own record sets.
+    record("eu-cell-name", "aws-eu-central-1.example.com", aliases=alias(eu_host))
+
+    def cname(name, fqdn, **inputs):
+        return record(name, fqdn, **{**inputs, "type": "CNAME"})
+
+    def tree_alias(fqdn, evaluate):
+        return [{"name": fqdn, "zoneId": zone_id, "evaluateTargetHealth": evaluate}]
+
+    cname("cn-eu-pool", "eu.pool.cn.example.com", setIdentifier="aws-eu-central-1", ttl=30,
+          records=["aws-eu-central-1.example.com"], healthCheckId="hc-eu-id", failoverRoutingPolicies=[{"type": "PRIMARY"}])
+    for label, evaluate in (("cn", False), ("cntrap", True)):
+        r[f"{label}_eu"] = cname(f"{label}-eu", f"{label}.example.com", setIdentifier="EU",
+                                 aliases=tree_alias("eu.pool.cn.example.com", evaluate),
+                                 geolocationRoutingPolicies=[{"continent": "EU"}])
+        r[f"{label}_default"] = cname(f"{label}-default", f"{label}.example.com", setIdentifier="default", ttl=30,
+                                      records=["aws-us-west-2.example.com"], healthCheckId="hc-us-id",
+                                      geolocationRoutingPolicies=[{"country": "*"}])
     # narrowed zone
     r["s3_ireland"] = s.add("aws:s3/bucket:Bucket", "eu-ireland", {"tags": tags("eu"), "region": "eu-west-1"},
                             provider=aws_eu)
@@ -375,6 +394,15 @@ def test_dns_geolocation_fallback(dns):
     assert any("strict zone 'eu'" in m and "geolocation *" in m for m in trap), trap
     # Only EU countries are in question: the `*` record serving everyone else is fine for 'us'.
     assert not [m for m in trap if "strict zone 'in'" in m]
+
+
+def test_dns_cname_tree_is_followed_to_the_cells_a_records(dns):
+    result, r = dns
+    p = "residency-dns-in-zone"
+    assert not on(result, p, r["cn_eu"]) and not on(result, p, r["cn_default"])
+    # Evaluating the pool at the geolocation level lets Route 53 fall back from EU to `*` (us).
+    trap = on(result, p, r["cntrap_default"])
+    assert any("strict zone 'eu'" in m and "aws-us-west-2" in m for m in trap), trap
 
 
 def test_dns_unknown_target_is_advisory(dns):

@@ -69,7 +69,7 @@ def test_non_strict_zone_fails_over_anywhere():
     tree = tree_for("dev")
     d = tree.serve("US", {"aws-us-west-2"})
     assert d.cells == {"gcp-europe-west1", "azure-centralindia"}
-    assert d.path[0].startswith("@ (geolocation default)")  # fell back from the US record to the default
+    assert d.path[0].startswith("api (geolocation default)")  # fell back from the US record to the default
     assert tree.serve("US").cell == "aws-us-west-2"
 
 
@@ -97,7 +97,7 @@ def _naive_tree(evaluate: bool, continent_record: bool = False) -> routing.Routi
     if continent_record:
         records.append(R("", "geolocation", "EU", alias="aws-us-west-2", continent="EU"))
     hcs = tuple(routing.HealthCheck(c.name, cell=c.name) for c in cells)
-    return routing.RoutingTree(cells, tuple(records), hcs, frozenset({"eu"}))
+    return routing.RoutingTree(cells, tuple(records), hcs, frozenset({"eu"}), public="")
 
 
 def test_model_reproduces_route53_fallback_from_an_unhealthy_geolocation_record():
@@ -117,7 +117,7 @@ def test_model_reproduces_route53_fallback_from_an_unhealthy_geolocation_record(
 
 def test_plan_never_evaluates_health_on_strict_geolocation_records():
     tree = tree_for("dev")
-    geo = [r for r in tree.records if r.name == routing.PUBLIC]
+    geo = [r for r in tree.records if r.name == tree.public]
     for r in geo:
         zone = catalog.zone_of_country(r.country) if r.country != "*" else None
         assert r.health_check is None
@@ -135,7 +135,7 @@ def test_route53_failover_answers_primary_when_both_are_down():
 
 def test_weighted_uses_the_configured_weights():
     tree = tree_for("dev", routing_mode="weighted")
-    pool = {r.set_id: r.weight for r in tree.records if r.name == "world.pool"}
+    pool = {r.set_id: r.weight for r in tree.records if r.name == "world.pool.api"}
     assert pool == {"aws-us-west-2": 60, "gcp-europe-west1": 30, "azure-centralindia": 10}
     # Countries not pinned to a strict zone share the world pool by weight; US is not pinned.
     assert tree.serve("US").cell == "aws-us-west-2" and len(tree.serve("US").cells) == 3
@@ -226,11 +226,43 @@ def test_default_config_fails_over_within_60_seconds_for_a_plain_answer():
     assert tree.worst_case_failover_seconds == 10 * 3 + 30 == 60
 
 
-def test_an_alb_alias_answer_costs_the_elb_ttl():
-    tree = tree_for("dev")
-    assert tree.failover_seconds("gcp-europe-west1") == 60
-    assert tree.failover_seconds("aws-us-west-2") == 10 * 3 + routing.ELB_ALIAS_TTL == 90
-    assert tree.worst_case_failover_seconds == 90
+@pytest.mark.parametrize("stack", TOPOLOGIES)
+@pytest.mark.parametrize("mode", MODES)
+def test_every_topology_fails_over_within_60_seconds_alb_cells_included(stack, mode):
+    tree = tree_for(stack, mode)
+    assert {tree.failover_seconds(c.name) for c in tree.cells} == {10 * 3 + 30}
+    assert tree.worst_case_failover_seconds == 60
+
+
+@pytest.mark.parametrize("stack", TOPOLOGIES)
+def test_no_answer_of_the_public_name_carries_the_elb_alias_ttl(stack):
+    """The 60 s holds because resolvers cache a CNAME with the tree's TTL: the ALB alias (60 s,
+    the ELB's) is only ever reached through a CNAME, never as what the public name answers."""
+    for mode in MODES:
+        tree = tree_for(stack, mode)
+        leaves = {c.name for c in tree.cells}
+        assert {r.name for r in tree.records if r.endpoint is not None} == leaves
+        for r in tree.records:
+            if r.endpoint is not None:
+                assert r.type == "A" and r.name == r.endpoint
+                continue
+            assert r.type == "CNAME" and r.name.endswith(tree.public) and r.name not in leaves
+            # Aliases stay inside the CNAME tree; only plain CNAMEs (with the TTL) reach a leaf.
+            assert (r.alias is None) != (r.cname is None)
+            assert r.alias is None or r.alias not in leaves
+            assert r.cname is None or (r.cname in leaves and r.health_check == r.cname)
+        assert tree.group(tree.public) and all(r.type == "CNAME" for r in tree.group(tree.public))
+
+
+def test_public_label_cannot_be_a_cell_name():
+    raw, _ = raw_stack_config(load_project(), "dev")
+    import json
+    dns = {**json.loads(raw["platform:dns"]), "public_label": "aws-us-west-2"}
+    with pytest.raises(config.ConfigError, match=r"stack 'dev'.*dns\.public_label = 'aws-us-west-2'.*cell name"):
+        config.load("dev", {**raw, "platform:dns": json.dumps(dns)}, today=TODAY)
+    dns["public_label"] = "API!"
+    with pytest.raises(config.ConfigError, match=r"public_label"):
+        config.load("dev", {**raw, "platform:dns": json.dumps(dns)}, today=TODAY)
 
 
 def test_slow_health_checks_are_counted():

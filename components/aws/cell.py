@@ -71,7 +71,7 @@ class AwsCell(CellComponent):
         lb = LoadBalancer(
             name, vpc_id=network.vpc.id, public_subnet_ids=[s.id for s in network.public_subnets],
             node_security_group_id=cluster.security_group_id,
-            autoscaling_group_name=cluster.autoscaling_group_name, hostname=spec.hostname, domain=spec.domain,
+            autoscaling_group_name=cluster.autoscaling_group_name, hostname=spec.hostname, domain=spec.public_name,
             zone_id=spec.zone_id,
             health_path=spec.health_path, account=account, provider=provider,
             dns_provider=global_aws_provider(name=f"{name}-dns", parent=self), protect=spec.protect,

@@ -1,10 +1,11 @@
 """The cell's public entry point: Application Gateway v2 (WAF_v2) in front of the workload.
 
 - TLS ends at the gateway with publicly trusted certificates for the cell's own name
-  `<cell>.<domain>` and for the public name `<domain>` that the global traffic layer answers
+  `<cell>.<domain>` and for the public name `<public_label>.<domain>` that the global traffic layer answers
   with this gateway. Each lives in the cell's Key Vault: an App Service certificate order
   (GoDaddy-issued, auto-renewed; one subject per order, hence one order per name),
-  domain-validated by a TXT record in the platform's Route 53 zone and stored by Azure as a
+  domain-validated by a TXT record in the platform's Route 53 zone (the cell's name at that name,
+  the public name, a CNAME, at the zone apex) and stored by Azure as a
   Key Vault secret. The listeners reference the secrets WITHOUT a version, so the gateway
   picks up every renewal by itself. The public name has a multi-site listener (SNI) on the
   same port 443; the basic listener serves the cell's own name and everything else.
@@ -18,6 +19,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -35,7 +37,8 @@ SSL_POLICY = "AppGwSslPolicy20220101S"
 # it writes the issued certificate into the vault and renews it there.
 CERTIFICATE_REGISTRATION_APP_ID = "f3c21649-0979-4721-ac85-b0216b2cf413"
 CERT_SECRET = "tls-endpoint"
-# The public name (platform:dns.domain) that the global traffic layer answers with this gateway.
+# The public name (`<platform:dns.public_label>.<platform:dns.domain>`) the global traffic layer answers
+# with this gateway.
 PUBLIC_CERT_SECRET = "tls-public"
 PROBE_INTERVAL = 10
 PROBE_TIMEOUT = 5
@@ -47,6 +50,10 @@ class _CertName:
     hostname: str
     suffix: str  # appended to resource names; "" keeps the cell name's resources as they were
     secret: str  # Key Vault secret that holds the issued certificate
+    # Where the validation TXT goes when not at `hostname`: the public name is a CNAME, and no
+    # other record may share a name with a CNAME, so it is validated at its parent, the zone apex
+    # (an Authorization Domain Name in the CA/Browser Forum's sense), shared with other cells.
+    validate_at: Optional[str] = None
 
 
 @dataclass
@@ -61,7 +68,8 @@ def _certificates(ctx: AzureCellContext, keys: CellKeys, names: list[_CertName])
     """Orders one certificate per name, validates each in Route 53 and stores each in the vault.
 
     An App Service certificate order has a single subject (no SAN list in the API), and a wildcard
-    for the cell's name would not cover the public apex, so every served name gets its own order.
+    `*.<domain>` would also be valid for every other cell of every cloud, so every served name gets
+    its own order.
     Returns the versionless Key Vault secret id per name and the resources the gateway waits for."""
     dns = global_aws_provider(name=f"{ctx.spec.name}-dns", parent=ctx.parent)
     registrar = azuread.get_service_principal_output(
@@ -84,16 +92,25 @@ def _certificates(ctx: AzureCellContext, keys: CellKeys, names: list[_CertName])
             opts=ctx.opts(),
         )
         # Domain validation: GoDaddy looks for the order's token in a TXT record at the name.
-        validation = aws.route53.Record(
-            ctx.name(f"cert-validation{cert.suffix}"),
-            zone_id=ctx.spec.zone_id,
-            name=cert.hostname,
-            type="TXT",
-            ttl=300,
-            records=[order.domain_verification_token],
-            allow_overwrite=False,
-            opts=pulumi.ResourceOptions(parent=ctx.parent, provider=dns),
-        )
+        if cert.validate_at is None:
+            validation = aws.route53.Record(
+                ctx.name(f"cert-validation{cert.suffix}"),
+                zone_id=ctx.spec.zone_id, name=cert.hostname, type="TXT", ttl=300,
+                records=[order.domain_verification_token], allow_overwrite=False,
+                opts=pulumi.ResourceOptions(parent=ctx.parent, provider=dns),
+            )
+        else:
+            # Several Azure cells (one stack each in prod) validate at the same apex: each adds its
+            # token as its own multivalue-answer TXT record (set id = the cell), so none overwrites
+            # another and a query returns all of them (up to eight). Delete before replace: Route 53
+            # cannot hold a simple TXT record and multivalue ones at one name at the same time.
+            validation = aws.route53.Record(
+                ctx.name(f"cert-validation{cert.suffix}"),
+                zone_id=ctx.spec.zone_id, name=cert.validate_at, type="TXT", ttl=300,
+                records=[order.domain_verification_token], set_identifier=ctx.spec.name,
+                multivalue_answer_routing_policy=True, allow_overwrite=False,
+                opts=pulumi.ResourceOptions(parent=ctx.parent, provider=dns, delete_before_replace=True),
+            )
         stored_all.append(azure.certificateregistration.AppServiceCertificateOrderCertificate(
             ctx.name(f"cert-in-vault{cert.suffix}"),
             name=cert.secret,
@@ -116,9 +133,10 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
     if hostname is None or spec.zone_id is None:
         raise ValueError(f"cell {spec.name!r}: an Azure cell's HTTPS listener needs a public name; "
                          "set platform:dns.domain (and platform:dns.zone_id in prod)")
-    public = spec.domain
+    public = spec.public_name
     secret_ids, cert_ready = _certificates(ctx, keys, [
-        _CertName(hostname, "", CERT_SECRET), _CertName(public, "-public", PUBLIC_CERT_SECRET)])
+        _CertName(hostname, "", CERT_SECRET),
+        _CertName(public, "-public", PUBLIC_CERT_SECRET, validate_at=spec.domain)])
     reader = ctx.grant("gateway-cert-reader", identity.principal_id, ROLE_KEY_VAULT_SECRETS_USER,
                        keys.vault.id, "Application Gateway reads its TLS certificate")
 

@@ -51,7 +51,7 @@ class GcpCell(CellComponent):
             f"{name}-lb", ctx,
             LoadBalancerArgs(network=network, node_pool=cluster.node_pool, zones=zones,
                              node_port=WORKLOAD_NODE_PORT, health_path=spec.health_path, hostname=spec.hostname,
-                             domain=spec.domain,
+                             domain=spec.public_name,
                              zone_id=spec.zone_id, dns_provider=global_aws_provider(name=f"{name}-dns", parent=self)),
             depends_on=[apis["compute"], apis["certificatemanager"]], opts=self.child())
         identity = WorkloadIdentity(f"{name}-identity", ctx, IdentityArgs(cluster, bucket), opts=self.child())

@@ -5,7 +5,7 @@ inside the cell's region. A global external LB would terminate TLS at whichever 
 nearest the client, anywhere in the world, which a strict residency zone cannot accept.
 
     address -> forwarding rule :443 -> HTTPS proxy (Certificate Manager cert for <cell>.<domain> and
-                                      <domain>, SSL policy TLS 1.2+)
+                                      <public_label>.<domain>, SSL policy TLS 1.2+)
             -> URL map -> backend service (health check on health_path)
             -> the node pool's instance groups, named port `http` = the workload's NodePort
     address -> forwarding rule :80  -> HTTP proxy -> URL map that only redirects to HTTPS
@@ -44,7 +44,7 @@ class LoadBalancerArgs:
     node_port: int
     health_path: str
     hostname: str                   # the cell's own name, `<cell>.<domain>`
-    domain: str                     # the public name the global DNS layer routes to the cells
+    domain: str                     # the public name `<public_label>.<domain>` routed to the cells
     zone_id: pulumi.Input[str]      # Route 53 zone the certificate is validated in
     dns_provider: aws.Provider
 
