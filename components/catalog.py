@@ -10,8 +10,9 @@ geo-redundant storage replicates to.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 CLOUDS = ("aws", "gcp", "azure")
 
@@ -251,6 +252,35 @@ def suggest_region(cloud: str, name: str) -> str | None:
 def zone_regions(zone: str, cloud: str | None = None) -> list[str]:
     clouds = [cloud] if cloud else list(CLOUDS)
     return [r.name for c in clouds for r in REGIONS[c].values() if zone in r.zones]
+
+
+# Approximate location (lat, lon) of each AWS region of the catalog. Only used to rank regions by
+# distance: the "next nearest" latency region of a cell, the replica region of a bucket.
+AWS_REGION_COORDINATES: Mapping[str, tuple[float, float]] = {
+    "us-east-1": (38.9, -77.4), "us-east-2": (40.0, -83.0), "us-west-1": (37.4, -121.9),
+    "us-west-2": (45.8, -119.7), "ca-central-1": (45.5, -73.6), "eu-west-1": (53.3, -6.3),
+    "eu-west-2": (51.5, -0.1), "eu-west-3": (48.9, 2.35), "eu-central-1": (50.1, 8.7),
+    "eu-central-2": (47.4, 8.5), "eu-north-1": (59.3, 18.1), "eu-south-1": (45.5, 9.2),
+    "eu-south-2": (41.6, -0.9), "ap-south-1": (19.1, 72.9), "ap-south-2": (17.4, 78.5),
+    "ap-southeast-1": (1.35, 103.8), "ap-southeast-2": (-33.9, 151.2), "ap-northeast-1": (35.7, 139.7),
+    "ap-northeast-2": (37.6, 127.0), "ap-east-1": (22.3, 114.2), "sa-east-1": (-23.5, -46.6),
+    "me-central-1": (24.5, 54.4), "af-south-1": (-33.9, 18.4),
+}
+
+
+def distance_km(a: str, b: str) -> float:
+    """Great-circle distance between two AWS regions of the catalog."""
+    (la1, lo1), (la2, lo2) = AWS_REGION_COORDINATES[a], AWS_REGION_COORDINATES[b]
+    p1, p2, dl = math.radians(la1), math.radians(la2), math.radians(lo2 - lo1)
+    cos = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
+    return 6371.0 * math.acos(max(-1.0, min(1.0, cos)))
+
+
+def aws_replica_region(region: str, zone: str, allowed: Sequence[str] | None = None) -> str | None:
+    """Where an AWS cell in `region` replicates its bucket: the nearest other AWS region of `zone`
+    (within `allowed`, the stack's `platform:zones.<zone>.regions`, when given); None if there is none."""
+    candidates = [r for r in zone_regions(zone, "aws") if r != region and (allowed is None or r in allowed)]
+    return min(candidates, key=lambda r: (distance_km(region, r), r)) if candidates else None
 
 
 def known_zones() -> list[str]:

@@ -50,6 +50,9 @@ class CellSpec:
     public_label: str = "api"              # the global name is <public_label>.<domain>
     zone_id: Optional[pulumi.Input[str]] = None  # Route 53 zone for certificate validation
     gcp_project: Optional[str] = None
+    # aws with geo_redundant: where the bucket's replica lives (nearest other AWS region of the zone,
+    # within platform:zones.<zone>.regions); config.load has rejected a zone without one.
+    replica_region: Optional[str] = None
     protect: bool = False                  # protect stateful resources (prod)
 
     @property
@@ -83,6 +86,8 @@ class CellSpec:
             domain=cfg.dns.domain if cfg.dns else None, zone_id=zone_id,
             public_label=cfg.dns.public_label if cfg.dns else "api",
             gcp_project=cell.project or cfg.gcp_project, protect=cfg.protect_stateful,
+            replica_region=(catalog.aws_replica_region(cell.region, cell.residency, cfg.zone(cell.residency).regions)
+                            if cell.cloud == "aws" and cell.bucket.geo_redundant else None),
         )
 
 

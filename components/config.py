@@ -329,6 +329,15 @@ def load(stack: str, raw: Mapping[str, Any], today: Optional[_dt.date] = None) -
     return cfg
 
 
+def no_replica_region(region: str, zone: str, narrowed: bool) -> str:
+    """Why an aws cell in `region` cannot be geo-redundant: its zone has no second AWS region."""
+    where = f" as narrowed by {PROJECT}:zones.{zone}.regions" if narrowed else ""
+    with_two = [z for z in catalog.known_zones() if len(catalog.zone_regions(z, "aws")) >= 2]
+    return (f"an aws cell replicates its bucket to another AWS region of its zone, and zone {zone!r}{where} has "
+            f"no AWS region besides {region}; allowed: false here (true only for aws cells in zone "
+            f"{', '.join(with_two)})")
+
+
 def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
     """Rules that span keys (pydantic validates one value at a time)."""
     problems = []
@@ -336,6 +345,16 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
     for i, c in enumerate(cfg.cells):
         if names.index(c.name) != i:
             problems.append(f"{PROJECT}:cells[{i}].name = {c.name!r}: duplicate cell name; cell names must be unique")
+        if c.bucket.geo_redundant:
+            key = f"{PROJECT}:cells[{i}].bucket.geo_redundant = true (cell {c.name!r})"
+            narrowed = cfg.zone(c.residency).regions
+            if c.cloud == "aws" and catalog.aws_replica_region(c.region, c.residency, narrowed) is None:
+                problems.append(f"{key}: {no_replica_region(c.region, c.residency, narrowed is not None)}")
+            elif c.cloud == "gcp":
+                # A regional bucket is already redundant across the region's zones; a dual-region would
+                # put data in a second region, and its CMEK would have to live outside the cell's region.
+                problems.append(f"{key}: not supported on gcp (a regional bucket is already replicated across "
+                                f"the region's zones); allowed: false")
         zone = cfg.zones.get(c.residency)
         if zone and zone.regions is not None and c.region not in zone.regions:
             problems.append(

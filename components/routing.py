@@ -40,7 +40,6 @@ Pure: imports the region catalog only (config types for annotations).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Optional, Sequence
 
@@ -60,18 +59,6 @@ ELB_ALIAS_TTL = 60
 LEAF_TYPE, TREE_TYPE = "A", "CNAME"
 ROLE_ORDER = {"primary": 0, "active": 1, "secondary": 2}
 
-# Approximate location (lat, lon) of each AWS region of the catalog. Only used to rank
-# "next nearest" regions when two cells would carry the same latency region.
-AWS_REGION_COORDINATES: Mapping[str, tuple[float, float]] = {
-    "us-east-1": (38.9, -77.4), "us-east-2": (40.0, -83.0), "us-west-1": (37.4, -121.9),
-    "us-west-2": (45.8, -119.7), "ca-central-1": (45.5, -73.6), "eu-west-1": (53.3, -6.3),
-    "eu-west-2": (51.5, -0.1), "eu-west-3": (48.9, 2.35), "eu-central-1": (50.1, 8.7),
-    "eu-central-2": (47.4, 8.5), "eu-north-1": (59.3, 18.1), "eu-south-1": (45.5, 9.2),
-    "eu-south-2": (41.6, -0.9), "ap-south-1": (19.1, 72.9), "ap-south-2": (17.4, 78.5),
-    "ap-southeast-1": (1.35, 103.8), "ap-southeast-2": (-33.9, 151.2), "ap-northeast-1": (35.7, 139.7),
-    "ap-northeast-2": (37.6, 127.0), "ap-east-1": (22.3, 114.2), "sa-east-1": (-23.5, -46.6),
-    "me-central-1": (24.5, 54.4), "af-south-1": (-33.9, 18.4),
-}
 
 
 class RoutingError(ValueError):
@@ -367,19 +354,12 @@ class RoutingTree:
 
 # ---- planning -----------------------------------------------------------------------
 
-def _distance_km(a: str, b: str) -> float:
-    (la1, lo1), (la2, lo2) = AWS_REGION_COORDINATES[a], AWS_REGION_COORDINATES[b]
-    p1, p2, dl = math.radians(la1), math.radians(la2), math.radians(lo2 - lo1)
-    c = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
-    return 6371.0 * math.acos(max(-1.0, min(1.0, c)))
-
-
 def ranked_latency_regions(cell: Cell) -> list[str]:
     """AWS regions a cell's latency record may carry, best first: the catalog's nearest, then the
     regions of the cell's own zone by distance, then the rest by distance."""
     nearest = cell.nearest_aws
-    others = sorted((r for r in AWS_REGION_COORDINATES if r != nearest),
-                    key=lambda r: (catalog.AWS[r].zone != cell.residency, _distance_km(nearest, r)))
+    others = sorted((r for r in catalog.AWS_REGION_COORDINATES if r != nearest),
+                    key=lambda r: (catalog.AWS[r].zone != cell.residency, catalog.distance_km(nearest, r)))
     return [nearest, *others]
 
 

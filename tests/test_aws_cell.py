@@ -535,3 +535,225 @@ def test_an_aws_cell_without_a_dns_domain_is_a_config_error(tmp_path):
     run = preview_config(config, tmp_path)
     assert run.returncode == 2, run.stderr[-2000:]
     assert "platform:dns" in run.stderr and CELL in run.stderr
+
+
+# --- geo-redundant bucket: in-zone replication -------------------------------------------------
+
+REPLICA_REGION = "us-west-1"  # the nearest other AWS region of zone `us` from us-west-2
+PACKS = ("policy/encryption", "policy/residency")
+REPLICATION_CONFIG = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+
+
+def _geo_redundant_config() -> dict:
+    """dev's AWS cell alone with `bucket.geo_redundant`, as prod (so protection shows) with both packs."""
+    config = copy.deepcopy(stack_config("dev"))
+    first = next(c for c in config["platform:cells"] if c["cloud"] == "aws")
+    config["platform:cells"] = [{**first, "bucket": {"geo_redundant": True}}]
+    config["platform:environment"] = "prod"
+    return config
+
+
+@pytest.fixture(scope="module")
+def geo(tmp_path_factory):
+    run = preview_config(_geo_redundant_config(), tmp_path_factory.mktemp("geo"), packs=PACKS)
+    assert run.report is not None and run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+def replication(run) -> dict:
+    return run.one("platform:aws:Replication", CELL)
+
+
+def under_replication(run, type_: str) -> list[dict]:
+    root = replication(run)
+    return [r for r in run.resources if r["type"] == type_ and root in run.ancestors(r)]
+
+
+def replica_bucket(run) -> dict:
+    return one(run, "aws:s3/bucket:Bucket", name=f"{CELL}-models-replica")
+
+
+def replica_key(run) -> dict:
+    return one(run, "aws:kms/key:Key", name=f"{CELL}-replica-key")
+
+
+def cell_key(run) -> dict:
+    return one(run, "aws:kms/key:Key", name=f"{CELL}-key")
+
+
+@pytest.mark.parametrize("region,zone,replica", [
+    ("us-west-2", "us", "us-west-1"),
+    ("us-east-1", "us", "us-east-2"),
+    # Zurich (eu-central-2) is nearer to Frankfurt, but it is zone `ch`: Paris is the nearest in `eu`.
+    ("eu-central-1", "eu", "eu-west-3"),
+    ("eu-west-1", "eu", "eu-west-3"),  # London is nearer, but zone `uk`
+    ("ap-south-1", "in", "ap-south-2"),
+])
+def test_replica_region_is_the_nearest_other_aws_region_of_the_zone(region, zone, replica):
+    from components.aws.replication import replica_region
+
+    assert replica_region("dev", "c", region, zone) == replica
+
+
+def test_every_replica_region_stays_in_the_zone():
+    from components import catalog
+    from components.aws.replication import replica_region
+
+    for zone in ("us", "eu", "in"):
+        for region in catalog.zone_regions(zone, "aws"):
+            chosen = replica_region("dev", "c", region, zone)
+            assert chosen != region and catalog.AWS[chosen].zone == zone, (region, chosen)
+
+
+def test_replica_region_respects_a_narrowed_zone_and_rejects_a_zone_without_a_second_region():
+    from components.aws.replication import replica_region
+    from components.config import ConfigError
+
+    assert replica_region("s", "c", "eu-central-1", "eu", narrowed_to=["eu-central-1", "eu-north-1"]) == "eu-north-1"
+    with pytest.raises(ConfigError, match=r"narrowed by platform:zones\.eu\.regions"):
+        replica_region("s", "c", "eu-central-1", "eu", narrowed_to=["eu-central-1", "europe-west1"])
+    with pytest.raises(ConfigError) as err:
+        replica_region("prod-uk", "aws-london", "eu-west-2", "uk")
+    message = str(err.value)
+    for part in ("stack 'prod-uk'", "cell 'aws-london'", "platform:cells[].bucket.geo_redundant = true",
+                 "zone 'uk'", "allowed: false", "eu, in, us"):
+        assert part in message, (part, message)
+
+
+def test_geo_redundant_in_a_zone_with_one_aws_region_is_a_config_error_before_any_resource(tmp_path):
+    config = _two_aws_cells_config()
+    london = {**config["platform:cells"][0], "name": "aws-eu-west-2", "region": "eu-west-2", "residency": "uk",
+              "bucket": {"geo_redundant": True}}
+    config["platform:cells"] = [london]
+    run = preview_config(config, tmp_path)
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert "stack 'test'" in run.stderr and "cell 'aws-eu-west-2'" in run.stderr
+    assert "bucket.geo_redundant" in run.stderr and "allowed: false" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not run.resources
+
+
+def test_replica_lives_in_the_replica_region_through_its_own_provider(geo):
+    cell_provider = geo.one("pulumi:providers:aws", f"{CELL}-aws")
+    provider = geo.one("pulumi:providers:aws", f"{CELL}-replica-aws")
+    assert provider["inputs"]["region"] == REPLICA_REGION
+    assert geo.one("platform:aws:Cell", CELL) in geo.ancestors(provider)
+    in_replica = [r for r in geo.resources if replication(geo) in geo.ancestors(r) and r["type"].startswith("aws:")]
+    by_provider = {}
+    for r in in_replica:
+        by_provider.setdefault(r["provider"].split("::")[-2], set()).add(r["type"])
+    # Key, bucket and every bucket setting in the replica region; the role and the source's config in the cell's.
+    assert by_provider[f"{CELL}-replica-aws"] >= {
+        "aws:kms/key:Key", "aws:kms/alias:Alias", "aws:s3/bucket:Bucket",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"}
+    assert by_provider[f"{CELL}-aws"] == {"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", REPLICATION_CONFIG}
+    assert cell_provider["inputs"]["region"] == "us-west-2"
+    assert f":{REPLICA_REGION}:" in replica_key(geo)["outputs"]["arn"]
+    assert replica_bucket(geo)["outputs"]["region"] == REPLICA_REGION
+    assert replica_bucket(geo)["outputs"]["bucketRegionalDomainName"].endswith(f".s3.{REPLICA_REGION}.amazonaws.com")
+    # Existing names unchanged: the source bucket and the cell key are still the cell's.
+    assert ":us-west-2:" in cell_key(geo)["outputs"]["arn"]
+    assert models_bucket(geo)["outputs"]["region"] == "us-west-2"
+
+
+def test_replica_bucket_is_kms_encrypted_versioned_private_tls_only_and_protected(geo):
+    bucket, key = replica_bucket(geo), replica_key(geo)
+    (rule,) = setting(geo, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                      bucket)["inputs"]["rules"]
+    assert rule == {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms",
+                                                           "kmsMasterKeyId": key["outputs"]["arn"]},
+                    "bucketKeyEnabled": True}
+    assert setting(geo, "aws:s3/bucketVersioning:BucketVersioning", bucket)["inputs"]["versioningConfiguration"][
+        "status"] == "Enabled"
+    pab = setting(geo, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket)["inputs"]
+    assert all(pab[f] is True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                        "restrictPublicBuckets"))
+    arn = bucket["outputs"]["arn"]
+    deny = [st for st in policy(setting(geo, "aws:s3/bucketPolicy:BucketPolicy", bucket)) if st["Effect"] == "Deny"]
+    assert {json.dumps(st["Condition"], sort_keys=True) for st in deny} == {
+        '{"Bool": {"aws:SecureTransport": "false"}}', '{"NumericLessThan": {"s3:TlsVersion": "1.2"}}'}
+    assert all(sorted(st["Resource"]) == [arn, f"{arn}/*"] for st in deny)
+    assert bucket["protect"] is True and key["protect"] is True  # prod
+    assert not one(geo, REPLICATION_CONFIG)["protect"]
+
+
+def test_replica_key_rotates_is_regional_and_admits_only_the_account(geo):
+    key = replica_key(geo)
+    assert key["inputs"]["enableKeyRotation"] is True and key["inputs"]["multiRegion"] is False
+    assert REPLICA_REGION in key["inputs"]["description"]
+    (statement,) = policy(key)
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert "kms:*" not in statement["Action"] and "kms:Put*" in statement["Action"]
+    # Same account statement as the cell key's (one convention for both).
+    assert statement in policy(cell_key(geo))
+    alias = one(geo, "aws:kms/alias:Alias", name=f"{CELL}-replica-key")
+    assert alias["inputs"] == {**alias["inputs"], "name": f"alias/prod/{CELL}-replica",
+                               "targetKeyId": key["outputs"]["keyId"]}
+
+
+def test_replication_config_replicates_everything_to_the_replica_with_its_key(geo):
+    config = one(geo, REPLICATION_CONFIG)
+    role = one(geo, "aws:iam/role:Role", name=f"{CELL}-replication")
+    assert config["inputs"]["bucket"] == models_bucket(geo)["id"]
+    assert config["inputs"]["role"] == role["outputs"]["arn"]
+    assert config["inputs"]["rules"] == [{
+        "id": "replicate-all-in-zone",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "deleteMarkerReplication": {"status": "Enabled"},
+        "sourceSelectionCriteria": {"sseKmsEncryptedObjects": {"status": "Enabled"}},
+        "destination": {"bucket": replica_bucket(geo)["outputs"]["arn"], "storageClass": "STANDARD",
+                        "encryptionConfiguration": {"replicaKmsKeyId": replica_key(geo)["outputs"]["arn"]}},
+    }]
+    # S3 rejects the configuration until both buckets are versioned.
+    for bucket in (models_bucket(geo), replica_bucket(geo)):
+        assert setting(geo, "aws:s3/bucketVersioning:BucketVersioning", bucket)["urn"] in config["dependencies"]
+
+
+def test_replication_role_is_assumed_by_s3_for_the_source_bucket_and_scoped_to_both_buckets_and_keys(geo):
+    role = one(geo, "aws:iam/role:Role", name=f"{CELL}-replication")
+    (trust,) = policy(role, "assumeRolePolicy")
+    source, replica = models_bucket(geo)["outputs"]["arn"], replica_bucket(geo)["outputs"]["arn"]
+    assert trust["Principal"] == {"Service": "s3.amazonaws.com"} and trust["Action"] == ["sts:AssumeRole"]
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"},
+                                  "ArnEquals": {"aws:SourceArn": source}}
+    assert not role["inputs"].get("managedPolicyArns")
+    (role_policy,) = [rp for rp in of(geo, "aws:iam/rolePolicy:RolePolicy") if rp["inputs"]["role"] == role["id"]]
+    statements = policy(role_policy)
+    assert all(st["Effect"] == "Allow" for st in statements)
+    granted = {(a, r) for st in statements for a in as_list(st["Action"]) for r in as_list(st["Resource"])}
+    source_key, replica_key_arn = cell_key(geo)["outputs"]["arn"], replica_key(geo)["outputs"]["arn"]
+    assert granted == {
+        ("s3:GetReplicationConfiguration", source), ("s3:ListBucket", source),
+        ("s3:GetObjectVersionForReplication", f"{source}/*"), ("s3:GetObjectVersionAcl", f"{source}/*"),
+        ("s3:GetObjectVersionTagging", f"{source}/*"),
+        ("s3:ReplicateObject", f"{replica}/*"), ("s3:ReplicateDelete", f"{replica}/*"),
+        ("s3:ReplicateTags", f"{replica}/*"),
+        ("kms:Decrypt", source_key), ("kms:Encrypt", replica_key_arn), ("kms:GenerateDataKey", replica_key_arn)}
+    # Each key only through S3 in its own region, only for its own bucket.
+    for key_arn_, region, bucket in ((source_key, "us-west-2", source), (replica_key_arn, REPLICA_REGION, replica)):
+        (st,) = [st for st in statements if st["Resource"] == key_arn_]
+        assert st["Condition"] == {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                                   "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket, f"{bucket}/*"]}}
+
+
+def test_replica_resources_carry_the_cell_labels(geo):
+    aws_schema = schema_check.schema("aws")["resources"]
+    taggable = [r for r in geo.resources if replication(geo) in geo.ancestors(r) and r["type"].startswith("aws:")
+                and "tags" in aws_schema[r["type"]].get("inputProperties", {})]
+    assert {r["type"] for r in taggable} >= {"aws:kms/key:Key", "aws:s3/bucket:Bucket", "aws:iam/role:Role"}
+    for r in taggable:
+        assert {k: r["inputs"]["tags"].get(k) for k in ("cell", "residency", "environment", "managed-by")} == {
+            "cell": CELL, "residency": "us", "environment": "prod", "managed-by": "pulumi"}, r["urn"]
+
+
+def test_geo_redundant_stack_passes_both_packs_and_the_provider_schema(geo):
+    packs = {p["pack"]: p for p in geo.report["packs"]}
+    assert set(packs) == {"encryption", "residency"}
+    assert all(p["analyzed"] == len(geo.resources) for p in packs.values()), packs
+    mandatory = [d for d in geo.diagnostics if d["level"] == "mandatory"]
+    assert not mandatory, "\n".join(f"{d['pack']}/{d['policy']}: {d['urn']}: {d['message']}" for d in mandatory)
+    problems = [p for r in geo.resources for p in schema_check.violations(r)]
+    assert not problems, "\n".join(problems[:30])

@@ -163,3 +163,29 @@ def test_several_problems_reported_together():
     c = cells(); c[1]["region"] = "eu-west-1"; c[2]["region"] = "ap-south-1"
     msg = error(raw(**{"platform:cells": c}))
     assert "cells[1].region" in msg and "cells[2].region" in msg
+
+
+def test_geo_redundant_gcp_bucket_is_rejected():
+    c = cells()
+    c[1]["bucket"] = {"geo_redundant": True}
+    msg = error(raw(**{"platform:cells": c}))
+    assert "platform:cells[1].bucket.geo_redundant = true (cell 'gcp-europe-west1')" in msg
+    assert "not supported on gcp" in msg and "allowed: false" in msg
+
+
+def test_geo_redundant_aws_bucket_needs_a_second_aws_region_in_the_zone():
+    from components.cell import CellSpec
+
+    c = cells()
+    c[0]["bucket"] = {"geo_redundant": True}
+    cfg = load("dev", raw(**{"platform:cells": c}), today=TODAY)
+    assert CellSpec.from_config(cfg.cells[0], cfg).replica_region == "us-west-1"
+    # Narrow `us` to a single AWS region: nowhere left to replicate to.
+    zones = {**stack_config("dev")["platform:zones"], "us": {"strict": False, "regions": ["us-west-2"]}}
+    msg = error(raw(**{"platform:cells": c, "platform:zones": zones}))
+    assert "platform:cells[0].bucket.geo_redundant = true (cell 'aws-us-west-2')" in msg
+    assert "as narrowed by platform:zones.us.regions" in msg and "allowed: false here" in msg
+    # Narrowed to two regions: the replica goes to the one left, not to the catalog's nearest.
+    zones["us"]["regions"] = ["us-west-2", "us-east-2"]
+    cfg = load("dev", raw(**{"platform:cells": c, "platform:zones": zones}), today=TODAY)
+    assert CellSpec.from_config(cfg.cells[0], cfg).replica_region == "us-east-2"

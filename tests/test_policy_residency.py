@@ -442,3 +442,74 @@ def test_pack_is_self_contained():
         assert "from components" not in text and "import components" not in text, f
         assert "from offline" not in text and "import offline" not in text, f
     assert (PACK / "requirements.txt").read_text().split() == ["pulumi==3.272.0", "pulumi-policy==1.21.0"]
+
+
+# ---------------------------------------------------------------------------------------------
+# S3 replication as the AWS cell builds it for `bucket.geo_redundant` (components/aws/replication.py)
+
+def _replicated_cell(s, cell, zone, region, replica_region, known=True):
+    """A cell's model bucket, its replica bucket and key in `replica_region` (own provider) and the
+    replication config, shaped as the engine registers them; ARNs unknown when not `known` (preview)."""
+    comp = s.add("platform:aws:Cell", cell)
+    repl = s.add("platform:aws:Replication", cell, parent=comp)
+    here = s.provider("aws", f"{cell}-aws", region=region)
+    there = s.provider("aws", f"{cell}-replica-aws", region=replica_region)
+    t = tags(zone, cell)
+    key_arn = f"arn:aws:kms:{replica_region}:{ACCOUNT}:key/{cell}" if known else UNKNOWN
+    source = s.add("aws:s3/bucket:Bucket", f"{cell}-models", {"tags": t}, parent=comp, provider=here,
+                   outputs={"bucket": f"{cell}-models-1", "arn": f"arn:aws:s3:::{cell}-models-1"})
+    key = s.add("aws:kms/key:Key", f"{cell}-replica-key", {"tags": t, "enableKeyRotation": True, "multiRegion": False},
+                parent=repl, provider=there, outputs={"arn": key_arn})
+    replica_name = f"{cell}-models-replica-1"
+    replica = s.add("aws:s3/bucket:Bucket", f"{cell}-models-replica", {"tags": t}, parent=repl, provider=there,
+                    outputs={"bucket": replica_name, "arn": f"arn:aws:s3:::{replica_name}"} if known else None)
+    s.add("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+          f"{cell}-models-replica", {"bucket": replica_name if known else UNKNOWN, "rules": [
+              {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn},
+               "bucketKeyEnabled": True}]},
+          parent=repl, provider=there, deps={"bucket": [replica], "rules": [key]})
+    config = s.add("aws:s3/bucketReplicationConfig:BucketReplicationConfig", f"{cell}-models", {
+        "bucket": f"{cell}-models-1", "role": f"arn:aws:iam::{ACCOUNT}:role/{cell}-replication",
+        "rules": [{"id": "replicate-all-in-zone", "status": "Enabled", "filter": {"prefix": ""},
+                   "deleteMarkerReplication": {"status": "Enabled"},
+                   "sourceSelectionCriteria": {"sseKmsEncryptedObjects": {"status": "Enabled"}},
+                   "destination": {"bucket": f"arn:aws:s3:::{replica_name}" if known else UNKNOWN,
+                                   "storageClass": "STANDARD",
+                                   "encryptionConfiguration": {"replicaKmsKeyId": key_arn}}}]},
+        parent=repl, provider=here, deps={"bucket": [source], "rules": [replica, key]})
+    return {"config": config, "replica": replica, "key": key}
+
+
+@pytest.fixture(scope="module")
+def cell_replication():
+    s = Stack()
+    cells = {
+        "in_zone": _replicated_cell(s, "aws-us-west-2", "us", "us-west-2", "us-west-1"),
+        # Preview of a new stack: the replica's ARN and its key's are unknown; the dependencies name them.
+        "in_zone_preview": _replicated_cell(s, "aws-ap-south-1", "in", "ap-south-1", "ap-south-2", known=False),
+        # Zurich is the nearest AWS region to Frankfurt, but it is zone `ch`: never a replica of `eu`.
+        "out_of_zone": _replicated_cell(s, "aws-eu-central-1", "eu", "eu-central-1", "eu-central-2"),
+    }
+    return analyze(PACK, s.resources), cells
+
+
+def test_in_zone_cell_replication_passes(cell_replication):
+    result, cells = cell_replication
+    for case in ("in_zone", "in_zone_preview"):
+        urns = {r.urn for r in cells[case].values()}
+        found = [(d.policy, d.message) for d in result.diagnostics if d.urn in urns]
+        assert not found, (case, found)
+
+
+def test_out_of_zone_cell_replication_is_a_violation(cell_replication):
+    result, cells = cell_replication
+    case, p = cells["out_of_zone"], "residency-replication-in-zone"
+    mandatory = [d for d in by_policy(result, p) if d.urn == case["config"].urn and d.level == "mandatory"]
+    messages = [d.message for d in mandatory]
+    # The destination bucket and the replica key, each named with the region and the zone it leaves.
+    assert any("aws-eu-central-1-models-replica-1" in m and "eu-central-2 (ch)" in m and "outside zone 'eu'" in m
+               for m in messages), messages
+    assert any("replica key" in m and "eu-central-2 (ch)" in m for m in messages), messages
+    # The replica's own resources are out of place too.
+    for res in (case["replica"], case["key"]):
+        assert any("eu-central-2" in m for m in on(result, "residency-location-in-zone", res)), res.name

@@ -49,6 +49,8 @@ def tls_only_statements(bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
 class SecureBucket(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
     policy: aws.s3.BucketPolicy
+    # S3 replication needs versioning on both buckets first.
+    versioning: aws.s3.BucketVersioning
 
     def __init__(self, name: str, *, provider: aws.Provider, protect: bool, noncurrent_version_days: int,
                  kms_key_arn: Optional[pulumi.Input[str]] = None, log_delivery: bool = False,
@@ -78,7 +80,7 @@ class SecureBucket(pulumi.ComponentResource):
                 bucket_key_enabled=kms_key_arn is not None)],
             opts=child)
 
-        versioning = aws.s3.BucketVersioning(
+        self.versioning = versioning = aws.s3.BucketVersioning(
             name, bucket=bucket_id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             opts=child)

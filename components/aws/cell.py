@@ -6,9 +6,14 @@ only the certificate-validation records go through a global (us-east-1) provider
 because Route 53 is a global service. Stateful resources (key, buckets, cluster) get
 `protect=spec.protect` (prod) inside their pieces; EKS and the ALB also get AWS-side
 deletion protection there.
+
+`bucket.geo_redundant` adds a second provider, pinned to the nearest other AWS region of the
+cell's zone, for the model bucket's replica and its key (`replication.py`); a zone with no
+second AWS region is a ConfigError before anything of the cell is registered.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 import pulumi
@@ -25,6 +30,7 @@ from .identity import WorkloadIdentity
 from .key import CellKey
 from .loadbalancer import NODE_PORT, LoadBalancer
 from .network import Network
+from .replication import ModelReplication, replica_region
 
 
 class AwsCell(CellComponent):
@@ -36,6 +42,9 @@ class AwsCell(CellComponent):
             raise ConfigError(
                 f"cell {spec.name!r}: platform:dns: missing; an aws cell serves HTTPS only and needs "
                 f"platform:dns.domain (its certificate is for {spec.name}.<domain>, validated in that zone)")
+        # From config, the spec carries the region chosen within platform:zones.<zone>.regions.
+        replica = (spec.replica_region or replica_region(pulumi.get_stack(), spec.name, spec.region, spec.residency)
+                   if spec.geo_redundant else None)
         super().__init__("platform:aws:Cell", spec, opts)
         name = spec.name
 
@@ -57,6 +66,13 @@ class AwsCell(CellComponent):
 
         models = SecureBucket(f"{name}-models", provider=provider, protect=spec.protect, kms_key_arn=key_arn,
                               noncurrent_version_days=spec.noncurrent_version_days, opts=self.child())
+        if replica is not None:
+            ModelReplication(
+                name, source=models, source_key_arn=key_arn, account=account,
+                replica_account=dataclasses.replace(account, region=replica), provider=provider,
+                replica_provider=aws.Provider(f"{name}-replica-aws", region=replica, opts=self.child()),
+                alias_name=f"alias/{spec.environment}/{name}-replica", protect=spec.protect,
+                noncurrent_version_days=spec.noncurrent_version_days, opts=self.child())
 
         cluster = Cluster(
             name, cluster_name=cluster_name, kubernetes_version=spec.kubernetes_version,

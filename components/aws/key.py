@@ -8,6 +8,10 @@ The key policy names every principal and action it admits. No statement grants
   (flow logs, EKS control-plane logs);
 - the Auto Scaling service-linked role may use it for the node group's EBS volumes:
   EC2 Auto Scaling launches the nodes and needs the key itself, not through IAM.
+
+A replica key (the in-zone copy of the model bucket, `replication.py`) follows the same
+conventions with only the first statement: S3 uses it through the replication role's IAM
+policy, and no logs or volumes live in the replica region.
 """
 from __future__ import annotations
 
@@ -31,18 +35,28 @@ KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:Generate
 EBS_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
 
 
+def _account_statement(account: iam.AccountContext) -> dict:
+    """Administration and use for the account, delegated to IAM (keeps KMS's lock-out check happy)."""
+    return {
+        "Sid": "AccountAdministersAndUsesTheKeyThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": account.root()},
+        "Action": [*KEY_ADMIN_ACTIONS, *KEY_USE_ACTIONS],
+        "Resource": "*",
+    }
+
+
+def replica_key_policy(account: iam.AccountContext) -> pulumi.Output[str]:
+    """A replica key's policy: the account only; the replication role gets its use through IAM."""
+    return iam.document([_account_statement(account)])
+
+
 def key_policy(account: iam.AccountContext) -> pulumi.Output[str]:
     autoscaling_role = pulumi.Output.all(account.partition, account.account_id).apply(
         lambda pa: f"arn:{pa[0]}:iam::{pa[1]}:role/aws-service-role/autoscaling.amazonaws.com/"
                    "AWSServiceRoleForAutoScaling")
     return iam.document([
-        {
-            "Sid": "AccountAdministersAndUsesTheKeyThroughIam",
-            "Effect": "Allow",
-            "Principal": {"AWS": account.root()},
-            "Action": [*KEY_ADMIN_ACTIONS, *KEY_USE_ACTIONS],
-            "Resource": "*",
-        },
+        _account_statement(account),
         {
             "Sid": "CloudWatchLogsOfThisAccountAndRegion",
             "Effect": "Allow",
@@ -75,12 +89,12 @@ class CellKey(pulumi.ComponentResource):
     alias: aws.kms.Alias
 
     def __init__(self, name: str, *, alias_name: str, account: iam.AccountContext, provider: aws.Provider,
-                 protect: bool,
+                 protect: bool, description: Optional[str] = None, policy: Optional[pulumi.Input[str]] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:aws:Key", name, None, opts)
         self.key = aws.kms.Key(
             f"{name}-key",
-            description=f"Cell {name}: bucket, EKS secrets, node volumes and logs",
+            description=description or f"Cell {name}: bucket, EKS secrets, node volumes and logs",
             key_usage="ENCRYPT_DECRYPT",
             customer_master_key_spec="SYMMETRIC_DEFAULT",
             enable_key_rotation=True,
@@ -88,7 +102,7 @@ class CellKey(pulumi.ComponentResource):
             deletion_window_in_days=DELETION_WINDOW_DAYS,
             # A regional key: a multi-Region key could carry the cell's data out of its zone.
             multi_region=False,
-            policy=key_policy(account),
+            policy=policy if policy is not None else key_policy(account),
             opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=protect),
         )
         self.alias = aws.kms.Alias(f"{name}-key", name=alias_name, target_key_id=self.key.key_id,

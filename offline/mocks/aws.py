@@ -36,9 +36,13 @@ ELB_LOG_ACCOUNTS = {
     "ap-northeast-2": "600734575887", "ap-east-1": "754344448648", "sa-east-1": "507241528517",
     "af-south-1": "098369216593",
 }
-# S3 website/alias hosted zones are not needed; bucket `hostedZoneId` is the S3 zone of the region.
+# S3 website/alias hosted zones are not needed; bucket `hostedZoneId` is the S3 zone of the region
+# (the cells' regions and every region an in-zone replica may land in: zones us, eu, in).
 S3_HOSTED_ZONES = {"us-west-2": "Z3BJ6K6RIION7M", "us-east-1": "Z3AQBSTGFYJSTF", "eu-central-1": "Z21DNDUVLTQW6Q",
-                   "eu-west-1": "Z1BKCTXD74EZPE", "ap-south-1": "Z11RGJOFQNVJUP"}
+                   "eu-west-1": "Z1BKCTXD74EZPE", "ap-south-1": "Z11RGJOFQNVJUP", "us-east-2": "Z2O1EMRO9K5GLX",
+                   "us-west-1": "Z2F56UZL2M1ACD", "eu-west-3": "Z3R1K369G5AVDG", "eu-north-1": "Z3BAZG2TWCNX0D",
+                   "eu-south-1": "Z30OZKI7KPW7MI", "eu-south-2": "Z0081959F7139GRJC19J",
+                   "ap-south-2": "Z02976202B4EZMXIPMXF7"}
 
 
 # Subnet id -> VPC id, so that resources placed in subnets report the VPC those subnets belong to.
@@ -219,7 +223,8 @@ def s3_bucket(ctx: MockContext, name: str, inputs: dict):
           "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
           "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
           "aws:s3/bucketPolicy:BucketPolicy",
-          "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+          "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+          "aws:s3/bucketReplicationConfig:BucketReplicationConfig")
 def s3_bucket_setting(ctx: MockContext, name: str, inputs: dict):
     # Every bucket sub-resource is identified by its bucket's name.
     return inputs.get("bucket") or name, dict(inputs)
