@@ -57,7 +57,10 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "azure-native:keyvault:Vault": frozenset({"vaultName", "resourceGroupName", "location"}),
     "azure-native:keyvault:Key": frozenset({"vaultName", "keyName", "resourceGroupName"}),
     "azure-native:storage:StorageAccount": frozenset({"accountName", "resourceGroupName", "location"}),
-    "azure-native:containerservice:ManagedCluster": frozenset({"resourceName", "resourceGroupName", "location"}),
+    # AKS takes the node OS disks' encryption set only when it creates the cluster.
+    "azure-native:containerservice:ManagedCluster": frozenset({"resourceName", "resourceGroupName", "location",
+                                                               "diskEncryptionSetID"}),
+    "azure-native:compute:DiskEncryptionSet": frozenset({"diskEncryptionSetName", "resourceGroupName", "location"}),
 }
 
 # Resources whose deletion or replacement loses data, key material or a serving identity.

@@ -14,6 +14,7 @@ NAME = "azure-centralindia"
 ROLE = {
     "crypto-service-encryption-user": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
     "crypto-user": "12338af0-0e69-4776-bea7-57ae8d297424",
+    "reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
     "secrets-user": "4633458b-17de-408a-b874-0445c86b69e6",
     "blob-data-reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
 }
@@ -65,6 +66,12 @@ def one(run, type_, name=NAME, suffix=None):
 
 def grants(run, name=NAME):
     return mine(run, "azure-native:authorization:RoleAssignment", name)
+
+
+def resource(run, type_, name=NAME, suffix=None):
+    """The whole captured resource (urn, outputs, dependencies), not only its inputs."""
+    (found,) = [r for r in mine(run, type_, name) if suffix is None or r["name"].endswith(suffix)]
+    return found
 
 
 def test_every_cell_resource_descends_from_the_cell_and_uses_its_provider(dev):
@@ -127,7 +134,7 @@ def test_key_vault_rbac_purge_protection_soft_delete_and_firewall(dev):
 
 def test_keys_are_rsa_with_a_rotation_policy(dev):
     keys = [r["inputs"] for r in mine(dev, "azure-native:keyvault:Key")]
-    assert {k["keyName"] for k in keys} == {"storage-cmk", "etcd-cmk"}
+    assert {k["keyName"] for k in keys} == {"storage-cmk", "etcd-cmk", "disk-cmk"}
     for k in keys:
         props = k["properties"]
         assert props["kty"] in ("RSA", "RSA-HSM") and props["keySize"] >= 2048
@@ -190,6 +197,59 @@ def test_aks_identity_kms_rbac_and_private_nodes(dev):
         assert p["vnetSubnetID"].endswith("/subnets/aks") and p["enableNodePublicIP"] is False
     roles = {r["inputs"]["roleDefinitionId"].rsplit("/", 1)[-1]: r["inputs"]["scope"] for r in grants(dev)}
     assert roles[ROLE["crypto-user"]].endswith("/keys/etcd-cmk")
+
+
+DES = "azure-native:compute:DiskEncryptionSet"
+SUB = "/subscriptions/00000000-0000-4000-8000-000000000001"
+
+
+def test_disk_encryption_set_wraps_with_the_cell_disk_key_and_follows_rotation(dev):
+    des = resource(dev, DES)
+    inputs, outputs = des["inputs"], des["outputs"]
+    assert inputs["location"] == "centralindia" and inputs["resourceGroupName"] == f"{NAME}-rg"
+    assert inputs["diskEncryptionSetName"] == f"{NAME}-des"
+    assert inputs["encryptionType"] == "EncryptionAtRestWithCustomerKey"
+    assert inputs["identity"] == {"type": "SystemAssigned"}
+    assert inputs["rotationToLatestKeyVersionEnabled"] is True
+    # The cell's own `disk` key, at its current version (Compute requires a versioned URL).
+    key = resource(dev, "azure-native:keyvault:Key", suffix="-disk-key")
+    assert key["inputs"]["keyName"] == "disk-cmk"
+    assert key["inputs"]["properties"]["keyOps"] == ["wrapKey", "unwrapKey"]
+    assert inputs["activeKey"]["keyUrl"] == key["outputs"]["keyUriWithVersion"]
+    assert inputs["activeKey"]["keyUrl"].startswith(key["outputs"]["keyUri"] + "/")
+    assert inputs["activeKey"]["sourceVault"]["id"] == resource(dev, "azure-native:keyvault:Vault")["id"]
+    # What ARM answers: the set's id, the principal of its system-assigned identity.
+    assert des["id"] == f"{SUB}/resourceGroups/{NAME}-rg/providers/Microsoft.Compute/diskEncryptionSets/{NAME}-des"
+    assert len(outputs["identity"]["principalId"]) == 36 and outputs["provisioningState"] == "Succeeded"
+    assert outputs["tags"] == {"cell": NAME, "residency": "in", "environment": "dev", "managed-by": "pulumi"}
+
+
+def test_disk_encryption_set_identity_may_use_the_disk_key_only(dev):
+    des = resource(dev, DES)
+    key = resource(dev, "azure-native:keyvault:Key", suffix="-disk-key")
+    (grant,) = [r for r in grants(dev) if r["inputs"]["principalId"] == des["outputs"]["identity"]["principalId"]]
+    assert grant["inputs"]["roleDefinitionId"].endswith("/" + ROLE["crypto-service-encryption-user"])
+    assert grant["inputs"]["scope"] == key["id"] and grant["inputs"]["principalType"] == "ServicePrincipal"
+    # The vault it sits in can never lose the key to a purge.
+    vault = one(dev, "azure-native:keyvault:Vault")["properties"]
+    assert vault["enablePurgeProtection"] is True and vault["enableSoftDelete"] is True
+
+
+def test_aks_node_os_disks_use_the_disk_encryption_set_once_it_may_use_the_key(dev):
+    des = resource(dev, DES)
+    aks = resource(dev, "azure-native:containerservice:ManagedCluster")
+    assert aks["inputs"]["diskEncryptionSetID"] == des["id"]
+    key_grant = resource(dev, "azure-native:authorization:RoleAssignment", suffix="-disk-key-user")
+    # The cluster identity reads the set its node disks link to (AKS checks it when it builds node pools).
+    cluster_identity = resource(dev, "azure-native:managedidentity:UserAssignedIdentity", suffix="-cluster-id")
+    assert aks["inputs"]["identity"]["userAssignedIdentities"] == [cluster_identity["id"]]
+    reader = resource(dev, "azure-native:authorization:RoleAssignment", suffix="-aks-disk-encryption-set-reader")
+    assert reader["inputs"]["roleDefinitionId"].endswith("/" + ROLE["reader"])
+    assert reader["inputs"]["scope"] == des["id"]
+    assert reader["inputs"]["principalId"] == cluster_identity["outputs"]["principalId"]
+    # Nothing creates a node disk before the set may unwrap the key and AKS may read the set.
+    assert {key_grant["urn"], reader["urn"], des["urn"]} <= set(aks["dependencies"])
+    assert des["urn"] in key_grant["dependencies"]
 
 
 def test_gateway_tls_policy_https_listener_redirect_and_probe(dev):
@@ -313,10 +373,11 @@ def test_kubeconfig_is_a_secret(dev):
 
 
 def test_prod_protects_stateful_resources(prod):
-    protected = {r["type"] for r in mine(prod, "azure-native:keyvault:Vault") + mine(prod, "azure-native:keyvault:Key")
-                 + mine(prod, "azure-native:storage:StorageAccount") + mine(prod, "azure-native:containerservice:ManagedCluster")
-                 + mine(prod, "azure-native:resources:ResourceGroup") if r["protect"]}
-    assert len(protected) == 5
+    stateful = (mine(prod, "azure-native:keyvault:Vault") + mine(prod, "azure-native:keyvault:Key")
+                + mine(prod, "azure-native:storage:StorageAccount") + mine(prod, "azure-native:containerservice:ManagedCluster")
+                + mine(prod, "azure-native:resources:ResourceGroup") + mine(prod, DES))
+    assert len({r["type"] for r in stateful}) == 6 and len(stateful) == 8  # 3 keys
+    assert all(r["protect"] for r in stateful), [r["name"] for r in stateful if not r["protect"]]
     assert not any(r["protect"] for r in mine(prod, "azure-native:network:ApplicationGateway"))
     assert one(prod, "azure-native:containerservice:ManagedCluster")["agentPoolProfiles"][1]["minCount"] == 3
 
@@ -335,13 +396,18 @@ def test_schema_conformance_of_every_azure_resource(dev, prod, two_cells):
 
 def test_second_cell_gets_its_own_provider_vault_account_and_cluster(two_cells):
     for t in ("pulumi:providers:azure-native", "azure-native:keyvault:Vault", "azure-native:storage:StorageAccount",
-              "azure-native:containerservice:ManagedCluster", "azure-native:resources:ResourceGroup"):
+              "azure-native:containerservice:ManagedCluster", "azure-native:resources:ResourceGroup", DES):
         assert len(two_cells.of_type(t)) == 2, t
         assert len(mine(two_cells, t, "azure-brazilsouth")) == 1, t
     locations = {r["inputs"]["location"] for r in two_cells.of_type("pulumi:providers:azure-native")}
     assert locations == {"centralindia", "brazilsouth"}
     names = [r["inputs"]["vaultName"] for r in two_cells.of_type("azure-native:keyvault:Vault")]
     assert len(set(names)) == 2 and all(3 <= len(n) <= 24 for n in names)
+    for cell in (NAME, "azure-brazilsouth"):
+        assert one(two_cells, "azure-native:containerservice:ManagedCluster", cell)["diskEncryptionSetID"] == \
+            resource(two_cells, DES, cell)["id"]
+        assert resource(two_cells, DES, cell)["inputs"]["activeKey"]["sourceVault"]["id"] == \
+            resource(two_cells, "azure-native:keyvault:Vault", cell)["id"]
     accounts = [r["inputs"]["accountName"] for r in two_cells.of_type("azure-native:storage:StorageAccount")]
     assert len(set(accounts)) == 2 and all(a.isalnum() and a.islower() and len(a) <= 24 for a in accounts)
 

@@ -29,6 +29,11 @@ KMS_ARN = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-123456
 GCP_KEY = "projects/p/locations/europe-west1/keyRings/ring/cryptoKeys/key"
 AZ_KEY_ID = "https://kv-cell.vault.azure.net/keys/etcd/0123456789abcdef0123456789abcdef"
 STORAGE = "azure-native:storage:StorageAccount"
+AKS = "azure-native:containerservice:ManagedCluster"
+DES = "azure-native:compute:DiskEncryptionSet"
+DES_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/"
+          "diskEncryptionSets/des")
+AZ_DISK_KEY = "https://kv-cell.vault.azure.net/keys/disk/0123456789abcdef0123456789abcdef"
 GATEWAY = "azure-native:network:ApplicationGateway"
 GW_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/applicationGateways/gw"
 
@@ -109,6 +114,21 @@ def az_key(name: str, lifetime_actions: list, expiry: str = "P1Y") -> PolicyReso
 
 def rotate(after: str) -> dict:
     return {"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": after}}
+
+
+def aks(name: str, **extra) -> PolicyResource:
+    """An AKS cluster with etcd KMS (so only the disk rule can tell the cases apart)."""
+    return res(AKS, name, {"resourceGroupName": "rg", "securityProfile": {
+        "azureKeyVaultKms": {"enabled": True, "keyId": AZ_KEY_ID, "keyVaultNetworkAccess": "Public"}}, **extra})
+
+
+def des(name: str, **overrides) -> PolicyResource:
+    inputs = {"resourceGroupName": "rg", "identity": {"type": "SystemAssigned"},
+              "encryptionType": "EncryptionAtRestWithCustomerKey", "rotationToLatestKeyVersionEnabled": True,
+              "activeKey": {"keyUrl": AZ_DISK_KEY, "sourceVault": {"id": "/subscriptions/s/resourceGroups/rg/providers/"
+                                                                          "Microsoft.KeyVault/vaults/kv-cell"}}}
+    inputs.update(overrides)
+    return res(DES, name, {k: v for k, v in inputs.items() if v is not None})
 
 
 def listener(name: str, protocol: str, actions: list | None = None, **extra) -> PolicyResource:
@@ -221,9 +241,14 @@ def default_cases() -> list[PolicyResource]:
                                                           "databaseEncryption": {"state": "ENCRYPTED", "keyName": GCP_KEY}}),
         res("gcp:container/cluster:Cluster", "gke-bad", {"location": "europe-west1",
                                                          "databaseEncryption": {"state": "DECRYPTED"}}),
-        res("azure-native:containerservice:ManagedCluster", "aks-good", {"resourceGroupName": "rg", "securityProfile": {
-            "azureKeyVaultKms": {"enabled": True, "keyId": AZ_KEY_ID, "keyVaultNetworkAccess": "Public"}}}),
-        res("azure-native:containerservice:ManagedCluster", "aks-bad", {"resourceGroupName": "rg"}),
+        aks("aks-good", diskEncryptionSetID=DES_ID),
+        res(AKS, "aks-bad", {"resourceGroupName": "rg"}),
+        aks("aks-platform-disks"),  # etcd encrypted, node OS disks on platform keys
+        des("des-good"),
+        des("des-double", encryptionType="EncryptionAtRestWithPlatformAndCustomerKeys"),
+        des("des-default-type", encryptionType=None),  # Compute's default is the customer key
+        des("des-nokey", activeKey=None),
+        des("des-pinned", rotationToLatestKeyVersionEnabled=None),  # stays on one key version
         res("aws:kms/key:Key", "kms-rotating", {"enableKeyRotation": True, "rotationPeriodInDays": 90}),
         res("aws:kms/key:Key", "kms-static", {"description": "no rotation"}),
         res("aws:kms/key:Key", "kms-slow", {"enableKeyRotation": True, "rotationPeriodInDays": 730}),
@@ -289,6 +314,9 @@ def unknown_cases() -> list[PolicyResource]:
         listener("u-listener", "HTTPS", sslPolicy=UNKNOWN),
         res("aws:eks/cluster:Cluster", "u-eks", {"roleArn": UNKNOWN, "vpcConfig": {"subnetIds": [UNKNOWN]},
                                                  "encryptionConfig": UNKNOWN}),
+        # The set's id and the key's version exist only once the set and the key do.
+        aks("u-aks", diskEncryptionSetID=UNKNOWN),
+        des("u-des", activeKey={"keyUrl": UNKNOWN}),
         # An unknown that does not decide the result does not hide a violation.
         res("aws:sns/topic:Topic", "u-topic", {"name": UNKNOWN}),
     ]
@@ -334,7 +362,10 @@ CASES = [
     ("aws-cloudwatch-log-group-kms", ["logs-plain"], ["logs-kms"]),
     ("aws-eks-secrets-encryption", ["eks-bad"], ["eks-good"]),
     ("gcp-gke-secrets-encryption", ["gke-bad"], ["gke-good"]),
-    ("azure-aks-secrets-encryption", ["aks-bad"], ["aks-good"]),
+    ("azure-aks-secrets-encryption", ["aks-bad"], ["aks-good", "aks-platform-disks"]),
+    ("azure-aks-os-disk-cmk", ["aks-bad", "aks-platform-disks"], ["aks-good"]),
+    ("azure-disk-encryption-set-cmk", ["des-nokey", "des-pinned"],
+     ["des-good", "des-double", "des-default-type"]),
     ("aws-key-rotation", ["kms-static", "kms-slow"], ["kms-rotating", "kms-signing"]),
     ("gcp-key-rotation", ["ck-1y", "ck-never"], ["ck-90d", "ck-signing"]),
     ("azure-key-rotation", ["azkey-notify", "azkey-yearly"], ["azkey-good"]),
@@ -389,6 +420,12 @@ def test_messages_say_what_is_wrong(default_run):
     assert "blockDeviceMappings[1].ebs.encrypted" in d.message
     (d,) = findings(default_run, "k8s-ingress-tls", "ing-partial")
     assert "api.example.com" in d.message
+    (d,) = findings(default_run, "azure-aks-os-disk-cmk", "aks-platform-disks")
+    assert "diskEncryptionSetID not set" in d.message
+    (d,) = findings(default_run, "azure-disk-encryption-set-cmk", "des-nokey")
+    assert "activeKey.keyUrl not set" in d.message
+    (d,) = findings(default_run, "azure-disk-encryption-set-cmk", "des-pinned")
+    assert "rotationToLatestKeyVersionEnabled" in d.message
 
 
 def test_literal_secret_is_a_warning(default_run):
@@ -417,7 +454,8 @@ def test_unknowns_are_advisory_cannot_verify(unknown_run):
         by_policy.setdefault(d.policy, []).append(d)
     for policy, name in [("azure-storage-min-tls", "u-storage"), ("gcp-key-rotation", "u-key"),
                          ("gcp-gke-secrets-encryption", "u-gke"), ("aws-lb-listener-tls-policy", "u-listener"),
-                         ("aws-eks-secrets-encryption", "u-eks")]:
+                         ("aws-eks-secrets-encryption", "u-eks"), ("azure-aks-os-disk-cmk", "u-aks"),
+                         ("azure-disk-encryption-set-cmk", "u-des")]:
         got = findings(unknown_run, policy, name)
         assert got and all(d.level == "advisory" and "cannot verify at preview" in d.message for d in got), (policy, got)
     # Stack rule: the unbound configuration makes the bucket undecidable, not compliant and not violating.
@@ -512,6 +550,23 @@ def test_durations():
     assert rulebook.duration_days("P1Y") == 365
     assert rulebook.duration_days("P2W") == 14
     assert rulebook.duration_days("ninety days") is None
+
+
+def test_disk_encryption_set_type_must_use_a_customer_key():
+    """A type outside the set's customer-key types (the provider's schema allows none, so no analyzer case)."""
+    from encryption_rules import at_rest
+
+    (rule,) = [r for r in at_rest.RULES if r.id == "azure-disk-encryption-set-cmk"]
+    props = {"activeKey": {"keyUrl": AZ_DISK_KEY}, "rotationToLatestKeyVersionEnabled": True}
+
+    def check(**extra):
+        return list(rule.check(rulebook.Res(DES, "des", urn(DES, "des"), {**props, **extra}), None))
+
+    (finding,) = check(encryptionType="EncryptionAtRestWithPlatformKey")
+    assert isinstance(finding, rulebook.Violation)
+    assert "'EncryptionAtRestWithPlatformKey'" in finding.message and "EncryptionAtRestWithCustomerKey" in finding.message
+    assert check(encryptionType="EncryptionAtRestWithPlatformAndCustomerKeys") == []
+    assert check() == []  # absent: Compute's default, the customer key
 
 
 def test_bad_exemptions_are_config_errors():

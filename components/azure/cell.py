@@ -1,8 +1,8 @@
 """AzureCell: one regional cell on Azure, built from the cloud-neutral CellSpec.
 
 Order of construction follows what Azure checks at create time: identities and their role
-grants exist before the storage account (created with its CMK), the cluster (KMS) and the
-gateway (Key Vault certificate) that use them.
+grants exist before the storage account (created with its CMK), the cluster (KMS, and node OS
+disks through the disk encryption set) and the gateway (Key Vault certificate) that use them.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ..cell import CellComponent, CellOutputs, CellSpec, WorkloadExposure
 from .bucket import build_bucket
 from .cluster import build_cluster
 from .common import AzureCellContext
+from .disk import build_disk_encryption
 from .identity import bind_workload, build_identities
 from .key import build_keys
 from .loadbalancer import build_load_balancer
@@ -41,7 +42,8 @@ class AzureCell(CellComponent):
         identities = build_identities(ctx)
         keys = build_keys(ctx, network)
         bucket = build_bucket(ctx, network, keys, identities.storage)
-        cluster = build_cluster(ctx, network, keys, identities.cluster)
+        disks = build_disk_encryption(ctx, keys)
+        cluster = build_cluster(ctx, network, keys, identities.cluster, disks)
         bind_workload(ctx, identities.workload, cluster.oidc_issuer_url, bucket.container.id)
         lb = build_load_balancer(ctx, network, keys, identities.gateway)
 

@@ -3,9 +3,10 @@
 Secure by default, no flags: Entra ID authentication with Azure RBAC and local accounts
 disabled (so the only kubeconfig is a user one that logs in through kubelogin), OIDC issuer +
 workload identity, etcd encrypted with the cell's Key Vault key (KMS v2, private vault access
-through API server VNet integration), nodes without public IPs in the AKS subnet (Azure CNI
-Overlay, Cilium network policy), automatic upgrades, Defender for Containers and Container
-Insights into the cell's Log Analytics workspace.
+through API server VNet integration), node OS disks encrypted with the cell's key through its
+disk encryption set (`disk.py`; AKS takes it only when it creates the cluster), nodes without
+public IPs in the AKS subnet (Azure CNI Overlay, Cilium network policy), automatic upgrades,
+Defender for Containers and Container Insights into the cell's Log Analytics workspace.
 """
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from .common import (
     ROLE_KEY_VAULT_CONTRIBUTOR,
     ROLE_KEY_VAULT_CRYPTO_USER,
     ROLE_NETWORK_CONTRIBUTOR,
+    ROLE_READER,
     AzureCellContext,
     zones,
 )
+from .disk import CellDiskEncryption
 from .key import CellKeys
 from .network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, CellNetwork
 
@@ -39,7 +42,7 @@ class CellCluster:
 
 
 def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
-                  identity: azure.managedidentity.UserAssignedIdentity) -> CellCluster:
+                  identity: azure.managedidentity.UserAssignedIdentity, disks: CellDiskEncryption) -> CellCluster:
     spec = ctx.spec
     name = ctx.name("aks")
 
@@ -52,9 +55,10 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
         opts=ctx.opts(),
     )
 
-    # KMS needs the key (and, for a private vault, the right to set up its private link) and the
-    # control plane needs the subnets (internal load balancer, API server integration) BEFORE
-    # the cluster exists: a user-assigned identity, granted first.
+    # KMS needs the key (and, for a private vault, the right to set up its private link), the
+    # control plane needs the subnets (internal load balancer, API server integration) and must
+    # read the disk encryption set its node pools' disks link to, BEFORE the cluster exists: a
+    # user-assigned identity, granted first. The set's own key grant must exist too.
     principal = identity.principal_id
     grants = [
         ctx.grant("aks-etcd-key-user", principal, ROLE_KEY_VAULT_CRYPTO_USER, keys.etcd_key.id,
@@ -65,6 +69,9 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
                   "AKS places the workload's internal load balancer in the AKS subnet"),
         ctx.grant("aks-apiserver-subnet-network", principal, ROLE_NETWORK_CONTRIBUTOR, network.apiserver_subnet.id,
                   "AKS injects the API server into its delegated subnet"),
+        ctx.grant("aks-disk-encryption-set-reader", principal, ROLE_READER, disks.id,
+                  "AKS links its node pools' OS disks to the cell's disk encryption set"),
+        disks.key_grant,
     ]
 
     def pool(pool_name: str, mode: str, vm_size: str, min_count: int, max_count: int, taints=None):
@@ -113,6 +120,7 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
             managed=True, enable_azure_rbac=True, tenant_id=ctx.tenant_id),
         disable_local_accounts=True,
         enable_rbac=True,
+        disk_encryption_set_id=disks.id,
         api_server_access_profile=api_access,
         oidc_issuer_profile=azure.containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
         security_profile=azure.containerservice.ManagedClusterSecurityProfileArgs(

@@ -5,11 +5,13 @@ firewall that denies by default: only the cell's own subnets (service endpoints)
 trusted services (Storage unwrapping its CMK) get in; AKS reaches it for KMS through the
 private link it creates itself (`keyVaultNetworkAccess: Private`).
 
-Two keys, one per consumer, both RSA with a rotation policy:
+One key per consumer (so each grant names exactly one key), all RSA with a rotation policy:
 - `storage`: the storage account's CMK, referenced without a version so that the account
   follows every rotation by itself;
 - `etcd`: AKS KMS v2. AKS needs a versioned key id; after a rotation the next `pulumi up`
-  (refresh) carries the new version to the cluster.
+  (refresh) carries the new version to the cluster;
+- `disk`: the disk encryption set of the AKS node OS disks (`disk.py`). The set needs a
+  versioned key URL too, and follows the rotations itself (`rotationToLatestKeyVersionEnabled`).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ class CellKeys:
     vault_uri: pulumi.Output[str]
     storage_key: azure.keyvault.Key
     etcd_key: azure.keyvault.Key
+    disk_key: azure.keyvault.Key
 
 
 def _rotation_policy() -> azure.keyvault.RotationPolicyArgs:
@@ -95,4 +98,5 @@ def build_keys(ctx: AzureCellContext, network: CellNetwork) -> CellKeys:
 
     storage_key = key("storage", 3072, ["wrapKey", "unwrapKey"])
     etcd_key = key("etcd", 2048, ["encrypt", "decrypt"])
-    return CellKeys(vault, vault_name, vault.properties.vault_uri, storage_key, etcd_key)
+    disk_key = key("disk", 3072, ["wrapKey", "unwrapKey"])
+    return CellKeys(vault, vault_name, vault.properties.vault_uri, storage_key, etcd_key, disk_key)

@@ -2,8 +2,9 @@
 
 ARM answers a PUT with the resource as stored: its resource id (`/subscriptions/.../providers/
 <namespace>/<type>/<name>`), `name`, `type`, the properties it was given and the ones it
-computes (vault URI, key URIs, identity principal/client ids, blob endpoints, OIDC issuer URL,
-public IP address and FQDN). Ids and generated values are stable per stack and name.
+computes (vault URI, key URIs, identity principal/client ids, the principal of a system-assigned
+identity, blob endpoints, OIDC issuer URL, public IP address and FQDN). Ids and generated values
+are stable per stack and name.
 """
 from __future__ import annotations
 
@@ -32,19 +33,22 @@ def _rg_id(rg: str) -> str:
     return f"{_SUB}/resourceGroups/{rg}"
 
 
-def _identity(identity: dict) -> dict:
-    """ARM takes user-assigned identities as a list of ids and returns them as a map id -> ids."""
+def _identity(identity: dict, rid: str) -> dict:
+    """ARM takes user-assigned identities as a list of ids and returns them as a map id -> ids; a
+    system-assigned identity comes back with the principal Entra ID created for the resource."""
     assigned = identity.get("userAssignedIdentities")
     if isinstance(assigned, list):
         identity = {**identity, "userAssignedIdentities": {
             i: {"principalId": stable_uuid(i, "principal"), "clientId": stable_uuid(i, "client")} for i in assigned}}
+    if "SystemAssigned" in str(identity.get("type", "")):
+        identity = {**identity, "principalId": stable_uuid(rid, "system-principal")}
     return {**identity, "tenantId": AZURE_TENANT_ID}
 
 
 def _arm(inputs: dict, name: str, rid: str, type_: str, **computed) -> tuple[str, dict]:
     out = {**inputs, "name": name, "type": type_, "azureApiVersion": computed.pop("api", "2024-05-01")}
     if isinstance(inputs.get("identity"), dict):
-        out["identity"] = _identity(inputs["identity"])
+        out["identity"] = _identity(inputs["identity"], rid)
     out.update(computed)
     return rid, out
 
@@ -143,6 +147,19 @@ def vault_key(ctx: MockContext, name: str, inputs: dict):
     version = stable_hex(ctx.stack, rid, n=32)
     return _arm(inputs, key_name, rid, "Microsoft.KeyVault/vaults/keys", location=ctx.azure_location(inputs),
                 keyUri=uri, keyUriWithVersion=f"{uri}/{version}")
+
+
+@resource("azure-native:compute:DiskEncryptionSet")
+def disk_encryption_set(ctx: MockContext, name: str, inputs: dict):
+    """Compute stores the key it was given and, when absent, its default encryption type."""
+    des = inputs.get("diskEncryptionSetName") or name
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Compute/diskEncryptionSets/{des}"
+    return _arm(inputs, des, rid, "Microsoft.Compute/diskEncryptionSets", api="2024-03-02",
+                location=ctx.azure_location(inputs),
+                encryptionType=inputs.get("encryptionType") or "EncryptionAtRestWithCustomerKey",
+                rotationToLatestKeyVersionEnabled=bool(inputs.get("rotationToLatestKeyVersionEnabled")),
+                previousKeys=[], lastKeyRotationTimestamp=None, autoKeyRotationError=None,
+                provisioningState="Succeeded")
 
 
 @resource("azure-native:storage:StorageAccount")

@@ -16,7 +16,7 @@ from encryption_rules.server import serve
 serve(
     types_by_policy(),
     name="encryption",
-    description="Encryption at rest (customer-managed keys, rotation, cluster secrets, disks) and in transit "
+    description="Encryption at rest (customer-managed keys, rotation, cluster secrets, volumes and node disks) and in transit "
                 "(TLS 1.2+ listeners, proxies and gateways; HTTP only as a redirect; TLS-only storage).",
     enforcement_level=EnforcementLevel.MANDATORY,
     policies=policies(),

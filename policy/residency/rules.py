@@ -119,6 +119,7 @@ ENCRYPTION_KEYS: dict[str, tuple[Optional[str], list[tuple[str, ...]]]] = {
     "azure-native:storage:StorageAccount": (None, [("encryption", "keyVaultProperties", "keyVaultUri")]),
     "azure-native:containerservice:ManagedCluster": (None, [("securityProfile", "azureKeyVaultKms", "keyId"),
                                                             ("securityProfile", "azureKeyVaultKms", "keyVaultResourceId")]),
+    "azure-native:compute:DiskEncryptionSet": (None, [("activeKey", "keyUrl"), ("activeKey", "sourceVault", "id")]),
 }
 
 _AWS_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d*:(key|alias)/")

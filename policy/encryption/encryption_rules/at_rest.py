@@ -1,4 +1,4 @@
-"""Encryption at rest: customer-managed keys on data stores, key rotation, cluster secrets, disks.
+"""Encryption at rest: customer-managed keys on data stores and disks, key rotation, cluster secrets.
 
 Where the logic is the same across clouds it is written once and driven by a table of
 per-resource-type facts (which property holds the key, how the rotation period is spelled).
@@ -113,6 +113,41 @@ FIELD_RULES = [
         "CloudWatch log groups encrypt their events with a KMS key.",
         "Set kmsKeyId to a customer-managed KMS key ARN whose policy allows logs.<region>.amazonaws.com.",
         PCI_AT_REST, Expect("kmsKeyId", _present, "a KMS key ARN")),
+]
+
+
+# --------------------------------------------------------------------------- Azure managed disks
+
+AKS_CLUSTER = ("azure-native:containerservice:ManagedCluster",)
+DISK_ENCRYPTION_SET = ("azure-native:compute:DiskEncryptionSet",)
+# The encryption types of a disk encryption set, all of which wrap the disk keys with the customer's
+# key; anything else (e.g. a disk's own EncryptionAtRestWithPlatformKey) is not a customer key.
+CUSTOMER_KEY_ENCRYPTION_TYPES = ("EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys",
+                                 "ConfidentialVmEncryptedWithCustomerKey")
+CIS_AZURE_DISKS_CMK = framework(CIS_AZURE, "2.0.0", "7.3",
+                                "Ensure that 'OS and Data' disks are encrypted with Customer Managed Key (CMK)")
+
+DISK_RULES = [
+    _field_rule(
+        "azure-aks-os-disk-cmk", AKS_CLUSTER,
+        "AKS node OS disks are encrypted with a customer-managed key through a disk encryption set.",
+        "Set diskEncryptionSetID to a disk encryption set whose active key is a Key Vault key, and grant the "
+        "cluster identity Reader on the set. AKS accepts it only when it creates the cluster.",
+        CIS_AZURE_DISKS_CMK, Expect("diskEncryptionSetID", _present, "a disk encryption set id")),
+    _field_rule(
+        "azure-disk-encryption-set-cmk", DISK_ENCRYPTION_SET,
+        "Disk encryption sets wrap disk keys with a customer-managed Key Vault key and follow its rotations.",
+        "Set activeKey.keyUrl to the versioned URL of a Key Vault key, encryptionType to "
+        "EncryptionAtRestWithCustomerKey (or EncryptionAtRestWithPlatformAndCustomerKeys) and "
+        "rotationToLatestKeyVersionEnabled to true; grant the set's identity Key Vault Crypto Service Encryption "
+        "User on the key.",
+        PCI_AT_REST,
+        Expect("activeKey.keyUrl", _present, "a Key Vault key URL"),
+        # Compute's default when the type is absent.
+        Expect("encryptionType", lambda v: v in CUSTOMER_KEY_ENCRYPTION_TYPES,
+               " or ".join(CUSTOMER_KEY_ENCRYPTION_TYPES), default="EncryptionAtRestWithCustomerKey"),
+        # Without it the disks stay on the key version of the day the set was written, whatever the key rotates to.
+        Expect("rotationToLatestKeyVersionEnabled", _true, "true")),
 ]
 
 
@@ -440,4 +475,4 @@ S3_KMS_RULE = Rule(
 )
 
 
-RULES = FIELD_RULES + CLUSTER_RULES + ROTATION_RULES + [EBS_RULE, S3_KMS_RULE]
+RULES = FIELD_RULES + DISK_RULES + CLUSTER_RULES + ROTATION_RULES + [EBS_RULE, S3_KMS_RULE]
