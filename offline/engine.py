@@ -188,6 +188,16 @@ def _make_monitor_classes():
             ))
             return response
 
+        def RegisterResourceOutputs(self, request):
+            # A component's register_outputs: what it exposes (its CellOutputs, its routing
+            # summary...) lands in the report as the component's outputs, as `pulumi up` records them.
+            res = self.captured.get(request.urn)
+            if res is not None and not res.custom:
+                outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+                res.outputs = to_json_value(outputs)
+                res.outputs_struct = request.outputs
+            return super().RegisterResourceOutputs(request)
+
         def _capture(self, res: CapturedResource) -> None:
             if res.urn in self.captured:
                 raise RuntimeError(f"duplicate resource URN {res.urn}")

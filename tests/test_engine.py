@@ -12,6 +12,7 @@ group = pulumi.ComponentResource("test:index:Group", "group")
 public = aws.s3.Bucket("public", acl="public-read",
                        opts=pulumi.ResourceOptions(provider=provider, parent=group, protect=True))
 private = aws.s3.Bucket("private", opts=pulumi.ResourceOptions(provider=provider, parent=group))
+group.register_outputs({"private_bucket": private.bucket, "token": pulumi.Output.secret("c0mp0nent")})
 pulumi.export("public_bucket", public.bucket)
 pulumi.export("token", pulumi.Output.secret("s3cr3t"))
 """
@@ -57,6 +58,13 @@ def test_report_captures_resources_by_wire_name(flagged):
 def test_outputs_are_resolved_and_secrets_masked(flagged):
     assert flagged.report["outputs"]["token"] == "[secret]"
     assert "s3cr3t" not in json.dumps(flagged.report)
+
+
+def test_component_outputs_are_captured_and_secrets_masked(flagged):
+    group = flagged.one("test:index:Group", "group")
+    private = flagged.one("aws:s3/bucket:Bucket", "private")
+    assert group["outputs"] == {"private_bucket": private["outputs"]["bucket"], "token": "[secret]"}
+    assert "c0mp0nent" not in json.dumps(flagged.report)
 
 
 def test_clean_program_exits_0(tmp_path):
