@@ -47,7 +47,7 @@ class CellSpec:
     geo_redundant: bool
     workload: WorkloadOptions
     domain: Optional[str] = None          # public domain; the cell's own name is <cell>.<domain>
-    public_label: str = "api"              # the global name is <public_label>.<domain>
+    public_name: Optional[str] = None      # the global name, <public_label>.<domain> (certificates cover it)
     zone_id: Optional[pulumi.Input[str]] = None  # Route 53 zone for certificate validation
     gcp_project: Optional[str] = None
     # aws with geo_redundant: where the bucket's replica lives (nearest other AWS region of the zone,
@@ -62,11 +62,6 @@ class CellSpec:
     @property
     def hostname(self) -> Optional[str]:
         return f"{self.name}.{self.domain}" if self.domain else None
-
-    @property
-    def public_name(self) -> Optional[str]:
-        """The global name the DNS layer answers with this cell (its certificate must cover it)."""
-        return f"{self.public_label}.{self.domain}" if self.domain else None
 
     @property
     def catalog_region(self) -> catalog.Region:
@@ -84,7 +79,7 @@ class CellSpec:
             noncurrent_version_days=cell.bucket.noncurrent_version_days,
             geo_redundant=cell.bucket.geo_redundant, workload=cfg.workload,
             domain=cfg.dns.domain if cfg.dns else None, zone_id=zone_id,
-            public_label=cfg.dns.public_label if cfg.dns else "api",
+            public_name=cfg.dns.public_name if cfg.dns else None,
             gcp_project=cell.project or cfg.gcp_project, protect=cfg.protect_stateful,
             replica_region=(catalog.aws_replica_region(cell.region, cell.residency, cfg.zone(cell.residency).regions)
                             if cell.cloud == "aws" and cell.bucket.geo_redundant else None),

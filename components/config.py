@@ -378,7 +378,7 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
         names.append(ref.name)
     if cfg.dns and cfg.dns.public_label in names:
         problems.append(f"{PROJECT}:dns.public_label = {cfg.dns.public_label!r}: it is also a cell name, and "
-                        f"{cfg.dns.public_label}.{cfg.dns.domain} is that cell's own name; allowed: any DNS "
+                        f"{cfg.dns.public_name} is that cell's own name; allowed: any DNS "
                         f"label that is not one of {', '.join(sorted(names))}")
     for i, ex in enumerate(cfg.exceptions):
         if ex.expires < today:

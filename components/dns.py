@@ -257,28 +257,23 @@ class GlobalTraffic(pulumi.ComponentResource):
         In-stack cells match by construction; a cell read from another stack may not (a config copied
         wrong would route a zone's countries to a cell of another zone, or the public name to a cell
         whose certificate is for another name), and must fail the deployment."""
-        return _verified(value, self.outputs[cell.name], cell, self.public_name)
-
-
-def _verified(value: pulumi.Input, out: CellOutputs, cell: routing.Cell, public_name: str) -> pulumi.Output:
-    keys = ("name", "cloud", "region", "residency", "public_name")
-    facts = [getattr(out, k) for k in keys]
-
-    def check(args):
-        got = dict(zip(keys, args[1:]))
-        if all(v is None for v in got.values()):
-            raise routing.RoutingError(f"cell {cell.name!r}: the referenced stack exports no cell of that name")
         want = {"name": cell.name, "cloud": cell.cloud, "region": cell.region, "residency": cell.residency,
-                "public_name": public_name}
-        # A cell stack deployed before `public_name` was exported says nothing about it: not a mismatch.
-        wrong = [f"{k}: configured {want[k]!r}, exported {got[k]!r}" for k in want
-                 if got[k] != want[k] and not (k == "public_name" and got[k] is None)]
-        if wrong:
-            raise routing.RoutingError(f"cell {cell.name!r}: the referenced stack's exports disagree with "
-                                       f"platform:cell_stacks ({'; '.join(wrong)})")
-        return args[0]
+                "public_name": self.public_name}
+        out = self.outputs[cell.name]
 
-    return pulumi.Output.all(value, *facts).apply(check)
+        def check(args):
+            got = dict(zip(want, args[1:]))
+            if all(v is None for v in got.values()):
+                raise routing.RoutingError(f"cell {cell.name!r}: the referenced stack exports no cell of that name")
+            # A cell stack deployed before `public_name` was exported says nothing about it: not a mismatch.
+            wrong = [f"{k}: configured {want[k]!r}, exported {got[k]!r}" for k in want
+                     if got[k] != want[k] and not (k == "public_name" and got[k] is None)]
+            if wrong:
+                raise routing.RoutingError(f"cell {cell.name!r}: the referenced stack's exports disagree with "
+                                           f"platform:cell_stacks ({'; '.join(wrong)})")
+            return args[0]
+
+        return pulumi.Output.all(value, *(getattr(out, k) for k in want)).apply(check)
 
 
 def _key_policy(partition: str, account: str) -> dict:

@@ -53,9 +53,6 @@ Policy = Literal["simple", "geolocation", "latency", "weighted", "failover"]
 
 WORLD = "world"        # label prefix of the pool that answers everybody not pinned to a zone
 DEFAULT_LOCATION = "*"  # Route 53's default geolocation record
-# Route 53 answers an alias to a load balancer with the load balancer's own TTL (60 s for an
-# ELB), which the alias cannot lower: why no answer of the public name is such an alias.
-ELB_ALIAS_TTL = 60
 LEAF_TYPE, TREE_TYPE = "A", "CNAME"
 ROLE_ORDER = {"primary": 0, "active": 1, "secondary": 2}
 
@@ -182,7 +179,7 @@ class RoutingTree:
 
         What they cache for the public name is the CNAME to `<cell>.<domain>` with the tree's TTL;
         the leaf behind it (an ALB alias keeps the ELB's 60 s) is only reached through that CNAME,
-        so its TTL does not delay a failover (it would if the tree aliased the ALB: ELB_ALIAS_TTL)."""
+        so its TTL does not delay a failover (it would if the tree aliased the ALB: the ELB's 60 s)."""
         self.cell(cell)  # an unknown cell is an error, not a default
         return self.ttl
 

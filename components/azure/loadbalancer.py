@@ -92,25 +92,18 @@ def _certificates(ctx: AzureCellContext, keys: CellKeys, names: list[_CertName])
             opts=ctx.opts(),
         )
         # Domain validation: GoDaddy looks for the order's token in a TXT record at the name.
-        if cert.validate_at is None:
-            validation = aws.route53.Record(
-                ctx.name(f"cert-validation{cert.suffix}"),
-                zone_id=ctx.spec.zone_id, name=cert.hostname, type="TXT", ttl=300,
-                records=[order.domain_verification_token], allow_overwrite=False,
-                opts=pulumi.ResourceOptions(parent=ctx.parent, provider=dns),
-            )
-        else:
-            # Several Azure cells (one stack each in prod) validate at the same apex: each adds its
-            # token as its own multivalue-answer TXT record (set id = the cell), so none overwrites
-            # another and a query returns all of them (up to eight). Delete before replace: Route 53
-            # cannot hold a simple TXT record and multivalue ones at one name at the same time.
-            validation = aws.route53.Record(
-                ctx.name(f"cert-validation{cert.suffix}"),
-                zone_id=ctx.spec.zone_id, name=cert.validate_at, type="TXT", ttl=300,
-                records=[order.domain_verification_token], set_identifier=ctx.spec.name,
-                multivalue_answer_routing_policy=True, allow_overwrite=False,
-                opts=pulumi.ResourceOptions(parent=ctx.parent, provider=dns, delete_before_replace=True),
-            )
+        # Several Azure cells (one stack each in prod) validate at the same apex: each adds its
+        # token as its own multivalue-answer TXT record (set id = the cell), so none overwrites
+        # another and a query returns all of them (up to eight). Delete before replace: Route 53
+        # cannot hold a simple TXT record and multivalue ones at one name at the same time.
+        shared = cert.validate_at is not None
+        validation = aws.route53.Record(
+            ctx.name(f"cert-validation{cert.suffix}"),
+            zone_id=ctx.spec.zone_id, name=cert.validate_at or cert.hostname, type="TXT", ttl=300,
+            records=[order.domain_verification_token], allow_overwrite=False,
+            **(dict(set_identifier=ctx.spec.name, multivalue_answer_routing_policy=True) if shared else {}),
+            opts=pulumi.ResourceOptions(parent=ctx.parent, provider=dns, delete_before_replace=shared),
+        )
         stored_all.append(azure.certificateregistration.AppServiceCertificateOrderCertificate(
             ctx.name(f"cert-in-vault{cert.suffix}"),
             name=cert.secret,
