@@ -9,6 +9,8 @@ import os
 import sys
 import time
 
+import dns.resolver
+
 from . import outputs, smoke
 
 
@@ -43,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                        description="Checks each cell's own name (DNS, HTTPS for its own and the public "
                                    "name, TLS 1.2+, health path 2xx) and that the public name resolves to a "
                                    "cell. One line per check, failing first; exit 1 on any failure.")
-    s.add_argument("stack")
+    s.add_argument("stack", help="the stack (or, for prod, a label for the set of --outputs files)")
     s.add_argument("--outputs", action="append", required=True, metavar="FILE",
                    help="`pulumi stack output --json --show-secrets` or `python -m offline preview STACK "
                         "--json FILE` output; repeat for prod (prod-global and each cell stack)")
@@ -84,7 +86,12 @@ def smoke_command(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         print(f"error: --ca-file {args.ca_file}: not a PEM CA bundle ({exc})", file=sys.stderr)
         return 2
-    opts = smoke.Options(resolver=smoke.Resolver(args.resolver), ctx=ctx, timeout=args.timeout,
+    try:
+        resolver = smoke.Resolver(args.resolver)
+    except dns.resolver.NoResolverConfiguration as exc:
+        print(f"error: no DNS resolver configured here ({exc}); pass --resolver HOST:PORT", file=sys.stderr)
+        return 2
+    opts = smoke.Options(resolver=resolver, ctx=ctx, timeout=args.timeout,
                          deadline=args.deadline, port=default_port, ports=ports)
     start = time.monotonic()
     results = smoke.run(target, opts)
