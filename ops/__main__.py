@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="`pulumi stack output --json --show-secrets` or `python -m offline preview STACK "
                         "--json FILE` output; repeat for prod (prod-global and each cell stack)")
     s.add_argument("--domain", help="the zone (default: the public name without its first label)")
-    s.add_argument("--resolver", type=_server, metavar="HOST:PORT",
+    s.add_argument("--resolver", type=_server, metavar="IP:PORT",
                    help="ask only this DNS server (default: the system's resolv.conf)")
     s.add_argument("--ca-file", metavar="PEM", help="trust only these CAs (default: the system's trust store)")
     s.add_argument("--port", type=_port, action="append", default=[], metavar="[CELL=]PORT",
@@ -89,7 +89,7 @@ def smoke_command(args: argparse.Namespace) -> int:
     try:
         resolver = smoke.Resolver(args.resolver)
     except dns.resolver.NoResolverConfiguration as exc:
-        print(f"error: no DNS resolver configured here ({exc}); pass --resolver HOST:PORT", file=sys.stderr)
+        print(f"error: no DNS resolver configured here ({exc}); pass --resolver IP:PORT", file=sys.stderr)
         return 2
     opts = smoke.Options(resolver=resolver, ctx=ctx, timeout=args.timeout,
                          deadline=args.deadline, port=default_port, ports=ports)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -37,7 +37,6 @@ class Target:
     # Cells the global layer routes the public name to; None when no file had `global_traffic`
     # (a prod cell stack alone): the public name's routing is then not this run's to check.
     routed: Optional[list[str]] = None
-    sources: list[str] = field(default_factory=list)
 
 
 def _read(path: str) -> tuple[dict, Optional[str]]:
@@ -112,4 +111,4 @@ def load(paths: list[str], stack: str, domain: Optional[str] = None) -> Target:
             raise OutputsError(f"stack {stack!r}: global_traffic routes to {', '.join(missing)} but no "
                                f"--outputs file exports that cell; pass its stack's outputs too")
     return Target(stack=stack, public_name=public_names.pop(), cells=sorted(cells.values(), key=lambda c: c.name),
-                  routed=routed, sources=list(paths))
+                  routed=routed)

@@ -12,6 +12,7 @@ a check still running at the bound is reported as failed, never waited for.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import ssl
 import threading
@@ -69,18 +70,29 @@ class Resolver:
         self._r.cache = None
 
     def lookup(self, name: str, timeout: float) -> tuple[list[str], list[str]]:
-        """(addresses, CNAME targets on the way) of `name`; IPv4 first. Raises CheckFailed."""
+        """(addresses, CNAME targets on the way) of `name`; IPv4 first. Raises CheckFailed.
+
+        A and AAAA share the timeout; an AAAA query that gets no answer in time (resolvers that drop
+        them exist) does not undo the A records already found."""
+        end = time.monotonic() + timeout
         addresses: list[str] = []
         cnames: list[str] = []
         errors = []
         for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            lifetime = end - time.monotonic()
+            if lifetime <= 0:
+                if addresses:
+                    break
+                raise CheckFailed(f"no DNS answer within {_secs(timeout)} s")
             try:
-                answer = self._r.resolve(name, rdtype, lifetime=timeout, search=False)
+                answer = self._r.resolve(name, rdtype, lifetime=lifetime, search=False)
             except dns.resolver.NXDOMAIN:
                 raise CheckFailed(f"NXDOMAIN: {name} does not exist (zone not delegated, or no record)") from None
             except dns.resolver.NoAnswer:
                 continue
             except dns.exception.Timeout:
+                if addresses:
+                    break
                 raise CheckFailed(f"no DNS answer within {_secs(timeout)} s") from None
             except dns.exception.DNSException as exc:
                 errors.append(str(exc))
@@ -94,7 +106,7 @@ class Resolver:
 
 
 def parse_server(value: str) -> tuple[str, int]:
-    """`HOST:PORT`, `[V6]:PORT` or `HOST` (port 53)."""
+    """`IP:PORT`, `[IPV6]:PORT`, `IP` or `IPV6` (port 53): a DNS server is addressed by IP."""
     if value.startswith("["):
         host, _, rest = value[1:].partition("]")
         port = rest.removeprefix(":") or "53"
@@ -102,8 +114,12 @@ def parse_server(value: str) -> tuple[str, int]:
         host, port = value.split(":")
     else:
         host, port = value, "53"
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{value!r}: expected HOST:PORT, e.g. 127.0.0.1:5353")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{value!r}: expected IP:PORT, e.g. 127.0.0.1:5353 or [::1]:5353") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r}: port {port!r} is not 1-65535")
     return host, int(port)
 
 
@@ -349,8 +365,8 @@ class _Run:
         threads.append(threading.Thread(target=self.route, daemon=True))
         for t in threads:
             t.start()
-        for t in threads:
-            t.join(max(0.0, self.end - time.monotonic()) + 1.0)
+        for t in threads:  # one bound for all: the per-check grace, then whatever is left is abandoned
+            t.join(max(0.0, self.end + 1.0 - time.monotonic()))
         with self.lock:
             results = dict(self.results)
         done = {k[:3] for k in results}

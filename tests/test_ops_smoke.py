@@ -172,11 +172,12 @@ class StubDNS:
     """A UDP DNS server on 127.0.0.1 answering from `records` {name: ("A", ip) | ("CNAME", name)}.
 
     Like a recursive resolver, it returns the whole CNAME chain in one answer; an unknown name is
-    NXDOMAIN, a known name without an address of the asked type has no answer. `silent` never answers."""
+    NXDOMAIN, a known name without an address of the asked type has no answer. `silent` never answers;
+    `drop_aaaa` ignores AAAA queries (resolvers that do exist)."""
 
-    def __init__(self, records: dict[str, tuple[str, str]], silent: bool = False):
+    def __init__(self, records: dict[str, tuple[str, str]], silent: bool = False, drop_aaaa: bool = False):
         self.records = {k.lower(): v for k, v in records.items()}
-        self.silent = silent
+        self.silent, self.drop_aaaa = silent, drop_aaaa
         self.queries: list[str] = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((LOOPBACK, 0))
@@ -215,8 +216,9 @@ class StubDNS:
                 return
             query = dns.message.from_wire(data)
             self.queries.append(query.question[0].name.to_text())
-            if not self.silent:
-                self.sock.sendto(self._answer(query).to_wire(), addr)
+            if self.silent or (self.drop_aaaa and query.question[0].rdtype == dns.rdatatype.AAAA):
+                continue
+            self.sock.sendto(self._answer(query).to_wire(), addr)
 
     def start(self):
         self.thread.start()
@@ -289,9 +291,9 @@ class Deployment:
             self.records[f"{cell}.{DOMAIN}"] = ("A", LOOPBACK)
         return server
 
-    def run(self, *extra: str, outputs: Optional[dict] = None, silent_dns: bool = False,
+    def run(self, *extra: str, outputs: Optional[dict] = None, silent_dns: bool = False, drop_aaaa: bool = False,
             timeout: str = "2", deadline: str = "10", capsys=None) -> tuple[int, list[list[str]], str]:
-        self.dns = StubDNS(self.records, silent=silent_dns)
+        self.dns = StubDNS(self.records, silent=silent_dns, drop_aaaa=drop_aaaa)
         self.dns.start()
         self._closers.append(self.dns.close)
         out_file = self.tmp / "outputs.json"
@@ -510,6 +512,13 @@ def test_dns_server_that_never_answers(deployment, capsys):
     assert time.monotonic() - start < 5
 
 
+def test_a_resolver_that_drops_aaaa_queries_still_resolves(deployment, capsys):
+    deployment.serve(A)
+    rc, rows, text = deployment.run(drop_aaaa=True, timeout="0.5", capsys=capsys)
+    assert rc == 0, text
+    assert row(rows, A, "dns", f"{A}.{DOMAIN}")[5] == LOOPBACK
+
+
 def test_cell_stack_alone_does_not_judge_the_public_name(deployment, capsys):
     deployment.serve(A)
     rc, rows, text = deployment.run(outputs=stack_outputs([A], global_traffic=False), capsys=capsys)
@@ -558,6 +567,9 @@ def REPO_DEV_CELLS() -> list[dict]:  # noqa: N802 - reads the dev stack's config
     (json.dumps({"bucket": "x"}), "no cell in"),
     (json.dumps({A: dict(cell_export(A), health_path="health")}), "health_path 'health' must start with '/'"),
     (json.dumps({A: dict(cell_export(A), public_name=None)}), "no public_name"),
+    (json.dumps({A: cell_export(A), B: dict(cell_export(B), public_name=f"www.{DOMAIN}")}),
+     f"the outputs disagree on the public name: ['{PUBLIC}', 'www.{DOMAIN}']"),
+    (json.dumps({A: dict(cell_export(A), name="Not_A_Label")}), "is not a DNS label"),
 ])
 def test_unusable_outputs_exit_2(tmp_path, capsys, content, message):
     path = tmp_path / "outputs.json"
@@ -572,6 +584,26 @@ def test_port_for_an_unknown_cell_exit_2(tmp_path, capsys):
     path.write_text(json.dumps(stack_outputs([A])))
     assert main(["smoke", "dev", "--outputs", str(path), "--port", "nope=8443"]) == 2
     assert f"no cell 'nope' in the outputs (cells: {A})" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, value", [("--resolver", "127.0.0.1:99999"), ("--resolver", "a:b:c:d"),
+                                         ("--timeout", "0"), ("--deadline", "never"), ("--port", "x=0")])
+def test_bad_flags_exit_2(tmp_path, capsys, flag, value):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(stack_outputs([A])))
+    with pytest.raises(SystemExit) as exc:
+        main(["smoke", "dev", "--outputs", str(path), flag, value])
+    assert exc.value.code == 2 and f"argument {flag}" in capsys.readouterr().err
+
+
+def test_resolver_address_forms():
+    from ops.smoke import parse_server
+    assert parse_server("127.0.0.1:5353") == ("127.0.0.1", 5353)
+    assert parse_server("[::1]:5353") == ("::1", 5353)
+    assert parse_server("10.0.0.2") == ("10.0.0.2", 53)
+    assert parse_server("::1") == ("::1", 53)
+    with pytest.raises(ValueError, match="expected IP:PORT"):
+        parse_server("dns.example.com:53")
 
 
 def test_module_entry_point(tmp_path):
