@@ -99,6 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 - http.server's name
         self.server.paths.append((self.headers.get("Host"), self.path))
+        if self.server.status is None:  # handshake done, request read, no answer (bounded wait)
+            self.server.release.wait(3)
+            return
         status = self.server.status if self.path == self.server.health_path else 404
         body = b"ok\n" if status < 300 else b"unhealthy\n"
         self.send_response(status)
@@ -114,8 +117,9 @@ class CellServer(ThreadingHTTPServer):
     """HTTPS on 127.0.0.1:random; the TLS handshake runs in the request's thread, not in accept()."""
     daemon_threads = True
 
-    def __init__(self, ctx: ssl.SSLContext, status: int = 200, health_path: str = "/health"):
+    def __init__(self, ctx: ssl.SSLContext, status: Optional[int] = 200, health_path: str = "/health"):
         self.ctx, self.status, self.health_path, self.paths = ctx, status, health_path, []
+        self.release = threading.Event()
         super().__init__((LOOPBACK, 0), _Handler)
         self.port = self.server_address[1]
 
@@ -282,7 +286,7 @@ class Deployment:
         if isinstance(server, CellServer):
             t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
             t.start()
-            self._closers.append(lambda s=server, t=t: (s.shutdown(), s.server_close(), t.join(2)))
+            self._closers.append(lambda s=server, t=t: (s.release.set(), s.shutdown(), s.server_close(), t.join(2)))
         else:
             server.start()
             self._closers.append(server.close)
@@ -460,6 +464,17 @@ def test_health_path_5xx(deployment, pki, capsys):
     assert status == "FAIL" and detail == "HTTP 503 Service Unavailable (2xx expected)", text
     assert b.paths == [(f"{B}.{DOMAIN}:{b.port}", "/health")]
     assert [r[0] for r in rows].count("FAIL") == 1
+
+
+def test_health_path_that_never_answers(deployment, capsys):
+    b = deployment.serve(B, CellServer(server_ctx(deployment.healthy_cert(B)), status=None))
+    deployment.records[PUBLIC] = ("CNAME", f"{B}.{DOMAIN}")
+    rc, rows, text = deployment.run(timeout="0.5", capsys=capsys)
+    assert rc == 1, text
+    assert [r[0] for r in rows].count("FAIL") == 1, text
+    assert row(rows, B, "tls", f"{B}.{DOMAIN}")[0] == "ok"
+    assert row(rows, B, "health", f"{B}.{DOMAIN}")[5] == "no HTTP response within 0.5 s", text
+    assert b.paths == [(f"{B}.{DOMAIN}:{b.port}", "/health")]
 
 
 def test_public_name_resolving_outside_the_cells(deployment, capsys):
