@@ -13,7 +13,7 @@ every object waits for the cluster), and differs per cloud only in
 The cloud-side half of the identity binding (pod identity association, GSA
 `workloadIdentityUser`, federated credential) and the load balancer belong to the
 cell; this component only creates Kubernetes objects, named after the contract's
-constants in components/cell.py so both halves meet.
+constants in components/contract.py so both halves meet.
 
 Labels: the cell's transformation (components/tags.py) puts `residency`, `cell`,
 `environment` and `managed-by` on every object's metadata when this component is
@@ -71,7 +71,7 @@ from pulumi_kubernetes.networking.v1 import (
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudget, PodDisruptionBudgetSpecArgs
 
 from . import tags
-from .cell import (
+from .contract import (
     SERVICE_PORT,
     WORKLOAD_NAMESPACE,
     WORKLOAD_SERVICE_ACCOUNT,

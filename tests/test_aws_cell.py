@@ -590,14 +590,14 @@ def cell_key(run) -> dict:
     ("ap-south-1", "in", "ap-south-2"),
 ])
 def test_replica_region_is_the_nearest_other_aws_region_of_the_zone(region, zone, replica):
-    from components.aws.replication import replica_region
+    from components.clouds.aws.replication import replica_region
 
     assert replica_region("dev", "c", region, zone) == replica
 
 
 def test_every_replica_region_stays_in_the_zone():
-    from components import catalog
-    from components.aws.replication import replica_region
+    from components.core import catalog
+    from components.clouds.aws.replication import replica_region
 
     for zone in ("us", "eu", "in"):
         for region in catalog.zone_regions(zone, "aws"):
@@ -606,8 +606,8 @@ def test_every_replica_region_stays_in_the_zone():
 
 
 def test_replica_region_respects_a_narrowed_zone_and_rejects_a_zone_without_a_second_region():
-    from components.aws.replication import replica_region
-    from components.config import ConfigError
+    from components.clouds.aws.replication import replica_region
+    from components.core.config import ConfigError
 
     assert replica_region("s", "c", "eu-central-1", "eu", narrowed_to=["eu-central-1", "eu-north-1"]) == "eu-north-1"
     with pytest.raises(ConfigError, match=r"narrowed by platform:zones\.eu\.regions"):

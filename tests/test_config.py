@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from components.config import ConfigError, load
+from components.core.config import ConfigError, load
 from offline_helpers import stack_config
 
 TODAY = dt.date(2026, 11, 23)
@@ -174,7 +174,7 @@ def test_geo_redundant_gcp_bucket_is_rejected():
 
 
 def test_geo_redundant_aws_bucket_needs_a_second_aws_region_in_the_zone():
-    from components.cell import CellSpec
+    from components.contract import CellSpec
 
     c = cells()
     c[0]["bucket"] = {"geo_redundant": True}

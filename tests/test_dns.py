@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import schema_check
-from components import catalog
+from components.core import catalog
 from offline_helpers import preview_config, stack_config
 
 GLOBAL = "platform:dns:GlobalTraffic"
@@ -24,11 +24,12 @@ TOPIC = "aws:sns/topic:Topic"
 # The endpoint each cloud's load balancer would export.
 LITERAL_CELLS = '''
 import pulumi
-from components import routing, tags
-from components.cell import CellOutputs
-from components.dns import GlobalTraffic
+from components.core import routing
+from components import tags
+from components.contract import CellOutputs
+from components.global_traffic.records import GlobalTraffic
 from components.stack_config import load_stack_config
-from components.zone import global_aws_provider, public_zone
+from components.global_traffic.hosted_zone import global_aws_provider, public_zone
 
 ALB_ZONES = {"us-west-2": "Z1H1FL5HABSF5", "eu-central-1": "Z215JYRZR1TBD5"}
 
@@ -60,7 +61,7 @@ pulumi.export("global_traffic", traffic.summary())
 
 # One project for prod: cell stacks export a literal cell, prod-global runs the real platform.build().
 PROD_PROGRAM = LITERAL_CELLS + '''
-from components.platform import build
+from components.assemble import build
 
 cfg = load_stack_config()
 if cfg.cell_stacks:

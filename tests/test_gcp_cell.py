@@ -1,4 +1,4 @@
-"""The GCP regional cell (components/gcp/) under the offline engine.
+"""The GCP regional cell (components/clouds/gcp/) under the offline engine.
 
 The dev stack, the GCP prod stack and a two-GCP-cell config each run once per module; every
 assertion reads captured inputs by their wire names (the names the provider and the policy
@@ -12,9 +12,9 @@ import json
 import pytest
 
 import schema_check
-from components.config import ConfigError
-from components.gcp.context import GcpContext
-from components.gcp.network import SubnetPlan
+from components.core.config import ConfigError
+from components.clouds.gcp.context import GcpContext
+from components.clouds.gcp.network import SubnetPlan
 from offline_helpers import Run, preview_config, preview_stack, stack_config
 
 CELL_TYPE = "platform:gcp:Cell"
@@ -286,7 +286,7 @@ def test_backends_are_the_node_pool_instance_groups_on_the_named_node_port(dev):
 
 def test_certificate_covers_the_cell_name_and_the_public_name_each_validated_in_route53(dev):
     hostname = f"{CELL}.dev.inference.example.com"
-    domain = "api.dev.inference.example.com"  # the name components/dns.py answers with this cell
+    domain = "api.dev.inference.example.com"  # the name components/global_traffic/records.py answers with this cell
     zone = dev.one("aws:route53/zone:Zone")
     auths = []
     for suffix, name in (("", hostname), ("-domain", domain)):

@@ -13,8 +13,8 @@ import pydantic
 import pytest
 import yaml
 
-from components import config as cfgmod
-from components.cell import CellSpec, WorkloadExposure
+from components.core import config as cfgmod
+from components.contract import CellSpec, WorkloadExposure
 from components.workload import credential_endpoints, identity_binding, validate_exposure
 from offline_helpers import Run, preview_config
 
@@ -45,8 +45,8 @@ CELLS = {
 PROGRAM = f"""
 import pulumi
 from components import tags
-from components.cell import CellComponent, CellOutputs, CellSpec, WorkloadExposure
-from components.config import WorkloadOptions
+from components.contract import CellComponent, CellOutputs, CellSpec, WorkloadExposure
+from components.core.config import WorkloadOptions
 from components.workload import InferenceService
 
 CELLS = {CELLS!r}
@@ -373,7 +373,7 @@ def test_latest_tag_is_rejected_by_config():
         cfgmod.WorkloadOptions(image="ghcr.io/acme/inference:latest")
 
 
-# --- the dev stack: every cell the build has gets the workload through components/platform.py -----------------
+# --- the dev stack: every cell the build has gets the workload through components/assemble.py -----------------
 
 STACK_PACKS = ("policy/encryption", "policy/residency")  # same key as tests/test_stacks.py: one cached run
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from ..cell import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT
+from ...contract import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT
 from .bucket import DataBucket
 from .cluster import GkeCluster
 from .context import GcpContext

@@ -12,7 +12,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from ..cell import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT
+from ...contract import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT
 from . import iam
 
 POD_IDENTITY_SERVICE = "pods.eks"

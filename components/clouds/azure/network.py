@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pulumi_azure_native as azure
 
-from ..config import PROJECT, ConfigError
+from ...core.config import PROJECT, ConfigError
 from .common import AzureCellContext
 
 # Cluster-internal ranges; they must not overlap the VNet (Azure CNI Overlay routes them in-node).

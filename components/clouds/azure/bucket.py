@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure
 
-from .. import catalog
+from ...core import catalog
 from .common import ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, AzureCellContext, global_name, has_zones
 from .key import CellKeys
 from .network import CellNetwork

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure
 
-from ..cell import WORKLOAD_SUBJECT
+from ...contract import WORKLOAD_SUBJECT
 from .common import ROLE_STORAGE_BLOB_DATA_READER, AzureCellContext
 
 # The audience AKS-issued service account tokens are exchanged for (Entra workload identity).

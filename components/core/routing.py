@@ -2,7 +2,7 @@
 
 `plan()` turns the cells and the DNS config into a `RoutingTree`: the Route 53
 records (name, routing policy, alias target, evaluate-target-health, health
-check) that `components/dns.py` creates one for one. `RoutingTree.serve()`
+check) that `components/global_traffic/records.py` creates one for one. `RoutingTree.serve()`
 evaluates that same tree the way Route 53 does, so the tests (and `plan()`
 itself) can prove, for every country and every failure, who answers.
 
@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Optional, Sequence
 from . import catalog
 
 if TYPE_CHECKING:  # annotations only: routing stays importable without pydantic models
-    from .cell import CellSpec
+    from ..contract import CellSpec
     from .config import CellSpecConfig, CellStackRef, DnsOptions, ResidencyException, ZoneOptions
 
 Policy = Literal["simple", "geolocation", "latency", "weighted", "failover"]

@@ -11,7 +11,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .config import DnsOptions
+from ..core.config import DnsOptions
 
 GLOBAL_REGION = "us-east-1"
 

@@ -331,7 +331,7 @@ def export() -> dict:
     }
 
 
-if __name__ == "__main__":  # python -m components.catalog > policy/residency/catalog.json
+if __name__ == "__main__":  # python -m components.core.catalog > policy/residency/catalog.json
     import json
     import sys
 

@@ -6,9 +6,9 @@ from typing import Optional
 import pulumi
 import pulumi_gcp as gcp
 
-from ..cell import CellComponent, CellOutputs, CellSpec, WorkloadExposure
-from ..config import ConfigError
-from ..zone import global_aws_provider
+from ...contract import CellComponent, CellOutputs, CellSpec, WorkloadExposure
+from ...core.config import ConfigError
+from ...global_traffic.hosted_zone import global_aws_provider
 from .bucket import BucketArgs, DataBucket
 from .cluster import ClusterArgs, GkeCluster
 from .context import GcpContext

@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_azure_native as azure
 
-from ..cell import CellSpec
+from ...contract import CellSpec
 
 # Built-in role definitions (the same GUIDs in every tenant).
 ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"

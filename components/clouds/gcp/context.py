@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_gcp as gcp
 
-from ..tags import gcp_safe, standard_labels
+from ...tags import gcp_safe, standard_labels
 
 
 @dataclass(frozen=True)

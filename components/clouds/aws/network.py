@@ -21,7 +21,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from ..config import ConfigError
+from ...core.config import ConfigError
 from . import iam
 
 # Zones per cell: the ALB needs subnets in at least two AZs; two keeps NAT cost down.

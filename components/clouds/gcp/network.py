@@ -8,7 +8,7 @@ from typing import Sequence
 import pulumi
 import pulumi_gcp as gcp
 
-from ..config import ConfigError
+from ...core.config import ConfigError
 from .context import GcpContext
 
 # Where Google's health checkers probe backends from (documented, fixed ranges).

@@ -385,7 +385,7 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
             problems.append(f"{PROJECT}:exceptions[{i}].expires = {ex.expires.isoformat()!r}: the exception "
                             f"expired (today is {today.isoformat()}); renew it with a new approval or remove it")
     if cfg.exceptions:
-        from . import routing  # routing imports nothing of this module at run time
+        from . import routing  # routing imports config only for annotations
 
         placed = [routing.Cell.from_config(c) for c in [*cfg.cells, *cfg.cell_stacks]]
         for i, key, msg in routing.exception_problems(placed, routing.strict_map(cfg.zones, placed),

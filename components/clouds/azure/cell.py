@@ -11,7 +11,7 @@ from typing import Optional
 import pulumi
 import pulumi_azure_native as azure
 
-from ..cell import CellComponent, CellOutputs, CellSpec, WorkloadExposure
+from ...contract import CellComponent, CellOutputs, CellSpec, WorkloadExposure
 from .bucket import build_bucket
 from .cluster import build_cluster
 from .common import AzureCellContext

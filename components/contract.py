@@ -13,8 +13,8 @@ from typing import Literal, Optional
 
 import pulumi
 
-from . import catalog
-from .config import CellSpecConfig, PlatformConfig, WorkloadOptions
+from .core import catalog
+from .core.config import CellSpecConfig, PlatformConfig, WorkloadOptions
 
 # Where the inference pods run and what they run as, on every cloud. Cloud
 # identities are bound to exactly this subject (IRSA/pod identity, GKE Workload

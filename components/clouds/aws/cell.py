@@ -19,10 +19,10 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from ..cell import CellComponent, CellOutputs, CellSpec, WorkloadExposure
-from ..config import ConfigError
-from ..tags import standard_labels
-from ..zone import global_aws_provider
+from ...contract import CellComponent, CellOutputs, CellSpec, WorkloadExposure
+from ...core.config import ConfigError
+from ...tags import standard_labels
+from ...global_traffic.hosted_zone import global_aws_provider
 from . import iam
 from .bucket import SecureBucket
 from .cluster import Cluster

@@ -9,15 +9,16 @@ from typing import Optional
 
 import pulumi
 
-from . import routing, tags
-from .aws.cell import AwsCell
-from .azure.cell import AzureCell
-from .cell import CellComponent, CellOutputs, CellSpec
-from .config import PlatformConfig
-from .dns import GlobalTraffic
-from .gcp.cell import GcpCell
+from .core import routing
+from . import tags
+from .clouds.aws.cell import AwsCell
+from .clouds.azure.cell import AzureCell
+from .contract import CellComponent, CellOutputs, CellSpec
+from .core.config import PlatformConfig
+from .global_traffic.records import GlobalTraffic
+from .clouds.gcp.cell import GcpCell
 from .workload import InferenceService
-from .zone import global_aws_provider, public_zone
+from .global_traffic.hosted_zone import global_aws_provider, public_zone
 
 # The cell component of each cloud; every one takes a CellSpec and exposes CellOutputs.
 CELL_COMPONENTS: dict[str, type[CellComponent]] = {"aws": AwsCell, "gcp": GcpCell, "azure": AzureCell}

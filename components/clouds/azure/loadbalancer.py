@@ -26,8 +26,8 @@ import pulumi_aws as aws
 import pulumi_azure_native as azure
 import pulumi_azuread as azuread
 
-from ..cell import SERVICE_PORT
-from ..zone import global_aws_provider
+from ...contract import SERVICE_PORT
+from ...global_traffic.hosted_zone import global_aws_provider
 from .common import ROLE_KEY_VAULT_SECRETS_OFFICER, ROLE_KEY_VAULT_SECRETS_USER, AzureCellContext, zones
 from .key import CellKeys
 from .network import CellNetwork

@@ -1,6 +1,6 @@
 """One global name on Route 53 over every cell: health checks, alarms and the routing records.
 
-`GlobalTraffic` creates, one for one, the record tree that `components/routing.py` plans and
+`GlobalTraffic` creates, one for one, the record tree that `components/core/routing.py` plans and
 proves residency-safe (see its docstring for the shape), plus:
 
 - a health check per cell: HTTPS on 443 against `<cell>.<domain>` (the name on the cell's
@@ -22,10 +22,10 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from . import routing
-from .cell import CellOutputs
-from .config import DnsOptions, ResidencyException, ZoneOptions
-from .zone import GLOBAL_REGION
+from ..core import routing
+from ..contract import CellOutputs
+from ..core.config import DnsOptions, ResidencyException, ZoneOptions
+from .hosted_zone import GLOBAL_REGION
 
 HEALTH_CHECK_PORT = 443
 ALARM_PERIOD_SECONDS = 60  # Route 53 publishes HealthCheckStatus once a minute

@@ -24,8 +24,8 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .. import catalog
-from ..config import ConfigError, no_replica_region
+from ...core import catalog
+from ...core.config import ConfigError, no_replica_region
 from . import iam
 from .bucket import SecureBucket
 from .key import CellKey, replica_key_policy
