@@ -26,7 +26,7 @@ LITERAL_CELLS = '''
 import pulumi
 from components.core import routing
 from components import tags
-from components.contract import CellOutputs
+from components.contract import Address, AliasTarget, CellOutputs
 from components.global_traffic.records import GlobalTraffic
 from components.stack_config import load_stack_config
 from components.global_traffic.hosted_zone import global_aws_provider, public_zone
@@ -37,14 +37,15 @@ ALB_ZONES = {"us-west-2": "Z1H1FL5HABSF5", "eu-central-1": "Z215JYRZR1TBD5"}
 def literal_cell(spec, public_name=None) -> CellOutputs:
     o = pulumi.Output.from_input
     aws = spec.cloud == "aws"
+    endpoint = (AliasTarget(o(f"{spec.name}-1234567890.{spec.region}.elb.amazonaws.com"), o(ALB_ZONES[spec.region]))
+                if aws else Address(o({"gcp": "34.76.10.20", "azure": "20.204.30.40"}[spec.cloud]),
+                                    o(f"{spec.name}.example.net")))
     return CellOutputs(
-        endpoint_hostname=o(f"{spec.name}-1234567890.{spec.region}.elb.amazonaws.com" if aws
-                            else f"{spec.name}.example.net"),
-        endpoint_ip=o("" if aws else {"gcp": "34.76.10.20", "azure": "20.204.30.40"}[spec.cloud]),
+        endpoint=endpoint,
         health_path="/healthz", bucket_uri=o(f"s3://{spec.name}"), cluster_name=o(spec.name),
         kubeconfig=pulumi.Output.secret("apiVersion: v1"), workload_identity=o(f"id-{spec.name}"),
         residency=spec.residency, region=spec.region, cloud=spec.cloud, name=spec.name,
-        alias_zone_id=o(ALB_ZONES[spec.region]) if aws else None, public_name=public_name,
+        public_name=public_name,
     )
 
 '''

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import importlib
 import json
 import re
+from types import ModuleType
 from typing import Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from . import catalog
-
-PROJECT = "platform"  # the config namespace of this project's own keys (Pulumi.yaml `name`)
+from . import catalog, placement
+from .placement import PROJECT
 
 # Provider keys this program reads (Pulumi's own names); anything else in those
 # namespaces is left to the provider to judge.
@@ -217,14 +218,13 @@ class PlatformConfig(_Model):
         return self.environment == "prod"
 
     def zone(self, zone_id: str) -> ZoneOptions:
-        return self.zones.get(zone_id) or ZoneOptions(strict=zone_id != "us")
+        return self.zones.get(zone_id) or ZoneOptions(strict=placement.default_strict(zone_id))
 
 
 # Keys of `platform:*` and what model field they feed.
 _KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions"}
 
-_DEFAULT_ZONES = {"us": {"strict": False}, "eu": {"strict": True}, "in": {"strict": True},
-                  "uk": {"strict": True}, "ch": {"strict": True}}
+_DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 
 
 def _parse_value(raw: Any) -> Any:
@@ -329,39 +329,25 @@ def load(stack: str, raw: Mapping[str, Any], today: Optional[_dt.date] = None) -
     return cfg
 
 
-def no_replica_region(region: str, zone: str, narrowed: bool) -> str:
-    """Why an aws cell in `region` cannot be geo-redundant: its zone has no second AWS region."""
-    where = f" as narrowed by {PROJECT}:zones.{zone}.regions" if narrowed else ""
-    with_two = [z for z in catalog.known_zones() if len(catalog.zone_regions(z, "aws")) >= 2]
-    return (f"an aws cell replicates its bucket to another AWS region of its zone, and zone {zone!r}{where} has "
-            f"no AWS region besides {region}; allowed: false here (true only for aws cells in zone "
-            f"{', '.join(with_two)})")
+def cloud_settings(cloud: str) -> ModuleType:
+    """The pure settings module of a cloud's plugin (`components/clouds/<cloud>/settings.py`).
+
+    Looked up by name, not imported at the top: core must not import the cloud packages (their
+    cells import the cloud SDKs), and a new cloud only adds its folder. A test keeps every
+    `settings.py` free of pulumi like the core, and checks every catalog cloud has one."""
+    return importlib.import_module(f"{__package__.rsplit('.', 1)[0]}.clouds.{cloud}.settings")
 
 
 def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
     """Rules that span keys (pydantic validates one value at a time)."""
     problems = []
-    names = [c.name for c in cfg.cells]
     for i, c in enumerate(cfg.cells):
-        if names.index(c.name) != i:
-            problems.append(f"{PROJECT}:cells[{i}].name = {c.name!r}: duplicate cell name; cell names must be unique")
-        if c.bucket.geo_redundant:
-            key = f"{PROJECT}:cells[{i}].bucket.geo_redundant = true (cell {c.name!r})"
-            narrowed = cfg.zone(c.residency).regions
-            if c.cloud == "aws" and catalog.aws_replica_region(c.region, c.residency, narrowed) is None:
-                problems.append(f"{key}: {no_replica_region(c.region, c.residency, narrowed is not None)}")
-            elif c.cloud == "gcp":
-                # A regional bucket is already redundant across the region's zones; a dual-region would
-                # put data in a second region, and its CMEK would have to live outside the cell's region.
-                problems.append(f"{key}: not supported on gcp (a regional bucket is already replicated across "
-                                f"the region's zones); allowed: false")
+        problems += cloud_settings(c.cloud).check(i, c, cfg)  # what only this cell's cloud knows
         zone = cfg.zones.get(c.residency)
         if zone and zone.regions is not None and c.region not in zone.regions:
             problems.append(
                 f"{PROJECT}:cells[{i}].region = {c.region!r}: zone {c.residency!r} is narrowed to "
                 f"{', '.join(zone.regions)} by {PROJECT}:zones.{c.residency}.regions")
-        if c.cloud == "gcp" and not (c.project or cfg.gcp_project):
-            problems.append(f"{PROJECT}:cells[{i}].project: missing for a gcp cell; set it or gcp:project")
     for z, opts in cfg.zones.items():
         for j, r in enumerate(opts.regions or []):
             if z not in catalog.location_zones(r):
@@ -371,27 +357,16 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
         if weights and not any(weights):
             problems.append(f"{PROJECT}:cells[*].weight: all weights are 0 in weighted routing; "
                             "allowed: 0..255 with at least one above 0")
-    for i, ref in enumerate(cfg.cell_stacks):
-        if ref.name in names:
-            problems.append(f"{PROJECT}:cell_stacks[{i}].name = {ref.name!r}: duplicate cell name; "
-                            "cell names must be unique across cells and cell_stacks")
-        names.append(ref.name)
-    if cfg.dns and cfg.dns.public_label in names:
-        problems.append(f"{PROJECT}:dns.public_label = {cfg.dns.public_label!r}: it is also a cell name, and "
-                        f"{cfg.dns.public_name} is that cell's own name; allowed: any DNS "
-                        f"label that is not one of {', '.join(sorted(names))}")
+    # Names, the public label and residency exceptions: the one check routing.plan shares.
+    placed = [*cfg.cells, *cfg.cell_stacks]
+    problems += placement.problems(
+        placed, cfg.dns.public_label if cfg.dns else None, placement.strict_map(cfg.zones, placed), cfg.exceptions,
+        keys=[f"cells[{i}]" for i in range(len(cfg.cells))] + [f"cell_stacks[{i}]" for i in range(len(cfg.cell_stacks))],
+        domain=cfg.dns.domain if cfg.dns else "<domain>")
     for i, ex in enumerate(cfg.exceptions):
         if ex.expires < today:
             problems.append(f"{PROJECT}:exceptions[{i}].expires = {ex.expires.isoformat()!r}: the exception "
                             f"expired (today is {today.isoformat()}); renew it with a new approval or remove it")
-    if cfg.exceptions:
-        from . import routing  # routing imports config only for annotations
-
-        placed = [routing.Cell.from_config(c) for c in [*cfg.cells, *cfg.cell_stacks]]
-        for i, key, msg in routing.exception_problems(placed, routing.strict_map(cfg.zones, placed),
-                                                      cfg.exceptions):
-            value = getattr(cfg.exceptions[i], key)
-            problems.append(f"{PROJECT}:exceptions[{i}].{key} = {value!r}: {msg}")
     if cfg.cells and cfg.workload is None:
         problems.append(f"{PROJECT}:workload: missing; cells need the inference workload (image, replicas)")
     return problems

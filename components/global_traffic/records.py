@@ -16,6 +16,7 @@ Global resources use the explicit us-east-1 provider the caller passes.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Mapping, Optional, Sequence
 
@@ -23,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..core import routing
-from ..contract import CellOutputs
+from ..contract import AliasTarget, CellOutputs
 from ..core.config import DnsOptions, ResidencyException, ZoneOptions
 from .hosted_zone import GLOBAL_REGION
 
@@ -44,18 +45,23 @@ class GlobalTraffic(pulumi.ComponentResource):
     def __init__(self, dns: DnsOptions, zone_id: pulumi.Input[str], cells: Sequence[CellOutputs],
                  zones: Mapping[str, ZoneOptions], exceptions: Sequence[ResidencyException],
                  placements: Sequence[routing.Cell], provider: aws.Provider, name: str = "global",
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: Optional[pulumi.ResourceOptions] = None, checked: bool = False):
         super().__init__("platform:dns:GlobalTraffic", name, None, opts)
         if len(cells) != len(placements):
             raise routing.RoutingError(f"{len(cells)} cell outputs for {len(placements)} placed cells")
         for p, out in zip(placements, cells):
             if isinstance(out.name, str) and out.name != p.name:
                 raise routing.RoutingError(f"cell outputs of {out.name!r} given for the placement of {p.name!r}")
+        # The record type of a leaf is the cell's Endpoint type (AliasTarget | Address), not its cloud.
+        placements = [dataclasses.replace(p, alias_endpoint=isinstance(out.endpoint, AliasTarget))
+                      for p, out in zip(placements, cells)]
         self.dns = dns
         self.zone_id = zone_id
         self.outputs = {p.name: out for p, out in zip(placements, cells)}
         self.public_name = dns.public_name
-        self.tree = routing.plan(placements, dns, routing.strict_map(zones, placements), exceptions)
+        # `checked`: the placements come from a validated config (config.load ran placement.problems).
+        self.tree = routing.plan(placements, dns, routing.strict_map(zones, placements), exceptions,
+                                 checked=checked)
         for note in self.tree.notes:
             pulumi.log.info(note, resource=self)
         for ex in exceptions:
@@ -216,13 +222,13 @@ class GlobalTraffic(pulumi.ComponentResource):
         args: dict = dict(name=self.fqdn(r.name), type=r.type, zone_id=self.zone_id)
         if r.endpoint is not None:
             cell = self.tree.cell(r.endpoint)
-            out = self.outputs[cell.name]
-            if cell.cloud == "aws":  # an ALB has no fixed address: alias it (and evaluate its targets)
+            endpoint = self.outputs[cell.name].endpoint
+            if isinstance(endpoint, AliasTarget):  # no fixed address: alias it (and evaluate its targets)
                 args["aliases"] = [aws.route53.RecordAliasArgs(
-                    name=self._verified(out.endpoint_hostname, cell), zone_id=out.alias_zone_id,
+                    name=self._verified(endpoint.hostname, cell), zone_id=endpoint.zone_id,
                     evaluate_target_health=r.evaluate_target_health)]
             else:
-                args["records"] = [self._verified(out.endpoint_ip, cell)]
+                args["records"] = [self._verified(endpoint.ip, cell)]
                 args["ttl"] = self.dns.ttl
         elif r.cname is not None:  # what resolvers cache for the public name: the tree's TTL
             args["records"] = [self.fqdn(r.cname)]

@@ -2,8 +2,8 @@
 
 Everything is created with the cell's own `aws.Provider` (a child of the cell, pinned to
 the cell's region), so two AWS cells in one stack never share a region by accident;
-only the certificate-validation records go through a global (us-east-1) provider,
-because Route 53 is a global service. Stateful resources (key, buckets, cluster) get
+only the certificate-validation records go through the stack's `DnsValidator` (its one
+us-east-1 provider: Route 53 is a global service). Stateful resources (key, buckets, cluster) get
 `protect=spec.protect` (prod) inside their pieces; EKS and the ALB also get AWS-side
 deletion protection there.
 
@@ -19,16 +19,15 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from ...contract import CellComponent, CellOutputs, CellSpec, WorkloadExposure
+from ...contract import NODE_PORT, AliasTarget, CellComponent, CellOutputs, CellSpec, WorkloadExposure
 from ...core.config import ConfigError
 from ...tags import standard_labels
-from ...global_traffic.hosted_zone import global_aws_provider
 from . import iam
 from .bucket import SecureBucket
 from .cluster import Cluster
-from .identity import WorkloadIdentity
+from .identity import WorkloadIdentity, pod_identity
 from .key import CellKey
-from .loadbalancer import NODE_PORT, LoadBalancer
+from .loadbalancer import LoadBalancer
 from .network import Network
 from .replication import ModelReplication, replica_region
 
@@ -37,7 +36,7 @@ class AwsCell(CellComponent):
     def __init__(self, spec: CellSpec, opts: Optional[pulumi.ResourceOptions] = None):
         if spec.cloud != "aws":
             raise ValueError(f"cell {spec.name!r}: AwsCell builds aws cells, not {spec.cloud!r}")
-        if not spec.hostname or spec.zone_id is None:
+        if not spec.hostname or spec.dns_validator is None:
             # Checked before anything is registered: an ALB without a certificate would serve plain HTTP.
             raise ConfigError(
                 f"cell {spec.name!r}: platform:dns: missing; an aws cell serves HTTPS only and needs "
@@ -88,16 +87,14 @@ class AwsCell(CellComponent):
             name, vpc_id=network.vpc.id, public_subnet_ids=[s.id for s in network.public_subnets],
             node_security_group_id=cluster.security_group_id,
             autoscaling_group_name=cluster.autoscaling_group_name, hostname=spec.hostname, domain=spec.public_name,
-            zone_id=spec.zone_id,
-            health_path=spec.health_path, account=account, provider=provider,
-            dns_provider=global_aws_provider(name=f"{name}-dns", parent=self), protect=spec.protect,
+            validator=spec.dns_validator,
+            health_path=spec.health_path, account=account, provider=provider, protect=spec.protect,
             opts=self.child())
 
         self.finish(
             CellOutputs(
-                endpoint_hostname=lb.alb.dns_name,
-                # An ALB has no fixed address; the global layer aliases `endpoint_hostname` instead.
-                endpoint_ip=pulumi.Output.from_input(""),
+                # An ALB has no fixed address: the global layer aliases its hostname.
+                endpoint=AliasTarget(hostname=lb.alb.dns_name, zone_id=lb.alb.zone_id),
                 health_path=spec.health_path,
                 bucket_uri=models.bucket.bucket.apply(lambda b: f"s3://{b}"),
                 cluster_name=cluster.cluster.name,
@@ -107,7 +104,6 @@ class AwsCell(CellComponent):
                 region=spec.region,
                 cloud="aws",
                 name=name,
-                alias_zone_id=lb.alb.zone_id,
             ),
             WorkloadExposure(
                 service_type="NodePort",
@@ -115,4 +111,5 @@ class AwsCell(CellComponent):
                 # Requests and health checks come from the ALB's interfaces in the public subnets.
                 ingress_cidrs=network.plan.public,
             ),
+            pod_identity(identity.role.arn),
         )

@@ -12,7 +12,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from ...contract import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT
+from ...contract import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT, PodIdentity
 from . import iam
 
 POD_IDENTITY_SERVICE = "pods.eks"
@@ -49,3 +49,11 @@ class WorkloadIdentity(pulumi.ComponentResource):
             f"{name}-workload", cluster_name=cluster.name, namespace=WORKLOAD_NAMESPACE,
             service_account=WORKLOAD_SERVICE_ACCOUNT, role_arn=self.role.arn, opts=child)
         self.register_outputs({"role_arn": self.role.arn})
+
+
+def pod_identity(role_arn: pulumi.Input[str]) -> PodIdentity:
+    """EKS Pod Identity: the `aws:eks:PodIdentityAssociation` names the namespace/service account,
+    so the ServiceAccount carries nothing. An IRSA `eks.amazonaws.com/role-arn` annotation must NOT
+    be added: SDKs try web identity before container credentials, and the role trusts
+    pods.eks.amazonaws.com, not the cluster's OIDC provider. Pods reach the Pod Identity Agent."""
+    return PodIdentity(credential_endpoints=(("169.254.170.23/32", 80),))

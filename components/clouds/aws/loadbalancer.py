@@ -24,9 +24,10 @@ import pulumi
 import pulumi_aws as aws
 
 from . import iam
+from ...contract import NODE_PORT
+from ...global_traffic.cert_validation import DnsValidator
 from .bucket import SecureBucket
 
-NODE_PORT = 30080
 SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 LOG_RETENTION_DAYS = 365
 HEALTH_CHECK_INTERVAL = 10
@@ -54,8 +55,8 @@ class LoadBalancer(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, vpc_id: pulumi.Input[str], public_subnet_ids: Sequence[pulumi.Input[str]],
                  node_security_group_id: pulumi.Input[str], autoscaling_group_name: pulumi.Input[str],
-                 hostname: str, domain: str, zone_id: pulumi.Input[str], health_path: str,
-                 account: iam.AccountContext, provider: aws.Provider, dns_provider: aws.Provider,
+                 hostname: str, domain: str, validator: DnsValidator, health_path: str,
+                 account: iam.AccountContext, provider: aws.Provider,
                  protect: bool, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:aws:LoadBalancer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
@@ -109,7 +110,7 @@ class LoadBalancer(pulumi.ComponentResource):
         aws.autoscaling.Attachment(f"{name}-nodes", autoscaling_group_name=autoscaling_group_name,
                                    lb_target_group_arn=self.target_group.arn, opts=child)
 
-        self.certificate_arn = self._certificate(name, hostname, domain, zone_id, provider, dns_provider)
+        self.certificate_arn = self._certificate(name, hostname, domain, validator, provider)
 
         aws.lb.Listener(
             f"{name}-https", load_balancer_arn=self.alb.arn, port=443, protocol="HTTPS", ssl_policy=SSL_POLICY,
@@ -146,8 +147,8 @@ class LoadBalancer(pulumi.ComponentResource):
                             extra_statements_for=statements, opts=pulumi.ResourceOptions(parent=self))
         return logs
 
-    def _certificate(self, name: str, hostname: str, domain: str, zone_id: pulumi.Input[str],
-                     provider: aws.Provider, dns_provider: aws.Provider) -> pulumi.Output[str]:
+    def _certificate(self, name: str, hostname: str, domain: str, validator: DnsValidator,
+                     provider: aws.Provider) -> pulumi.Output[str]:
         # The global layer answers `domain` with this ALB and the health checks call `hostname`: the
         # one certificate the listener serves covers both. The ALB serves it from its own region, so
         # ACM issues it there.
@@ -155,11 +156,11 @@ class LoadBalancer(pulumi.ComponentResource):
                                    validation_method="DNS", key_algorithm="RSA_2048",
                                    opts=pulumi.ResourceOptions(parent=self, provider=provider))
         # ACM returns one validation option per name, as an unordered set: each record picks its name's.
-        hostname_record = self._validation_record(f"{name}-cert-validation", cert, hostname, zone_id, dns_provider)
+        hostname_record = self._validation_record(f"{name}-cert-validation", cert, hostname, validator)
         # ACM asks for the same CNAME for `domain` from every certificate of the account that names it,
         # so every AWS cell writes this one record: deleting one cell must not take it from the others.
-        domain_record = self._validation_record(f"{name}-cert-validation-domain", cert, domain, zone_id,
-                                                dns_provider, retain_on_delete=True)
+        domain_record = self._validation_record(f"{name}-cert-validation-domain", cert, domain, validator,
+                                                shared=True)
         validation = aws.acm.CertificateValidation(
             f"{name}-cert", certificate_arn=cert.arn,
             validation_record_fqdns=[hostname_record.fqdn, domain_record.fqdn],
@@ -167,8 +168,7 @@ class LoadBalancer(pulumi.ComponentResource):
         return validation.certificate_arn
 
     def _validation_record(self, resource_name: str, cert: aws.acm.Certificate, domain_name: str,
-                           zone_id: pulumi.Input[str], dns_provider: aws.Provider,
-                           retain_on_delete: bool = False) -> aws.route53.Record:
+                           validator: DnsValidator, shared: bool = False) -> aws.route53.Record:
         def option_for(options) -> aws.acm.outputs.CertificateDomainValidationOption:
             found = [o for o in options if o.domain_name == domain_name]
             if not found:
@@ -177,8 +177,8 @@ class LoadBalancer(pulumi.ComponentResource):
             return found[0]
 
         option = cert.domain_validation_options.apply(option_for)
-        return aws.route53.Record(
-            resource_name, zone_id=zone_id, name=option.apply(lambda o: o.resource_record_name),
+        # ACM re-issues the same CNAME after a failed validation: overwriting it is always safe.
+        return validator.record(
+            resource_name, parent=self, name=option.apply(lambda o: o.resource_record_name),
             type=option.apply(lambda o: o.resource_record_type),
-            records=[option.apply(lambda o: o.resource_record_value)], ttl=60, allow_overwrite=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=dns_provider, retain_on_delete=retain_on_delete))
+            values=[option.apply(lambda o: o.resource_record_value)], ttl=60, shared=shared, allow_overwrite=True)

@@ -25,7 +25,8 @@ import pulumi
 import pulumi_aws as aws
 
 from ...core import catalog
-from ...core.config import ConfigError, no_replica_region
+from ...core.config import ConfigError
+from .settings import no_replica_region
 from . import iam
 from .bucket import SecureBucket
 from .key import CellKey, replica_key_policy

@@ -11,14 +11,14 @@ from typing import Optional
 import pulumi
 import pulumi_azure_native as azure
 
-from ...contract import CellComponent, CellOutputs, CellSpec, WorkloadExposure
+from ...contract import Address, CellComponent, CellOutputs, CellSpec, WorkloadExposure
 from .bucket import build_bucket
 from .cluster import build_cluster
 from .common import AzureCellContext
 from .disk import build_disk_encryption
-from .identity import bind_workload, build_identities
+from .identity import bind_workload, build_identities, pod_identity
 from .key import build_keys
-from .loadbalancer import build_load_balancer
+from .loadbalancer import build_load_balancer, internal_lb_annotations
 from .network import build_network
 
 # Azure's load balancer health probes come from this platform address; the workload's
@@ -49,8 +49,7 @@ class AzureCell(CellComponent):
 
         self.finish(
             CellOutputs(
-                endpoint_hostname=lb.hostname,
-                endpoint_ip=lb.ip_address,
+                endpoint=Address(ip=lb.ip_address, hostname=lb.hostname),
                 health_path=spec.health_path,
                 bucket_uri=bucket.uri,
                 cluster_name=cluster.cluster.name,
@@ -63,8 +62,9 @@ class AzureCell(CellComponent):
                 load_balancer_ip=network.plan.ilb_ip,
                 ingress_cidrs=(network.plan.gateway, AZURE_PLATFORM_PROBE),
                 annotations={
-                    "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
                     "service.beta.kubernetes.io/azure-load-balancer-internal-subnet": network.aks_subnet_name,
                 },
+                internal_lb_annotations=internal_lb_annotations(network.plan.ilb_ip),
             ),
+            pod_identity(identities.workload.client_id),
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure
 
-from ...contract import WORKLOAD_SUBJECT
+from ...contract import WORKLOAD_SUBJECT, PodIdentity
 from .common import ROLE_STORAGE_BLOB_DATA_READER, AzureCellContext
 
 # The audience AKS-issued service account tokens are exchanged for (Entra workload identity).
@@ -55,3 +55,11 @@ def bind_workload(ctx: AzureCellContext, workload: azure.managedidentity.UserAss
     reader = ctx.grant("workload-blob-reader", workload.principal_id, ROLE_STORAGE_BLOB_DATA_READER,
                        container_id, "Inference pods read models from the model container only")
     return [federated, reader]
+
+
+def pod_identity(client_id: pulumi.Input[str]) -> PodIdentity:
+    """AKS workload identity: the SA names the managed identity's client id, and the webhook injects
+    the federated token only into pods labelled `azure.workload.identity/use`. The token is exchanged
+    with Entra ID over HTTPS: no node-local credential endpoint."""
+    return PodIdentity(service_account_annotations={"azure.workload.identity/client-id": client_id},
+                       pod_labels={"azure.workload.identity/use": "true"})

@@ -22,12 +22,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_azure_native as azure
 import pulumi_azuread as azuread
 
 from ...contract import SERVICE_PORT
-from ...global_traffic.hosted_zone import global_aws_provider
 from .common import ROLE_KEY_VAULT_SECRETS_OFFICER, ROLE_KEY_VAULT_SECRETS_USER, AzureCellContext, zones
 from .key import CellKeys
 from .network import CellNetwork
@@ -71,7 +69,7 @@ def _certificates(ctx: AzureCellContext, keys: CellKeys, names: list[_CertName])
     `*.<domain>` would also be valid for every other cell of every cloud, so every served name gets
     its own order.
     Returns the versionless Key Vault secret id per name and the resources the gateway waits for."""
-    dns = global_aws_provider(name=f"{ctx.spec.name}-dns", parent=ctx.parent)
+    validator = ctx.spec.dns_validator
     registrar = azuread.get_service_principal_output(
         client_id=CERTIFICATE_REGISTRATION_APP_ID, opts=pulumi.InvokeOutputOptions(parent=ctx.parent))
     writer = ctx.grant("cert-registration-secrets", registrar.object_id, ROLE_KEY_VAULT_SECRETS_OFFICER,
@@ -97,12 +95,12 @@ def _certificates(ctx: AzureCellContext, keys: CellKeys, names: list[_CertName])
         # another and a query returns all of them (up to eight). Delete before replace: Route 53
         # cannot hold a simple TXT record and multivalue ones at one name at the same time.
         shared = cert.validate_at is not None
-        validation = aws.route53.Record(
-            ctx.name(f"cert-validation{cert.suffix}"),
-            zone_id=ctx.spec.zone_id, name=cert.validate_at or cert.hostname, type="TXT", ttl=300,
-            records=[order.domain_verification_token], allow_overwrite=False,
+        validation = validator.record(
+            ctx.name(f"cert-validation{cert.suffix}"), parent=ctx.parent,
+            name=cert.validate_at or cert.hostname, type="TXT", ttl=300,
+            values=[order.domain_verification_token], allow_overwrite=False,
             **(dict(set_identifier=ctx.spec.name, multivalue_answer_routing_policy=True) if shared else {}),
-            opts=pulumi.ResourceOptions(parent=ctx.parent, provider=dns, delete_before_replace=shared),
+            opts=pulumi.ResourceOptions(delete_before_replace=shared),
         )
         stored_all.append(azure.certificateregistration.AppServiceCertificateOrderCertificate(
             ctx.name(f"cert-in-vault{cert.suffix}"),
@@ -123,7 +121,7 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
                         identity: azure.managedidentity.UserAssignedIdentity) -> CellLoadBalancer:
     spec = ctx.spec
     hostname = spec.hostname
-    if hostname is None or spec.zone_id is None:
+    if hostname is None or spec.dns_validator is None:
         raise ValueError(f"cell {spec.name!r}: an Azure cell's HTTPS listener needs a public name; "
                          "set platform:dns.domain (and platform:dns.zone_id in prod)")
     public = spec.public_name
@@ -234,3 +232,10 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
     )
     fqdn = public_ip.dns_settings.apply(lambda d: d.fqdn)
     return CellLoadBalancer(gateway, public_ip, fqdn, public_ip.ip_address)
+
+
+def internal_lb_annotations(address: str) -> dict[str, str]:
+    """Service annotations that make AKS's cloud-provider-azure build an *internal* load balancer at
+    `address` (the Application Gateway's backend); `spec.loadBalancerIP` is deprecated for this."""
+    return {"service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+            "service.beta.kubernetes.io/azure-load-balancer-ipv4": address}

@@ -6,21 +6,20 @@ from typing import Optional
 import pulumi
 import pulumi_gcp as gcp
 
-from ...contract import CellComponent, CellOutputs, CellSpec, WorkloadExposure
+from ...contract import NODE_PORT, Address, CellComponent, CellOutputs, CellSpec, WorkloadExposure
 from ...core.config import ConfigError
-from ...global_traffic.hosted_zone import global_aws_provider
 from .bucket import BucketArgs, DataBucket
 from .cluster import ClusterArgs, GkeCluster
 from .context import GcpContext
-from .identity import IdentityArgs, WorkloadIdentity
+from .identity import IdentityArgs, WorkloadIdentity, pod_identity
 from .key import CellKey
 from .loadbalancer import LoadBalancerArgs, RegionalLoadBalancer
 from .network import CellNetwork, NetworkArgs
 from .project import ProjectApis
 
-# The NodePort the workload's Service exposes on every node; the load balancer's instance
-# groups name it `http` (30000-32767 is Kubernetes' default NodePort range).
-WORKLOAD_NODE_PORT = 30080
+# The NodePort the workload's Service exposes on every node (contract.NODE_PORT); the load
+# balancer's instance groups name it `http`.
+WORKLOAD_NODE_PORT = NODE_PORT
 
 
 class GcpCell(CellComponent):
@@ -52,7 +51,7 @@ class GcpCell(CellComponent):
             LoadBalancerArgs(network=network, node_pool=cluster.node_pool, zones=zones,
                              node_port=WORKLOAD_NODE_PORT, health_path=spec.health_path, hostname=spec.hostname,
                              domain=spec.public_name,
-                             zone_id=spec.zone_id, dns_provider=global_aws_provider(name=f"{name}-dns", parent=self)),
+                             validator=spec.dns_validator),
             depends_on=[apis["compute"], apis["certificatemanager"]], opts=self.child())
         identity = WorkloadIdentity(f"{name}-identity", ctx, IdentityArgs(cluster, bucket), opts=self.child())
 
@@ -61,9 +60,8 @@ class GcpCell(CellComponent):
         self.finish(
             CellOutputs(
                 # A regional LB has an address, no provider hostname: the cell's public name is the
-                # one its certificate covers; the global DNS layer points it at `endpoint_ip` (A record).
-                endpoint_hostname=pulumi.Output.from_input(spec.hostname),
-                endpoint_ip=lb.ip,
+                # one its certificate covers; the global DNS layer answers it with an A record.
+                endpoint=Address(ip=lb.ip, hostname=pulumi.Output.from_input(spec.hostname)),
                 health_path=spec.health_path,
                 bucket_uri=bucket.uri,
                 cluster_name=cluster.cluster.name,
@@ -73,6 +71,7 @@ class GcpCell(CellComponent):
             ),
             WorkloadExposure(service_type="NodePort", node_port=WORKLOAD_NODE_PORT,
                              ingress_cidrs=network.lb_sources),
+            pod_identity(identity.email),
         )
 
 
@@ -83,7 +82,7 @@ def _check(spec: CellSpec) -> None:
         raise ValueError(f"{where}: GcpCell builds gcp cells, not {spec.cloud}")
     if not spec.gcp_project:
         raise ConfigError(f"{where}: no GCP project; set platform:cells[].project or gcp:project")
-    if not spec.hostname or spec.zone_id is None:
+    if not spec.hostname or spec.dns_validator is None:
         raise ConfigError(f"{where}: a GCP cell needs platform:dns (its certificate is validated in the Route 53 zone)")
     if spec.geo_redundant:
         # A regional bucket is already redundant across the region's zones; a dual-region would put

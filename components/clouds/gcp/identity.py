@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from ...contract import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT
+from ...contract import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT, PodIdentity
 from .bucket import DataBucket
 from .cluster import GkeCluster
 from .context import GcpContext
@@ -40,3 +40,10 @@ class WorkloadIdentity(pulumi.ComponentResource):
             member=pulumi.Output.concat("serviceAccount:", self.account.email), opts=ctx.opts(self))
         self.email = self.account.email
         self.register_outputs({"email": self.email})
+
+
+def pod_identity(gsa_email: pulumi.Input[str]) -> PodIdentity:
+    """GKE Workload Identity: the KSA names the GSA it acts as; pods reach the GKE metadata server
+    (169.254.169.254:80, and :988 on 169.254.169.252 where the cluster's dataplane serves it)."""
+    return PodIdentity(service_account_annotations={"iam.gke.io/gcp-service-account": gsa_email},
+                       credential_endpoints=(("169.254.169.254/32", 80), ("169.254.169.252/32", 988)))

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_gcp as gcp
 
+from ...global_traffic.cert_validation import DnsValidator
 from .context import GcpContext
 from .network import CellNetwork
 
@@ -45,8 +45,7 @@ class LoadBalancerArgs:
     health_path: str
     hostname: str                   # the cell's own name, `<cell>.<domain>`
     domain: str                     # the public name `<public_label>.<domain>` routed to the cells
-    zone_id: pulumi.Input[str]      # Route 53 zone the certificate is validated in
-    dns_provider: aws.Provider
+    validator: DnsValidator         # publishes the DNS authorization records (Route 53)
 
 
 def group_in_zone(urls: Sequence[str], zone: str) -> str:
@@ -147,10 +146,8 @@ class RegionalLoadBalancer(pulumi.ComponentResource):
         # A PER_PROJECT_RECORD CNAME depends only on the project and the domain, so every GCP cell
         # of the project (in this stack or another) publishes the same record for the shared public
         # name: each may write it, and none deletes it from under the others when it goes away.
-        shared_opts = dict(retain_on_delete=True) if shared else {}
-        validation = aws.route53.Record(
-            f"{name}-cert-validation{suffix}", zone_id=args.zone_id, name=record.apply(lambda r: r.name),
-            type=record.apply(lambda r: r.type), ttl=VALIDATION_TTL, records=[record.apply(lambda r: r.data)],
-            allow_overwrite=shared,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.dns_provider, **shared_opts))
+        validation = args.validator.record(
+            f"{name}-cert-validation{suffix}", parent=self, name=record.apply(lambda r: r.name),
+            type=record.apply(lambda r: r.type), ttl=VALIDATION_TTL, values=[record.apply(lambda r: r.data)],
+            shared=shared)
         return auth, validation
