@@ -7,7 +7,7 @@ Azure cells differ inside; to everybody else they look the same. In prod a cell
 stack exports exactly `CellOutputs.EXPORTS` and `prod-global` reads them back
 with a StackReference.
 
-Why the cloud-shaped decisions are *values* here rather than `if cloud == ...` elsewhere:
+Why the cloud-shaped decisions are *values* here rather than branches on the cloud name elsewhere:
 - `Endpoint = AliasTarget | Address`: an ALB has no fixed address, so Route 53 must alias it;
   a regional LB has an address, so it gets an A record. The cell says which by the type it
   returns; `global_traffic/records.py` and the routing plan read the type, never the cloud.
