@@ -423,17 +423,19 @@ def test_only_the_kubeconfig_export_is_secret(prod):
 def test_every_resource_of_the_cell_descends_from_it_and_uses_the_cell_provider(run):
     root = run.one("platform:aws:Cell", CELL)
     provider = run.one("pulumi:providers:aws", f"{CELL}-aws")
-    dns = run.one("pulumi:providers:aws", f"{CELL}-dns")
+    # Validation records go through the stack's one DnsValidator, on the stack's global provider.
+    dns = run.one("pulumi:providers:aws", "global-aws")
     assert provider["inputs"]["region"] == "us-west-2" and dns["inputs"]["region"] == "us-east-1"
-    assert root in run.ancestors(provider) and root in run.ancestors(dns)
+    assert root in run.ancestors(provider) and root not in run.ancestors(dns)
+    assert not [r for r in run.of_type("pulumi:providers:aws") if r["name"].endswith("-dns")]
     ref = lambda p: f"{p['urn']}::{p['id']}"  # noqa: E731
     cell_aws = [r for r in in_cell(run) if r["type"].startswith("aws:")]
     assert len(cell_aws) >= 60
     for r in cell_aws:
         expected = ref(dns) if r["type"] == "aws:route53/record:Record" else ref(provider)
         assert r["provider"] == expected, r["urn"]
-    # ...and nothing outside the cell is created with the cell's providers.
-    outside = [r["urn"] for r in run.resources if r["provider"] in (ref(provider), ref(dns)) and r not in cell_aws]
+    # ...and nothing outside the cell is created with the cell's own provider.
+    outside = [r["urn"] for r in run.resources if r["provider"] == ref(provider) and r not in cell_aws]
     assert not outside
 
 

@@ -1,7 +1,6 @@
 """What every piece of an Azure cell shares: its provider, resource group, names and role grants."""
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -9,7 +8,8 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_azure_native as azure
 
-from ...contract import CellSpec
+from ...contract import CellSpec, child_options
+from ..naming import fit, stable_digest
 
 # Built-in role definitions (the same GUIDs in every tenant).
 ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
@@ -42,12 +42,10 @@ def zones(region: str) -> Optional[list[str]]:
 def global_name(spec: CellSpec, kind: str, max_len: int, hyphens: bool) -> str:
     """A name for Azure's global namespaces (vaults, storage accounts): readable, unique per
     environment and cell (dev and prod of the same cell must not collide), within `max_len`."""
-    digest = hashlib.sha256(f"{spec.environment}/{spec.name}/{kind}".encode()).hexdigest()[:6]
+    digest = stable_digest(f"{spec.environment}/{spec.name}/{kind}", 6)
     if hyphens:
-        base = re.sub(r"-+", "-", spec.name)[: max_len - len(kind) - len(digest) - 2].rstrip("-")
-        return f"{base}-{kind}{digest}"
-    base = re.sub(r"[^a-z0-9]", "", spec.name)[: max_len - len(kind) - len(digest)]
-    return f"{kind}{base}{digest}"
+        return f"{fit(re.sub(r'-+', '-', spec.name), max_len - len(kind) - len(digest) - 2)}-{kind}{digest}"
+    return f"{kind}{fit(re.sub(r'[^a-z0-9]', '', spec.name), max_len - len(kind) - len(digest))}{digest}"
 
 
 @dataclass
@@ -74,11 +72,8 @@ class AzureCellContext:
 
     def opts(self, stateful: bool = False, depends_on: Sequence[pulumi.Resource] = (),
              ignore_changes: Sequence[str] = ()) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(
-            parent=self.parent, provider=self.provider,
-            protect=self.spec.protect if stateful else None,
-            depends_on=list(depends_on) or None, ignore_changes=list(ignore_changes) or None,
-        )
+        return child_options(self.parent, self.spec.protect, stateful, provider=self.provider,
+                             depends_on=list(depends_on) or None, ignore_changes=list(ignore_changes) or None)
 
     def role_definition_id(self, role_guid: str) -> pulumi.Output[str]:
         return self.subscription_id.apply(

@@ -1,14 +1,15 @@
 """What every piece of a GCP cell shares: the cell's project, region, provider and labels."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
 
+from ...contract import child_options
 from ...tags import gcp_safe, standard_labels
+from ..naming import fit, stable_digest
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,8 @@ class GcpContext:
     def opts(self, parent: pulumi.Resource, *, stateful: bool = False,
              depends_on: Optional[Sequence[pulumi.Resource]] = None) -> pulumi.ResourceOptions:
         """Options of a GCP child: the cell's provider, protected in prod when it holds state."""
-        return pulumi.ResourceOptions(parent=parent, provider=self.provider,
-                                      protect=self.protect if stateful else None,
-                                      depends_on=list(depends_on) if depends_on else None)
+        return child_options(parent, self.protect, stateful, provider=self.provider,
+                             depends_on=list(depends_on) if depends_on else None)
 
     def invoke_opts(self, depends_on: Optional[Sequence[pulumi.Resource]] = None) -> pulumi.InvokeOutputOptions:
         return pulumi.InvokeOutputOptions(provider=self.provider, depends_on=list(depends_on or []))
@@ -45,6 +45,5 @@ class GcpContext:
         full = f"{self.cell}-{suffix}"
         if len(full) <= 30:
             return full
-        digest = hashlib.sha256(self.cell.encode()).hexdigest()[:4]
-        keep = 30 - len(suffix) - len(digest) - 2
-        return f"{self.cell[:keep].rstrip('-')}-{digest}-{suffix}"
+        digest = stable_digest(self.cell, 4)
+        return f"{fit(self.cell, 30 - len(suffix) - len(digest) - 2)}-{digest}-{suffix}"
