@@ -67,6 +67,7 @@ class CellSpec:
     zone_id: Optional[pulumi.Input[str]] = None  # Route 53 hosted zone id (certificate validation)
     # Writes the DNS records that prove domain ownership for the cell's certificate (one per stack).
     dns_validator: "Optional[DnsValidator]" = None
+    # Fields only one cloud reads, derived by that cloud's settings.spec_fields (None elsewhere).
     gcp_project: Optional[str] = None
     # aws with geo_redundant: where the bucket's replica lives (nearest other AWS region of the zone,
     # within platform:zones.<zone>.regions); config.load has rejected a zone without one.
@@ -101,7 +102,7 @@ class CellSpec:
             geo_redundant=cell.bucket.geo_redundant, workload=cfg.workload,
             domain=cfg.dns.domain if cfg.dns else None, zone_id=zone_id,
             public_name=cfg.dns.public_name if cfg.dns else None,
-            gcp_project=cell.project or cfg.gcp_project, protect=cfg.protect_stateful,
+            protect=cfg.protect_stateful,
             dns_validator=dns_validator, **cloud_settings(cell.cloud).spec_fields(cell, cfg),
         )
 

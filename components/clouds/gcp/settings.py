@@ -19,4 +19,5 @@ def check(index: int, cell: Any, cfg: Any) -> list[str]:
 
 
 def spec_fields(cell: Any, cfg: Any) -> dict:
-    return {}
+    """The project the cell lives in: its own `project`, else the stack's `gcp:project`."""
+    return {"gcp_project": cell.project or cfg.gcp_project}
