@@ -8,7 +8,7 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .config import PlatformConfig, load
+from .core.config import PlatformConfig, load
 
 
 def raw_config() -> dict[str, str]:

@@ -1,19 +1,19 @@
 """The inference workload on a cell's cluster (pulumi-kubernetes).
 
-`InferenceService` is the same on every cloud: it talks to the cell's cluster
-through an explicit `kubernetes.Provider` built from the cell's kubeconfig (so
-every object waits for the cluster), and differs per cloud only in
+`InferenceService` is the same on every cloud and names none: it talks to the cell's
+cluster through an explicit `kubernetes.Provider` built from the cell's kubeconfig (so
+every object waits for the cluster), and takes what differs per cloud from the cell,
+as values of the contract (components/contract.py):
 
-- how the ServiceAccount is bound to the cell's workload identity
-  (`identity_binding()`), and which link-local credential endpoint the pods may
-  reach (`credential_endpoints()`);
-- how the cell's load balancer reaches the pods (`WorkloadExposure`, decided by
-  the cell: NodePort for instance targets, internal LoadBalancer otherwise).
+- `PodIdentity`: how the ServiceAccount and pods are bound to the cell's workload
+  identity, and which node-local credential endpoint the pods may reach;
+- `WorkloadExposure`: how the cell's load balancer reaches the pods (NodePort for
+  instance targets, an internal LoadBalancer with the cloud's annotations otherwise).
 
 The cloud-side half of the identity binding (pod identity association, GSA
 `workloadIdentityUser`, federated credential) and the load balancer belong to the
 cell; this component only creates Kubernetes objects, named after the contract's
-constants in components/cell.py so both halves meet.
+constants in components/contract.py so both halves meet.
 
 Labels: the cell's transformation (components/tags.py) puts `residency`, `cell`,
 `environment` and `managed-by` on every object's metadata when this component is
@@ -71,13 +71,14 @@ from pulumi_kubernetes.networking.v1 import (
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudget, PodDisruptionBudgetSpecArgs
 
 from . import tags
-from .cell import (
+from .contract import (
     SERVICE_PORT,
     WORKLOAD_NAMESPACE,
     WORKLOAD_SERVICE_ACCOUNT,
     WORKLOAD_SERVICE_NAME,
     CellOutputs,
     CellSpec,
+    PodIdentity,
     WorkloadExposure,
 )
 
@@ -99,44 +100,6 @@ NODE_PORT_RANGE = range(30000, 32768)
 # excluded so that port 443 does not open a path to anything inside the network.
 NON_PUBLIC_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16")
 
-# The cloud's internal load balancer, selected by annotation on a `LoadBalancer` Service, with
-# its static address. Only AKS cells front the workload this way (Application Gateway backend);
-# AWS and GCP cells target a NodePort.
-INTERNAL_LB_ANNOTATIONS = {
-    "azure": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"},
-}
-# `spec.loadBalancerIP` is deprecated; cloud-provider-azure reads the address from this annotation.
-INTERNAL_LB_ADDRESS_ANNOTATION = {"azure": "service.beta.kubernetes.io/azure-load-balancer-ipv4"}
-
-
-def identity_binding(cloud: str, identity: pulumi.Input[str]) -> tuple[dict, dict]:
-    """(ServiceAccount annotations, pod labels) that bind the pods to the cell's workload identity."""
-    if cloud == "aws":
-        # EKS Pod Identity: the AWS cell's `aws:eks:PodIdentityAssociation` names this
-        # namespace/service account, so the ServiceAccount carries nothing. An IRSA
-        # `eks.amazonaws.com/role-arn` annotation must NOT be added: SDKs try web identity
-        # before container credentials, and the role trusts pods.eks.amazonaws.com, not
-        # the cluster's OIDC provider.
-        return {}, {}
-    if cloud == "gcp":
-        return {"iam.gke.io/gcp-service-account": identity}, {}
-    if cloud == "azure":
-        # The webhook injects the federated token only into pods that carry the label.
-        return {"azure.workload.identity/client-id": identity}, {"azure.workload.identity/use": "true"}
-    raise ValueError(f"inference workload: unknown cloud {cloud!r}; allowed: aws, gcp, azure")
-
-
-def credential_endpoints(cloud: str) -> list[tuple[str, int]]:
-    """(CIDR, TCP port) of the node-local endpoint that hands the pods their cloud credentials."""
-    if cloud == "aws":
-        return [("169.254.170.23/32", 80)]  # EKS Pod Identity Agent
-    if cloud == "gcp":
-        # GKE metadata server (Workload Identity): 169.254.169.254:80, and :988 on 169.254.169.252
-        # where the cluster's dataplane serves it there.
-        return [("169.254.169.254/32", 80), ("169.254.169.252/32", 988)]
-    return []  # AKS workload identity: a projected token exchanged with Entra ID over HTTPS
-
-
 def validate_exposure(spec: CellSpec, exposure: WorkloadExposure) -> None:
     """Reject an exposure the Service could not honour, naming the cell and the field."""
     where = f"cell {spec.name!r}: WorkloadExposure"
@@ -148,9 +111,11 @@ def validate_exposure(spec: CellSpec, exposure: WorkloadExposure) -> None:
             raise ValueError(f"{where}.node_port = {exposure.node_port!r}; allowed: "
                              f"{NODE_PORT_RANGE.start}..{NODE_PORT_RANGE.stop - 1} (the cluster's NodePort range)")
     elif exposure.service_type == "LoadBalancer":
-        if spec.cloud not in INTERNAL_LB_ANNOTATIONS:
-            raise ValueError(f"{where}.service_type = 'LoadBalancer' is not supported on {spec.cloud}; "
-                             f"allowed: NodePort, or LoadBalancer on {', '.join(INTERNAL_LB_ANNOTATIONS)}")
+        if not exposure.internal_lb_annotations:
+            # Without the cloud's internal-LB annotations the Service would get a public load balancer.
+            raise ValueError(f"{where}.service_type = 'LoadBalancer' without internal_lb_annotations is not "
+                             f"supported on {spec.cloud}: the Service would get a public load balancer; "
+                             "allowed: NodePort, or LoadBalancer with the cell's internal-LB annotations")
         if not exposure.load_balancer_ip:
             raise ValueError(f"{where}.load_balancer_ip is missing; an internal LoadBalancer needs the "
                              "static address the cell's load balancer targets")
@@ -182,14 +147,16 @@ class InferenceService(pulumi.ComponentResource):
     """Namespace, identity-bound ServiceAccount, hardened Deployment, Service, HPA, PDB, NetworkPolicies."""
 
     def __init__(self, name: str, spec: CellSpec, outputs: CellOutputs, exposure: WorkloadExposure,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 opts: Optional[pulumi.ResourceOptions] = None, identity: Optional[PodIdentity] = None):
         super().__init__("platform:workload:InferenceService", name, None, opts)
         validate_exposure(spec, exposure)
+        identity = identity or outputs.pod_identity or PodIdentity()
+        self.identity = identity
         self.spec = spec
         workload = spec.workload
         labels = app_labels(spec.name)
         selector = selector_labels(spec.name)
-        sa_annotations, identity_pod_labels = identity_binding(spec.cloud, outputs.workload_identity)
+        sa_annotations, identity_pod_labels = dict(identity.service_account_annotations), dict(identity.pod_labels)
 
         # The kubeconfig is an output of the cluster, so every object below waits for it. Kept
         # secret here whatever the cell handed over: it names the cluster and how to get in.
@@ -342,8 +309,7 @@ class InferenceService(pulumi.ComponentResource):
         # The cell's own annotations (e.g. a GKE NEG or the AKS internal-LB subnet) come first.
         annotations = dict(exposure.annotations)
         if exposure.service_type == "LoadBalancer":
-            annotations.update(INTERNAL_LB_ANNOTATIONS[spec.cloud])
-            annotations[INTERNAL_LB_ADDRESS_ANNOTATION[spec.cloud]] = exposure.load_balancer_ip
+            annotations.update(exposure.internal_lb_annotations)
         return Service(
             f"{name}-service",
             metadata=meta(WORKLOAD_SERVICE_NAME, annotations),
@@ -376,7 +342,7 @@ class InferenceService(pulumi.ComponentResource):
             ),
             *[NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=cidr))],
                                           ports=[NetworkPolicyPortArgs(protocol="TCP", port=p)])
-              for cidr, p in credential_endpoints(spec.cloud)],
+              for cidr, p in self.identity.credential_endpoints],
         ]
         specs = {
             # Everything in the namespace is denied both ways unless a policy below admits it.

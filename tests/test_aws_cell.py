@@ -423,17 +423,19 @@ def test_only_the_kubeconfig_export_is_secret(prod):
 def test_every_resource_of_the_cell_descends_from_it_and_uses_the_cell_provider(run):
     root = run.one("platform:aws:Cell", CELL)
     provider = run.one("pulumi:providers:aws", f"{CELL}-aws")
-    dns = run.one("pulumi:providers:aws", f"{CELL}-dns")
+    # Validation records go through the stack's one DnsValidator, on the stack's global provider.
+    dns = run.one("pulumi:providers:aws", "global-aws")
     assert provider["inputs"]["region"] == "us-west-2" and dns["inputs"]["region"] == "us-east-1"
-    assert root in run.ancestors(provider) and root in run.ancestors(dns)
+    assert root in run.ancestors(provider) and root not in run.ancestors(dns)
+    assert not [r for r in run.of_type("pulumi:providers:aws") if r["name"].endswith("-dns")]
     ref = lambda p: f"{p['urn']}::{p['id']}"  # noqa: E731
     cell_aws = [r for r in in_cell(run) if r["type"].startswith("aws:")]
     assert len(cell_aws) >= 60
     for r in cell_aws:
         expected = ref(dns) if r["type"] == "aws:route53/record:Record" else ref(provider)
         assert r["provider"] == expected, r["urn"]
-    # ...and nothing outside the cell is created with the cell's providers.
-    outside = [r["urn"] for r in run.resources if r["provider"] in (ref(provider), ref(dns)) and r not in cell_aws]
+    # ...and nothing outside the cell is created with the cell's own provider.
+    outside = [r["urn"] for r in run.resources if r["provider"] == ref(provider) and r not in cell_aws]
     assert not outside
 
 
@@ -590,14 +592,14 @@ def cell_key(run) -> dict:
     ("ap-south-1", "in", "ap-south-2"),
 ])
 def test_replica_region_is_the_nearest_other_aws_region_of_the_zone(region, zone, replica):
-    from components.aws.replication import replica_region
+    from components.clouds.aws.replication import replica_region
 
     assert replica_region("dev", "c", region, zone) == replica
 
 
 def test_every_replica_region_stays_in_the_zone():
-    from components import catalog
-    from components.aws.replication import replica_region
+    from components.core import catalog
+    from components.clouds.aws.replication import replica_region
 
     for zone in ("us", "eu", "in"):
         for region in catalog.zone_regions(zone, "aws"):
@@ -606,8 +608,8 @@ def test_every_replica_region_stays_in_the_zone():
 
 
 def test_replica_region_respects_a_narrowed_zone_and_rejects_a_zone_without_a_second_region():
-    from components.aws.replication import replica_region
-    from components.config import ConfigError
+    from components.clouds.aws.replication import replica_region
+    from components.core.config import ConfigError
 
     assert replica_region("s", "c", "eu-central-1", "eu", narrowed_to=["eu-central-1", "eu-north-1"]) == "eu-north-1"
     with pytest.raises(ConfigError, match=r"narrowed by platform:zones\.eu\.regions"):

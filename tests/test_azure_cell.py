@@ -430,7 +430,7 @@ def test_brazilsouth_geo_redundancy_stays_in_zone(two_cells):
     ("ukwest", False, "Standard_LRS"),          # no AZs
 ])
 def test_replication_sku(region, geo, sku):
-    from components.azure.bucket import replication_sku
+    from components.clouds.azure.bucket import replication_sku
 
     assert replication_sku(region, geo) == sku
 
@@ -447,8 +447,8 @@ def test_aws_region_name_for_an_azure_cell_is_a_config_error(tmp_path):
 
 
 def test_network_cidr_overlapping_cluster_ranges_is_rejected():
-    from components.azure.network import AddressPlan
-    from components.config import ConfigError
+    from components.clouds.azure.network import AddressPlan
+    from components.core.config import ConfigError
 
     with pytest.raises(ConfigError, match="network_cidr.*overlaps"):
         AddressPlan.of("c", "172.16.0.0/16")

@@ -1,7 +1,7 @@
 """The region catalog is pure data; these tests pin the facts residency depends on."""
 import pytest
 
-from components import catalog
+from components.core import catalog
 
 
 def test_every_region_is_complete():

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import schema_check
-from components import catalog
+from components.core import catalog
 from offline_helpers import preview_config, stack_config
 
 GLOBAL = "platform:dns:GlobalTraffic"
@@ -24,11 +24,12 @@ TOPIC = "aws:sns/topic:Topic"
 # The endpoint each cloud's load balancer would export.
 LITERAL_CELLS = '''
 import pulumi
-from components import routing, tags
-from components.cell import CellOutputs
-from components.dns import GlobalTraffic
+from components.core import routing
+from components import tags
+from components.contract import Address, AliasTarget, CellOutputs
+from components.global_traffic.records import GlobalTraffic
 from components.stack_config import load_stack_config
-from components.zone import global_aws_provider, public_zone
+from components.global_traffic.hosted_zone import global_aws_provider, public_zone
 
 ALB_ZONES = {"us-west-2": "Z1H1FL5HABSF5", "eu-central-1": "Z215JYRZR1TBD5"}
 
@@ -36,14 +37,15 @@ ALB_ZONES = {"us-west-2": "Z1H1FL5HABSF5", "eu-central-1": "Z215JYRZR1TBD5"}
 def literal_cell(spec, public_name=None) -> CellOutputs:
     o = pulumi.Output.from_input
     aws = spec.cloud == "aws"
+    endpoint = (AliasTarget(o(f"{spec.name}-1234567890.{spec.region}.elb.amazonaws.com"), o(ALB_ZONES[spec.region]))
+                if aws else Address(o({"gcp": "34.76.10.20", "azure": "20.204.30.40"}[spec.cloud]),
+                                    o(f"{spec.name}.example.net")))
     return CellOutputs(
-        endpoint_hostname=o(f"{spec.name}-1234567890.{spec.region}.elb.amazonaws.com" if aws
-                            else f"{spec.name}.example.net"),
-        endpoint_ip=o("" if aws else {"gcp": "34.76.10.20", "azure": "20.204.30.40"}[spec.cloud]),
+        endpoint=endpoint,
         health_path="/healthz", bucket_uri=o(f"s3://{spec.name}"), cluster_name=o(spec.name),
         kubeconfig=pulumi.Output.secret("apiVersion: v1"), workload_identity=o(f"id-{spec.name}"),
         residency=spec.residency, region=spec.region, cloud=spec.cloud, name=spec.name,
-        alias_zone_id=o(ALB_ZONES[spec.region]) if aws else None, public_name=public_name,
+        public_name=public_name,
     )
 
 '''
@@ -60,7 +62,7 @@ pulumi.export("global_traffic", traffic.summary())
 
 # One project for prod: cell stacks export a literal cell, prod-global runs the real platform.build().
 PROD_PROGRAM = LITERAL_CELLS + '''
-from components.platform import build
+from components.assemble import build
 
 cfg = load_stack_config()
 if cfg.cell_stacks:

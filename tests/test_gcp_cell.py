@@ -1,4 +1,4 @@
-"""The GCP regional cell (components/gcp/) under the offline engine.
+"""The GCP regional cell (components/clouds/gcp/) under the offline engine.
 
 The dev stack, the GCP prod stack and a two-GCP-cell config each run once per module; every
 assertion reads captured inputs by their wire names (the names the provider and the policy
@@ -12,9 +12,9 @@ import json
 import pytest
 
 import schema_check
-from components.config import ConfigError
-from components.gcp.context import GcpContext
-from components.gcp.network import SubnetPlan
+from components.core.config import ConfigError
+from components.clouds.gcp.context import GcpContext
+from components.clouds.gcp.network import SubnetPlan
 from offline_helpers import Run, preview_config, preview_stack, stack_config
 
 CELL_TYPE = "platform:gcp:Cell"
@@ -121,9 +121,13 @@ def test_every_resource_descends_from_the_cell_and_uses_its_provider(dev):
         assert cell["urn"] in [a["urn"] for a in dev.ancestors(r)], r["urn"]
         assert r["provider"] == gcp_ref, r["urn"]
         assert r["name"].startswith(f"{CELL}-"), r["name"]
+    # The validation record is the cell's (its parent is in the cell), written through the stack's one
+    # DnsValidator on the global us-east-1 provider: the GCP cell has no AWS provider of its own.
     record = one(dev, "aws:route53/record:Record", "-cert-validation")
+    assert cell["urn"] in [a["urn"] for a in dev.ancestors(record)]
     dns_provider = dev.by_urn(record["provider"].rsplit("::", 1)[0])
-    assert dns_provider["parent"] == cell["urn"] and dns_provider["inputs"]["region"] == "us-east-1"
+    assert dns_provider["name"] == "global-aws" and dns_provider["inputs"]["region"] == "us-east-1"
+    assert not [r for r in dev.of_type("pulumi:providers:aws") if cell["urn"] in [a["urn"] for a in dev.ancestors(r)]]
 
 
 def test_network_is_custom_mode_with_private_access_flow_logs_and_nat(dev):
@@ -286,7 +290,7 @@ def test_backends_are_the_node_pool_instance_groups_on_the_named_node_port(dev):
 
 def test_certificate_covers_the_cell_name_and_the_public_name_each_validated_in_route53(dev):
     hostname = f"{CELL}.dev.inference.example.com"
-    domain = "api.dev.inference.example.com"  # the name components/dns.py answers with this cell
+    domain = "api.dev.inference.example.com"  # the name components/global_traffic/records.py answers with this cell
     zone = dev.one("aws:route53/zone:Zone")
     auths = []
     for suffix, name in (("", hostname), ("-domain", domain)):

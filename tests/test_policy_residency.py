@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from components import catalog
+from components.core import catalog
 from offline.analyzer import PolicyResource, analyze
 
 REPO = Path(__file__).resolve().parent.parent
@@ -329,7 +329,7 @@ def dns():
                        failoverRoutingPolicies=[{"type": "PRIMARY"}], healthCheckId="x")
     record("late-secondary", "late.example.com", setIdentifier="b", aliases=alias(eu_host),
            failoverRoutingPolicies=[{"type": "SECONDARY"}])
-    # 7. the CNAME tree components/dns.py builds below a public label: plain CNAMEs (with health
+    # 7. the CNAME tree components/global_traffic/records.py builds below a public label: plain CNAMEs (with health
     #    checks) reach the per-cell A records; CNAME aliases join the tree's own record sets.
     record("eu-cell-name", "aws-eu-central-1.example.com", aliases=alias(eu_host))
 
@@ -445,7 +445,7 @@ def test_pack_is_self_contained():
 
 
 # ---------------------------------------------------------------------------------------------
-# S3 replication as the AWS cell builds it for `bucket.geo_redundant` (components/aws/replication.py)
+# S3 replication as the AWS cell builds it for `bucket.geo_redundant` (components/clouds/aws/replication.py)
 
 def _replicated_cell(s, cell, zone, region, replica_region, known=True):
     """A cell's model bucket, its replica bucket and key in `replica_region` (own provider) and the

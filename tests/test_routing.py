@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from components import catalog, config, routing
+from components.core import catalog, config, routing
 from offline_helpers import stack_config
 from offline.project import load_project
 from offline.project import stack_config as raw_stack_config

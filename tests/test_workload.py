@@ -13,9 +13,11 @@ import pydantic
 import pytest
 import yaml
 
-from components import config as cfgmod
-from components.cell import CellSpec, WorkloadExposure
-from components.workload import credential_endpoints, identity_binding, validate_exposure
+from components.core import config as cfgmod
+from components.contract import CellSpec, WorkloadExposure
+from components.clouds.azure.loadbalancer import internal_lb_annotations
+from components.clouds.drivers import DRIVERS
+from components.workload import validate_exposure
 from offline_helpers import Run, preview_config
 
 IMAGE = "ghcr.io/acme/inference@sha256:" + "ab" * 32
@@ -39,14 +41,16 @@ CELLS = {
                            dict(service_type="LoadBalancer", load_balancer_ip="10.30.0.200",
                                 ingress_cidrs=("10.30.4.0/24",),
                                 annotations={"service.beta.kubernetes.io/azure-load-balancer-internal-subnet":
-                                             "aks-nodes"})),
+                                             "aks-nodes"},
+                                internal_lb_annotations=internal_lb_annotations("10.30.0.200"))),
 }
 
 PROGRAM = f"""
 import pulumi
 from components import tags
-from components.cell import CellComponent, CellOutputs, CellSpec, WorkloadExposure
-from components.config import WorkloadOptions
+from components.clouds.drivers import DRIVERS
+from components.contract import Address, CellComponent, CellOutputs, CellSpec, WorkloadExposure
+from components.core.config import WorkloadOptions
 from components.workload import InferenceService
 
 CELLS = {CELLS!r}
@@ -64,13 +68,14 @@ class LiteralCell(CellComponent):
     def __init__(self, spec, identity, bucket, exposure):
         super().__init__(f"platform:{{spec.cloud}}:Cell", spec)
         self.finish(CellOutputs(
-            endpoint_hostname=pulumi.Output.from_input(f"{{spec.name}}.lb.example.net"),
-            endpoint_ip=pulumi.Output.from_input("203.0.113.10"), health_path=spec.health_path,
+            endpoint=Address(ip=pulumi.Output.from_input("203.0.113.10"),
+                             hostname=pulumi.Output.from_input(f"{{spec.name}}.lb.example.net")),
+            health_path=spec.health_path,
             bucket_uri=pulumi.Output.from_input(bucket),
             cluster_name=pulumi.Output.from_input(f"{{spec.name}}-cluster"),
             kubeconfig=pulumi.Output.secret(KUBECONFIG), workload_identity=pulumi.Output.from_input(identity),
             residency=spec.residency, region=spec.region, cloud=spec.cloud, name=spec.name,
-        ), exposure)
+        ), exposure, DRIVERS[spec.cloud].pod_identity(pulumi.Output.from_input(identity)))
 
 
 tags.register_stack_labels("dev")
@@ -270,16 +275,20 @@ def test_network_policy_default_deny_and_narrow_allows(run, cell):
     assert https["to"][0]["ipBlock"]["cidr"] == "0.0.0.0/0"
     assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= set(
         https["to"][0]["ipBlock"]["except"])
-    assert [(r["to"][0]["ipBlock"]["cidr"], r["ports"][0]["port"]) for r in credentials] == credential_endpoints(cloud)
+    assert [(r["to"][0]["ipBlock"]["cidr"], r["ports"][0]["port"]) for r in credentials] == list(DRIVERS[cloud].pod_identity("x").credential_endpoints)
     # Nothing else is opened: no rule without a peer or without a port.
     for rule in egress["egress"]:
         assert rule["to"] and rule["ports"]
 
 
 def test_cloud_credential_endpoints():
-    assert credential_endpoints("aws") == [("169.254.170.23/32", 80)]
-    assert ("169.254.169.254/32", 80) in credential_endpoints("gcp")
-    assert credential_endpoints("azure") == []
+    # Each cell's PodIdentity names the node-local endpoint its pods get credentials from.
+    def endpoints(cloud):
+        return list(DRIVERS[cloud].pod_identity("x").credential_endpoints)
+
+    assert endpoints("aws") == [("169.254.170.23/32", 80)]
+    assert ("169.254.169.254/32", 80) in endpoints("gcp")
+    assert endpoints("azure") == []
 
 
 # --- manifests: render the captured inputs to YAML and validate them against the OpenAPI schema ---------------
@@ -359,13 +368,18 @@ def test_bad_exposure_is_rejected_with_the_field_named(exposure, message):
 
 def test_internal_load_balancer_needs_its_address():
     with pytest.raises(ValueError, match="load_balancer_ip is missing"):
-        validate_exposure(_spec("azure"), WorkloadExposure("LoadBalancer", ("10.0.0.0/24",)))
-    validate_exposure(_spec("azure"), WorkloadExposure("LoadBalancer", ("10.0.0.0/24",), load_balancer_ip="10.0.0.9"))
+        validate_exposure(_spec("azure"), WorkloadExposure("LoadBalancer", ("10.0.0.0/24",),
+                                                           internal_lb_annotations=internal_lb_annotations("")))
+    validate_exposure(_spec("azure"), WorkloadExposure("LoadBalancer", ("10.0.0.0/24",), load_balancer_ip="10.0.0.9",
+                                                       internal_lb_annotations=internal_lb_annotations("10.0.0.9")))
 
 
-def test_unknown_cloud_identity_is_an_error():
-    with pytest.raises(ValueError, match="unknown cloud 'oci'"):
-        identity_binding("oci", "x")
+def test_load_balancer_exposure_without_internal_annotations_is_refused_on_every_cloud():
+    # The workload names no cloud: an internal LB is what the cell's annotations make it, and without
+    # them a LoadBalancer Service would be public, whatever the cloud.
+    for cloud in DRIVERS:
+        with pytest.raises(ValueError, match="without internal_lb_annotations"):
+            validate_exposure(_spec(cloud), WorkloadExposure("LoadBalancer", ("10.0.0.0/24",), load_balancer_ip="10.0.0.9"))
 
 
 def test_latest_tag_is_rejected_by_config():
@@ -373,7 +387,7 @@ def test_latest_tag_is_rejected_by_config():
         cfgmod.WorkloadOptions(image="ghcr.io/acme/inference:latest")
 
 
-# --- the dev stack: every cell the build has gets the workload through components/platform.py -----------------
+# --- the dev stack: every cell the build has gets the workload through components/assemble.py -----------------
 
 STACK_PACKS = ("policy/encryption", "policy/residency")  # same key as tests/test_stacks.py: one cached run
 

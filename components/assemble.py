@@ -1,0 +1,80 @@
+"""Assembles a stack: cells -> workload on each cell -> global traffic -> exports.
+
+`__main__.py` calls `build()` with the validated config; nothing here reads
+pulumi.Config, and nothing here names a cloud: each cell is built by its cloud's
+driver (`clouds.drivers.DRIVERS`), and what differs per cloud reaches the workload and
+the global layer as values of the contract (Endpoint, PodIdentity, WorkloadExposure).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+
+from . import tags
+from .clouds.drivers import DRIVERS
+from .contract import CellComponent, CellOutputs, CellSpec
+from .core import routing
+from .core.config import PlatformConfig
+from .global_traffic.cert_validation import DnsValidator
+from .global_traffic.hosted_zone import global_aws_provider, public_zone
+from .global_traffic.records import GlobalTraffic
+from .workload import InferenceService
+
+# The cell component of each cloud; every one takes a CellSpec and exposes CellOutputs.
+CELL_COMPONENTS: dict[str, type[CellComponent]] = {cloud: d.cell for cloud, d in DRIVERS.items()}
+
+
+def cell_spec(cell, cfg: PlatformConfig, zone_id=None, dns_validator: Optional[DnsValidator] = None) -> CellSpec:
+    return CellSpec.from_config(cell, cfg, zone_id=zone_id, dns_validator=dns_validator)
+
+
+def build_cells(cfg: PlatformConfig, zone_id: Optional[pulumi.Input[str]] = None,
+                dns_validator: Optional[DnsValidator] = None) -> list[CellComponent]:
+    return [DRIVERS[c.cloud].cell(cell_spec(c, cfg, zone_id, dns_validator)) for c in cfg.cells]
+
+
+def builds_global_traffic(cfg: PlatformConfig) -> bool:
+    """Whether this stack owns the global name: a stack that references cell stacks (prod-global),
+    or a dev/staging stack with its cells inside. A prod cell stack never does: each would claim
+    the same public name in the shared zone."""
+    return cfg.dns is not None and (bool(cfg.cell_stacks) or cfg.environment != "prod")
+
+
+def referenced_cells(cfg: PlatformConfig) -> list[tuple[routing.Cell, CellOutputs]]:
+    """prod-global: each cell stack's exported cell contract, by StackReference."""
+    out = []
+    for ref_cfg in cfg.cell_stacks:
+        org = ref_cfg.organization or pulumi.get_organization()
+        project = ref_cfg.project or pulumi.get_project()
+        ref = pulumi.StackReference(f"{org}/{project}/{ref_cfg.stack}")
+        outputs = CellOutputs.from_stack_reference(ref, ref_cfg.name, DRIVERS[ref_cfg.cloud].endpoint_kind)
+        out.append((routing.Cell.from_config(ref_cfg), outputs))
+    return out
+
+
+def build(cfg: PlatformConfig) -> None:
+    tags.register_stack_labels(cfg.environment)
+    zone_id = None
+    global_provider = None
+    validator = None
+    if cfg.dns:
+        global_provider = global_aws_provider()
+        zone_id = public_zone(cfg.dns, global_provider, protect=cfg.protect_stateful)
+        # One writer of certificate-validation records for every cell of the stack.
+        validator = DnsValidator(zone_id=zone_id, provider=global_provider)
+    cells = build_cells(cfg, zone_id=zone_id, dns_validator=validator)
+    for cell in cells:
+        # A child of its cell: inherits the cell's labels, and its objects sit under the cell in the tree.
+        InferenceService(f"{cell.spec.name}-inference", cell.spec, cell.outputs, cell.exposure,
+                         opts=pulumi.ResourceOptions(parent=cell), identity=cell.pod_identity)
+    for cell in cells:
+        cell.outputs.export()
+    if builds_global_traffic(cfg):
+        assert cfg.dns is not None and zone_id is not None and global_provider is not None
+        placed = [(routing.Cell.from_config(cell.spec), cell.outputs) for cell in cells] + referenced_cells(cfg)
+        if placed:
+            traffic = GlobalTraffic(cfg.dns, zone_id, [o for _, o in placed], cfg.zones, cfg.exceptions,
+                                    placements=[p for p, _ in placed], provider=global_provider, checked=True)
+            # Not a valid cell name (underscore), so it never collides with a cell's export.
+            pulumi.export("global_traffic", traffic.summary())

@@ -1,0 +1,115 @@
+"""`AwsCell`: one AWS region's cell (network, key, bucket, EKS, ALB, workload identity).
+
+Everything is created with the cell's own `aws.Provider` (a child of the cell, pinned to
+the cell's region), so two AWS cells in one stack never share a region by accident;
+only the certificate-validation records go through the stack's `DnsValidator` (its one
+us-east-1 provider: Route 53 is a global service). Stateful resources (key, buckets, cluster) get
+`protect=spec.protect` (prod) inside their pieces; EKS and the ALB also get AWS-side
+deletion protection there.
+
+`bucket.geo_redundant` adds a second provider, pinned to the nearest other AWS region of the
+cell's zone, for the model bucket's replica and its key (`replication.py`); a zone with no
+second AWS region is a ConfigError before anything of the cell is registered.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from ...contract import NODE_PORT, AliasTarget, CellComponent, CellOutputs, CellSpec, WorkloadExposure
+from ...core.config import ConfigError
+from ...tags import standard_labels
+from . import iam
+from .bucket import SecureBucket
+from .cluster import Cluster
+from .identity import WorkloadIdentity, pod_identity
+from .key import CellKey
+from .loadbalancer import LoadBalancer
+from .network import Network
+from .replication import ModelReplication, replica_region
+
+
+class AwsCell(CellComponent):
+    def __init__(self, spec: CellSpec, opts: Optional[pulumi.ResourceOptions] = None):
+        if spec.cloud != "aws":
+            raise ValueError(f"cell {spec.name!r}: AwsCell builds aws cells, not {spec.cloud!r}")
+        if not spec.hostname or spec.dns_validator is None:
+            # Checked before anything is registered: an ALB without a certificate would serve plain HTTP.
+            raise ConfigError(
+                f"cell {spec.name!r}: platform:dns: missing; an aws cell serves HTTPS only and needs "
+                f"platform:dns.domain (its certificate is for {spec.name}.<domain>, validated in that zone)")
+        # From config, the spec carries the region chosen within platform:zones.<zone>.regions.
+        replica = (spec.replica_region or replica_region(pulumi.get_stack(), spec.name, spec.region, spec.residency)
+                   if spec.geo_redundant else None)
+        super().__init__("platform:aws:Cell", spec, opts)
+        name = spec.name
+
+        provider = aws.Provider(f"{name}-aws", region=spec.region, opts=self.child())
+        invoke = pulumi.InvokeOutputOptions(provider=provider, parent=self)
+        caller = aws.get_caller_identity_output(opts=invoke)
+        partition = aws.get_partition_output(opts=invoke)
+        account = iam.AccountContext(account_id=caller.account_id, partition=partition.partition,
+                                     region=spec.region, dns_suffix=partition.dns_suffix)
+        # Unique per account and region even when a dev and a prod stack share an account.
+        cluster_name = f"{spec.environment}-{name}"
+
+        key = CellKey(name, alias_name=f"alias/{spec.environment}/{name}", account=account, provider=provider,
+                      protect=spec.protect, opts=self.child())
+        key_arn = key.key.arn
+
+        network = Network(name, network_cidr=spec.network_cidr, cluster_name=cluster_name, account=account,
+                          key_arn=key_arn, provider=provider, opts=self.child())
+
+        models = SecureBucket(f"{name}-models", provider=provider, protect=spec.protect, kms_key_arn=key_arn,
+                              noncurrent_version_days=spec.noncurrent_version_days, opts=self.child())
+        if replica is not None:
+            ModelReplication(
+                name, source=models, source_key_arn=key_arn, account=account,
+                replica_account=dataclasses.replace(account, region=replica), provider=provider,
+                replica_provider=aws.Provider(f"{name}-replica-aws", region=replica, opts=self.child()),
+                alias_name=f"alias/{spec.environment}/{name}-replica", protect=spec.protect,
+                noncurrent_version_days=spec.noncurrent_version_days, opts=self.child())
+
+        cluster = Cluster(
+            name, cluster_name=cluster_name, kubernetes_version=spec.kubernetes_version,
+            subnet_ids=[s.id for s in network.private_subnets], key_arn=key_arn,
+            api_allowed_cidrs=spec.api_allowed_cidrs, min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
+            labels=standard_labels(spec.environment, spec.residency, name), account=account,
+            provider=provider, protect=spec.protect, opts=self.child())
+
+        identity = WorkloadIdentity(name, cluster=cluster.cluster, bucket_arn=models.bucket.arn, key_arn=key_arn,
+                                    account=account, provider=provider, opts=self.child())
+
+        lb = LoadBalancer(
+            name, vpc_id=network.vpc.id, public_subnet_ids=[s.id for s in network.public_subnets],
+            node_security_group_id=cluster.security_group_id,
+            autoscaling_group_name=cluster.autoscaling_group_name, hostname=spec.hostname, domain=spec.public_name,
+            validator=spec.dns_validator,
+            health_path=spec.health_path, account=account, provider=provider, protect=spec.protect,
+            opts=self.child())
+
+        self.finish(
+            CellOutputs(
+                # An ALB has no fixed address: the global layer aliases its hostname.
+                endpoint=AliasTarget(hostname=lb.alb.dns_name, zone_id=lb.alb.zone_id),
+                health_path=spec.health_path,
+                bucket_uri=models.bucket.bucket.apply(lambda b: f"s3://{b}"),
+                cluster_name=cluster.cluster.name,
+                kubeconfig=cluster.kubeconfig,
+                workload_identity=identity.role.arn,
+                residency=spec.residency,
+                region=spec.region,
+                cloud="aws",
+                name=name,
+            ),
+            WorkloadExposure(
+                service_type="NodePort",
+                node_port=NODE_PORT,
+                # Requests and health checks come from the ALB's interfaces in the public subnets.
+                ingress_cidrs=network.plan.public,
+            ),
+            pod_identity(identity.role.arn),
+        )

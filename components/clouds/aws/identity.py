@@ -1,0 +1,59 @@
+"""What the inference pods run as: an IAM role bound by EKS Pod Identity to one service account.
+
+The role trusts the EKS Pod Identity service only for this account and this cluster
+(confused-deputy conditions), and the association binds it to exactly
+`system:serviceaccount:inference:inference`. Its only permissions: list and read its
+own bucket, and decrypt with the cell key when S3 asks on its behalf.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from ...contract import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT, PodIdentity
+from . import iam
+
+POD_IDENTITY_SERVICE = "pods.eks"
+
+
+class WorkloadIdentity(pulumi.ComponentResource):
+    role: aws.iam.Role
+
+    def __init__(self, name: str, *, cluster: aws.eks.Cluster, bucket_arn: pulumi.Input[str],
+                 key_arn: pulumi.Input[str], account: iam.AccountContext, provider: aws.Provider,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("platform:aws:WorkloadIdentity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        bucket_arn = pulumi.Output.from_input(bucket_arn)
+
+        self.role = aws.iam.Role(
+            f"{name}-workload",
+            description=f"Inference pods of cell {name} "
+                        f"(system:serviceaccount:{WORKLOAD_NAMESPACE}:{WORKLOAD_SERVICE_ACCOUNT})",
+            assume_role_policy=iam.assume_role_by_service(
+                account.service(POD_IDENTITY_SERVICE), account.account_id,
+                # Pod Identity tags the session with the pod's namespace and service account.
+                actions=("sts:AssumeRole", "sts:TagSession"), source_arn=cluster.arn),
+            max_session_duration=3600,
+            opts=child)
+        aws.iam.RolePolicy(f"{name}-workload-read", role=self.role.id, policy=iam.document([
+            {"Sid": "ListModelBucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket_arn},
+            {"Sid": "ReadModels", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+             "Resource": bucket_arn.apply(lambda a: f"{a}/*")},
+            {"Sid": "DecryptModelsThroughS3", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arn,
+             "Condition": {"StringEquals": {"kms:ViaService": f"s3.{account.region}.amazonaws.com"}}},
+        ]), opts=child)
+        aws.eks.PodIdentityAssociation(
+            f"{name}-workload", cluster_name=cluster.name, namespace=WORKLOAD_NAMESPACE,
+            service_account=WORKLOAD_SERVICE_ACCOUNT, role_arn=self.role.arn, opts=child)
+        self.register_outputs({"role_arn": self.role.arn})
+
+
+def pod_identity(role_arn: pulumi.Input[str]) -> PodIdentity:
+    """EKS Pod Identity: the `aws:eks:PodIdentityAssociation` names the namespace/service account,
+    so the ServiceAccount carries nothing. An IRSA `eks.amazonaws.com/role-arn` annotation must NOT
+    be added: SDKs try web identity before container credentials, and the role trusts
+    pods.eks.amazonaws.com, not the cluster's OIDC provider. Pods reach the Pod Identity Agent."""
+    return PodIdentity(credential_endpoints=(("169.254.170.23/32", 80),))

@@ -1,0 +1,184 @@
+"""The cell's public entry: an internet-facing ALB that ends TLS and forwards to the EKS nodes.
+
+How a request reaches a pod: the ALB's target group uses *instance* targets on a
+fixed NodePort (`NODE_PORT`). Instead of registering instances one by one, the
+target group is attached to the Auto Scaling group behind the EKS managed node
+group, so every node the group launches (scale-out, node replacement, upgrades)
+is registered and every node it terminates is drained. The workload exposes the
+`inference` Service as `type: NodePort` on that port (`WorkloadExposure`), and
+kube-proxy forwards from the node to a ready pod. No in-cluster controller and no
+Kubernetes object is needed for the ALB to find the pods.
+
+Security groups: the ALB's group admits 443 and 80 from the internet and may only
+send to the NodePort of the cluster security group (which EKS puts on every managed
+node); the cluster security group admits the NodePort from the ALB's group only.
+Port 80 only redirects to HTTPS. The certificate covers the cell's own name (`hostname`, which the
+health checks call) and the public name (`domain`, which the global layer answers with this ALB);
+each name is DNS-validated in the platform's Route 53 zone (records through the global DNS provider).
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from . import iam
+from ...contract import NODE_PORT
+from ...global_traffic.cert_validation import DnsValidator
+from .bucket import SecureBucket
+
+SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+LOG_RETENTION_DAYS = 365
+HEALTH_CHECK_INTERVAL = 10
+
+# Regions opened since ap-southeast-3 (Dec 2021) have no ELB log-delivery account: the bucket
+# policy names the log-delivery service principal there (AWS "Enable access logs" docs).
+_LOG_DELIVERY_SERVICE_REGIONS = frozenset({
+    "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-south-2", "eu-central-2", "eu-south-2",
+    "il-central-1", "me-central-1", "ca-west-1", "mx-central-1",
+})
+
+
+def _log_writer(region: str, account: iam.AccountContext, provider: aws.Provider,
+                parent: pulumi.Resource) -> dict:
+    if region in _LOG_DELIVERY_SERVICE_REGIONS:
+        return {"Service": account.service("logdelivery.elasticloadbalancing")}
+    elb = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(provider=provider, parent=parent))
+    return {"AWS": elb.arn}
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    alb: aws.lb.LoadBalancer
+    target_group: aws.lb.TargetGroup
+    certificate_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, *, vpc_id: pulumi.Input[str], public_subnet_ids: Sequence[pulumi.Input[str]],
+                 node_security_group_id: pulumi.Input[str], autoscaling_group_name: pulumi.Input[str],
+                 hostname: str, domain: str, validator: DnsValidator, health_path: str,
+                 account: iam.AccountContext, provider: aws.Provider,
+                 protect: bool, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("platform:aws:LoadBalancer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+
+        logs = self._access_log_bucket(name, account, provider, protect)
+
+        sg = aws.ec2.SecurityGroup(f"{name}-alb", vpc_id=vpc_id,
+                                   description=f"ALB of cell {name}: HTTPS in, NodePort {NODE_PORT} to the nodes",
+                                   opts=child)
+        for port, why in ((443, "HTTPS from the internet"), (80, "HTTP from the internet, redirected to HTTPS")):
+            aws.vpc.SecurityGroupIngressRule(f"{name}-alb-in-{port}", security_group_id=sg.id, ip_protocol="tcp",
+                                             from_port=port, to_port=port, cidr_ipv4="0.0.0.0/0", description=why,
+                                             opts=child)
+        aws.vpc.SecurityGroupEgressRule(f"{name}-alb-to-nodes", security_group_id=sg.id, ip_protocol="tcp",
+                                        from_port=NODE_PORT, to_port=NODE_PORT,
+                                        referenced_security_group_id=node_security_group_id,
+                                        description="requests and health checks to the workload's NodePort",
+                                        opts=child)
+        aws.vpc.SecurityGroupIngressRule(f"{name}-nodes-from-alb", security_group_id=node_security_group_id,
+                                         ip_protocol="tcp", from_port=NODE_PORT, to_port=NODE_PORT,
+                                         referenced_security_group_id=sg.id,
+                                         description=f"ALB of cell {name} to the workload's NodePort", opts=child)
+
+        self.alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            ip_address_type="ipv4",
+            subnets=list(public_subnet_ids),
+            security_groups=[sg.id],
+            drop_invalid_header_fields=True,
+            desync_mitigation_mode="defensive",
+            enable_deletion_protection=protect,
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=logs.bucket.bucket, prefix=name, enabled=True),
+            # ELB checks at creation that it may write to the bucket: the policy must be in place.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[logs.policy])),
+        )
+
+        self.target_group = aws.lb.TargetGroup(
+            f"{name}-nodes",
+            target_type="instance",
+            protocol="HTTP",
+            port=NODE_PORT,
+            vpc_id=vpc_id,
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True, protocol="HTTP", port="traffic-port", path=health_path, matcher="200",
+                interval=HEALTH_CHECK_INTERVAL, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
+            opts=child)
+        # The node group's Auto Scaling group registers (and drains) its instances in the target group.
+        aws.autoscaling.Attachment(f"{name}-nodes", autoscaling_group_name=autoscaling_group_name,
+                                   lb_target_group_arn=self.target_group.arn, opts=child)
+
+        self.certificate_arn = self._certificate(name, hostname, domain, validator, provider)
+
+        aws.lb.Listener(
+            f"{name}-https", load_balancer_arn=self.alb.arn, port=443, protocol="HTTPS", ssl_policy=SSL_POLICY,
+            certificate_arn=self.certificate_arn,
+            default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward",
+                                                              target_group_arn=self.target_group.arn)],
+            opts=child)
+        aws.lb.Listener(
+            f"{name}-http", load_balancer_arn=self.alb.arn, port=80, protocol="HTTP",
+            default_actions=[aws.lb.ListenerDefaultActionArgs(
+                type="redirect",
+                redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443",
+                                                                  status_code="HTTP_301"))],
+            opts=child)
+        self.register_outputs({"dns_name": self.alb.dns_name, "zone_id": self.alb.zone_id})
+
+    def _access_log_bucket(self, name: str, account: iam.AccountContext, provider: aws.Provider,
+                           protect: bool) -> SecureBucket:
+        writer = _log_writer(account.region, account, provider, self)
+
+        def statements(arn: pulumi.Output[str]) -> list[dict]:
+            return [{
+                "Sid": "ElbWritesAccessLogs",
+                "Effect": "Allow",
+                "Principal": writer,
+                "Action": "s3:PutObject",
+                "Resource": pulumi.Output.all(arn, account.account_id).apply(
+                    lambda a: f"{a[0]}/{name}/AWSLogs/{a[1]}/*"),
+            }]
+
+        # ALB access logs are written with S3-managed keys only (SSE-KMS is not supported).
+        logs = SecureBucket(f"{name}-alb-logs", provider=provider, protect=protect, log_delivery=True,
+                            noncurrent_version_days=30, expire_current_days=LOG_RETENTION_DAYS,
+                            extra_statements_for=statements, opts=pulumi.ResourceOptions(parent=self))
+        return logs
+
+    def _certificate(self, name: str, hostname: str, domain: str, validator: DnsValidator,
+                     provider: aws.Provider) -> pulumi.Output[str]:
+        # The global layer answers `domain` with this ALB and the health checks call `hostname`: the
+        # one certificate the listener serves covers both. The ALB serves it from its own region, so
+        # ACM issues it there.
+        cert = aws.acm.Certificate(f"{name}-cert", domain_name=hostname, subject_alternative_names=[domain],
+                                   validation_method="DNS", key_algorithm="RSA_2048",
+                                   opts=pulumi.ResourceOptions(parent=self, provider=provider))
+        # ACM returns one validation option per name, as an unordered set: each record picks its name's.
+        hostname_record = self._validation_record(f"{name}-cert-validation", cert, hostname, validator)
+        # ACM asks for the same CNAME for `domain` from every certificate of the account that names it,
+        # so every AWS cell writes this one record: deleting one cell must not take it from the others.
+        domain_record = self._validation_record(f"{name}-cert-validation-domain", cert, domain, validator,
+                                                shared=True)
+        validation = aws.acm.CertificateValidation(
+            f"{name}-cert", certificate_arn=cert.arn,
+            validation_record_fqdns=[hostname_record.fqdn, domain_record.fqdn],
+            opts=pulumi.ResourceOptions(parent=self, provider=provider))
+        return validation.certificate_arn
+
+    def _validation_record(self, resource_name: str, cert: aws.acm.Certificate, domain_name: str,
+                           validator: DnsValidator, shared: bool = False) -> aws.route53.Record:
+        def option_for(options) -> aws.acm.outputs.CertificateDomainValidationOption:
+            found = [o for o in options if o.domain_name == domain_name]
+            if not found:
+                raise ValueError(f"ACM certificate has no DNS validation option for {domain_name!r} "
+                                 f"(got {[o.domain_name for o in options]})")
+            return found[0]
+
+        option = cert.domain_validation_options.apply(option_for)
+        # ACM re-issues the same CNAME after a failed validation: overwriting it is always safe.
+        return validator.record(
+            resource_name, parent=self, name=option.apply(lambda o: o.resource_record_name),
+            type=option.apply(lambda o: o.resource_record_type),
+            values=[option.apply(lambda o: o.resource_record_value)], ttl=60, shared=shared, allow_overwrite=True)

@@ -1,0 +1,93 @@
+"""What every piece of an Azure cell shares: its provider, resource group, names and role grants."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_azure_native as azure
+
+from ...contract import CellSpec, child_options
+from ..naming import fit, stable_digest
+
+# Built-in role definitions (the same GUIDs in every tenant).
+ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
+ROLE_KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
+ROLE_KEY_VAULT_CONTRIBUTOR = "f25e0fa2-a7c8-4377-a976-54943a77a395"
+ROLE_KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+ROLE_KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+ROLE_NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+ROLE_READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+ROLE_STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+
+# Regions without availability zones (no ZRS/GZRS storage, no zonal node pools or gateways).
+# Every other region of the catalog has three zones.
+REGIONS_WITHOUT_ZONES = frozenset({
+    "westus", "northcentralus", "westcentralus", "canadaeast", "francesouth", "germanynorth",
+    "norwaywest", "switzerlandwest", "ukwest", "southindia", "westindia", "japanwest",
+    "koreasouth", "australiasoutheast", "uaecentral", "southafricawest", "swedensouth",
+})
+
+
+def has_zones(region: str) -> bool:
+    return region not in REGIONS_WITHOUT_ZONES
+
+
+def zones(region: str) -> Optional[list[str]]:
+    """Availability zones to spread zonal resources over, or None where the region has none."""
+    return ["1", "2", "3"] if has_zones(region) else None
+
+
+def global_name(spec: CellSpec, kind: str, max_len: int, hyphens: bool) -> str:
+    """A name for Azure's global namespaces (vaults, storage accounts): readable, unique per
+    environment and cell (dev and prod of the same cell must not collide), within `max_len`."""
+    digest = stable_digest(f"{spec.environment}/{spec.name}/{kind}", 6)
+    if hyphens:
+        return f"{fit(re.sub(r'-+', '-', spec.name), max_len - len(kind) - len(digest) - 2)}-{kind}{digest}"
+    return f"{kind}{fit(re.sub(r'[^a-z0-9]', '', spec.name), max_len - len(kind) - len(digest))}{digest}"
+
+
+@dataclass
+class AzureCellContext:
+    """The cell's Azure scope: its provider (pinned to the cell's location), resource group and tenant."""
+
+    spec: CellSpec
+    parent: pulumi.Resource
+    provider: azure.Provider
+    resource_group: azure.resources.ResourceGroup
+    subscription_id: pulumi.Output[str]
+    tenant_id: pulumi.Output[str]
+
+    @property
+    def location(self) -> str:
+        return self.spec.region
+
+    @property
+    def rg_name(self) -> pulumi.Output[str]:
+        return self.resource_group.name
+
+    def name(self, suffix: str) -> str:
+        return f"{self.spec.name}-{suffix}"
+
+    def opts(self, stateful: bool = False, depends_on: Sequence[pulumi.Resource] = (),
+             ignore_changes: Sequence[str] = ()) -> pulumi.ResourceOptions:
+        return child_options(self.parent, self.spec.protect, stateful, provider=self.provider,
+                             depends_on=list(depends_on) or None, ignore_changes=list(ignore_changes) or None)
+
+    def role_definition_id(self, role_guid: str) -> pulumi.Output[str]:
+        return self.subscription_id.apply(
+            lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}")
+
+    def grant(self, name: str, principal_id: pulumi.Input[str], role_guid: str, scope: pulumi.Input[str],
+              description: str, depends_on: Sequence[pulumi.Resource] = ()) -> azure.authorization.RoleAssignment:
+        """An RBAC role assignment for a service principal (managed identities and first-party apps)."""
+        return azure.authorization.RoleAssignment(
+            self.name(name),
+            principal_id=principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=self.role_definition_id(role_guid),
+            scope=scope,
+            description=description,
+            opts=self.opts(depends_on=depends_on),
+        )

@@ -1,0 +1,281 @@
+"""The cell contract shared by all clouds: the only thing outside `components/clouds/` that
+knows what a cell is.
+
+A cell takes a `CellSpec` (what to build, cloud-neutral) and exposes `CellOutputs`
+(what the workload, the global traffic layer and operators need). AWS, GCP and
+Azure cells differ inside; to everybody else they look the same. In prod a cell
+stack exports exactly `CellOutputs.EXPORTS` and `prod-global` reads them back
+with a StackReference.
+
+Why the cloud-shaped decisions are *values* here rather than branches on the cloud name elsewhere:
+- `Endpoint = AliasTarget | Address`: an ALB has no fixed address, so Route 53 must alias it;
+  a regional LB has an address, so it gets an A record. The cell says which by the type it
+  returns; `global_traffic/records.py` and the routing plan read the type, never the cloud.
+- `PodIdentity`: what the workload's ServiceAccount and pods need to get the cell's cloud
+  identity (annotations, labels, the node-local credential endpoint the NetworkPolicy opens).
+- `WorkloadExposure`: how the cell's load balancer reaches the pods, including the Service
+  annotations of an internal load balancer (only the cell knows its cloud's annotation).
+- `DnsValidator` (in `global_traffic/cert_validation.py`) is handed to every cell, so a cell
+  that is not on AWS never imports the AWS provider to validate its certificate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
+
+import pulumi
+
+from .core import catalog
+from .core.config import CellSpecConfig, PlatformConfig, WorkloadOptions, cloud_settings
+
+# Where the inference pods run and what they run as, on every cloud. Cloud
+# identities are bound to exactly this subject (IRSA/pod identity, GKE Workload
+# Identity, Azure federated credential): `system:serviceaccount:inference:inference`.
+WORKLOAD_NAMESPACE = "inference"
+WORKLOAD_SERVICE_ACCOUNT = "inference"
+WORKLOAD_SUBJECT = f"system:serviceaccount:{WORKLOAD_NAMESPACE}:{WORKLOAD_SERVICE_ACCOUNT}"
+WORKLOAD_SERVICE_NAME = "inference"
+# Port the in-cluster Service listens on; the container port comes from config.
+SERVICE_PORT = 80
+# The NodePort the workload's Service exposes on every node for cells whose load balancer targets
+# nodes (AWS ALB instance targets, GCP instance-group backends); 30000-32767 is Kubernetes' default
+# NodePort range. Defined once: the cell's firewall/target group and the Service must agree.
+NODE_PORT = 30080
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """What a cell is: everything a cloud's cell component needs, and nothing from pulumi.Config."""
+
+    name: str
+    cloud: str                              # a key of components.clouds.DRIVERS
+    region: str
+    residency: str
+    environment: str
+    role: str
+    weight: int
+    network_cidr: str
+    min_nodes: int
+    max_nodes: int
+    kubernetes_version: str
+    api_allowed_cidrs: tuple[str, ...]
+    noncurrent_version_days: int
+    geo_redundant: bool
+    workload: WorkloadOptions
+    domain: Optional[str] = None          # public domain; the cell's own name is <cell>.<domain>
+    public_name: Optional[str] = None      # the global name, <public_label>.<domain> (certificates cover it)
+    zone_id: Optional[pulumi.Input[str]] = None  # Route 53 hosted zone id (certificate validation)
+    # Writes the DNS records that prove domain ownership for the cell's certificate (one per stack).
+    dns_validator: "Optional[DnsValidator]" = None
+    # Fields only one cloud reads, derived by that cloud's settings.spec_fields (None elsewhere).
+    gcp_project: Optional[str] = None
+    # aws with geo_redundant: where the bucket's replica lives (nearest other AWS region of the zone,
+    # within platform:zones.<zone>.regions); config.load has rejected a zone without one.
+    replica_region: Optional[str] = None
+    protect: bool = False                  # protect stateful resources (prod)
+
+    @property
+    def health_path(self) -> str:
+        return self.workload.health_path
+
+    @property
+    def hostname(self) -> Optional[str]:
+        return f"{self.name}.{self.domain}" if self.domain else None
+
+    @property
+    def catalog_region(self) -> catalog.Region:
+        return catalog.region(self.cloud, self.region)
+
+    @classmethod
+    def from_config(cls, cell: CellSpecConfig, cfg: PlatformConfig, zone_id=None,
+                    dns_validator: "Optional[DnsValidator]" = None) -> "CellSpec":
+        """The spec of a configured cell, with what its cloud's settings derive for it
+        (`clouds/<cloud>/settings.spec_fields`, e.g. the AWS replica region)."""
+        assert cfg.workload is not None  # config.load guarantees it when there are cells
+        return cls(
+            name=cell.name, cloud=cell.cloud, region=cell.region, residency=cell.residency,
+            environment=cfg.environment, role=cell.role, weight=cell.weight,
+            network_cidr=cell.network_cidr, min_nodes=cell.cluster.min_nodes,
+            max_nodes=cell.cluster.max_nodes, kubernetes_version=cell.cluster.kubernetes_version,
+            api_allowed_cidrs=tuple(cell.cluster.api_allowed_cidrs),
+            noncurrent_version_days=cell.bucket.noncurrent_version_days,
+            geo_redundant=cell.bucket.geo_redundant, workload=cfg.workload,
+            domain=cfg.dns.domain if cfg.dns else None, zone_id=zone_id,
+            public_name=cfg.dns.public_name if cfg.dns else None,
+            protect=cfg.protect_stateful,
+            dns_validator=dns_validator, **cloud_settings(cell.cloud).spec_fields(cell, cfg),
+        )
+
+
+@dataclass(frozen=True)
+class WorkloadExposure:
+    """How a cell's load balancer reaches the workload; the cell decides, the workload obeys.
+
+    - `NodePort`: the LB targets every node on `node_port` (AWS ALB instance targets,
+      GCP backend on the node pool's instance groups);
+    - `LoadBalancer` internal: an internal LB at `load_balancer_ip` in the cluster subnet
+      (Azure Application Gateway backend pool).
+    `ingress_cidrs` are the only sources the workload's NetworkPolicy admits.
+    """
+
+    service_type: Literal["NodePort", "LoadBalancer"]
+    ingress_cidrs: tuple[str, ...]
+    node_port: Optional[int] = None
+    load_balancer_ip: Optional[str] = None
+    annotations: dict = field(default_factory=dict)
+    # `LoadBalancer` only: the Service annotations that make the cloud's LB internal at
+    # `load_balancer_ip`. Without them a LoadBalancer Service would get a *public* LB, so the
+    # workload refuses a LoadBalancer exposure that does not carry them.
+    internal_lb_annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AliasTarget:
+    """An endpoint with no fixed address (an AWS ALB): Route 53 aliases `hostname` in `zone_id`
+    and may evaluate the target's health."""
+
+    hostname: pulumi.Input[str]
+    zone_id: pulumi.Input[str]
+
+    kind = "alias"
+
+
+@dataclass(frozen=True)
+class Address:
+    """An endpoint with a static IPv4 address (GCP regional LB, Azure Application Gateway):
+    Route 53 answers it with an A record."""
+
+    ip: pulumi.Input[str]
+    hostname: Optional[pulumi.Input[str]] = None  # the provider's hostname, if it has one
+
+    kind = "address"
+
+
+Endpoint = Union[AliasTarget, Address]
+ENDPOINT_KINDS: dict[str, type] = {"alias": AliasTarget, "address": Address}
+
+
+@dataclass(frozen=True)
+class PodIdentity:
+    """What the workload's pods need to act as the cell's workload identity.
+
+    The cloud-side binding (pod identity association, GSA workloadIdentityUser, federated
+    credential) is the cell's; these are the Kubernetes-side halves it asks for."""
+
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    # (CIDR, TCP port) of the node-local endpoint that hands the pods their credentials; the
+    # workload's egress NetworkPolicy opens exactly these.
+    credential_endpoints: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass
+class CellOutputs:
+    """The outputs every cell exposes (see ../shared/DESIGN.md, "The cell contract")."""
+
+    endpoint: Endpoint
+    health_path: str
+    bucket_uri: pulumi.Output[str]
+    cluster_name: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]  # secret
+    workload_identity: pulumi.Output[str]
+    residency: str
+    region: str
+    cloud: str
+    name: str
+    # The global name the cell's certificate covers (`<public_label>.<domain>`); the global layer
+    # refuses to route its public name to a cell whose certificate is for another one.
+    public_name: Optional[str] = None
+    # Built by the cell for its workload; not exported (prod-global runs no workload).
+    pod_identity: Optional[PodIdentity] = None
+
+    # Exported keys (a contract: extend, never break). `endpoint_*`/`alias_zone_id` are the
+    # endpoint's flattening, `endpoint_kind` says which of AliasTarget/Address it was.
+    EXPORTS = ("endpoint_hostname", "endpoint_ip", "health_path", "bucket_uri", "cluster_name",
+               "kubeconfig", "workload_identity", "residency", "region", "cloud", "name", "alias_zone_id",
+               "public_name", "endpoint_kind")
+
+    @property
+    def endpoint_hostname(self) -> Optional[pulumi.Input[str]]:
+        return self.endpoint.hostname
+
+    @property
+    def endpoint_ip(self) -> Optional[pulumi.Input[str]]:
+        return self.endpoint.ip if isinstance(self.endpoint, Address) else None
+
+    @property
+    def alias_zone_id(self) -> Optional[pulumi.Input[str]]:
+        return self.endpoint.zone_id if isinstance(self.endpoint, AliasTarget) else None
+
+    @property
+    def endpoint_kind(self) -> str:
+        return self.endpoint.kind
+
+    # The kubeconfig is exported under its own key: a secret inside the contract's dict would make
+    # the whole export secret, hiding endpoints and regions from every reader of the stack.
+    KUBECONFIG_SUFFIX = "_kubeconfig"  # not a valid cell name (underscore): never collides
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.EXPORTS}
+
+    def export(self) -> None:
+        """Stack exports of a cell: `<name>` (the contract, readable) and `<name>_kubeconfig` (secret)."""
+        pulumi.export(self.name, {k: v for k, v in self.as_dict().items() if k != "kubeconfig"})
+        pulumi.export(self.name + self.KUBECONFIG_SUFFIX, pulumi.Output.secret(self.kubeconfig))
+
+    @classmethod
+    def from_stack_reference(cls, ref: "pulumi.StackReference", exported_name: str,
+                             endpoint_kind: str) -> "CellOutputs":
+        """Read a cell stack's exports (prod-global). `exported_name` is the cell's export key;
+        `endpoint_kind` is the referenced cell's driver's (the record type must be known before
+        the reference resolves)."""
+        cell = ref.get_output(exported_name)
+        values = {k: cell.apply(lambda c, k=k: (c or {}).get(k)) for k in cls.EXPORTS if k != "kubeconfig"}
+        if endpoint_kind == AliasTarget.kind:
+            endpoint: Endpoint = AliasTarget(values["endpoint_hostname"], values["alias_zone_id"])
+        else:
+            endpoint = Address(values["endpoint_ip"], values["endpoint_hostname"])
+        plain = {k: values[k] for k in ("health_path", "bucket_uri", "cluster_name", "workload_identity",
+                                        "residency", "region", "cloud", "name", "public_name")}
+        return cls(endpoint=endpoint, kubeconfig=ref.get_output(exported_name + cls.KUBECONFIG_SUFFIX), **plain)
+
+
+def child_options(parent: pulumi.Resource, protect: bool, stateful: bool = False,
+                  opts: Optional[pulumi.ResourceOptions] = None, **kw: Any) -> pulumi.ResourceOptions:
+    """Options of a cell's child: under `parent`, protected in prod when it holds state. The one
+    rule every cloud's pieces use (`CellComponent.child`, `PieceContext.opts`); `kw` adds plain
+    options (provider, depends_on)."""
+    base = pulumi.ResourceOptions(parent=parent, protect=protect if stateful else None, **kw)
+    return pulumi.ResourceOptions.merge(base, opts)
+
+
+class CellComponent(pulumi.ComponentResource):
+    """Base of AwsCell / GcpCell / AzureCell: labels its children and registers the contract."""
+
+    outputs: CellOutputs
+    exposure: WorkloadExposure
+    pod_identity: PodIdentity
+
+    def __init__(self, type_: str, spec: CellSpec, opts: Optional[pulumi.ResourceOptions] = None):
+        from .tags import cell_labels
+
+        base = pulumi.ResourceOptions(transformations=[cell_labels(spec.environment, spec.residency, spec.name)])
+        super().__init__(type_, spec.name, None, pulumi.ResourceOptions.merge(base, opts))
+        self.spec = spec
+
+    def child(self, opts: Optional[pulumi.ResourceOptions] = None, *, stateful: bool = False,
+              parent: Optional[pulumi.Resource] = None) -> pulumi.ResourceOptions:
+        """THE helper for "child, protected in prod": options of a resource under `parent` (default:
+        this cell); a `stateful` one (key, bucket, vault, account, cluster) is protected in prod."""
+        return child_options(parent or self, self.spec.protect, stateful, opts)
+
+    def finish(self, outputs: CellOutputs, exposure: WorkloadExposure,
+               pod_identity: Optional[PodIdentity] = None) -> None:
+        if outputs.public_name is None:
+            outputs.public_name = self.spec.public_name
+        if pod_identity is not None:
+            outputs.pod_identity = pod_identity
+        self.outputs = outputs
+        self.exposure = exposure
+        self.pod_identity = outputs.pod_identity or PodIdentity()
+        self.register_outputs({k: v for k, v in outputs.as_dict().items() if v is not None})
