@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
 import pulumi
 
 from .core import catalog
-from .core.config import CellSpecConfig, PlatformConfig, WorkloadOptions, cloud_settings
+from .core.config import CellSpecConfig, DeployerOptions, PlatformConfig, WorkloadOptions, cloud_settings
 
 # Where the inference pods run and what they run as, on every cloud. Cloud
 # identities are bound to exactly this subject (IRSA/pod identity, GKE Workload
@@ -58,7 +58,7 @@ class CellSpec:
     min_nodes: int
     max_nodes: int
     kubernetes_version: str
-    api_allowed_cidrs: tuple[str, ...]
+    api_allowed_cidrs: tuple[str, ...]     # the cell's operators + the deployer; empty = private only
     noncurrent_version_days: int
     geo_redundant: bool
     workload: WorkloadOptions
@@ -73,6 +73,8 @@ class CellSpec:
     # within platform:zones.<zone>.regions); config.load has rejected a zone without one.
     replica_region: Optional[str] = None
     protect: bool = False                  # protect stateful resources (prod)
+    # Where `pulumi up` runs and who it is (platform:deployer); the cell grants it cluster-admin.
+    deployer: Optional[DeployerOptions] = None
 
     @property
     def health_path(self) -> str:
@@ -97,7 +99,7 @@ class CellSpec:
             environment=cfg.environment, role=cell.role, weight=cell.weight,
             network_cidr=cell.network_cidr, min_nodes=cell.cluster.min_nodes,
             max_nodes=cell.cluster.max_nodes, kubernetes_version=cell.cluster.kubernetes_version,
-            api_allowed_cidrs=tuple(cell.cluster.api_allowed_cidrs),
+            api_allowed_cidrs=api_allow_list(cell, cfg), deployer=cfg.deployer,
             noncurrent_version_days=cell.bucket.noncurrent_version_days,
             geo_redundant=cell.bucket.geo_redundant, workload=cfg.workload,
             domain=cfg.dns.domain if cfg.dns else None, zone_id=zone_id,
@@ -105,6 +107,15 @@ class CellSpec:
             protect=cfg.protect_stateful,
             dns_validator=dns_validator, **cloud_settings(cell.cloud).spec_fields(cell, cfg),
         )
+
+
+def api_allow_list(cell: CellSpecConfig, cfg: PlatformConfig) -> tuple[str, ...]:
+    """Who may reach a cell's cluster API: its operators' CIDRs plus the deployer's egress CIDRs
+    (merged, order kept); a deployer inside the network means private endpoints only."""
+    if cfg.deployer and cfg.deployer.in_network:
+        return ()
+    extra = cfg.deployer.cidrs if cfg.deployer else []
+    return tuple(dict.fromkeys([*cell.cluster.api_allowed_cidrs, *extra]))
 
 
 @dataclass(frozen=True)

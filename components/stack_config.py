@@ -5,6 +5,8 @@ typed arguments.
 """
 from __future__ import annotations
 
+import os
+
 import pulumi
 from pulumi.runtime import config as runtime_config
 
@@ -18,5 +20,10 @@ def raw_config() -> dict[str, str]:
     return values
 
 
+# Set by the offline engine while it runs the program under mocks: example stacks may then keep
+# documentation ranges and an undelegated zone (the engine reports them); a real preview or up may not.
+OFFLINE_ENV = "PLATFORM_OFFLINE_ENGINE"
+
+
 def load_stack_config() -> PlatformConfig:
-    return load(pulumi.get_stack(), raw_config())
+    return load(pulumi.get_stack(), raw_config(), deployment=os.environ.get(OFFLINE_ENV) != "1")

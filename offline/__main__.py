@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                       project_help="directory holding Pulumi.yaml (default: this repository)")
     pv.add_argument("--quiet", action="store_true", help="print counts and verdicts only, not the resource tree")
     pv.add_argument("--unmasked-outputs", action="store_true", help=argparse.SUPPRESS)
+    pv.add_argument("--real-mode", action="store_true",
+                    help="judge the config as a real preview would (documentation ranges, an undelegated zone "
+                         "and an unknown deployer are config errors), still under mocks")
 
     df = sub.add_parser("diff", help="what the working tree changes against a git ref, per stack (offline)")
     df.add_argument("stack", nargs="?")
@@ -167,7 +170,7 @@ def preview(args) -> int:
         return preview_all(args)
     try:
         project = load_project(Path(args.project_dir).resolve()) if args.project_dir else None
-        run = run_stack(args.stack, project)
+        run = run_stack(args.stack, project, real_mode=args.real_mode)
     except Exception as exc:  # noqa: BLE001 - reported to the user below
         if _is_config_error(exc):
             print(f"error: {exc}", file=sys.stderr)

@@ -220,8 +220,14 @@ class ProgramError(Exception):
     """The program failed under the offline engine (message is for the user)."""
 
 
+# The program's config loader reads it (components/stack_config.py): under the offline engine, example
+# stacks may keep documentation ranges and an undelegated zone; `real_mode=True` runs the program as a
+# real preview would judge its config (tests prove those refusals without a cloud).
+OFFLINE_ENV = "PLATFORM_OFFLINE_ENGINE"
+
+
 def run_stack(stack: str, project: Optional[Project] = None,
-              stack_outputs: Optional[Callable[[str], dict]] = None) -> StackRun:
+              stack_outputs: Optional[Callable[[str], dict]] = None, real_mode: bool = False) -> StackRun:
     """Run `stack`'s program in this process under mocks. Call once per process."""
     project = project or load_project()
     config, secret_keys = stack_config(project, stack)
@@ -246,6 +252,10 @@ def run_stack(stack: str, project: Optional[Project] = None,
     sys.path.insert(0, str(project.root))
     cwd = os.getcwd()
     os.chdir(project.root)
+    if real_mode:
+        os.environ.pop(OFFLINE_ENV, None)
+    else:
+        os.environ[OFFLINE_ENV] = "1"
     try:
         runpy.run_path(str(project.program), run_name="__main__")
         _sync_await(wait_for_rpcs())

@@ -14,6 +14,7 @@ import datetime as _dt
 import difflib
 import importlib
 import json
+import ipaddress
 import re
 from types import ModuleType
 from typing import Any, Literal, Mapping, Optional
@@ -39,6 +40,24 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# RFC 5737 documentation ranges: fine in an example stack, unreachable from any real runner.
+DOCUMENTATION_RANGES = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+
+
+def _ipv4_cidrs(v: list[str], what: str) -> list[str]:
+    for cidr in v:
+        if not re.match(r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$", cidr):
+            raise ValueError(f"{cidr!r} is not an IPv4 CIDR")
+        if cidr.endswith("/0"):
+            raise ValueError(f"{cidr!r} opens {what} to the world; allowed: specific CIDRs")
+    return v
+
+
+def is_documentation_range(cidr: str) -> bool:
+    net = ipaddress.ip_network(cidr, strict=False)
+    return any(net.subnet_of(ipaddress.ip_network(d)) for d in DOCUMENTATION_RANGES)
+
+
 class ClusterOptions(_Model):
     min_nodes: int = Field(2, ge=1, le=100)
     max_nodes: int = Field(5, ge=1, le=1000)
@@ -57,12 +76,7 @@ class ClusterOptions(_Model):
     @field_validator("api_allowed_cidrs")
     @classmethod
     def _no_world(cls, v: list[str]) -> list[str]:
-        for cidr in v:
-            if not re.match(r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$", cidr):
-                raise ValueError(f"{cidr!r} is not an IPv4 CIDR")
-            if cidr.endswith("/0"):
-                raise ValueError(f"{cidr!r} opens the Kubernetes API to the world; allowed: specific CIDRs")
-        return v
+        return _ipv4_cidrs(v, "the Kubernetes API")
 
 
 class BucketOptions(_Model):
@@ -142,8 +156,11 @@ class DnsOptions(_Model):
     # The public name is `<public_label>.<domain>`, never the zone apex: only below the apex can the
     # routing tree answer with CNAMEs that carry `ttl`; an apex alias to an ALB keeps the ELB's 60 s.
     public_label: str = Field("api", pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-    # An existing public hosted zone; when empty the zone is created (dev).
+    # An existing public hosted zone, already delegated; when empty the zone is created (dev).
     zone_id: Optional[str] = Field(None, pattern=r"^Z[A-Z0-9]{4,32}$")
+    # A created zone is delegated from this parent zone (the stack writes the NS record there):
+    # without a delegation no certificate validates and no health check resolves.
+    parent_zone_id: Optional[str] = Field(None, pattern=r"^Z[A-Z0-9]{4,32}$")
     routing: Literal["latency", "geolocation", "weighted", "failover"] = "geolocation"
     # How cells of one zone share that zone's traffic (geolocation composes with this).
     within_zone: Literal["latency", "weighted", "failover"] = "failover"
@@ -154,6 +171,34 @@ class DnsOptions(_Model):
     @property
     def public_name(self) -> str:
         return f"{self.public_label}.{self.domain}"
+
+
+class DeployerOptions(_Model):
+    """Where `pulumi up` runs and who it is: the same `up` that creates a cluster creates the workload
+    through the cluster's API, so the deployer must reach that API and hold cluster-admin on it."""
+    # Egress CIDRs of the runner; merged into every cluster's API allow-list.
+    cidrs: list[str] = []
+    # The runner sits inside each cell's network: every cluster API is private only.
+    in_network: bool = False
+    # The deploying identity per cloud, granted cluster-admin (EKS access entry, GKE IAM, AKS RBAC).
+    aws_role_arn: Optional[str] = Field(None, pattern=r"^arn:aws:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+    gcp_service_account: Optional[str] = Field(
+        None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$")
+    azure_object_id: Optional[str] = Field(
+        None, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+    @field_validator("cidrs")
+    @classmethod
+    def _no_world(cls, v: list[str]) -> list[str]:
+        return _ipv4_cidrs(v, "every cluster API")
+
+    @field_validator("in_network")
+    @classmethod
+    def _one_way(cls, v: bool, info: ValidationInfo) -> bool:
+        if v and info.data.get("cidrs"):
+            raise ValueError("a runner inside the network reaches private endpoints only; allowed: cidrs or "
+                             "in_network: true, not both")
+        return v
 
 
 class WorkloadOptions(_Model):
@@ -210,6 +255,7 @@ class PlatformConfig(_Model):
     workload: Optional[WorkloadOptions] = None
     zones: dict[str, ZoneOptions] = {}
     exceptions: list[ResidencyException] = []
+    deployer: Optional[DeployerOptions] = None
     # Provider settings read from Pulumi's own keys.
     gcp_project: Optional[str] = None
 
@@ -222,7 +268,7 @@ class PlatformConfig(_Model):
 
 
 # Keys of `platform:*` and what model field they feed.
-_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions"}
+_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer"}
 
 _DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 
@@ -295,8 +341,13 @@ def _format_error(stack: str, err: dict, data: dict) -> str:
     return f"stack {stack!r}: {key}{shown}: {msg}"
 
 
-def load(stack: str, raw: Mapping[str, Any], today: Optional[_dt.date] = None) -> PlatformConfig:
-    """Validate the raw Pulumi config of `stack`. Raises ConfigError with every problem found."""
+def load(stack: str, raw: Mapping[str, Any], today: Optional[_dt.date] = None,
+         deployment: bool = False) -> PlatformConfig:
+    """Validate the raw Pulumi config of `stack`. Raises ConfigError with every problem found.
+
+    `deployment` (a real preview or up) also refuses what only a real deployment cannot live with
+    (`deployment_problems`: documentation ranges, an undelegated zone, an unknown deployer); the
+    offline engine accepts those, so that example stacks run, and lists them in its report."""
     today = today or _dt.date.today()
     problems: list[str] = []
     data: dict[str, Any] = {"stack": stack}
@@ -324,6 +375,8 @@ def load(stack: str, raw: Mapping[str, Any], today: Optional[_dt.date] = None) -
     except ValidationError as e:
         raise ConfigError("\n".join(_format_error(stack, err, data) for err in e.errors())) from None
     problems = _cross_checks(cfg, today)
+    if deployment:
+        problems += deployment_problems(cfg)
     if problems:
         raise ConfigError("\n".join(f"stack {stack!r}: {p}" for p in problems))
     return cfg
@@ -338,9 +391,57 @@ def cloud_settings(cloud: str) -> ModuleType:
     return importlib.import_module(f"{__package__.rsplit('.', 1)[0]}.clouds.{cloud}.settings")
 
 
+def deployment_problems(cfg: PlatformConfig) -> list[str]:
+    """What stops a real `pulumi up` from reaching its clusters or validating its certificates.
+
+    A real preview or up refuses these; the offline engine accepts them (example stacks keep
+    documentation ranges) and reports them."""
+    problems = []
+    dep = cfg.deployer
+    if cfg.cells and dep is None:
+        problems.append(f"{PROJECT}:deployer: missing; the same `up` that creates a cluster creates the workload "
+                        "through its API; allowed: {cidrs: [<runner egress CIDR>...]} or {in_network: true}, "
+                        "with the deploying identity of each cloud (aws_role_arn, gcp_service_account, "
+                        "azure_object_id)")
+    if dep is not None:
+        for j, cidr in enumerate(dep.cidrs):
+            if is_documentation_range(cidr):
+                problems.append(f"{PROJECT}:deployer.cidrs[{j}] = {cidr!r}: a documentation range (RFC 5737) no "
+                                "runner egresses from; allowed: the runner's real egress CIDRs")
+        if not dep.cidrs and not dep.in_network and cfg.cells:
+            problems.append(f"{PROJECT}:deployer: neither cidrs nor in_network; allowed: the runner's egress CIDRs "
+                            "or in_network: true")
+        needs = {"aws": "aws_role_arn", "gcp": "gcp_service_account", "azure": "azure_object_id"}
+        for cloud in sorted({c.cloud for c in cfg.cells}):
+            key = needs.get(cloud)
+            if key and getattr(dep, key) is None:
+                problems.append(f"{PROJECT}:deployer.{key}: missing for the {cloud} cells; the deploying identity "
+                                "is granted cluster-admin on each cluster it creates")
+    for i, c in enumerate(cfg.cells):
+        for j, cidr in enumerate(c.cluster.api_allowed_cidrs):
+            if is_documentation_range(cidr):
+                problems.append(f"{PROJECT}:cells[{i}].cluster.api_allowed_cidrs[{j}] = {cidr!r}: a documentation "
+                                "range (RFC 5737); allowed: operators' real CIDRs (the deployer's come from "
+                                f"{PROJECT}:deployer.cidrs)")
+    if cfg.dns and not cfg.dns.zone_id and not cfg.dns.parent_zone_id:
+        problems.append(f"{PROJECT}:dns.parent_zone_id: missing for the created zone {cfg.dns.domain!r}: nothing "
+                        "delegates it, so no certificate validates and no health check resolves; allowed: the "
+                        f"parent zone's id (Z...), or {PROJECT}:dns.zone_id of an existing delegated zone")
+    return problems
+
+
 def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
     """Rules that span keys (pydantic validates one value at a time)."""
     problems = []
+    if cfg.dns and cfg.dns.zone_id and cfg.dns.parent_zone_id:
+        problems.append(f"{PROJECT}:dns.parent_zone_id = {cfg.dns.parent_zone_id!r}: only a created zone is "
+                        f"delegated by the stack, and {PROJECT}:dns.zone_id names an existing one; allowed: one of "
+                        "the two")
+    if cfg.deployer and cfg.deployer.in_network:
+        for i, c in enumerate(cfg.cells):
+            if c.cluster.api_allowed_cidrs:
+                problems.append(f"{PROJECT}:cells[{i}].cluster.api_allowed_cidrs: set while "
+                                f"{PROJECT}:deployer.in_network is true (private endpoints only); allowed: []")
     for i, c in enumerate(cfg.cells):
         problems += cloud_settings(c.cloud).check(i, c, cfg)  # what only this cell's cloud knows
         zone = cfg.zones.get(c.residency)

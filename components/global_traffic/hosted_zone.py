@@ -30,4 +30,16 @@ def public_zone(dns: DnsOptions, provider: aws.Provider, protect: bool) -> pulum
         comment=f"Global name of the inference platform ({dns.domain}); managed by Pulumi",
         opts=pulumi.ResourceOptions(provider=provider, protect=protect),
     )
+    if dns.parent_zone_id:
+        # The delegation: without NS records in the parent nobody resolves the new zone, so ACM waits its
+        # 72 h and fails, and every health check fails. 2 days is the TTL Route 53 gives the zone's own NS
+        # set; a parent in another account needs this stack's provider to be allowed into that zone.
+        aws.route53.Record(
+            "public-zone-delegation",
+            zone_id=dns.parent_zone_id, name=dns.domain, type="NS", ttl=172800,
+            records=zone.name_servers,
+            opts=pulumi.ResourceOptions(provider=provider, parent=zone))
+    # Whoever delegates by hand (no parent zone in this account) needs these; a key with an underscore
+    # never collides with a cell's export.
+    pulumi.export("zone_name_servers", zone.name_servers)
     return zone.zone_id
