@@ -138,6 +138,13 @@ class WorkloadExposure:
     # `load_balancer_ip`. Without them a LoadBalancer Service would get a *public* LB, so the
     # workload refuses a LoadBalancer exposure that does not carry them.
     internal_lb_annotations: Mapping[str, str] = field(default_factory=dict)
+    # How long the cell's load balancer keeps sending to a pod after it starts terminating (health-check
+    # interval x unhealthy threshold, plus its deregistration/connection-draining time): the pods sleep
+    # that long in preStop, so rollouts and scale-down never send requests to a closed socket (502s).
+    drain_seconds: int = 0
+    # What must exist before the first pod can run and serve: node pools (which may start empty), the
+    # pod-identity association and its agent, network-policy add-ons. The Deployment waits for them.
+    wait_for: tuple = ()
 
 
 @dataclass(frozen=True)

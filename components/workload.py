@@ -42,6 +42,8 @@ from pulumi_kubernetes.core.v1 import (
     EmptyDirVolumeSourceArgs,
     EnvVarArgs,
     HTTPGetActionArgs,
+    LifecycleArgs,
+    LifecycleHandlerArgs,
     Namespace,
     PodSecurityContextArgs,
     PodSpecArgs,
@@ -50,6 +52,7 @@ from pulumi_kubernetes.core.v1 import (
     ResourceRequirementsArgs,
     SeccompProfileArgs,
     SecurityContextArgs,
+    SleepActionArgs,
     Service,
     ServiceAccount,
     ServicePortArgs,
@@ -248,6 +251,10 @@ class InferenceService(pulumi.ComponentResource):
                             liveness_probe=ProbeArgs(**probe, period_seconds=10, timeout_seconds=2,
                                                      failure_threshold=3),
                             volume_mounts=[VolumeMountArgs(name="tmp", mount_path="/tmp")],
+                            # Keep serving while the load balancer notices the pod is going (the
+                            # kubelet's own sleep action: the image needs no shell).
+                            lifecycle=LifecycleArgs(pre_stop=LifecycleHandlerArgs(
+                                sleep=SleepActionArgs(seconds=exposure.drain_seconds))) if exposure.drain_seconds else None,
                         )],
                         volumes=[VolumeArgs(name="tmp", empty_dir=EmptyDirVolumeSourceArgs(size_limit=SCRATCH_SIZE))],
                         # Soft spreading: a hard rule would keep replacement pods pending during a zone outage.
@@ -257,11 +264,13 @@ class InferenceService(pulumi.ComponentResource):
                                                          label_selector=LabelSelectorArgs(match_labels=selector))
                             for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
                         ],
-                        termination_grace_period_seconds=30,
+                        # The drain sleep counts against the grace period: the app still gets 30 s after it.
+                        termination_grace_period_seconds=exposure.drain_seconds + 30,
                     ),
                 ),
             ),
-            opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[self.service_account])),
+            opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(
+                depends_on=[self.service_account, *exposure.wait_for])),
         )
 
         self.service = self._service(name, spec, exposure, meta, selector, in_namespace)
