@@ -5,6 +5,7 @@
 
     python -m offline preview --all [--policy-pack DIR]... [--json FILE] [--markdown FILE]
     python -m offline diff (STACK | --all) --base GIT_REF [--policy-pack DIR]... [--json FILE] [--markdown FILE]
+    python -m offline stacks [--project-dir DIR]    (deploy order and CI matrices, JSON)
 
 Exit codes: 0 clean, 1 a mandatory policy is violated (diff: or a stateful resource would be deleted
 or replaced), 2 a config (or usage) error, 3 the program failed under the offline engine.
@@ -51,7 +52,45 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_flags(df, pack_help="a CrossGuard pack run on the working tree's side (repeatable)",
                       json_help="write the JSON diff here",
                       project_help="directory holding Pulumi.yaml, inside a git repository (default: this repository)")
+    st = sub.add_parser("stacks", help="print the stacks in deploy order and the CI deploy stages as JSON")
+    st.add_argument("--project-dir", metavar="DIR", default=None, help="directory holding Pulumi.yaml")
     return p
+
+
+# Deploy stages, in order: every non-prod stack, then the prod stacks that reference no other stack
+# (the prod cells), then the prod stacks that read them (prod-global).
+STAGES = ("preprod", "prod", "global")
+
+
+def stacks(args) -> int:
+    """The stack files in deploy order, and one GitHub Actions matrix per deploy stage."""
+    import yaml
+
+    from .diff import DiffError, stack_dependencies, stack_waves
+    from .project import load_project
+
+    project = load_project(_project_dir(args))
+    try:
+        order = [s for wave in stack_waves(project) for s in wave]
+    except DiffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    deps = stack_dependencies(project)
+    matrix: dict[str, list[dict]] = {stage: [] for stage in STAGES}
+    for stack in order:
+        cfg = (yaml.safe_load(project.stack_file(stack).read_text()) or {}).get("config") or {}
+        env = cfg.get(f"{project.name}:environment") or project.default_config.get(f"{project.name}:environment")
+        clouds = {c.get("cloud") for c in cfg.get(f"{project.name}:cells") or [] if isinstance(c, dict)}
+        stage = "preprod" if env != "prod" else ("global" if deps[stack] else "prod")
+        if stage == "global" and any(deps[d] for d in deps[stack]):
+            print(f"error: stack {stack!r}: references {sorted(deps[stack])}, which reference other stacks; "
+                  "the deploy stages allow one level (cells, then global)", file=sys.stderr)
+            return 2
+        # AWS always: every stack writes Route 53 records (zone, certificate validation, traffic).
+        matrix[stage].append({"stack": stack, "environment": env, "gcp": "gcp" in clouds, "azure": "azure" in clouds})
+    order = [entry["stack"] for stage in STAGES for entry in matrix[stage]]
+    print(json.dumps({"order": order, "matrix": {k: {"include": v} for k, v in matrix.items()}}))
+    return 0
 
 
 def _one_or_all(args) -> Optional[str]:
@@ -200,6 +239,8 @@ def main(argv=None) -> int:
         return preview(args)
     if args.command == "diff":
         return diff(args)
+    if args.command == "stacks":
+        return stacks(args)
     return 2
 
 

@@ -216,6 +216,11 @@ def _make_monitor_classes():
     return OfflineMocks, CapturingMonitor
 
 
+# What `pulumi.get_organization()` answers offline: the name a self-managed backend reports (the
+# stack files name no organization; prod-global references its cell stacks in the backend's own).
+OFFLINE_ORGANIZATION = "organization"
+
+
 class ProgramError(Exception):
     """The program failed under the offline engine (message is for the user)."""
 
@@ -247,7 +252,8 @@ def run_stack(stack: str, project: Optional[Project] = None,
     monitor = CapturingMonitor(offline_mocks)
     os.environ.pop("PULUMI_CONFIG", None)
     runtime_config.set_all_config(config, secret_keys)
-    pmocks.set_mocks(offline_mocks, project=project.name, stack=stack, preview=False, monitor=monitor)
+    pmocks.set_mocks(offline_mocks, project=project.name, stack=stack, preview=False, monitor=monitor,
+                     organization=OFFLINE_ORGANIZATION)
 
     sys.path.insert(0, str(project.root))
     cwd = os.getcwd()

@@ -302,9 +302,10 @@ def test_exception_fallback_record_and_alarm(euha_exception):
 
 def test_prod_global_reads_the_cell_stacks(prod_global):
     refs = prod_global.of_type("pulumi:pulumi:StackReference")
+    # No organization in the stack file: the backend's own (pulumi.get_organization()).
     assert sorted(r["inputs"]["name"] for r in refs) == [
-        "acme/platform/prod-aws-us-west-2", "acme/platform/prod-azure-centralindia",
-        "acme/platform/prod-gcp-europe-west1"]
+        "organization/platform/prod-aws-us-west-2", "organization/platform/prod-azure-centralindia",
+        "organization/platform/prod-gcp-europe-west1"]
     # Only the global layer: no cell, no zone of its own (prod uses the configured zone id).
     assert not [r for r in prod_global.resources if r["type"].endswith(":Cell")]
     assert not prod_global.of_type("aws:route53/zone:Zone")
