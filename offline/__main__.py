@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_flags(df, pack_help="a CrossGuard pack run on the working tree's side (repeatable)",
                       json_help="write the JSON diff here",
                       project_help="directory holding Pulumi.yaml, inside a git repository (default: this repository)")
+    df.add_argument("--max-monthly-increase", type=float, default=None, metavar="AMOUNT",
+                    help="fail (exit 1) when a stack's estimated monthly cost rises by more than AMOUNT (USD)")
     return p
 
 
@@ -140,7 +142,11 @@ def diff(args) -> int:
         Path(args.markdown).write_text(diff_markdown(diffs))
     if any(d.error for d in diffs):
         return 3
-    return 1 if any(d.alerts or d.mandatory for d in diffs) else 0
+    from .pricing import over_limit  # issue #23: the cost gate
+    over = over_limit([(d.stack, d.cost) for d in diffs], args.max_monthly_increase)
+    for message in over:
+        print(f"!! {message}")
+    return 1 if any(d.alerts or d.mandatory for d in diffs) or over else 0
 
 
 def _is_config_error(exc: BaseException) -> bool:
@@ -157,6 +163,7 @@ def preview(args) -> int:
     from .analyzer import analyze, from_captured, load_policy_config
     from .engine import run_stack
     from .project import load_project
+    from .pricing import cost_of_run, stack_usage
     from .report import mandatory_violations, to_json, to_markdown, to_text
 
     problem = _one_or_all(args)
@@ -167,7 +174,9 @@ def preview(args) -> int:
         return preview_all(args)
     try:
         project = load_project(Path(args.project_dir).resolve()) if args.project_dir else None
+        usage = stack_usage(args.stack, project)  # issue #23: usage.yaml / platform:usage, checked first
         run = run_stack(args.stack, project)
+        run.cost = cost_of_run(run, usage=usage)
     except Exception as exc:  # noqa: BLE001 - reported to the user below
         if _is_config_error(exc):
             print(f"error: {exc}", file=sys.stderr)
