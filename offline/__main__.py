@@ -5,9 +5,10 @@
 
     python -m offline preview --all [--policy-pack DIR]... [--json FILE] [--markdown FILE]
     python -m offline diff (STACK | --all) --base GIT_REF [--policy-pack DIR]... [--json FILE] [--markdown FILE]
+                           [--max-monthly-increase AMOUNT]
 
 Exit codes: 0 clean, 1 a mandatory policy is violated (diff: or a stateful resource would be deleted
-or replaced), 2 a config (or usage) error, 3 the program failed under the offline engine.
+or replaced, or a stack's monthly cost estimate rises above --max-monthly-increase), 2 a config (or usage) error, 3 the program failed under the offline engine.
 """
 from __future__ import annotations
 

@@ -356,3 +356,26 @@ def test_readme_cost_figures_match_the_engine(tmp_path):
     assert date == load_catalog().date
     assert abs(dev - live_dev) <= 0.01 * live_dev, f"README dev ${dev}, engine ${live_dev}: update README"
     assert abs(prod - live_prod) <= 0.01 * live_prod, f"README prod ${prod}, engine ${live_prod}: update README"
+
+
+@pytest.mark.xfail(strict=True, reason="components/config.py does not list `usage` among the platform keys yet "
+                                       "(the lead adds it when merging issue #23)")
+def test_platform_usage_is_a_known_stack_key():
+    import yaml
+
+    from components import config
+
+    raw = dict(yaml.safe_load((REPO / "stacks" / "Pulumi.dev.yaml").read_text())["config"])
+    config.load("dev", {k: json.dumps(v) if not isinstance(v, str) else v for k, v in raw.items()})  # valid as is
+    raw["platform:usage"] = {"defaults": {"gb_stored": 5}}
+    config.load("dev", {k: json.dumps(v) if not isinstance(v, str) else v for k, v in raw.items()})
+
+
+def test_workflow_passes_the_cost_limit_from_a_repository_variable():
+    import yaml
+
+    wf = yaml.safe_load((REPO / ".github" / "workflows" / "pull-request.yml").read_text())
+    steps = [s for job in wf["jobs"].values() for s in job.get("steps", [])]
+    review = next(s for s in steps if "offline diff --all" in s.get("run", ""))
+    assert review["env"]["MAX_MONTHLY_INCREASE"] == "${{ vars.MAX_MONTHLY_INCREASE }}"
+    assert '--max-monthly-increase "$MAX_MONTHLY_INCREASE"' in review["run"] and '"${cost_gate[@]}"' in review["run"]
