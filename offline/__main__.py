@@ -93,7 +93,8 @@ def preview_all(args) -> int:
                 continue
             mandatory = _mandatory(run.report)
             print(f"{stack}: {len(run.report['resources'])} resources, "
-                  f"{'%d mandatory violation(s)' % mandatory if mandatory else 'policies ok'}")
+                  f"{'%d mandatory violation(s)' % mandatory if mandatory else 'policies ok'}"
+                  + (f", ${run.report['cost']['monthly']:,.2f}/month" if run.report.get("cost") else ""))  # issue #23
     if args.json:
         Path(args.json).write_text(json.dumps(
             {"stacks": {s: (r.report if r.report is not None else {"error": r.error}) for s, r in runs}},
