@@ -12,7 +12,7 @@ import pytest
 from offline.pricing import ConfigError, Usage, cost_change, estimate, load_usage, over_limit
 from offline.pricing.catalog import load_catalog
 from offline.pricing.refresh import (aws_instance_filters, azure_vm_predicate, parse_aws_offer, parse_azure_items,
-                                     parse_gcp_skus, refresh)
+                                     parse_gcp_services, parse_gcp_skus, refresh)
 from tests.offline_helpers import REPO, preview_stack
 
 SAMPLES = Path(__file__).resolve().parent / "pricing_samples"
@@ -242,6 +242,8 @@ def test_parse_gcp_billing_catalog():
     assert (core, ram) == (pytest.approx(0.023991), pytest.approx(0.0032155))  # on demand, not the Spot SKU
     assert parse_gcp_skus([page], "us-central1", r"^E2 Instance Core") == pytest.approx(0.02181159)
     assert parse_gcp_skus([page], "asia-south1", r"^E2 Instance Core") is None
+    services = parse_gcp_services([json.loads((SAMPLES / "gcp_services.json").read_text())])
+    assert services["Compute Engine"] == "6F81-5844-456A" and services["Kubernetes Engine"] == "CCD8-9BF1-090E"
 
 
 def test_parse_azure_retail_prices():

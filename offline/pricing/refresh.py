@@ -33,8 +33,10 @@ AWS_OFFER_URL = "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/{offer}
 GCP_SKUS_URL = "https://cloudbilling.googleapis.com/v1/services/{service}/skus"
 AZURE_URL = "https://prices.azure.com/api/retail/prices"
 
-GCP_SERVICES = {"compute": "6F81-5844-456A", "gke": "CCD8-9BF1-090E", "storage": "95FF-2EF5-5EA1",
-                "kms": "E3D8-9F1E-29B8", "networking": "E505-1604-58F8"}
+GCP_SERVICES_URL = "https://cloudbilling.googleapis.com/v1/services"
+# Services by display name; their ids come from the services list at refresh time.
+GCP_SERVICES = {"compute": "Compute Engine", "gke": "Kubernetes Engine", "storage": "Cloud Storage",
+                "kms": "Cloud Key Management Service (KMS)", "networking": "Networking"}
 GCP_MACHINES = {"e2-standard-4": (4, 16)}  # vCPUs, GB of memory: E2 prices per core-hour and per GB-hour
 
 # --- AWS -------------------------------------------------------------------------------------------
@@ -100,6 +102,11 @@ def _gcp_unit_price(sku: dict) -> Optional[float]:
     return 0.0 if tiers else None
 
 
+def parse_gcp_services(pages: Iterable[dict]) -> dict[str, str]:
+    """Display name -> service id, from the Cloud Billing Catalog's services list."""
+    return {svc["displayName"]: svc["serviceId"] for page in pages for svc in page.get("services") or []}
+
+
 def parse_gcp_skus(pages: Iterable[dict], region: str, description: str) -> Optional[float]:
     """Unit price of the on-demand SKU whose description matches the regex and that serves `region`."""
     pattern = re.compile(description)
@@ -121,9 +128,9 @@ GCP_QUERIES: dict[str, tuple[str, str]] = {
     "compute.pd-balanced": ("compute", r"^Balanced PD Capacity"),
     "compute.pd-standard": ("compute", r"^Storage PD Capacity"),
     "compute.external_ip": ("compute", r"^External IP Charge on a Standard VM"),
-    "nat.gateway_vm": ("compute", r"^Networking Cloud NAT Gateway Uptime"),
-    "nat.data": ("compute", r"^Networking Cloud NAT Data Processing"),
-    "lb.forwarding_rule": ("compute", r"Regional External Application Load Balancer Forwarding Rule"),
+    "nat.gateway_vm": ("networking", r"^Networking Cloud NAT Gateway Uptime"),
+    "nat.data": ("networking", r"^Networking Cloud NAT Data Processing"),
+    "lb.forwarding_rule": ("networking", r"Regional External Application Load Balancer Forwarding Rule"),
     "kms.software_key_version": ("kms", r"^Active software symmetric key versions"),
     "gcs.standard_regional": ("storage", r"^Standard Storage "),
 }
@@ -184,20 +191,30 @@ def _azure_pages(flt: str) -> Iterable[dict]:
         url = page.get("NextPageLink")
 
 
-def _gcp_pages(service: str, api_key: str) -> Iterable[dict]:
+def _gcp_list(url: str, api_key: str, extra: dict) -> Iterable[dict]:
     token = ""
     while True:
-        query = {"key": api_key, "currencyCode": "USD", "pageSize": 5000} | ({"pageToken": token} if token else {})
-        page = _get_json(GCP_SKUS_URL.format(service=GCP_SERVICES[service]) + "?" + urllib.parse.urlencode(query))
+        query = {"key": api_key, "pageSize": 5000} | extra | ({"pageToken": token} if token else {})
+        page = _get_json(url + "?" + urllib.parse.urlencode(query))
         yield page
         token = page.get("nextPageToken") or ""
         if not token:
             return
 
 
+def _gcp_pages(service: str, api_key: str) -> Iterable[dict]:
+    """The SKU pages of one of GCP_SERVICES (its id looked up by display name)."""
+    ids = parse_gcp_services(_gcp_list(GCP_SERVICES_URL, api_key, {}))
+    service_id = ids[GCP_SERVICES[service]]
+    return _gcp_list(GCP_SKUS_URL.format(service=service_id), api_key, {"currencyCode": "USD"})
+
+
 def refresh(catalog: dict, clouds: list[str], fetch_aws: Callable[[str, str], dict],
             gcp_pages: Callable[[str], list[dict]], azure_pages: Callable[[str], list[dict]]) -> list[str]:
-    """Update `catalog` in place through the given fetchers; return what was kept unchanged and why."""
+    """Update `catalog` in place through the given fetchers; return what was kept unchanged and why.
+
+    fetch_aws(offer, "region/" or "") -> offer file; gcp_pages(service key) -> SKU pages;
+    azure_pages(OData filter) -> Retail Prices pages."""
     kept: list[str] = []
     prices = catalog["prices"]
     if "aws" in clouds:
@@ -234,7 +251,7 @@ def refresh(catalog: dict, clouds: list[str], fetch_aws: Callable[[str, str], di
                         kept.append(f"gcp/{region}/{key}: core or RAM SKU not found")
                         continue
                     entry["price"] = round(cores * core + ram * mem, 6)
-                    entry["source"] = GCP_SKUS_URL.format(service=GCP_SERVICES["compute"])
+                    entry["source"] = GCP_SKUS_URL.format(service="<" + GCP_SERVICES["compute"] + ">")
                     continue
                 if key not in GCP_QUERIES:
                     kept.append(f"gcp/{region}/{key}: no price-list query")
@@ -245,7 +262,7 @@ def refresh(catalog: dict, clouds: list[str], fetch_aws: Callable[[str, str], di
                 if price is None:
                     kept.append(f"gcp/{region}/{key}: not found")
                     continue
-                entry["price"], entry["source"] = price, GCP_SKUS_URL.format(service=GCP_SERVICES[service])
+                entry["price"], entry["source"] = price, GCP_SKUS_URL.format(service=f"<{GCP_SERVICES[service]}>")
     if "azure" in clouds:
         for region, entries in prices["azure"].items():
             for key, entry in entries.items():
