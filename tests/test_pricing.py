@@ -310,6 +310,16 @@ def test_cost_change_names_what_changed():
         "s: monthly cost rises by $70.70 (+$70.70/month: +2 NAT gateways, +1 WAF web ACL), above "
         "--max-monthly-increase $50.00"]
     assert over_limit([("s", change)], 100.0) == [] and over_limit([("s", change)], None) == []
+    bigger = Stack()
+    bigger.resources = [dict(r, inputs=dict(r["inputs"])) for r in head.resources]
+    bigger.add("aws:eks/nodeGroup:NodeGroup", "nodes", west, "c1", instanceTypes=["m7i.large"],
+               scalingConfig={"minSize": 3})
+    more = Stack()
+    more.resources = [dict(r, inputs=dict(r["inputs"])) for r in bigger.resources]
+    more.resources[-1]["inputs"]["scalingConfig"] = {"minSize": 5}
+    grow = cost_change({"cost": estimate(bigger.resources, ZERO)}, {"cost": estimate(more.resources, ZERO)})
+    # 2 more nodes: 2 x 730 x $0.1008 = 147.168 + their 2 x 20 GB default root volumes x $0.08 = 3.20
+    assert grow["summary"] == "+$150.37/month: +2 m7i.large nodes"
     gone = cost_change({"cost": estimate(head.resources, ZERO)}, None)
     assert gone["delta"] == -gone["before"] and gone["summary"].startswith("-$")
 

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Optional
 
-from .catalog import load_catalog
+from .catalog import HOURLY_UNITS, load_catalog
 from .model import estimate
 from .usage import ConfigError, Usage, load_usage
 
@@ -69,14 +69,30 @@ def cost_markdown(cost: dict) -> str:
 
 # --- the change a PR makes -------------------------------------------------------------------------
 
-def _plural(label: str, n: int) -> str:
-    return label if n == 1 else (label + "s" if not label.endswith("s") else label)
+def _plural(label: str, n: float) -> str:
+    if abs(n - 1) < 0.005 or label.endswith("s") or "(" in label:
+        return label
+    return label + "s"
 
 
 def _counted(lines: list[dict]) -> Counter:
-    """(cell, label) -> how many resources carry a fixed (not usage-driven) line with that label."""
-    seen = {(line["cell"], line["label"], line["urn"]) for line in lines if not line["usage"]}
-    return Counter((cell, label) for cell, label, _ in seen)
+    """(cell, label) -> how many of it the fixed lines hold (gateways, nodes, keys, checks...).
+
+    Hourly lines count instances (hours / hours per month); per-month lines their quantity;
+    storage sizes and usage-driven lines are left out (their money still counts in the delta)."""
+    hours = load_catalog().hours_per_month
+    out: Counter = Counter()
+    for line in lines:
+        unit = line["unit"]
+        if line["usage"] or unit.startswith("GB") or unit.startswith("million"):
+            continue
+        n = line["quantity"] / hours if unit in HOURLY_UNITS else 1 if unit == "year" else line["quantity"]
+        out[(line["cell"], line["label"])] += n
+    return out
+
+
+def _count(n: float) -> str:
+    return str(int(round(n))) if abs(n - round(n)) < 0.005 else f"{n:.2f}"
 
 
 def cost_change(base: Optional[dict], head: Optional[dict]) -> Optional[dict]:
@@ -94,8 +110,8 @@ def cost_change(base: Optional[dict], head: Optional[dict]) -> Optional[dict]:
             if c != cell:
                 continue
             n = after[(c, label)] - before[(c, label)]
-            if n:
-                what.append(f"{'+' if n > 0 else '-'}{abs(n)} {_plural(label, abs(n))}")
+            if abs(n) >= 0.005:
+                what.append(f"{'+' if n > 0 else '-'}{_count(abs(n))} {_plural(label, abs(n))}")
         if delta or what:
             by_cell[cell] = {"before": b["by_cell"].get(cell, 0.0), "after": h["by_cell"].get(cell, 0.0),
                              "delta": delta, "what": what}
