@@ -172,13 +172,23 @@ def test_every_stack_has_a_cost_section(stack, tmp_path):
 def test_the_text_and_markdown_reports_carry_the_cost(tmp_path):
     from tests.offline_helpers import offline
 
+    proj = tmp_path / "proj"
+    (proj / "stacks").mkdir(parents=True)
+    (proj / "Pulumi.yaml").write_text("name: t\nruntime: python\nstackConfigDir: stacks\n")
+    (proj / "stacks" / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-central-1\n")
+    (proj / "__main__.py").write_text("import pulumi_aws as aws\n"
+                                      "aws.kms.Key('k', enable_key_rotation=True, tags={'cell': 'eu'})\n"
+                                      "aws.rds.Instance('db', instance_class='db.t4g.micro', engine='postgres', "
+                                      "allocated_storage=20, tags={'cell': 'eu'})\n")
     md = tmp_path / "r.md"
-    run = offline(["preview", "prod-gcp-europe-west1", "--quiet", "--markdown", str(md)], tmp_path)
+    run = offline(["preview", "dev", "--quiet", "--project-dir", str(proj), "--markdown", str(md)], tmp_path)
     assert run.returncode == 0, run.stderr
+    assert run.report["cost"]["by_cell"] == {"eu": 1.00}
     text = md.read_text()
-    total = run.report["cost"]["monthly"]
-    assert f"#### Cost: ${total:,.2f}/month" in text
-    assert "| `gcp-europe-west1` |" in text
+    assert "#### Cost: $1.00/month" in text and "| `eu` | $1.00 | KMS key $1.00 |" in text
+    assert "Not priced: `aws:rds/instance:Instance` `db` (no cost rule for this type)" in text
+    assert "Cost (monthly, on-demand list prices of" in run.stdout
+    assert "not priced: aws:rds/instance:Instance (1)" in run.stdout
 
 
 # --- usage -----------------------------------------------------------------------------------------
