@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional
 
-from .catalog import HOURLY_UNITS, Catalog, Price, load_catalog
+from .catalog import HOURLY_UNITS, Catalog, load_catalog
 from .usage import Usage
 
 GLOBAL = "global"

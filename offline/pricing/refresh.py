@@ -24,7 +24,6 @@ import re
 import sys
 import urllib.parse
 import urllib.request
-from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from .catalog import CATALOG_FILE
