@@ -5,10 +5,11 @@
 
     python -m offline preview --all [--policy-pack DIR]... [--json FILE] [--markdown FILE]
     python -m offline diff (STACK | --all) --base GIT_REF [--policy-pack DIR]... [--json FILE] [--markdown FILE]
+                           [--max-monthly-increase AMOUNT]
     python -m offline stacks [--project-dir DIR]    (deploy order and CI matrices, JSON)
 
 Exit codes: 0 clean, 1 a mandatory policy is violated (diff: or a stateful resource would be deleted
-or replaced), 2 a config (or usage) error, 3 the program failed under the offline engine.
+or replaced, or a stack's monthly cost estimate rises above --max-monthly-increase), 2 a config (or usage) error, 3 the program failed under the offline engine.
 """
 from __future__ import annotations
 
@@ -54,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
                       project_help="directory holding Pulumi.yaml, inside a git repository (default: this repository)")
     st = sub.add_parser("stacks", help="print the stacks in deploy order and the CI deploy stages as JSON")
     st.add_argument("--project-dir", metavar="DIR", default=None, help="directory holding Pulumi.yaml")
+    df.add_argument("--max-monthly-increase", type=float, default=None, metavar="AMOUNT",
+                    help="fail (exit 1) when a stack's estimated monthly cost rises by more than AMOUNT (USD)")
     return p
 
 
@@ -132,7 +135,8 @@ def preview_all(args) -> int:
                 continue
             mandatory = _mandatory(run.report)
             print(f"{stack}: {len(run.report['resources'])} resources, "
-                  f"{'%d mandatory violation(s)' % mandatory if mandatory else 'policies ok'}")
+                  f"{'%d mandatory violation(s)' % mandatory if mandatory else 'policies ok'}"
+                  + (f", ${run.report['cost']['monthly']:,.2f}/month" if run.report.get("cost") else ""))  # issue #23
     if args.json:
         Path(args.json).write_text(json.dumps(
             {"stacks": {s: (r.report if r.report is not None else {"error": r.error}) for s, r in runs}},
@@ -182,7 +186,11 @@ def diff(args) -> int:
         Path(args.markdown).write_text(diff_markdown(diffs))
     if any(d.error for d in diffs):
         return 3
-    return 1 if any(d.alerts or d.mandatory for d in diffs) else 0
+    from .pricing import over_limit  # issue #23: the cost gate
+    over = over_limit([(d.stack, d.cost) for d in diffs], args.max_monthly_increase)
+    for message in over:
+        print(f"!! {message}")
+    return 1 if any(d.alerts or d.mandatory for d in diffs) or over else 0
 
 
 def _is_config_error(exc: BaseException) -> bool:
@@ -199,6 +207,7 @@ def preview(args) -> int:
     from .analyzer import analyze, from_captured, load_policy_config
     from .engine import run_stack
     from .project import load_project
+    from .pricing import cost_of_run, stack_usage
     from .report import mandatory_violations, to_json, to_markdown, to_text
 
     problem = _one_or_all(args)
@@ -209,7 +218,9 @@ def preview(args) -> int:
         return preview_all(args)
     try:
         project = load_project(Path(args.project_dir).resolve()) if args.project_dir else None
+        usage = stack_usage(args.stack, project)  # issue #23: usage.yaml / platform:usage, checked first
         run = run_stack(args.stack, project, real_mode=args.real_mode)
+        run.cost = cost_of_run(run, usage=usage)
     except Exception as exc:  # noqa: BLE001 - reported to the user below
         if _is_config_error(exc):
             print(f"error: {exc}", file=sys.stderr)

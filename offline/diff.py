@@ -97,6 +97,7 @@ class StackDiff:
     head: Optional[dict]                       # the working tree's preview report (None: stack removed)
     base_missing: bool = False
     error: Optional[str] = None
+    cost: Optional[dict] = None               # monthly cost change (offline.pricing.cost_change)
 
     @property
     def alerts(self) -> list[Change]:
@@ -118,6 +119,7 @@ class StackDiff:
             "renamed": [{"from": a, "to": b} for a, b in self.renamed],
             "policy": (self.head or {}).get("policy", []),
             "packs": (self.head or {}).get("packs", []),
+            "cost": self.cost,
         }
 
 
@@ -390,7 +392,9 @@ def diff_stack(stack: str, base_dir: Path, head_dir: Path, base_ref: str, packs:
         return StackDiff(stack, base_ref, [], 0, [], head.report, error=f"{side}: {base.error or head.error}")
     changes, unchanged, renamed = diff_resources(
         (base.report or {}).get("resources", []), (head.report or {}).get("resources", []))
-    return StackDiff(stack, base_ref, changes, unchanged, renamed, head.report, base_missing=base.missing)
+    from .pricing import cost_change  # issue #23
+    return StackDiff(stack, base_ref, changes, unchanged, renamed, head.report, base_missing=base.missing,
+                     cost=cost_change(base.report, head.report))
 
 
 # --- stacks and their order ----------------------------------------------------------------------
@@ -480,7 +484,8 @@ def diff_text(d: StackDiff) -> str:
         lines.append(f"Policies: {_pack_verdicts(d.head)}")
         for diag in d.head["policy"]:
             lines.append(f"    - [{diag['level']}] {diag['pack']}/{diag['policy']} ({diag['urn'].split('::')[-1]})")
-    return "\n".join(lines) + "\n"
+    from .pricing import change_text  # issue #23
+    return "\n".join(lines) + "\n" + change_text(d.cost)
 
 
 def diff_markdown(diffs: list[StackDiff]) -> str:
@@ -526,6 +531,8 @@ def diff_markdown(diffs: list[StackDiff]) -> str:
             lines += ["", "Renamed with an alias (no replacement): "
                       + ", ".join(f"`{_urn_name(a)}` → `{_urn_name(b)}`" for a, b in d.renamed[:20])]
         lines += _policy_details(d.head)
+        from .pricing import change_markdown  # issue #23
+        lines += change_markdown(d.cost)
     return "\n".join(lines) + "\n"
 
 
@@ -547,4 +554,7 @@ def preview_markdown(runs: list[tuple[str, SideRun]]) -> str:
             lines += ["", f"### `{stack}`", "", f"❌ the offline run failed — {_md(run.error)}"]
         elif run.report and run.report.get("policy"):
             lines += ["", f"### `{stack}`"] + _policy_details(run.report)
+    from .pricing import cost_markdown  # issue #23: the monthly estimate of each stack
+    lines += [f"\n### `{stack}`\n" + cost_markdown(run.report["cost"]) for stack, run in runs
+              if run.report and run.report.get("cost")]
     return "\n".join(lines) + "\n"

@@ -69,6 +69,7 @@ class StackRun:
     outputs: dict
     config: dict[str, str]
     raw_outputs: dict = field(default_factory=dict)  # secrets unmasked (for StackReference)
+    cost: Optional[dict] = None  # the "cost" section (offline.pricing), set by the CLI
 
     def by_type(self, type_: str) -> list[CapturedResource]:
         return [r for r in self.resources if r.type == type_]

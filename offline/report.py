@@ -28,6 +28,15 @@ def mandatory_violations(packs: list[PackResult]) -> int:
     return sum(1 for p in packs for d in p.diagnostics if d.level == "mandatory")
 
 
+def _cost(run: StackRun) -> dict:
+    """The run's cost section (issue #23), computed with the default usage if the CLI did not set it."""
+    from .pricing import cost_of_run
+
+    if run.cost is None:
+        run.cost = cost_of_run(run)
+    return run.cost
+
+
 def to_json(run: StackRun, packs: list[PackResult]) -> dict:
     return {
         "stack": run.stack,
@@ -37,6 +46,7 @@ def to_json(run: StackRun, packs: list[PackResult]) -> dict:
         "packs": [{"pack": p.pack, "version": p.version, "analyzed": p.analyzed, "policies": len(p.policies)}
                   for p in packs],
         "counts": counts(run),
+        "cost": _cost(run),
     }
 
 
@@ -71,7 +81,8 @@ def to_text(run: StackRun, packs: list[PackResult], verbose: bool = True) -> str
         for k, v in sorted(run.outputs.items()):
             lines.append(f"    {k}: {json.dumps(v, sort_keys=True)[:200]}")
     lines += _policy_text(packs)
-    return "\n".join(lines) + "\n"
+    from .pricing import cost_text  # issue #23
+    return "\n".join(lines) + "\n" + cost_text(_cost(run))
 
 
 def _policy_text(packs: list[PackResult]) -> list[str]:
@@ -109,4 +120,5 @@ def to_markdown(run: StackRun, packs: list[PackResult]) -> str:
                 msg = d.message.strip().replace("\n", " ").replace("|", "\\|")[:300]
                 lines.append(f"| {d.level} | {d.pack} | {d.policy} | `{d.urn.split('::')[-1]}` | {msg} |")
             lines += ["", "</details>"]
-    return "\n".join(lines) + "\n"
+    from .pricing import cost_markdown  # issue #23
+    return "\n".join(lines) + "\n" + cost_markdown(_cost(run))

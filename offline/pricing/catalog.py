@@ -1,0 +1,58 @@
+"""The price catalog (`catalog.json`): on-demand list prices per cloud, region and SKU key.
+
+Each entry carries its unit, the public page or price-list API it comes from and, through the
+catalog, the date the prices were taken. Lookups that miss return None: the caller lists the
+resource as "not priced" instead of counting it as zero.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+CATALOG_FILE = Path(__file__).resolve().parent / "catalog.json"
+
+# Units whose price is per hour of existence; the monthly figure is price x hours_per_month.
+HOURLY_UNITS = frozenset({"hour", "gateway-hour", "VM-hour", "LCU-hour", "NLCU-hour", "capacity unit-hour"})
+
+
+@dataclass(frozen=True)
+class Price:
+    cloud: str
+    region: str
+    key: str
+    price: float
+    unit: str
+    source: str
+    note: str = ""
+    vcpus: Optional[int] = None
+
+
+class Catalog:
+    def __init__(self, doc: dict):
+        self.doc = doc
+        self.currency: str = doc["currency"]
+        self.hours_per_month: float = float(doc["hours_per_month"])
+        self.date: str = doc["catalog_date"]
+
+    def get(self, cloud: str, region: Optional[str], key: str) -> Optional[Price]:
+        regions = self.doc["prices"].get(cloud, {})
+        entry = (regions.get(region or "") or {}).get(key)
+        where = region or ""
+        if entry is None:  # global services (Route 53, App Service certificates) are priced once
+            entry = regions.get("global", {}).get(key)
+            where = "global"
+        if entry is None:
+            return None
+        return Price(cloud, where, key, float(entry["price"]), entry["unit"], entry["source"],
+                     entry.get("note", ""), entry.get("vcpus"))
+
+    def regions(self, cloud: str) -> list[str]:
+        return sorted(r for r in self.doc["prices"].get(cloud, {}) if r != "global")
+
+
+@lru_cache(maxsize=4)
+def load_catalog(path: str = str(CATALOG_FILE)) -> Catalog:
+    return Catalog(json.loads(Path(path).read_text()))
