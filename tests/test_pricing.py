@@ -380,12 +380,10 @@ def test_readme_cost_figures_match_the_engine(tmp_path):
     assert abs(prod - live_prod) <= 0.01 * live_prod, f"README prod ${prod}, engine ${live_prod}: update README"
 
 
-@pytest.mark.xfail(strict=True, reason="components/config.py does not list `usage` among the platform keys yet "
-                                       "(the lead adds it when merging issue #23)")
 def test_platform_usage_is_a_known_stack_key():
     import yaml
 
-    from components import config
+    from components.core import config
 
     raw = dict(yaml.safe_load((REPO / "stacks" / "Pulumi.dev.yaml").read_text())["config"])
     config.load("dev", {k: json.dumps(v) if not isinstance(v, str) else v for k, v in raw.items()})  # valid as is

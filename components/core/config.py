@@ -256,6 +256,9 @@ class PlatformConfig(_Model):
     zones: dict[str, ZoneOptions] = {}
     exceptions: list[ResidencyException] = []
     deployer: Optional[DeployerOptions] = None
+    # Usage assumptions of the cost estimate (requests, GB stored, GB egress per cell); validated by the
+    # offline engine's pricing model (offline/pricing), which owns their meaning.
+    usage: Optional[dict[str, Any]] = None
     # Provider settings read from Pulumi's own keys.
     gcp_project: Optional[str] = None
 
@@ -268,7 +271,7 @@ class PlatformConfig(_Model):
 
 
 # Keys of `platform:*` and what model field they feed.
-_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer"}
+_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage"}
 
 _DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 
