@@ -133,6 +133,8 @@ class CellSpecConfig(CellPlacementConfig):
     bucket: BucketOptions = BucketOptions()
     # GCP only: project the cell lives in (default: gcp:project).
     project: Optional[str] = None
+    # GCP only: Binary Authorization evaluation of the cluster (the project's singleton policy).
+    binary_authorization: Literal["DISABLED", "PROJECT_SINGLETON_POLICY_ENFORCE"] = "DISABLED"
 
 
 class HealthCheckOptions(_Model):
@@ -447,6 +449,9 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
                                 f"{PROJECT}:deployer.in_network is true (private endpoints only); allowed: []")
     for i, c in enumerate(cfg.cells):
         problems += cloud_settings(c.cloud).check(i, c, cfg)  # what only this cell's cloud knows
+        if c.cloud != "gcp" and c.binary_authorization != "DISABLED":
+            problems.append(f"{PROJECT}:cells[{i}].binary_authorization = {c.binary_authorization!r} (cell {c.name!r}): "
+                            f"a GKE setting, and this cell is on {c.cloud}; allowed: DISABLED (or omit it)")
         zone = cfg.zones.get(c.residency)
         if zone and zone.regions is not None and c.region not in zone.regions:
             problems.append(

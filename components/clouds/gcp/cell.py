@@ -50,7 +50,8 @@ class GcpCell(CellComponent):
                         compute_agent=apis.agents.compute, zones=zones, node_tag=node_tag,
                         min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
                         kubernetes_version=spec.kubernetes_version, api_allowed_cidrs=spec.api_allowed_cidrs,
-                        deployer_account=spec.deployer.gcp_service_account if spec.deployer else None),
+                        deployer_account=spec.deployer.gcp_service_account if spec.deployer else None,
+                        binary_authorization=spec.gcp_binary_authorization),
             depends_on=[apis["container"], apis["iam"], apis["compute"], apis["containersecurity"]],
             opts=self.child())
         lb = RegionalLoadBalancer(

@@ -121,8 +121,12 @@ class GkeCluster(pulumi.ComponentResource):
             maintenance_policy=gcp.container.ClusterMaintenancePolicyArgs(
                 recurring_window=gcp.container.ClusterMaintenancePolicyRecurringWindowArgs(
                     start_time=MAINTENANCE_START, end_time=MAINTENANCE_END, recurrence=MAINTENANCE_RECURRENCE)),
+            # Security posture, standard tier: workload configuration auditing. GKE's in-cluster workload
+            # vulnerability scanning is gone (standard removed 2025-07-31, advanced 2026-06-16:
+            # https://cloud.google.com/kubernetes-engine/docs/deprecations/posture-management-deprecation);
+            # images are scanned where they are stored (Artifact Analysis on the registry).
             security_posture_config=gcp.container.ClusterSecurityPostureConfigArgs(
-                mode="BASIC", vulnerability_mode="VULNERABILITY_BASIC"),
+                mode="BASIC", vulnerability_mode="VULNERABILITY_DISABLED"),
             binary_authorization=gcp.container.ClusterBinaryAuthorizationArgs(
                 evaluation_mode=args.binary_authorization),
             logging_config=gcp.container.ClusterLoggingConfigArgs(

@@ -29,7 +29,7 @@ APIS = {
     "certificatemanager": "certificatemanager.googleapis.com",
     "iam": "iam.googleapis.com",
     "logging": "logging.googleapis.com",
-    # Security posture's workload vulnerability scanning reports through this API.
+    # GKE security posture (workload configuration auditing) reports through the Container Security API.
     "containersecurity": "containersecurity.googleapis.com",
 }
 # The agents' documented addresses, used when generateServiceIdentity returns no email (it

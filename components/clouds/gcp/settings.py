@@ -62,5 +62,6 @@ def check(index: int, cell: Any, cfg: Any) -> list[str]:
 
 
 def spec_fields(cell: Any, cfg: Any) -> dict:
-    """The project the cell lives in: its own `project`, else the stack's `gcp:project`."""
-    return {"gcp_project": cell.project or cfg.gcp_project}
+    """The project the cell lives in (its own `project`, else the stack's `gcp:project`) and the
+    cluster's Binary Authorization mode."""
+    return {"gcp_project": cell.project or cfg.gcp_project, "gcp_binary_authorization": cell.binary_authorization}
