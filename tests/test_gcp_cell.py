@@ -681,7 +681,7 @@ def test_binary_authorization_on_another_cloud_is_a_config_error():
     aws = next(c for c in cfg["platform:cells"] if c["cloud"] == "aws")
     aws["binary_authorization"] = "PROJECT_SINGLETON_POLICY_ENFORCE"
     raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
-    with pytest.raises(ConfigError, match=r"binary_authorization = 'PROJECT_SINGLETON_POLICY_ENFORCE'.*on aws"):
+    with pytest.raises(ConfigError, match=r"binary_authorization = 'PROJECT_SINGLETON_POLICY_ENFORCE'.*a gcp setting, and this cell is on aws"):
         config.load("dev", raw)
 
 

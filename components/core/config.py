@@ -387,6 +387,18 @@ def load(stack: str, raw: Mapping[str, Any], today: Optional[_dt.date] = None,
     return cfg
 
 
+def _foreign_keys(index: int, cell: CellSpecConfig) -> list[str]:
+    """Cell keys another cloud's plugin owns (its settings' `CELL_KEYS`), set on this cell."""
+    own = set(getattr(cloud_settings(cell.cloud), "CELL_KEYS", ()))
+    out = []
+    for other in catalog.REGIONS:
+        for key in getattr(cloud_settings(other), "CELL_KEYS", ()):
+            if key not in own and key in cell.model_fields_set:
+                out.append(f"{PROJECT}:cells[{index}].{key} = {getattr(cell, key)!r} (cell {cell.name!r}): a {other} "
+                           f"setting, and this cell is on {cell.cloud}; allowed: omit it")
+    return out
+
+
 def cloud_settings(cloud: str) -> ModuleType:
     """The pure settings module of a cloud's plugin (`components/clouds/<cloud>/settings.py`).
 
@@ -449,9 +461,7 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
                                 f"{PROJECT}:deployer.in_network is true (private endpoints only); allowed: []")
     for i, c in enumerate(cfg.cells):
         problems += cloud_settings(c.cloud).check(i, c, cfg)  # what only this cell's cloud knows
-        if c.cloud != "gcp" and c.binary_authorization != "DISABLED":
-            problems.append(f"{PROJECT}:cells[{i}].binary_authorization = {c.binary_authorization!r} (cell {c.name!r}): "
-                            f"a GKE setting, and this cell is on {c.cloud}; allowed: DISABLED (or omit it)")
+        problems += _foreign_keys(i, c)
         zone = cfg.zones.get(c.residency)
         if zone and zone.regions is not None and c.region not in zone.regions:
             problems.append(

@@ -11,6 +11,8 @@ from .zones import REGIONS, zones_of
 # (https://cloud.google.com/kubernetes-engine/docs/how-to/flexible-pod-cidr).
 MAX_PODS_PER_NODE = 110
 NODE_POD_PREFIX = 24
+# Cell keys only a gcp cell may set (config refuses them on another cloud's cell).
+CELL_KEYS = ("binary_authorization",)
 # Surge nodes per zone during an upgrade (upgradeSettings.maxSurge is per zone of the pool).
 MAX_SURGE = 1
 
