@@ -53,7 +53,9 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "gcp:kms/keyRing:KeyRing": frozenset({"name", "location", "project"}),
     "gcp:kms/cryptoKey:CryptoKey": frozenset({"name", "keyRing", "purpose", "importOnly",
                                               "skipInitialVersionCreation"}),
-    "gcp:container/cluster:Cluster": frozenset({"name", "location", "project", "network", "subnetwork"}),
+    # nodeConfig and initialNodeCount describe the default pool, which only exists at creation.
+    "gcp:container/cluster:Cluster": frozenset({"name", "location", "project", "network", "subnetwork",
+                                                "nodeConfig", "initialNodeCount"}),
     "azure-native:keyvault:Vault": frozenset({"vaultName", "resourceGroupName", "location"}),
     "azure-native:keyvault:Key": frozenset({"vaultName", "keyName", "resourceGroupName"}),
     "azure-native:storage:StorageAccount": frozenset({"accountName", "resourceGroupName", "location"}),
@@ -204,8 +206,26 @@ def alias_urns(resources: list[dict]) -> dict[str, list[str]]:
 # --- classification ------------------------------------------------------------------------------
 
 def _changed_keys(old: dict, new: dict, kept: Optional[dict[str, str]] = None) -> list[str]:
-    a, b = old.get("inputs") or {}, _rewrite(new.get("inputs") or {}, kept or {})
+    ignored = (new.get("options") or {}).get("ignoreChanges") or []
+    a = _without(old.get("inputs") or {}, ignored)
+    b = _without(_rewrite(new.get("inputs") or {}, kept or {}), ignored)
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
+def _without(inputs: dict, paths: list[str]) -> dict:
+    """`inputs` minus the properties `ignoreChanges` names (dot paths into nested objects): Pulumi
+    keeps the old value of an ignored property, so it never causes an update or a replacement."""
+    if not paths:
+        return inputs
+    out = json.loads(json.dumps(inputs))
+    for path in paths:
+        *parents, leaf = path.replace("[*]", "").split(".")
+        node = out
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return out
 
 
 def _kept_values(pairs: list[tuple[dict, dict]]) -> dict[str, str]:

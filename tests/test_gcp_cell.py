@@ -688,3 +688,25 @@ def test_binary_authorization_on_another_cloud_is_a_config_error():
 def test_kubeconfig_never_prompts(prod):
     kubeconfig = json.loads(prod.report["outputs"][CELL + "_kubeconfig"])
     assert kubeconfig["users"][0]["user"]["exec"]["interactiveMode"] == "Never"
+
+
+def test_second_up_does_not_replace_the_cluster_for_the_removed_default_pool(dev):
+    """After removeDefaultNodePool GKE reads `nodeConfig` back as something else than what the program
+    sent; nodeConfig is ForceNew. The cluster ignores it, so the second `up` is a no-op."""
+    from offline.diff import diff_resources
+
+    cluster = one(dev, "gcp:container/cluster:Cluster")
+    assert cluster["inputs"]["removeDefaultNodePool"] is True
+    assert "nodeConfig" in cluster["options"]["ignoreChanges"]
+    state = copy.deepcopy(cluster)   # what the first `up` left in the state after reading the cluster back
+    state["inputs"]["nodeConfig"] = {"machineType": "e2-medium", "diskSizeGb": 100, "oauthScopes": []}
+    changes, unchanged, _ = diff_resources([state], [cluster])
+    assert changes == [] and unchanged == 1
+    # The same read-back without ignore_changes: a planned replacement of the (stateful) cluster.
+    bare = copy.deepcopy(cluster)
+    bare["options"]["ignoreChanges"] = []
+    (change,), _, _ = diff_resources([state], [bare])
+    assert change.op == "replace" and change.keys == ["nodeConfig"] and change.alert
+    # The node pool's initial count is ignored too: the autoscaler owns it afterwards.
+    pool = one(dev, "gcp:container/nodePool:NodePool")
+    assert "initialNodeCount" in pool["options"]["ignoreChanges"]
