@@ -707,6 +707,12 @@ def test_second_up_does_not_replace_the_cluster_for_the_removed_default_pool(dev
     bare["options"]["ignoreChanges"] = []
     (change,), _, _ = diff_resources([state], [bare])
     assert change.op == "replace" and change.keys == ["nodeConfig"] and change.alert
+    # A freeze an operator added (maintenance exclusion) survives the next `up`.
+    frozen = copy.deepcopy(cluster)
+    frozen["inputs"]["maintenancePolicy"]["maintenanceExclusions"] = [{
+        "exclusionName": "year-end", "startTime": "2026-12-20T00:00:00Z", "endTime": "2027-01-04T00:00:00Z",
+        "exclusionOptions": {"scope": "NO_MINOR_UPGRADES"}}]
+    assert diff_resources([frozen], [cluster])[0] == []
     # The node pool's initial count is ignored too: the autoscaler owns it afterwards.
     pool = one(dev, "gcp:container/nodePool:NodePool")
     assert "initialNodeCount" in pool["options"]["ignoreChanges"]

@@ -19,8 +19,10 @@ NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
 MACHINE_TYPE = "e2-standard-4"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 RELEASE_CHANNEL = "REGULAR"
-# Recurring maintenance window: Saturday and Sunday 01:00-09:00 UTC (16 h a week, over GKE's
-# minimum of 48 h in any 32 days; https://cloud.google.com/kubernetes-engine/docs/concepts/maintenance-windows-and-exclusions).
+# Recurring maintenance window: Saturday and Sunday 01:00-09:00 UTC (16 h a week, over GKE's minimum
+# of 48 h in any 32 days: https://cloud.google.com/kubernetes-engine/docs/concepts/maintenance-windows-and-exclusions).
+# Exclusions (freezes) are dated events: operators add them with `gcloud container clusters update
+# --add-maintenance-exclusion-*`; maintenancePolicy.maintenanceExclusions is ignored so `up` keeps them.
 MAINTENANCE_START = "2026-01-03T01:00:00Z"
 MAINTENANCE_END = "2026-01-03T09:00:00Z"
 MAINTENANCE_RECURRENCE = "FREQ=WEEKLY;BYDAY=SA,SU"
@@ -137,7 +139,7 @@ class GkeCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 ctx.opts(self, stateful=True, depends_on=[
                     self.gke_agent_grant, self.compute_agent_grant, self.key_ready, *self.node_roles, *depends_on]),
-                pulumi.ResourceOptions(ignore_changes=["nodeConfig"])),
+                pulumi.ResourceOptions(ignore_changes=["nodeConfig", "maintenancePolicy.maintenanceExclusions"])),
         )
         # Auto-named `<cell>-pool-<7 hex>` (node pool names: 40 characters at most), so that a change
         # that replaces the pool creates the new one before the old one is drained. It starts with

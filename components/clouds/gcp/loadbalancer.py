@@ -109,7 +109,8 @@ class RegionalLoadBalancer(pulumi.ComponentResource):
                 https_redirect=True, strip_query=False, redirect_response_code="MOVED_PERMANENTLY_DEFAULT"),
             opts=ctx.opts(self, depends_on=depends_on))
         self.ssl_policy = gcp.compute.RegionSslPolicy(
-            f"{name}-tls", **region, min_tls_version=MIN_TLS_VERSION, profile=SSL_PROFILE, opts=ctx.opts(self, depends_on=depends_on))
+            f"{name}-tls", **region, min_tls_version=MIN_TLS_VERSION, profile=SSL_PROFILE,
+            opts=ctx.opts(self, depends_on=depends_on))
 
         # Google-managed certificate for the cell's own name and the public name the global DNS
         # layer answers with this cell; issued in the cell's region once each name's DNS
