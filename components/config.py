@@ -189,6 +189,14 @@ class ResidencyException(_Model):
     expires: _dt.date
 
 
+class ApplyExemption(_Model):
+    """Silences one offline apply check (offline/apply) for matching resources, visibly."""
+    rule: str
+    resource: str = Field(min_length=1)  # a URN, a resource name or a glob over either
+    reason: str = Field(min_length=10)
+    expires: _dt.date
+
+
 class CellStackRef(CellPlacementConfig):
     """prod-global: a cell stack to read the cell contract from (StackReference).
 
@@ -209,6 +217,7 @@ class PlatformConfig(_Model):
     workload: Optional[WorkloadOptions] = None
     zones: dict[str, ZoneOptions] = {}
     exceptions: list[ResidencyException] = []
+    apply_exemptions: list[ApplyExemption] = []
     # Provider settings read from Pulumi's own keys.
     gcp_project: Optional[str] = None
 
@@ -221,7 +230,7 @@ class PlatformConfig(_Model):
 
 
 # Keys of `platform:*` and what model field they feed.
-_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions"}
+_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "apply_exemptions"}
 
 _DEFAULT_ZONES = {"us": {"strict": False}, "eu": {"strict": True}, "in": {"strict": True},
                   "uk": {"strict": True}, "ch": {"strict": True}}
@@ -340,7 +349,8 @@ def no_replica_region(region: str, zone: str, narrowed: bool) -> str:
 
 def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
     """Rules that span keys (pydantic validates one value at a time)."""
-    problems = []
+    problems = [f"{PROJECT}:apply_exemptions[{i}].expires = {e.expires}: has passed; fix the finding or renew "
+                f"the exemption with a reason" for i, e in enumerate(cfg.apply_exemptions) if e.expires < today]
     names = [c.name for c in cfg.cells]
     for i, c in enumerate(cfg.cells):
         if names.index(c.name) != i:

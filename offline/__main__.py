@@ -6,7 +6,8 @@
     python -m offline preview --all [--policy-pack DIR]... [--json FILE] [--markdown FILE]
     python -m offline diff (STACK | --all) --base GIT_REF [--policy-pack DIR]... [--json FILE] [--markdown FILE]
 
-Exit codes: 0 clean, 1 a mandatory policy is violated (diff: or a stateful resource would be deleted
+Exit codes: 0 clean, 1 a mandatory policy is violated or an apply check finds an `error` (with
+--apply-warnings-as-errors: or a `warning`) that no platform:apply_exemptions entry silences (diff: or a stateful resource would be deleted
 or replaced), 2 a config (or usage) error, 3 the program failed under the offline engine.
 """
 from __future__ import annotations
@@ -39,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_flags(pv, pack_help="a CrossGuard pack directory (repeatable)", json_help="write the JSON report here",
                       project_help="directory holding Pulumi.yaml (default: this repository)")
     pv.add_argument("--quiet", action="store_true", help="print counts and verdicts only, not the resource tree")
+    pv.add_argument("--apply-warnings-as-errors", action="store_true",
+                    help="exit 1 on apply-check warnings too (not only errors)")
+    pv.add_argument("--no-apply-checks", action="store_true", help=argparse.SUPPRESS)  # bench/ baseline
     pv.add_argument("--unmasked-outputs", action="store_true", help=argparse.SUPPRESS)
 
     df = sub.add_parser("diff", help="what the working tree changes against a git ref, per stack (offline)")
@@ -175,20 +179,30 @@ def preview(args) -> int:
         traceback.print_exc()
         print(f"error: stack {args.stack!r}: the program failed under the offline engine: {exc}", file=sys.stderr)
         return 3
+    from . import apply as apply_checks
+
+    findings = []
+    if not args.no_apply_checks:
+        try:
+            findings = apply_checks.check(apply_checks.Graph.of_run(run))
+        except apply_checks.ExemptionError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     packs = []
     resources = from_captured(run.resources)
     for i, pack_dir in enumerate(args.policy_pack):
         cfg = load_policy_config(args.policy_pack_config[i]) if i < len(args.policy_pack_config) else None
         packs.append(analyze(pack_dir, resources, config=cfg, stack=run.stack, project=run.project))
-    report = to_json(run, packs)
+    report = to_json(run, packs, findings)
     if args.unmasked_outputs:
         report["outputs"] = run.raw_outputs
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, sort_keys=False, default=str))
     if args.markdown:
-        Path(args.markdown).write_text(to_markdown(run, packs))
-    sys.stdout.write(to_text(run, packs, verbose=not args.quiet))
-    return 1 if mandatory_violations(packs) else 0
+        Path(args.markdown).write_text(to_markdown(run, packs, findings))
+    sys.stdout.write(to_text(run, packs, verbose=not args.quiet, findings=findings))
+    blocking = apply_checks.blocking(findings, args.apply_warnings_as_errors)
+    return 1 if mandatory_violations(packs) or blocking else 0
 
 
 def main(argv=None) -> int:
