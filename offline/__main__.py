@@ -93,17 +93,40 @@ def preview_all(args) -> int:
                 print(f"{stack}: error: {run.error}")
                 continue
             mandatory = _mandatory(run.report)
+            apply_errors = _apply_errors(run.report)
             print(f"{stack}: {len(run.report['resources'])} resources, "
-                  f"{'%d mandatory violation(s)' % mandatory if mandatory else 'policies ok'}")
+                  f"{'%d mandatory violation(s)' % mandatory if mandatory else 'policies ok'}"
+                  + (f", {apply_errors} apply error(s)" if apply_errors else ""))
+    collisions = _global_name_collisions(runs)
+    for stack, urn, message in collisions:
+        print(f"{stack}: apply error: global-name-fixed ({urn.split('::')[-1]}): {message}")
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"stacks": {s: (r.report if r.report is not None else {"error": r.error}) for s, r in runs}},
+            {"stacks": {s: (r.report if r.report is not None else {"error": r.error}) for s, r in runs},
+             "apply_collisions": [{"rule": "global-name-fixed", "stack": s, "urn": u, "level": "error", "message": m}
+                                  for s, u, m in collisions]},
             indent=1, default=str))
     if args.markdown:
         Path(args.markdown).write_text(preview_markdown(runs))
     if any(r.error for _, r in runs):
         return 3
-    return 1 if any(_mandatory(r.report) for _, r in runs) else 0
+    failed = any(_mandatory(r.report) or _apply_errors(r.report) for _, r in runs) or collisions
+    return 1 if failed else 0
+
+
+def _apply_errors(report: dict) -> int:
+    return sum(1 for f in report.get("apply", []) if f["level"] == "error" and not f.get("exempted"))
+
+
+def _global_name_collisions(runs) -> list[tuple[str, str, str]]:
+    """Fixed global names two stacks both ask for (dev and prod of one cell), unless exempted."""
+    from .apply import Graph
+    from .apply.common import collisions
+
+    graphs = [Graph(r.report["resources"], [], {}, s) for s, r in runs if r.report is not None]
+    exempted = {(s, f["urn"]) for s, r in runs if r.report is not None for f in r.report.get("apply", [])
+                if f["rule"] == "global-name-fixed" and f.get("exempted")}
+    return [(s, u, m) for s, u, m in collisions(graphs) if (s, u) not in exempted]
 
 
 def diff(args) -> int:

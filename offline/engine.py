@@ -335,6 +335,7 @@ def referenced_stack_outputs(stack: str, project: Project) -> dict:
             out = Path(tmp) / "report.json"
             proc = subprocess.run(
                 [sys.executable, "-m", "offline", "preview", stack, "--json", str(out), "--unmasked-outputs",
+                 "--no-apply-checks",  # only its outputs are read; its own preview checks it
                  "--project-dir", str(project.root)],
                 cwd=project.root, capture_output=True, text=True,
             )
