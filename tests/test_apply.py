@@ -3,11 +3,14 @@ on the same program fixed. Two tiny programs run under the offline engine (one c
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
 
 from offline_helpers import REPO, offline, preview_stack
+
+PACKS = ("policy/encryption", "policy/residency")  # same key as tests/test_stacks.py: one cached run per stack
 
 COMMON = '''
 import json
@@ -106,7 +109,10 @@ def _run(tmp_path, stack, config, extra=()):
 
 @pytest.fixture(scope="module")
 def bad(tmp_path_factory):
-    return _run(tmp_path_factory.mktemp("bad"), "bad", BASE_CONFIG)
+    tmp = tmp_path_factory.mktemp("bad")
+    run = _run(tmp, "bad", BASE_CONFIG, extra=("--markdown", str(tmp / "bad.md")))
+    run.markdown = (tmp / "bad.md").read_text() if (tmp / "bad.md").exists() else ""
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -141,33 +147,62 @@ def test_exit_code_errors_and_warnings(bad, good):
     assert good.returncode == 0, good.stdout + good.stderr
 
 
+WARNING_RULES = ("aws-eks-nodegroup-desired-size", "azure-aks-autoscaler-count", "azure-aks-version-upgrade-channel")
+
+
 def test_warnings_as_errors_flag(tmp_path):
-    cfg = {**BASE_CONFIG, "platform:deployer": {"in_network": True}}
-    # The good program has no warnings; exempt nothing and turn one warning on by dropping ignore_changes
-    # is not possible without a third program, so check the flag on the broken program's warnings alone.
+    # The broken program with every error rule exempted: only warnings remain open, which fail the
+    # preview only with the flag (without it, the exit code is blocking(errors) = none: see `good`).
+    from offline import apply
+
     errors_exempted = [{"rule": r, "resource": "*", "reason": "testing the warnings flag only",
-                        "expires": "2999-01-01"} for r in RULE_IDS
-                       if r not in ("aws-eks-nodegroup-desired-size", "azure-aks-autoscaler-count",
-                                    "azure-aks-version-upgrade-channel")]
-    plain = _run(tmp_path / "a", "bad", {**cfg, "platform:apply_exemptions": errors_exempted})
-    strict = _run(tmp_path / "b", "bad", {**cfg, "platform:apply_exemptions": errors_exempted},
-                  extra=("--apply-warnings-as-errors",))
-    assert plain.returncode == 0, plain.stdout
-    assert strict.returncode == 1
-    assert any(f["level"] == "warning" and not f.get("exempted") for f in plain.report["apply"])
-    assert all(f.get("exempted") for f in plain.report["apply"] if f["level"] == "error")
+                        "expires": "2999-01-01"} for r in RULE_IDS if r not in WARNING_RULES]
+    cfg = {**BASE_CONFIG, "platform:apply_exemptions": errors_exempted}
+    strict = _run(tmp_path, "bad", cfg, extra=("--apply-warnings-as-errors",))
+    assert strict.returncode == 1, strict.stdout + strict.stderr
+    findings = [apply.Finding(f["rule"], f["urn"], f["level"], f["message"], f.get("exempted"))
+                for f in strict.report["apply"]]
+    assert {f.rule for f in apply.blocking(findings, warnings_as_errors=True)} == set(WARNING_RULES)
+    assert apply.blocking(findings) == []
+    assert all(f["exempted"] == "testing the warnings flag only (until 2999-01-01)"
+               for f in strict.report["apply"] if f["level"] == "error")
+    assert "exempted: testing the warnings flag only" in strict.stdout
 
 
-def test_exemption_needs_reason_and_future_expiry(tmp_path):
-    for bad_entry, needle in (
-            ({"rule": "gcp-api-order", "resource": "*", "reason": "", "expires": "2999-01-01"}, "reason"),
-            ({"rule": "gcp-api-order", "resource": "*", "reason": "a good long reason", "expires": "2020-01-01"},
-             "has passed"),
-            ({"rule": "no-such-rule", "resource": "*", "reason": "a good long reason", "expires": "2999-01-01"},
-             "not an apply rule")):
-        run = _run(tmp_path / needle.replace(" ", "-"), "bad", {**BASE_CONFIG, "platform:apply_exemptions": [bad_entry]})
-        assert run.returncode == 2, run.stdout
-        assert "platform:apply_exemptions[0]" in run.stderr and needle in run.stderr
+def test_expired_exemption_is_a_config_error(tmp_path):
+    entry = {"rule": "gcp-api-order", "resource": "*", "reason": "a good long reason", "expires": "2020-01-01"}
+    run = _run(tmp_path, "bad", {**BASE_CONFIG, "platform:apply_exemptions": [entry]})
+    assert run.returncode == 2, run.stdout
+    assert "stack 'bad': platform:apply_exemptions[0].expires: 2020-01-01 has passed" in run.stderr
+
+
+@pytest.mark.parametrize("entry,needle", [
+    ({"rule": "gcp-api-order", "resource": "*", "reason": "", "expires": "2999-01-01"}, ".reason: required"),
+    ({"rule": "gcp-api-order", "resource": "*", "reason": "a good long reason"}, ".expires: None is not a date"),
+    ({"rule": "no-such-rule", "resource": "*", "reason": "a good long reason", "expires": "2999-01-01"},
+     "not an apply rule"),
+    ({"rule": "gcp-api-order", "reason": "a good long reason", "expires": "2999-01-01"}, ".resource: required"),
+])
+def test_exemption_validation(bad, entry, needle):
+    from offline import apply
+
+    g = apply.Graph(bad.resources, bad.report["invokes"],
+                    {"platform:apply_exemptions": json.dumps([entry])}, "bad")
+    with pytest.raises(apply.ExemptionError, match=re.escape(needle)):
+        apply.check(g)
+
+
+def test_exemption_matches_by_name_glob_or_urn(bad):
+    from offline import apply
+
+    agw = [f for f in bad.report["apply"] if f["rule"] == "azure-nsg-port-ranges-star"][0]
+    for pattern in (agw["urn"], agw["urn"].split("::")[-1], "n*g"):
+        g = apply.Graph(bad.resources, bad.report["invokes"], {"platform:apply_exemptions": json.dumps(
+            [{"rule": "azure-nsg-port-ranges-star", "resource": pattern, "reason": "a good long reason",
+              "expires": "2999-01-01"}])}, "bad")
+        found = [f for f in apply.check(g) if f.rule == "azure-nsg-port-ranges-star"]
+        assert found and all(f.exempted for f in found), pattern
+        assert all(not f.exempted for f in apply.check(g) if f.rule != "azure-nsg-port-ranges-star")
 
 
 def test_capture_dependencies_options_and_invokes(bad, good):
@@ -187,11 +222,9 @@ def test_capture_dependencies_options_and_invokes(bad, good):
     assert inv_bad and inv_bad[0]["dependsOn"] == []
 
 
-def test_text_and_markdown_show_apply_findings(tmp_path):
-    proj_run = _run(tmp_path, "bad", BASE_CONFIG, extra=("--markdown", str(tmp_path / "r.md")))
-    md = (tmp_path / "r.md").read_text()
-    assert "| apply check |" in md and "gcp-api-order" in md and "apply errors" in md
-    assert "[error] gcp-api-order" in proj_run.stdout
+def test_text_and_markdown_show_apply_findings(bad):
+    assert "| apply check |" in bad.markdown and "gcp-api-order" in bad.markdown and "apply errors" in bad.markdown
+    assert "[error] gcp-api-order" in bad.stdout
 
 
 def test_cross_stack_collision_of_global_names():
@@ -212,7 +245,7 @@ STACK_ISSUES = {"dev": "#17 #18 #19 #20", "eu-ha": "#17 #18 #19 #20", "prod-aws-
 
 @pytest.mark.parametrize("stack", sorted(STACK_ISSUES))
 def test_stack_previews_without_unexempted_apply_errors(stack, tmp_path):
-    run = preview_stack(stack, tmp_path)
+    run = preview_stack(stack, tmp_path, packs=PACKS)
     assert run.report is not None, run.stderr
     assert [f for f in run.report["apply"] if f["level"] == "error" and not f.get("exempted")] == []
     exemptions = yaml.safe_load((REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"].get(
@@ -223,5 +256,5 @@ def test_stack_previews_without_unexempted_apply_errors(stack, tmp_path):
 @pytest.mark.parametrize("stack", [pytest.param(s, marks=pytest.mark.xfail(
     strict=True, reason=f"apply errors fixed by issue(s) {i}")) for s, i in sorted(STACK_ISSUES.items())])
 def test_stack_has_zero_apply_errors_without_exemptions(stack, tmp_path):
-    run = preview_stack(stack, tmp_path)
+    run = preview_stack(stack, tmp_path, packs=PACKS)
     assert [f["rule"] for f in run.report["apply"] if f["level"] == "error"] == []
