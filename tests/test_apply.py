@@ -258,3 +258,20 @@ def test_stack_previews_without_unexempted_apply_errors(stack, tmp_path):
 def test_stack_has_zero_apply_errors_without_exemptions(stack, tmp_path):
     run = preview_stack(stack, tmp_path, packs=PACKS)
     assert [f["rule"] for f in run.report["apply"] if f["level"] == "error"] == []
+
+
+def test_platform_config_validates_apply_exemptions_before_any_resource():
+    import datetime as dt
+
+    from components.config import ConfigError, load
+    from offline.project import load_project, stack_config
+
+    flat, _ = stack_config(load_project(REPO), "dev")
+    cfg = load("dev", flat, today=dt.date(2026, 11, 26))
+    assert cfg.apply_exemptions and all(e.reason and e.expires for e in cfg.apply_exemptions)
+    for entry, needle in (
+            ({"rule": "gcp-api-order", "resource": "x", "reason": "short", "expires": "2999-01-01"}, "reason"),
+            ({"rule": "gcp-api-order", "resource": "x", "reason": "a good long reason", "expires": "2020-01-01"},
+             "platform:apply_exemptions[0].expires = 2020-01-01: has passed")):
+        with pytest.raises(ConfigError, match=re.escape(needle)):
+            load("dev", {**flat, "platform:apply_exemptions": json.dumps([entry])}, today=dt.date(2026, 11, 26))

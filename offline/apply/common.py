@@ -160,22 +160,31 @@ def k8s_reach(g: Graph):
         if not behind or not users:
             continue
         for c in behind:
-            private, cidrs = _api_access(c)
-            if not private and not _doc_only(cidrs):
-                if deployer is None or _deployer_reaches(deployer, cidrs) or "0.0.0.0/0" in cidrs:
-                    continue
-            if isinstance(deployer, dict) and deployer.get("in_network") is True:
-                continue
-            if isinstance(deployer, dict) and not private and _deployer_reaches(deployer, cidrs):
-                continue
-            why = ("its API endpoint is private only" if private else
-                   f"its API allow-list {cidrs} holds only documentation ranges (RFC 5737)" if _doc_only(cidrs)
-                   else f"its API allow-list {cidrs} does not cover platform:deployer.cidrs")
-            fix = ("set platform:deployer (cidrs, or in_network: true for a runner inside the network); "
-                   "without it the deployer is unknown") if deployer is None else \
-                "add the deployer's cidrs to the allow-list or set platform:deployer.in_network: true"
-            yield p["urn"], (f"{len(users)} Kubernetes object(s) go through cluster {c['name']}, but {why}: "
-                             f"the apply hangs/times out; {fix}")
+            finding = _reach_problem(deployer, c)
+            if finding:
+                message, level = finding
+                yield p["urn"], f"{len(users)} Kubernetes object(s) go through cluster {c['name']}, but {message}", level
+
+
+def _reach_problem(deployer, cluster: dict):
+    """(message, level) when the deployer cannot (or may not) reach `cluster`'s API, else None."""
+    private, cidrs = _api_access(cluster)
+    if isinstance(deployer, dict) and deployer.get("in_network") is True:
+        return None  # the runner sits in the cluster's network (private endpoint or not)
+    if not private and "0.0.0.0/0" in cidrs:
+        return None
+    if not private and isinstance(deployer, dict) and _deployer_reaches(deployer, cidrs):
+        return None
+    why = ("its API endpoint is private only" if private else
+           f"its API allow-list {cidrs} holds only documentation ranges (RFC 5737)" if _doc_only(cidrs)
+           else f"its API allow-list {cidrs} does not cover the deployer")
+    if deployer is None:
+        level = "error" if private or _doc_only(cidrs) else "warning"
+        return (f"{why}; the deployer is unknown: set platform:deployer (cidrs, or in_network: true for a "
+                f"runner inside the network), else the apply hangs until it times out", level)
+    return (f"{why} (platform:deployer.cidrs {deployer.get('cidrs') if isinstance(deployer, dict) else deployer}): "
+            f"the apply hangs until it times out; allow the deployer's cidrs or set "
+            f"platform:deployer.in_network: true", "error")
 
 
 # ---------------------------------------------------------------------------------------------
