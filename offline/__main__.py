@@ -6,9 +6,10 @@
     python -m offline preview --all [--policy-pack DIR]... [--json FILE] [--markdown FILE]
     python -m offline diff (STACK | --all) --base GIT_REF [--policy-pack DIR]... [--json FILE] [--markdown FILE]
 
-Exit codes: 0 clean, 1 a mandatory policy is violated or an apply check finds an `error` (with
---apply-warnings-as-errors: or a `warning`) that no platform:apply_exemptions entry silences (diff: or a stateful resource would be deleted
-or replaced), 2 a config (or usage) error, 3 the program failed under the offline engine.
+Exit codes: 0 clean, 1 a mandatory policy is violated, or an apply check (offline/apply) finds an
+`error` (with --apply-warnings-as-errors: or a `warning`) no platform:apply_exemptions entry silences
+(diff: or a stateful resource would be deleted or replaced), 2 a config (or usage) error, 3 the
+program failed under the offline engine.
 """
 from __future__ import annotations
 

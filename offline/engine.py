@@ -58,8 +58,11 @@ class CapturedResource:
             # What the program declared to keep the state of renamed/moved resources (offline diff).
             "aliases": self.aliases, "replaceOnChanges": self.replace_on_changes,
             "retainOnDelete": self.retain_on_delete,
-            # URNs this resource waits for (depends_on, inputs from other resources, its parent).
-            "dependencies": self.dependencies,
+            # URNs this resource waits for: depends_on, inputs from other resources and its parent
+            # (registered first), unless the parent is the root stack.
+            "dependencies": self.dependencies + (
+                [self.parent] if self.parent and self.parent not in self.dependencies
+                and "::pulumi:pulumi:Stack::" not in self.parent else []),
             "propertyDependencies": self.property_dependencies,
             "options": self.options,
         }
@@ -232,13 +235,11 @@ def _make_monitor_classes():
             self.order.append(res.urn)
 
     def _dependencies(request) -> list[str]:
-        # What the engine orders this resource after: depends_on and inputs (request.dependencies,
-        # a superset of propertyDependencies) and the parent, which is registered first.
+        # depends_on and inputs (request.dependencies, a superset of propertyDependencies), as the
+        # engine's state records them and hands them to analyzers.
         deps = list(request.dependencies)
         for urns in request.propertyDependencies.values():
             deps += [u for u in urns.urns if u not in deps]
-        if request.parent and request.parent not in deps and "::pulumi:pulumi:Stack::" not in request.parent:
-            deps.append(request.parent)
         return deps
 
     def _options(request) -> dict:

@@ -275,3 +275,15 @@ def test_platform_config_validates_apply_exemptions_before_any_resource():
              "platform:apply_exemptions[0].expires = 2020-01-01: has passed")):
         with pytest.raises(ConfigError, match=re.escape(needle)):
             load("dev", {**flat, "platform:apply_exemptions": json.dumps([entry])}, today=dt.date(2026, 11, 26))
+
+
+def test_report_dependencies_include_the_parent_and_options_every_resource(tmp_path):
+    run = preview_stack("dev", tmp_path, packs=PACKS)
+    urns = {r["urn"] for r in run.resources}
+    children = [r for r in run.resources if r["parent"] in urns]
+    assert children and all(r["parent"] in r["dependencies"] for r in children)
+    assert all(set(r["options"]) == {"ignoreChanges", "replaceOnChanges", "deleteBeforeReplace", "retainOnDelete",
+                                     "customTimeouts", "aliases"} for r in run.resources if r["id"] is not None)
+    for r in run.resources:
+        for urns_ in r["propertyDependencies"].values():
+            assert set(urns_) <= set(r["dependencies"]), r["urn"]
