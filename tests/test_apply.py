@@ -283,7 +283,7 @@ def test_report_dependencies_include_the_parent_and_options_every_resource(tmp_p
     children = [r for r in run.resources if r["parent"] in urns]
     assert children and all(r["parent"] in r["dependencies"] for r in children)
     assert all(set(r["options"]) == {"ignoreChanges", "replaceOnChanges", "deleteBeforeReplace", "retainOnDelete",
-                                     "customTimeouts", "aliases"} for r in run.resources if r["id"] is not None)
+                                     "customTimeouts", "aliases"} for r in run.resources)
     for r in run.resources:
         for urns_ in r["propertyDependencies"].values():
             assert set(urns_) <= set(r["dependencies"]), r["urn"]
