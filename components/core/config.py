@@ -235,6 +235,14 @@ class ResidencyException(_Model):
     expires: _dt.date
 
 
+class ApplyExemption(_Model):
+    """Silences one offline apply check (offline/apply) for matching resources, visibly."""
+    rule: str
+    resource: str = Field(min_length=1)  # a URN, a resource name or a glob over either
+    reason: str = Field(min_length=10)
+    expires: _dt.date
+
+
 class CellStackRef(CellPlacementConfig):
     """prod-global: a cell stack to read the cell contract from (StackReference).
 
@@ -259,6 +267,7 @@ class PlatformConfig(_Model):
     # Usage assumptions of the cost estimate (requests, GB stored, GB egress per cell); validated by the
     # offline engine's pricing model (offline/pricing), which owns their meaning.
     usage: Optional[dict[str, Any]] = None
+    apply_exemptions: list[ApplyExemption] = []
     # Provider settings read from Pulumi's own keys.
     gcp_project: Optional[str] = None
 
@@ -271,7 +280,8 @@ class PlatformConfig(_Model):
 
 
 # Keys of `platform:*` and what model field they feed.
-_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage"}
+_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage",
+         "apply_exemptions"}
 
 _DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 
@@ -435,7 +445,8 @@ def deployment_problems(cfg: PlatformConfig) -> list[str]:
 
 def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
     """Rules that span keys (pydantic validates one value at a time)."""
-    problems = []
+    problems = [f"{PROJECT}:apply_exemptions[{i}].expires = {e.expires}: has passed; fix the finding or renew "
+                f"the exemption with a reason" for i, e in enumerate(cfg.apply_exemptions) if e.expires < today]
     if cfg.dns and cfg.dns.zone_id and cfg.dns.parent_zone_id:
         problems.append(f"{PROJECT}:dns.parent_zone_id = {cfg.dns.parent_zone_id!r}: only a created zone is "
                         f"delegated by the stack, and {PROJECT}:dns.zone_id names an existing one; allowed: one of "
