@@ -263,7 +263,7 @@ def test_stack_has_zero_apply_errors_without_exemptions(stack, tmp_path):
 def test_platform_config_validates_apply_exemptions_before_any_resource():
     import datetime as dt
 
-    from components.config import ConfigError, load
+    from components.core.config import ConfigError, load
     from offline.project import load_project, stack_config
 
     flat, _ = stack_config(load_project(REPO), "dev")
