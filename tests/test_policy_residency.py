@@ -513,3 +513,47 @@ def test_out_of_zone_cell_replication_is_a_violation(cell_replication):
     # The replica's own resources are out of place too.
     for res in (case["replica"], case["key"]):
         assert any("eu-central-2" in m for m in on(result, "residency-location-in-zone", res)), res.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Only A/AAAA/CNAME records (and aliases) route users (issue #24)
+
+@pytest.fixture(scope="module")
+def txt_validation():
+    """Two Azure cells in two strict zones, each validating its certificate with its own
+    multivalue TXT record at the zone apex (set id = the cell), as components/azure does."""
+    s = Stack()
+    glob = s.provider("aws", "global-aws", region="us-east-1")
+    r = {}
+    for cell, zone, location, ip in (("azure-westeurope", "eu", "westeurope", "20.50.0.10"),
+                                     ("azure-centralindia", "in", "centralindia", "20.40.0.10")):
+        prov = s.provider("azure-native", f"azure-{location}", location=location)
+        comp = s.add("platform:azure:Cell", cell)
+        r[f"order_{zone}"] = s.add(
+            "azure-native:certificateregistration:AppServiceCertificateOrder", f"{cell}-cert",
+            {"resourceGroupName": f"rg-{zone}", "tags": tags(zone, cell), "productType": "StandardDomainValidatedSsl",
+             "location": "global"}, parent=comp, provider=prov, outputs={"domainVerificationToken": f"tok-{zone}"})
+        r[f"pip_{zone}"] = s.add("azure-native:network:PublicIPAddress", f"{cell}-ip", {
+            "resourceGroupName": f"rg-{zone}", "tags": tags(zone, cell), "publicIPAllocationMethod": "Static"},
+            parent=comp, provider=prov, outputs={"ipAddress": ip})
+        r[f"txt_{zone}"] = s.add("aws:route53/record:Record", f"{cell}-cert-validation", {
+            "zoneId": "Z0EXAMPLE01", "name": "example.com", "type": "TXT", "ttl": 300, "setIdentifier": cell,
+            "multivalueAnswerRoutingPolicy": True, "records": [f"tok-{zone}"]},
+            provider=glob, deps={"records": [r[f"order_{zone}"]]})
+        # the same shape on an A record does route users: still judged
+        r[f"a_{zone}"] = s.add("aws:route53/record:Record", f"{cell}-mv", {
+            "zoneId": "Z0EXAMPLE01", "name": "mv.example.com", "type": "A", "ttl": 30, "setIdentifier": cell,
+            "multivalueAnswerRoutingPolicy": True, "records": [ip]},
+            provider=glob, deps={"records": [r[f"pip_{zone}"]]})
+    return analyze(PACK, s.resources), r
+
+
+def test_dns_multivalue_txt_is_not_a_traffic_route(txt_validation):
+    result, r = txt_validation
+    p = "residency-dns-in-zone"
+    for zone in ("eu", "in"):
+        assert not on(result, p, r[f"txt_{zone}"]), on(result, p, r[f"txt_{zone}"])
+    # A multivalue A record across the two zones does send users out of zone.
+    leaks = on(result, p, r["a_in"]) + on(result, p, r["a_eu"])
+    assert any("strict zone 'eu'" in m and "azure-centralindia" in m for m in leaks), leaks
+    assert any("strict zone 'in'" in m and "azure-westeurope" in m for m in leaks), leaks
