@@ -154,7 +154,7 @@ def _is_config_error(exc: BaseException) -> bool:
 
 
 def preview(args) -> int:
-    from .analyzer import analyze, from_captured, load_policy_config
+    from .analyzer import PackProcess, analyze_all, from_captured, load_policy_config
     from .engine import run_stack
     from .project import load_project
     from .report import mandatory_violations, to_json, to_markdown, to_text
@@ -165,21 +165,33 @@ def preview(args) -> int:
         return 2
     if args.all:
         return preview_all(args)
+    configs = [load_policy_config(args.policy_pack_config[i]) if i < len(args.policy_pack_config) else None
+               for i in range(len(args.policy_pack))]
+    # The packs start up (a new interpreter each) while the program runs, as the CLI's analyzers do.
+    started: list = []
+    try:
+        for pack_dir in args.policy_pack:
+            started.append(PackProcess.spawn(pack_dir))
+    except BaseException:
+        for pack in started:
+            pack.close()
+        raise
     try:
         project = load_project(Path(args.project_dir).resolve()) if args.project_dir else None
         run = run_stack(args.stack, project)
-    except Exception as exc:  # noqa: BLE001 - reported to the user below
+    except BaseException as exc:  # noqa: BLE001 - reported to the user below
+        for pack in started:
+            pack.close()
+        if not isinstance(exc, Exception):
+            raise
         if _is_config_error(exc):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         traceback.print_exc()
         print(f"error: stack {args.stack!r}: the program failed under the offline engine: {exc}", file=sys.stderr)
         return 3
-    packs = []
-    resources = from_captured(run.resources)
-    for i, pack_dir in enumerate(args.policy_pack):
-        cfg = load_policy_config(args.policy_pack_config[i]) if i < len(args.policy_pack_config) else None
-        packs.append(analyze(pack_dir, resources, config=cfg, stack=run.stack, project=run.project))
+    packs = analyze_all(list(zip(started, configs)), from_captured(run.resources), stack=run.stack,
+                        project=run.project)
     report = to_json(run, packs)
     if args.unmasked_outputs:
         report["outputs"] = run.raw_outputs
