@@ -154,7 +154,7 @@ def _is_config_error(exc: BaseException) -> bool:
 
 
 def preview(args) -> int:
-    from .analyzer import PackProcess, analyze_all, from_captured, load_policy_config
+    from .analyzer import PackProcess, analyze_all, default_policy_config, from_captured, load_policy_config
     from .engine import run_stack
     from .project import load_project
     from .report import mandatory_violations, to_json, to_markdown, to_text
@@ -165,8 +165,9 @@ def preview(args) -> int:
         return 2
     if args.all:
         return preview_all(args)
-    configs = [load_policy_config(args.policy_pack_config[i]) if i < len(args.policy_pack_config) else None
-               for i in range(len(args.policy_pack))]
+    configs = [load_policy_config(args.policy_pack_config[i] if i < len(args.policy_pack_config)
+                                  else default_policy_config(pack_dir))
+               for i, pack_dir in enumerate(args.policy_pack)]
     # The packs start up (a new interpreter each) while the program runs, as the CLI's analyzers do.
     started: list = []
     try:

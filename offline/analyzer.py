@@ -265,6 +265,16 @@ def from_captured(captured) -> list[PolicyResource]:
     ]
 
 
+# A pack's default config in the offline engine, when none is given for it: the approvals the
+# repository keeps beside the pack (policy/residency/approvals.json), as CI passes them.
+DEFAULT_PACK_CONFIG = "approvals.json"
+
+
+def default_policy_config(pack_dir: "Path | str") -> Optional[str]:
+    path = Path(pack_dir) / DEFAULT_PACK_CONFIG
+    return str(path) if path.is_file() else None
+
+
 def load_policy_config(path: Optional[str]) -> Optional[dict]:
     """A --policy-pack-config file: JSON (as the Pulumi CLI takes) or YAML."""
     if not path:

@@ -175,10 +175,11 @@ def test_pack_metadata(placement):
     policies = {p["name"]: p for p in result.policies}
     assert set(policies) == {"residency-zone-known", "residency-location-in-zone", "residency-key-in-zone",
                              "residency-replication-in-zone", "residency-dns-in-zone", "residency-no-global-tls-edge",
-                             "residency-cannot-verify"}
+                             "residency-cannot-verify", "residency-exception-approved"}
     for name, p in policies.items():
         assert p["description"] and p["remediation"], name
-        assert p["level"] == ("advisory" if name == "residency-cannot-verify" else "mandatory")
+        assert p["level"] == ("advisory" if name in ("residency-cannot-verify", "residency-exception-approved")
+                              else "mandatory")
     assert policies["residency-location-in-zone"]["framework"] == "GDPR"
     assert policies["residency-dns-in-zone"]["framework"] == "GDPR"
 
@@ -361,7 +362,8 @@ def dns():
     ]
     zones = {"eu": {"regions": ["eu-central-1", "europe-west1", "us-east-1"]}}
     config = {name: {"zones": zones, "exceptions": exceptions} for name in (
-        "residency-location-in-zone", "residency-dns-in-zone", "residency-cannot-verify")}
+        "residency-location-in-zone", "residency-dns-in-zone", "residency-cannot-verify",
+        "residency-exception-approved")}
     return analyze(PACK, s.resources, config=config), r
 
 
@@ -376,6 +378,17 @@ def test_dns_failover_across_zones(dns):
 def test_dns_exception_allows_named_fallback(dns):
     result, r = dns
     assert not on(result, "residency-dns-in-zone", r["api_secondary"])
+    # ... and the report says who approved it, until when (issue #24)
+    approved = [d for d in by_policy(result, "residency-exception-approved")]
+    assert len(approved) == 1 and approved[0].level == "advisory", approved
+    assert ("zone 'in' may fall back to 'aws-us-west-2' until " + FUTURE in approved[0].message
+            and "dpo@acme.example" in approved[0].message), approved[0].message
+
+
+def test_dns_unapproved_fallback_says_where_to_approve_it(dns):
+    result, r = dns
+    msgs = on(result, "residency-dns-in-zone", r["app_secondary"])
+    assert any("unapproved" in m and "policy/residency/approvals.json" in m for m in msgs), msgs
 
 
 def test_dns_expired_and_invalid_exceptions_reported(dns):

@@ -45,3 +45,63 @@ def test_azure_cells_in_two_zones_pass_both_packs(azure_in_two_zones):
     assert len(txt) >= 2, "the stack under test has per-cell multivalue TXT records"
     assert mandatory(run) == [] and run.returncode == 0, mandatory(run) or run.stderr[-3000:]
     assert apply_errors(run) == []
+
+
+# --- exceptions: declared once (the stack), approved once (the residency pack's config) ----------
+
+EXPIRES = (__import__("datetime").date.today() + __import__("datetime").timedelta(days=60)).isoformat()
+EXCEPTION = {"zone": "in", "fallback_cell": "aws-us-west-2", "reason": "capacity during the India migration",
+             "approver": "dpo@acme.example", "expires": EXPIRES}
+
+
+def _with_exception() -> dict:
+    cfg = copy.deepcopy(stack_config("dev"))
+    cfg["platform:exceptions"] = [dict(EXCEPTION)]
+    return cfg
+
+
+def _pack_copy(tmp_path, approvals: list[dict]):
+    """The residency pack as shipped, with its approvals file holding `approvals`."""
+    import json
+    import shutil
+
+    from offline_helpers import REPO
+
+    pack = tmp_path / "residency"
+    shutil.copytree(REPO / "policy" / "residency", pack, ignore=shutil.ignore_patterns("__pycache__"))
+    doc = json.loads((pack / "approvals.json").read_text())
+    for policy in doc.values():
+        policy["exceptions"] = approvals
+    (pack / "approvals.json").write_text(json.dumps(doc))
+    return pack
+
+
+def test_shipped_approvals_file_is_the_packs_config_and_owned():
+    import json
+
+    from offline_helpers import REPO
+
+    doc = json.loads((REPO / "policy" / "residency" / "approvals.json").read_text())
+    assert doc["residency-dns-in-zone"]["exceptions"] == doc["residency-exception-approved"]["exceptions"]
+    owners = (REPO / ".github" / "CODEOWNERS").read_text().splitlines()
+    assert any(line.split()[:1] == ["/policy/residency/approvals.json"] and len(line.split()) > 1 for line in owners)
+
+
+def test_exception_approved_in_the_pack_config_is_reported_with_approver(tmp_path):
+    """No --policy-pack-config: the pack's approvals.json is used (as CI and the README pass it)."""
+    pack = _pack_copy(tmp_path, [dict(EXCEPTION)])
+    run = preview_config(_with_exception(), tmp_path, stack="dev-exception", packs=(str(pack),))
+    assert run.report is not None, run.stderr[-3000:]
+    assert mandatory(run) == [] and run.returncode == 0, mandatory(run)
+    approved = [d["message"] for d in run.diagnostics if d["policy"] == "residency-exception-approved"]
+    assert approved and all(d["level"] == "advisory" for d in run.diagnostics
+                            if d["policy"] == "residency-exception-approved")
+    assert any("dpo@acme.example" in m and EXPIRES in m and "'aws-us-west-2'" in m for m in approved), approved
+
+
+def test_exception_only_declared_by_the_stack_is_a_mandatory_violation(tmp_path):
+    pack = _pack_copy(tmp_path, [])
+    run = preview_config(_with_exception(), tmp_path, stack="dev-exception", packs=(str(pack),))
+    assert run.returncode == 1, run.stderr[-3000:]
+    dns = [m for m in mandatory(run) if m.startswith("residency-dns-in-zone")]
+    assert any("strict zone 'in'" in m and "aws-us-west-2" in m and "unapproved" in m for m in dns), mandatory(run)
