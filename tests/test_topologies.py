@@ -25,8 +25,7 @@ def apply_errors(run) -> list:
     return [a for a in apply if not isinstance(a, dict) or a.get("level", "error") == "error"]
 
 
-@pytest.fixture(scope="module")
-def azure_in_two_zones(tmp_path_factory):
+def _azure_in_two_zones() -> dict:
     """The dev cells plus an Azure cell in westeurope: two Azure cells in two strict zones, each
     validating its certificate with a multivalue TXT record at the zone apex."""
     cfg = copy.deepcopy(stack_config("dev"))
@@ -34,7 +33,30 @@ def azure_in_two_zones(tmp_path_factory):
         "name": "azure-westeurope", "cloud": "azure", "region": "westeurope", "residency": "eu",
         "role": "secondary", "weight": 10, "network_cidr": "10.40.0.0/16",
         "cluster": {"min_nodes": 1, "max_nodes": 3, "api_allowed_cidrs": ["203.0.113.0/24"]}})
-    return preview_config(cfg, tmp_path_factory.mktemp("azure2"), stack="dev-azure2", packs=PACKS)
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """This module's whole-stack previews, two at a time (the machine's two cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    approved = _pack_copy(tmp_path_factory.mktemp("approved-pack"), [dict(EXCEPTION)])
+    unapproved = _pack_copy(tmp_path_factory.mktemp("unapproved-pack"), [])
+    jobs = {
+        "azure2": (_azure_in_two_zones(), "dev-azure2", PACKS),
+        "approved": (_with_exception(), "dev-exception", (str(approved),)),
+        "unapproved": (_with_exception(), "dev-exception", (str(unapproved),)),
+    }
+    with ThreadPoolExecutor(2) as pool:
+        futures = {k: pool.submit(preview_config, cfg, tmp_path_factory.mktemp(k), stack=stack, packs=packs)
+                   for k, (cfg, stack, packs) in jobs.items()}
+        return {k: f.result() for k, f in futures.items()}
+
+
+@pytest.fixture(scope="module")
+def azure_in_two_zones(runs):
+    return runs["azure2"]
 
 
 def test_azure_cells_in_two_zones_pass_both_packs(azure_in_two_zones):
@@ -55,7 +77,10 @@ EXCEPTION = {"zone": "in", "fallback_cell": "aws-us-west-2", "reason": "capacity
 
 
 def _with_exception() -> dict:
+    """dev's AWS (us) and Azure (in) cells, with India's fallback to the AWS cell declared."""
     cfg = copy.deepcopy(stack_config("dev"))
+    cfg["platform:cells"] = [c for c in cfg["platform:cells"] if c["cloud"] != "gcp"]
+    cfg["platform:zones"].pop("eu", None)
     cfg["platform:exceptions"] = [dict(EXCEPTION)]
     return cfg
 
@@ -87,10 +112,9 @@ def test_shipped_approvals_file_is_the_packs_config_and_owned():
     assert any(line.split()[:1] == ["/policy/residency/approvals.json"] and len(line.split()) > 1 for line in owners)
 
 
-def test_exception_approved_in_the_pack_config_is_reported_with_approver(tmp_path):
+def test_exception_approved_in_the_pack_config_is_reported_with_approver(runs):
     """No --policy-pack-config: the pack's approvals.json is used (as CI and the README pass it)."""
-    pack = _pack_copy(tmp_path, [dict(EXCEPTION)])
-    run = preview_config(_with_exception(), tmp_path, stack="dev-exception", packs=(str(pack),))
+    run = runs["approved"]
     assert run.report is not None, run.stderr[-3000:]
     assert mandatory(run) == [] and run.returncode == 0, mandatory(run)
     approved = [d["message"] for d in run.diagnostics if d["policy"] == "residency-exception-approved"]
@@ -99,9 +123,8 @@ def test_exception_approved_in_the_pack_config_is_reported_with_approver(tmp_pat
     assert any("dpo@acme.example" in m and EXPIRES in m and "'aws-us-west-2'" in m for m in approved), approved
 
 
-def test_exception_only_declared_by_the_stack_is_a_mandatory_violation(tmp_path):
-    pack = _pack_copy(tmp_path, [])
-    run = preview_config(_with_exception(), tmp_path, stack="dev-exception", packs=(str(pack),))
+def test_exception_only_declared_by_the_stack_is_a_mandatory_violation(runs):
+    run = runs["unapproved"]
     assert run.returncode == 1, run.stderr[-3000:]
     dns = [m for m in mandatory(run) if m.startswith("residency-dns-in-zone")]
     assert any("strict zone 'in'" in m and "aws-us-west-2" in m and "unapproved" in m for m in dns), mandatory(run)
