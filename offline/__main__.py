@@ -232,7 +232,7 @@ def _is_config_error(exc: BaseException) -> bool:
 
 
 def preview(args) -> int:
-    from .analyzer import analyze, from_captured, load_policy_config
+    from .analyzer import PackProcess, analyze_all, default_policy_config, from_captured, load_policy_config
     from .engine import run_stack
     from .project import load_project
     from .pricing import cost_of_run, stack_usage
@@ -244,12 +244,28 @@ def preview(args) -> int:
         return 2
     if args.all:
         return preview_all(args)
+    configs = [load_policy_config(args.policy_pack_config[i] if i < len(args.policy_pack_config)
+                                  else default_policy_config(pack_dir))
+               for i, pack_dir in enumerate(args.policy_pack)]
+    # The packs start up (a new interpreter each) while the program runs, as the CLI's analyzers do.
+    started: list = []
+    try:
+        for pack_dir in args.policy_pack:
+            started.append(PackProcess.spawn(pack_dir))
+    except BaseException:
+        for pack in started:
+            pack.close()
+        raise
     try:
         project = load_project(Path(args.project_dir).resolve()) if args.project_dir else None
         usage = stack_usage(args.stack, project)  # issue #23: usage.yaml / platform:usage, checked first
         run = run_stack(args.stack, project, real_mode=args.real_mode)
         run.cost = cost_of_run(run, usage=usage)
-    except Exception as exc:  # noqa: BLE001 - reported to the user below
+    except BaseException as exc:  # noqa: BLE001 - reported to the user below
+        for pack in started:
+            pack.close()
+        if not isinstance(exc, Exception):
+            raise
         if _is_config_error(exc):
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -263,13 +279,12 @@ def preview(args) -> int:
         try:
             findings = apply_checks.check(apply_checks.Graph.of_run(run))
         except apply_checks.ExemptionError as exc:
+            for pack in started:
+                pack.close()
             print(f"error: {exc}", file=sys.stderr)
             return 2
-    packs = []
-    resources = from_captured(run.resources)
-    for i, pack_dir in enumerate(args.policy_pack):
-        cfg = load_policy_config(args.policy_pack_config[i]) if i < len(args.policy_pack_config) else None
-        packs.append(analyze(pack_dir, resources, config=cfg, stack=run.stack, project=run.project))
+    packs = analyze_all(list(zip(started, configs)), from_captured(run.resources), stack=run.stack,
+                        project=run.project)
     report = to_json(run, packs, findings)
     if args.unmasked_outputs:
         report["outputs"] = run.raw_outputs
