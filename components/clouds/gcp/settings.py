@@ -27,6 +27,10 @@ def pod_range_nodes(network_cidr: str) -> int:
     return 2 ** max(0, NODE_POD_PREFIX - pod_range_prefix(network_cidr))
 
 
+# Sizes of `network_cidr` the cell's address plan fits (the plan gives pods half the range and nodes/services/proxy-only subnets eighths of the other half: /19 is the smallest that fits a node pool).
+NETWORK_PREFIXES = range(8, 20)
+
+
 def check(index: int, cell: Any, cfg: Any) -> list[str]:
     out = []
     where = f"{PROJECT}:cells[{index}]"
