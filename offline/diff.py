@@ -248,8 +248,11 @@ def _rewrite(value, kept: dict[str, str]):
 
 
 def _force_new(old: dict, new: dict, kept: Optional[dict[str, str]] = None) -> list[str]:
-    """Changed create-only inputs (the provider's, or the program's `replaceOnChanges`)."""
-    return create_only_changes(new["type"], old.get("inputs") or {}, _rewrite(new.get("inputs") or {}, kept or {}),
+    """Changed create-only inputs (the provider's, or the program's `replaceOnChanges`); an input the
+    program ignores (`ignoreChanges`) keeps its old value, so it never forces a replacement."""
+    ignored = (new.get("options") or {}).get("ignoreChanges") or []
+    return create_only_changes(new["type"], _without(old.get("inputs") or {}, ignored),
+                               _without(_rewrite(new.get("inputs") or {}, kept or {}), ignored),
                                declared=new.get("replaceOnChanges") or ())
 
 
