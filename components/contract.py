@@ -69,6 +69,7 @@ class CellSpec:
     dns_validator: "Optional[DnsValidator]" = None
     # Fields only one cloud reads, derived by that cloud's settings.spec_fields (None elsewhere).
     gcp_project: Optional[str] = None
+    gcp_binary_authorization: str = "DISABLED"
     # aws with geo_redundant: where the bucket's replica lives (nearest other AWS region of the zone,
     # within platform:zones.<zone>.regions); config.load has rejected a zone without one.
     replica_region: Optional[str] = None

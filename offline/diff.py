@@ -192,8 +192,26 @@ def alias_urns(resources: list[dict]) -> dict[str, list[str]]:
 # --- classification ------------------------------------------------------------------------------
 
 def _changed_keys(old: dict, new: dict, kept: Optional[dict[str, str]] = None) -> list[str]:
-    a, b = old.get("inputs") or {}, _rewrite(new.get("inputs") or {}, kept or {})
+    ignored = (new.get("options") or {}).get("ignoreChanges") or []
+    a = _without(old.get("inputs") or {}, ignored)
+    b = _without(_rewrite(new.get("inputs") or {}, kept or {}), ignored)
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
+def _without(inputs: dict, paths: list[str]) -> dict:
+    """`inputs` minus the properties `ignoreChanges` names (dot paths into nested objects): Pulumi
+    keeps the old value of an ignored property, so it never causes an update or a replacement."""
+    if not paths:
+        return inputs
+    out = json.loads(json.dumps(inputs))
+    for path in paths:
+        *parents, leaf = path.replace("[*]", "").split(".")
+        node = out
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return out
 
 
 def _kept_values(pairs: list[tuple[dict, dict]]) -> dict[str, str]:
@@ -230,8 +248,11 @@ def _rewrite(value, kept: dict[str, str]):
 
 
 def _force_new(old: dict, new: dict, kept: Optional[dict[str, str]] = None) -> list[str]:
-    """Changed create-only inputs (the provider's, or the program's `replaceOnChanges`)."""
-    return create_only_changes(new["type"], old.get("inputs") or {}, _rewrite(new.get("inputs") or {}, kept or {}),
+    """Changed create-only inputs (the provider's, or the program's `replaceOnChanges`); an input the
+    program ignores (`ignoreChanges`) keeps its old value, so it never forces a replacement."""
+    ignored = (new.get("options") or {}).get("ignoreChanges") or []
+    return create_only_changes(new["type"], _without(old.get("inputs") or {}, ignored),
+                               _without(_rewrite(new.get("inputs") or {}, kept or {}), ignored),
                                declared=new.get("replaceOnChanges") or ())
 
 

@@ -146,9 +146,10 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
     "gcp:compute/routerNat:RouterNat": _google("compute_router_nat", "name", "project", "region", "router"),
     "gcp:compute/subnetwork:Subnetwork": _google("compute_subnetwork", "name", "project", "region", "network",
                                                  "purpose"),  # ipCidrRange: expand in place
+    # nodeConfig describes the default pool (created, then removed, with the cluster): ForceNew.
     "gcp:container/cluster:Cluster": _google("container_cluster", "name", "location", "project", "network",
                                              "subnetwork", "initialNodeCount", "ipAllocationPolicy",
-                                             "enableAutopilot", "networkingMode"),
+                                             "enableAutopilot", "networkingMode", "nodeConfig"),
     "gcp:container/nodePool:NodePool": _google(
         "container_node_pool", "name", "namePrefix", "cluster", "location", "project", "initialNodeCount",
         "nodeConfig.machineType", "nodeConfig.diskSizeGb", "nodeConfig.diskType", "nodeConfig.imageType",
@@ -161,6 +162,11 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
     "gcp:kms/keyRing:KeyRing": _google("kms_key_ring", "name", "location", "project"),
     "gcp:projects/iAMMember:IAMMember": _google("google_project_iam", "project", "role", "member", "condition"),
     "gcp:projects/service:Service": _google("google_project_service", "project", "service"),
+    "gcp:projects/serviceIdentity:ServiceIdentity": _google("project_service_identity", "project", "service"),
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig": _google("logging_project_bucket_config", "project",
+                                                                   "location", "bucketId"),
+    "gcp:logging/projectSink:ProjectSink": _google("logging_project_sink", "name", "project"),
+    "gcp:logging/projectExclusion:ProjectExclusion": _google("logging_project_exclusion", "name", "project"),
     "gcp:serviceaccount/account:Account": _google("google_service_account", "accountId", "project"),
     "gcp:serviceaccount/iAMMember:IAMMember": _google("google_service_account_iam", "serviceAccountId", "role",
                                                       "member", "condition"),
@@ -203,6 +209,9 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
     "azure-native:storage:StorageAccount": _arm(
         "resourceGroupName", "accountName", "location", "encryption.requireInfrastructureEncryption",
         doc="https://learn.microsoft.com/azure/storage/common/infrastructure-encryption-enable"),
+    # ---- pulumiverse-time (the Terraform time provider): every argument replaces the wait ---------------
+    "time:index/sleep:Sleep": (frozenset({"createDuration", "destroyDuration", "triggers"}),
+                               "https://registry.terraform.io/providers/hashicorp/time/latest/docs/resources/sleep"),
     # ---- Kubernetes ---------------------------------------------------------------------------------
     "kubernetes:apps/v1:Deployment": _k8s(
         "spec.selector", doc="https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#label-selector-updates"),

@@ -286,6 +286,14 @@ def test_create_only_paths_are_inputs_of_the_provider_schemas():
         pkg = type_.split(":")[0]
         if pkg == "kubernetes":
             continue  # metadata/spec paths of the Kubernetes API objects
+        if pkg == "time":  # pulumiverse-time has no vendored schema: its SDK's arguments are the inputs
+            import inspect
+
+            import pulumiverse_time
+            args = inspect.signature(pulumiverse_time.SleepArgs.__init__).parameters
+            assert {"createDuration": "create_duration", "destroyDuration": "destroy_duration",
+                    "triggers": "triggers"}.keys() >= set(paths) and {"create_duration", "triggers"} <= set(args)
+            continue
         inputs = schema_check.schema(pkg)["resources"][type_]["inputProperties"]
         for path in paths:
             assert path.split(".")[0] in inputs, f"{type_}: {path} is not an input of the provider's schema"

@@ -25,6 +25,7 @@ HEALTH_CHECK_RANGES = {"35.191.0.0/16", "130.211.0.0/22"}
 PROXY_ONLY = "10.20.32.0/23"  # carved from the cell's 10.20.0.0/16
 STANDARD_LABELS = {"residency", "cell", "environment", "managed-by"}
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+SECOND_PROJECT = "acme-platform-dev-west4"
 STATEFUL = ("gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey", "gcp:storage/bucket:Bucket",
             "gcp:container/cluster:Cluster")
 
@@ -45,11 +46,11 @@ def prod(tmp_path_factory) -> Run:
 
 @pytest.fixture(scope="module")
 def two_cells(tmp_path_factory) -> Run:
-    """dev's GCP cell plus a second one in europe-west4: same project, same stack."""
+    """dev's GCP cell plus a second one in europe-west4 (its own project: one GCP cell per project)."""
     cfg = stack_config("dev")
     gcp_cell = next(c for c in cfg["platform:cells"] if c["cloud"] == "gcp")
     second = {**copy.deepcopy(gcp_cell), "name": "gcp-europe-west4", "region": "europe-west4",
-              "network_cidr": "10.21.0.0/16"}
+              "network_cidr": "10.21.0.0/16", "project": SECOND_PROJECT}
     cfg["platform:cells"] = [gcp_cell, second]
     run = preview_config(cfg, tmp_path_factory.mktemp("two"), stack="two-gcp")
     assert run.returncode == 0, run.stderr[-4000:]
@@ -428,18 +429,51 @@ def test_a_second_gcp_cell_gets_its_own_provider_key_bucket_and_cluster(two_cell
     assert len(buckets) == 2 and len(accounts) == 4
 
 
-def test_gcp_cells_of_one_project_share_the_public_name_challenge_record(two_cells):
+def test_gcp_cells_of_two_projects_each_publish_their_own_public_name_challenge(two_cells):
     names = ("gcp-europe-west1", "gcp-europe-west4")
     apex = [one(two_cells, "aws:route53/record:Record", "-cert-validation-domain", cell=n)["inputs"] for n in names]
-    own = [one(two_cells, "aws:route53/record:Record", "-cert-validation", cell=n)["inputs"] for n in names]
-    # Same project, same domain: the same CNAME, written by both cells (hence allowOverwrite).
-    assert apex[0]["name"] == apex[1]["name"] and apex[0]["records"] == apex[1]["records"]
-    assert all(a["allowOverwrite"] is True for a in apex)
-    # Each cell's own name has its own record.
-    assert own[0]["name"] != own[1]["name"]
+    # A PER_PROJECT_RECORD challenge depends on the project: two projects, two CNAMEs for the public name,
+    # each still shareable with the other cells of its own project (other stacks).
+    assert apex[0]["name"] != apex[1]["name"] and all(a["allowOverwrite"] is True for a in apex)
     certs = [one(two_cells, "gcp:certificatemanager/certificate:Certificate", cell=n)["inputs"] for n in names]
     assert [c["managed"]["domains"] for c in certs] == [[f"{n}.dev.inference.example.com", "api.dev.inference.example.com"]
                                                         for n in names]
+
+
+def test_no_cell_can_act_as_another_cells_workload_identity(two_cells):
+    """The only principal that may act as a cell's GSA is `<pool>[inference/inference]`, and the
+    pool is the cell's own cluster's: no other cell's cluster issues tokens of that pool."""
+    names = ("gcp-europe-west1", "gcp-europe-west4")
+    pools = {n: one(two_cells, "gcp:container/cluster:Cluster", cell=n)["inputs"]["workloadIdentityConfig"]
+             ["workloadPool"] for n in names}
+    assert len(set(pools.values())) == 2
+    for n in names:
+        gsa = one(two_cells, "gcp:serviceaccount/account:Account", "-gsa", cell=n)
+        # Every IAM grant on this cell's GSA, wherever it sits in the stack.
+        grants = [r for r in two_cells.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+                  if r["inputs"]["serviceAccountId"] == out(gsa, "name")]
+        assert [g["inputs"]["member"] for g in grants] == [f"serviceAccount:{pools[n]}[inference/inference]"]
+        other = next(m for m in names if m != n)
+        assert pools[other] not in grants[0]["inputs"]["member"]
+        # ...and the GSA reads only its own cell's bucket.
+        readers = [r for r in two_cells.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+                   if r["inputs"]["member"] == f"serviceAccount:{out(gsa, 'email')}"]
+        assert [r["inputs"]["bucket"] for r in readers] == [out(one(two_cells, "gcp:storage/bucket:Bucket", cell=n), "name")]
+
+
+def test_two_gcp_cells_in_one_project_are_a_config_error():
+    from components.core import config
+
+    cfg = stack_config("dev")
+    gcp_cell = next(c for c in cfg["platform:cells"] if c["cloud"] == "gcp")
+    second = {**copy.deepcopy(gcp_cell), "name": "gcp-europe-west4", "region": "europe-west4",
+              "network_cidr": "10.21.0.0/16"}
+    cfg["platform:cells"] = [gcp_cell, second]
+    raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
+    with pytest.raises(ConfigError) as err:
+        config.load("two", raw)
+    assert "platform:cells[1].project = 'acme-platform-dev'" in str(err.value)
+    assert "already the project of cell 'gcp-europe-west1'" in str(err.value)
 
 
 # --- config errors ---------------------------------------------------------------------------
@@ -451,3 +485,234 @@ def test_an_aws_region_name_for_a_gcp_cell_is_a_clear_config_error(tmp_path):
     assert run.returncode == 2, run.stderr
     assert "platform:cells[0].region" in run.stderr and "'europe-west1'" in run.stderr
     assert run.report is None
+
+
+# --- a first `up` in a fresh project (issue #18) ---------------------------------------------
+
+API_OF_MODULE = {"compute": "compute.googleapis.com", "container": "container.googleapis.com",
+                 "kms": "cloudkms.googleapis.com", "storage": "storage.googleapis.com",
+                 "serviceaccount": "iam.googleapis.com", "certificatemanager": "certificatemanager.googleapis.com",
+                 "logging": "logging.googleapis.com"}
+
+
+def waits_for(run: Run, res: dict) -> set[str]:
+    """Every URN `res` waits for through dependencies (transitively; parents do not order children)."""
+    by_urn = {r["urn"]: r for r in run.resources}
+    seen, stack = set(), list(res["dependencies"])
+    while stack:
+        u = stack.pop()
+        if u not in seen:
+            seen.add(u)
+            stack += by_urn.get(u, {}).get("dependencies", [])
+    return seen
+
+
+def test_zones_come_from_the_table_for_every_catalog_region():
+    from components.clouds.gcp import zones
+    from components.core import catalog
+    from offline.mocks.gcp import zones_of as mocked
+
+    assert set(zones.REGIONS) == set(catalog.GCP)
+    for region in catalog.GCP:
+        assert len(zones.zones_of(region)) >= 3 and zones.zones_of(region) == mocked(region), region
+    assert zones.zones_of("europe-west1") == ["europe-west1-b", "europe-west1-c", "europe-west1-d"]
+    with pytest.raises(ValueError, match="no zone list"):
+        zones.zones_of("mars-north1")
+
+
+def test_no_compute_invoke_runs_before_the_api_is_enabled(dev):
+    invokes = [i["token"] for i in dev.report.get("invokes", [])]
+    assert "gcp:compute/getZones:getZones" not in invokes
+    pool = one(dev, "gcp:container/nodePool:NodePool")
+    assert pool["inputs"]["nodeLocations"] == ["europe-west1-b", "europe-west1-c", "europe-west1-d"]
+    ports = in_cell(dev, "gcp:compute/instanceGroupNamedPort:InstanceGroupNamedPort")
+    assert sorted(p["inputs"]["zone"] for p in ports) == pool["inputs"]["nodeLocations"]
+
+
+def test_every_resource_waits_for_the_api_it_calls(dev):
+    services = {r["inputs"]["service"]: r["urn"] for r in in_cell(dev, "gcp:projects/service:Service")}
+    assert set(API_OF_MODULE.values()) <= set(services)
+    checked = []
+    for r in cell_resources(dev):
+        api = API_OF_MODULE.get(r["type"].split(":")[1].split("/")[0]) if r["type"].startswith("gcp:") else None
+        if api:
+            assert services[api] in waits_for(dev, r), f"{r['name']} ({r['type']}) does not wait for {api}"
+            checked.append(r["name"])
+    # The review's named offenders are among them.
+    for name in ("-identity-gsa", "-lb-http-redirect", "-lb-tls", "-lb-https", "-cluster-nodes"):
+        assert any(n.endswith(name) for n in checked), name
+
+
+def test_service_agents_come_from_service_identities_and_the_key_waits_for_propagation(dev):
+    key = one(dev, "gcp:kms/cryptoKey:CryptoKey")
+    services = {r["inputs"]["service"]: r for r in in_cell(dev, "gcp:projects/service:Service")}
+    idents = {r["inputs"]["service"]: r for r in in_cell(dev, "gcp:projects/serviceIdentity:ServiceIdentity")}
+    assert set(idents) == {"container.googleapis.com", "compute.googleapis.com"}
+    for api, grant_name in (("container.googleapis.com", "-gke-agent"), ("compute.googleapis.com", "-compute-agent")):
+        ident = idents[api]
+        assert services[api]["urn"] in ident["dependencies"]   # the compute agent after the compute API
+        grant = one(dev, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", grant_name)
+        assert grant["inputs"]["member"] == f"serviceAccount:{out(ident, 'email')}"
+        assert grant["inputs"]["cryptoKeyId"] == key["id"] and ident["urn"] in grant["dependencies"]
+    sleeps = {r["name"]: r for r in in_cell(dev, "time:index/sleep:Sleep")}
+    cluster_wait = sleeps["gcp-europe-west1-kms-cluster-propagation"]
+    bucket_wait = sleeps["gcp-europe-west1-kms-bucket-propagation"]
+    for wait in (cluster_wait, bucket_wait):
+        assert int(wait["inputs"]["createDuration"].rstrip("s")) >= 120  # IAM: "typically within 2 minutes"
+    grants = {g: one(dev, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", g)
+              for g in ("-gke-agent", "-compute-agent", "-storage-agent")}
+    assert {grants["-gke-agent"]["urn"], grants["-compute-agent"]["urn"]} <= set(cluster_wait["dependencies"])
+    assert sorted(cluster_wait["inputs"]["triggers"].values()) == sorted(
+        [grants["-gke-agent"]["id"], grants["-compute-agent"]["id"]])
+    assert grants["-storage-agent"]["urn"] in bucket_wait["dependencies"]
+    for res in (one(dev, "gcp:container/cluster:Cluster"), one(dev, "gcp:container/nodePool:NodePool")):
+        assert cluster_wait["urn"] in res["dependencies"], res["name"]
+    assert bucket_wait["urn"] in one(dev, "gcp:storage/bucket:Bucket")["dependencies"]
+
+
+def test_cluster_is_hardened_on_a_release_channel(dev):
+    i = one(dev, "gcp:container/cluster:Cluster")["inputs"]
+    assert "minMasterVersion" not in i and i["releaseChannel"] == {"channel": "REGULAR"}
+    assert i["nodePoolDefaults"]["nodeConfigDefaults"]["insecureKubeletReadonlyPortEnabled"] == "FALSE"
+    assert i["securityPostureConfig"] == {"mode": "BASIC", "vulnerabilityMode": "VULNERABILITY_DISABLED"}
+    assert i["binaryAuthorization"] == {"evaluationMode": "DISABLED"}
+    window = i["maintenancePolicy"]["recurringWindow"]
+    assert window["recurrence"] == "FREQ=WEEKLY;BYDAY=SA,SU"
+    from datetime import datetime
+    hours = (datetime.fromisoformat(window["endTime"]) - datetime.fromisoformat(window["startTime"])).seconds / 3600
+    assert hours >= 4 and hours * 2 * 32 / 7 >= 48   # GKE: >= 48 h of windows in any 32 days
+    pool = one(dev, "gcp:container/nodePool:NodePool")["inputs"]
+    assert pool["nodeConfig"]["kubeletConfig"] == {"insecureKubeletReadonlyPortEnabled": "FALSE"}
+    assert i["defaultMaxPodsPerNode"] == pool["maxPodsPerNode"] == 110
+
+
+def test_pool_starts_with_nodes_and_the_workload_waits_for_it(dev):
+    pool = one(dev, "gcp:container/nodePool:NodePool")
+    # dev: min_nodes 1 over 3 zones -> 1 per zone at creation.
+    assert pool["inputs"]["initialNodeCount"] == 1
+    deployment = one(dev, "kubernetes:apps/v1:Deployment")
+    assert pool["urn"] in deployment["dependencies"]
+    binding = one(dev, "gcp:serviceaccount/iAMMember:IAMMember")
+    assert binding["urn"] in deployment["dependencies"]
+
+
+def test_drain_outlasts_the_load_balancers_failure_detection(dev):
+    hc = one(dev, "gcp:compute/regionHealthCheck:RegionHealthCheck")["inputs"]
+    backend = one(dev, "gcp:compute/regionBackendService:RegionBackendService")["inputs"]
+    spec = one(dev, "kubernetes:apps/v1:Deployment")["inputs"]["spec"]["template"]["spec"]
+    sleep = spec["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+    failure = hc["checkIntervalSec"] * hc["unhealthyThreshold"] + hc["timeoutSec"]
+    assert sleep == hc["checkIntervalSec"] * hc["unhealthyThreshold"] + backend["connectionDrainingTimeoutSec"]
+    assert sleep > failure
+    assert spec["terminationGracePeriodSeconds"] > sleep
+
+
+def test_logs_stay_in_a_regional_bucket(dev):
+    bucket = one(dev, "gcp:logging/projectBucketConfig:ProjectBucketConfig")
+    assert bucket["inputs"]["location"] == REGION and bucket["inputs"]["project"] == "acme-platform-dev"
+    sink = one(dev, "gcp:logging/projectSink:ProjectSink")
+    assert sink["inputs"]["destination"] == f"logging.googleapis.com/{bucket['id']}"
+    exclusion = one(dev, "gcp:logging/projectExclusion:ProjectExclusion")
+    assert exclusion["inputs"]["filter"] == sink["inputs"]["filter"]
+    assert f'resource.labels.region="{REGION}"' in sink["inputs"]["filter"]
+    assert f'resource.labels.zone=~"^{REGION}-[a-z]$"' in sink["inputs"]["filter"]
+    assert sink["urn"] in exclusion["dependencies"]   # never excluded from _Default before routed
+
+
+def test_nat_allocates_ports_dynamically(dev):
+    nat = one(dev, "gcp:compute/routerNat:RouterNat")["inputs"]
+    assert nat["enableDynamicPortAllocation"] is True and nat["enableEndpointIndependentMapping"] is False
+    assert 32 <= nat["minPortsPerVm"] < nat["maxPortsPerVm"] <= 65536
+
+
+def test_pod_range_must_hold_max_nodes_and_surge():
+    from components.clouds.gcp import settings
+    from components.core import config
+
+    assert settings.pod_range_nodes("10.20.0.0/16") == 128 and settings.pod_range_nodes("10.20.0.0/19") == 16
+    cfg = stack_config("dev")
+    cfg["platform:cells"] = [c for c in cfg["platform:cells"] if c["cloud"] == "gcp"]
+    cfg["platform:cells"][0]["network_cidr"] = "10.20.0.0/19"
+    for max_nodes, ok in ((13, True), (14, False)):   # 16 nodes' /24s; 3 zones x 1 surge node
+        cfg["platform:cells"][0]["cluster"]["max_nodes"] = max_nodes
+        raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
+        if ok:
+            config.load("small", raw)
+        else:
+            with pytest.raises(ConfigError, match=r"cells\[0\]\.cluster\.max_nodes = 14 .*holds 16 nodes.*max_nodes <= 13"):
+                config.load("small", raw)
+
+
+@pytest.fixture(scope="module")
+def deployable(tmp_path_factory) -> Run:
+    """The GCP cell of a deployable dev: a deployer service account, Binary Authorization enforced."""
+    from test_deployer import deployable_dev
+
+    cfg = deployable_dev()
+    cfg["platform:cells"] = [c for c in cfg["platform:cells"] if c["cloud"] == "gcp"]
+    cfg["platform:cells"][0]["binary_authorization"] = "PROJECT_SINGLETON_POLICY_ENFORCE"
+    run = preview_config(cfg, tmp_path_factory.mktemp("deployable"), stack="gcp-deployable")
+    assert run.returncode == 0, run.stderr[-4000:]
+    return run
+
+
+def test_deployer_is_kubernetes_admin_before_the_workload(deployable):
+    from test_deployer import GSA
+
+    admin = one(deployable, "gcp:projects/iAMMember:IAMMember", "-deployer-admin")
+    assert admin["inputs"] == {"project": "acme-platform-dev", "role": "roles/container.admin",
+                               "member": f"serviceAccount:{GSA}"}
+    assert admin["urn"] in one(deployable, "kubernetes:apps/v1:Deployment")["dependencies"]
+    cluster = one(deployable, "gcp:container/cluster:Cluster")["inputs"]
+    # The deployer's CIDRs are merged into the allow-list, so the endpoint stays public but fenced.
+    assert "20.42.1.0/28" in [b["cidrBlock"] for b in cluster["masterAuthorizedNetworksConfig"]["cidrBlocks"]]
+    assert cluster["privateClusterConfig"]["enablePrivateEndpoint"] is False
+    assert cluster["binaryAuthorization"] == {"evaluationMode": "PROJECT_SINGLETON_POLICY_ENFORCE"}
+
+
+def test_no_deployer_no_grant(dev):
+    assert not [r for r in in_cell(dev, "gcp:projects/iAMMember:IAMMember") if r["name"].endswith("-deployer-admin")]
+
+
+def test_binary_authorization_on_another_cloud_is_a_config_error():
+    from components.core import config
+
+    cfg = stack_config("dev")
+    aws = next(c for c in cfg["platform:cells"] if c["cloud"] == "aws")
+    aws["binary_authorization"] = "PROJECT_SINGLETON_POLICY_ENFORCE"
+    raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
+    with pytest.raises(ConfigError, match=r"binary_authorization = 'PROJECT_SINGLETON_POLICY_ENFORCE'.*a gcp setting, and this cell is on aws"):
+        config.load("dev", raw)
+
+
+def test_kubeconfig_never_prompts(prod):
+    kubeconfig = json.loads(prod.report["outputs"][CELL + "_kubeconfig"])
+    assert kubeconfig["users"][0]["user"]["exec"]["interactiveMode"] == "Never"
+
+
+def test_second_up_does_not_replace_the_cluster_for_the_removed_default_pool(dev):
+    """After removeDefaultNodePool GKE reads `nodeConfig` back as something else than what the program
+    sent; nodeConfig is ForceNew. The cluster ignores it, so the second `up` is a no-op."""
+    from offline.diff import diff_resources
+
+    cluster = one(dev, "gcp:container/cluster:Cluster")
+    assert cluster["inputs"]["removeDefaultNodePool"] is True
+    assert "nodeConfig" in cluster["options"]["ignoreChanges"]
+    state = copy.deepcopy(cluster)   # what the first `up` left in the state after reading the cluster back
+    state["inputs"]["nodeConfig"] = {"machineType": "e2-medium", "diskSizeGb": 100, "oauthScopes": []}
+    changes, unchanged, _ = diff_resources([state], [cluster])
+    assert changes == [] and unchanged == 1
+    # The same read-back without ignore_changes: a planned replacement of the (stateful) cluster.
+    bare = copy.deepcopy(cluster)
+    bare["options"]["ignoreChanges"] = []
+    (change,), _, _ = diff_resources([state], [bare])
+    assert change.op == "replace" and change.keys == ["nodeConfig"] and change.alert
+    # A freeze an operator added (maintenance exclusion) survives the next `up`.
+    frozen = copy.deepcopy(cluster)
+    frozen["inputs"]["maintenancePolicy"]["maintenanceExclusions"] = [{
+        "exclusionName": "year-end", "startTime": "2026-12-20T00:00:00Z", "endTime": "2027-01-04T00:00:00Z",
+        "exclusionOptions": {"scope": "NO_MINOR_UPGRADES"}}]
+    assert diff_resources([frozen], [cluster])[0] == []
+    # The node pool's initial count is ignored too: the autoscaler owns it afterwards.
+    pool = one(dev, "gcp:container/nodePool:NodePool")
+    assert "initialNodeCount" in pool["options"]["ignoreChanges"]

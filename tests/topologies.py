@@ -44,9 +44,12 @@ PLACES = tuple((cloud, region, zone) for zone in ZONES for cloud in catalog.CLOU
 
 def _cell(i: int, place: tuple[str, str, str], role: str, weight: int) -> dict:
     cloud, region, zone = place
-    return {"name": f"{cloud[:2]}{i}-{region}"[:22].rstrip("-"), "cloud": cloud, "region": region,
+    cell = {"name": f"{cloud[:2]}{i}-{region}"[:22].rstrip("-"), "cloud": cloud, "region": region,
             "residency": zone, "role": role, "weight": weight, "network_cidr": f"10.{10 + i}.0.0/16",
             "cluster": {"min_nodes": 1, "max_nodes": 3, "api_allowed_cidrs": ["203.0.113.0/24"]}}
+    if cloud == "gcp":
+        cell["project"] = f"acme-platform-test-{i}"  # one GCP cell per project (Workload Identity, #18)
+    return cell
 
 
 @st.composite

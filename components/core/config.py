@@ -137,6 +137,8 @@ class CellSpecConfig(CellPlacementConfig):
     bucket: BucketOptions = BucketOptions()
     # GCP only: project the cell lives in (default: gcp:project).
     project: Optional[str] = None
+    # GCP only: Binary Authorization evaluation of the cluster (the project's singleton policy).
+    binary_authorization: Literal["DISABLED", "PROJECT_SINGLETON_POLICY_ENFORCE"] = "DISABLED"
 
     @field_validator("network_cidr")
     @classmethod
@@ -410,6 +412,18 @@ def load(stack: str, raw: Mapping[str, Any], today: Optional[_dt.date] = None,
     return cfg
 
 
+def _foreign_keys(index: int, cell: CellSpecConfig) -> list[str]:
+    """Cell keys another cloud's plugin owns (its settings' `CELL_KEYS`), set on this cell."""
+    own = set(getattr(cloud_settings(cell.cloud), "CELL_KEYS", ()))
+    out = []
+    for other in catalog.REGIONS:
+        for key in getattr(cloud_settings(other), "CELL_KEYS", ()):
+            if key not in own and key in cell.model_fields_set:
+                out.append(f"{PROJECT}:cells[{index}].{key} = {getattr(cell, key)!r} (cell {cell.name!r}): a {other} "
+                           f"setting, and this cell is on {cell.cloud}; allowed: omit it")
+    return out
+
+
 def cloud_settings(cloud: str) -> ModuleType:
     """The pure settings module of a cloud's plugin (`components/clouds/<cloud>/settings.py`).
 
@@ -474,6 +488,7 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
     for i, c in enumerate(cfg.cells):
         settings = cloud_settings(c.cloud)
         problems += settings.check(i, c, cfg)  # what only this cell's cloud knows
+        problems += _foreign_keys(i, c)
         sizes = settings.NETWORK_PREFIXES  # the address plan of the cloud's network piece needs these sizes
         prefix = ipaddress.ip_network(c.network_cidr).prefixlen
         if prefix not in sizes:

@@ -118,3 +118,66 @@ def gke_node_config(g: Graph):
             yield r["urn"], ("removeDefaultNodePool with nodeConfig: the server reports the removed pool's "
                              "config differently, so the second `up` plans a cluster replacement; "
                              "add ignore_changes=['nodeConfig']")
+
+
+SLEEP = "time:index/sleep:Sleep"
+# Where a resource names the Cloud KMS key it encrypts with.
+CMEK_PATHS = {
+    "gcp:storage/bucket:Bucket": ("encryption", "defaultKmsKeyName"),
+    "gcp:container/cluster:Cluster": ("databaseEncryption", "keyName"),
+    "gcp:container/nodePool:NodePool": ("nodeConfig", "bootDiskKmsKey"),
+}
+
+
+def _dig(value, *path):
+    for p in path:
+        value = value.get(p) if isinstance(value, dict) else None
+    return value
+
+
+@rule("gcp-cmek-grant-propagation",
+      "A bucket, cluster or node pool that first uses a Cloud KMS key waits for a propagation wait after the "
+      "key's grants to Google service agents",
+      "https://cloud.google.com/iam/docs/access-change-propagation")
+def cmek_propagation(g: Graph):
+    grants: dict[str, list[str]] = {}
+    for r in g.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"):
+        inputs = r["inputs"] or {}
+        if known(inputs.get("cryptoKeyId")) and "@" in str(inputs.get("member", "")) and \
+                str(inputs.get("member")).startswith("serviceAccount:service-"):
+            grants.setdefault(inputs["cryptoKeyId"], []).append(r["urn"])
+    waits = [s["urn"] for s in g.of_type(SLEEP)]
+    for type_, path in CMEK_PATHS.items():
+        for r in g.of_type(type_):
+            key = _dig(r["inputs"] or {}, *path)
+            mine = set(grants.get(key, [])) & g.deps(r["urn"]) if known(key) else set()
+            if mine and not any(w in g.deps(r["urn"]) and mine <= g.deps(w) for w in waits):
+                yield r["urn"], (f"{type_.rsplit(':', 1)[-1]} encrypts with {key} right after its service-agent "
+                                 "grant returns; IAM takes up to minutes to propagate, so the first CMEK call can be "
+                                 "refused: depend on a time:index/sleep:Sleep that depends on the grants")
+
+
+@rule("gcp-gke-workload-waits-for-pool",
+      "A GKE cluster without its default pool: its node pools start with nodes and the workload waits for them",
+      "https://cloud.google.com/kubernetes-engine/docs/how-to/node-pools#add")
+def gke_pool_before_workload(g: Graph):
+    clusters = {r["urn"]: r for r in g.of_type("gcp:container/cluster:Cluster")
+                if (r["inputs"] or {}).get("removeDefaultNodePool")}
+    pools: dict[str, list[dict]] = {}
+    for p in g.of_type("gcp:container/nodePool:NodePool"):
+        for c in clusters:
+            if c in g.deps(p["urn"]):
+                pools.setdefault(c, []).append(p)
+        inputs = p["inputs"] or {}
+        if not inputs.get("initialNodeCount") and not inputs.get("nodeCount"):
+            yield p["urn"], ("the node pool sets neither initialNodeCount nor nodeCount: it starts with no node, "
+                             "and the first `up` waits for pods that cannot be scheduled; set initialNodeCount "
+                             "(and ignore_changes it: the autoscaler owns the count afterwards)")
+    for d in g.of_type("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"):
+        provider = (d.get("provider") or "").rsplit("::", 1)[0]
+        reach = g.deps_of_urns([provider]) if provider else set()
+        for c, ps in pools.items():
+            if c in reach and not {p["urn"] for p in ps} & g.deps(d["urn"]):
+                yield d["urn"], ("the workload runs on a GKE cluster whose default pool is removed but does not "
+                                 "wait for its node pool: the Deployment is created before any node exists; add "
+                                 "the pool to depends_on (WorkloadExposure.wait_for)")

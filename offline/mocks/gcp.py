@@ -281,3 +281,40 @@ def get_zones(ctx: MockContext, args: dict) -> dict:
     project, region = args.get("project") or ctx.gcp_project(), args.get("region") or ctx.gcp_region()
     return {"id": f"projects/{project}/regions/{region}", "project": project, "region": region,
             "status": args.get("status"), "names": zones_of(region)}
+
+
+# Service agents generateServiceIdentity creates, by API (the address GCP returns for each).
+_AGENT_DOMAINS = {"container.googleapis.com": "container-engine-robot.iam.gserviceaccount.com",
+                  "compute.googleapis.com": "compute-system.iam.gserviceaccount.com",
+                  "storage.googleapis.com": "gs-project-accounts.iam.gserviceaccount.com"}
+
+
+@resource("gcp:projects/serviceIdentity:ServiceIdentity")
+def service_identity(ctx: MockContext, name: str, inputs: dict):
+    project, service = ctx.gcp_project(inputs), inputs["service"]
+    domain = _AGENT_DOMAINS.get(service, f"gcp-sa-{service.split('.')[0]}.iam.gserviceaccount.com")
+    email = f"service-{project_number(project)}@{domain}"
+    return f"projects/{project}/services/{service}", {**inputs, "project": project, "email": email,
+                                                      "member": f"serviceAccount:{email}"}
+
+
+@resource("gcp:logging/projectBucketConfig:ProjectBucketConfig")
+def log_bucket(ctx: MockContext, name: str, inputs: dict):
+    project = ctx.gcp_project(inputs)
+    rid = f"projects/{project}/locations/{inputs['location']}/buckets/{inputs['bucketId']}"
+    return rid, {**inputs, "project": project, "name": rid, "lifecycleState": "ACTIVE",
+                 "retentionDays": inputs.get("retentionDays", 30), "locked": inputs.get("locked", False)}
+
+
+@resource("gcp:logging/projectSink:ProjectSink")
+def log_sink(ctx: MockContext, name: str, inputs: dict):
+    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
+    # A sink to a bucket of its own project writes as the project's Logging service agent.
+    writer = f"serviceAccount:service-{project_number(project)}@gcp-sa-logging.iam.gserviceaccount.com"
+    return f"projects/{project}/sinks/{n}", {**inputs, "name": n, "project": project, "writerIdentity": writer}
+
+
+@resource("gcp:logging/projectExclusion:ProjectExclusion")
+def log_exclusion(ctx: MockContext, name: str, inputs: dict):
+    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
+    return f"projects/{project}/exclusions/{n}", {**inputs, "name": n, "project": project}

@@ -514,6 +514,11 @@ FREE: dict[str, str] = {
         "azure-native:storage:BlobContainer", "azure-native:storage:BlobServiceProperties",
         "azure-native:storage:ManagementPolicy")},
     "gcp:projects/service:Service": "enabling an API is free",
+    "gcp:projects/serviceIdentity:ServiceIdentity": "creating a Google service agent is free",
+    **{t: "log ingestion is billed the same whichever bucket stores it; 30 days of retention are included" for t in (
+        "gcp:logging/projectBucketConfig:ProjectBucketConfig", "gcp:logging/projectSink:ProjectSink",
+        "gcp:logging/projectExclusion:ProjectExclusion")},
+    "time:index/sleep:Sleep": "a wait inside the deployment, no cloud object",
     "gcp:kms/keyRing:KeyRing": "key rings are free; key versions are priced",
     "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": "DNS authorizations are free",
     **{t: "priced through the forwarding rules of the load balancer" for t in (

@@ -516,6 +516,44 @@ def check_edges(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
     return out
 
 
+# ---- residency-log-bucket-in-zone -------------------------------------------------------------
+
+# Cloud Logging buckets hold log entries (client IPs, URLs, pod output): data, even though the
+# location rule lets a `global` control-plane object pass. `_Default` and `_Required` are global
+# unless the organization's default storage location says otherwise.
+LOG_BUCKET_TYPES = ("gcp:logging/projectBucketConfig:ProjectBucketConfig",
+                    "gcp:logging/folderBucketConfig:FolderBucketConfig",
+                    "gcp:logging/organizationBucketConfig:OrganizationBucketConfig",
+                    "gcp:logging/billingAccountBucketConfig:BillingAccountBucketConfig",
+                    "gcp:logging/linkedDataset:LinkedDataset")
+LOG_SINK_TYPES = ("gcp:logging/projectSink:ProjectSink", "gcp:logging/folderSink:FolderSink",
+                  "gcp:logging/organizationSink:OrganizationSink", "gcp:logging/billingAccountSink:BillingAccountSink")
+_LOG_BUCKET_DEST = re.compile(r"^logging\.googleapis\.com/.+/locations/([^/]+)/buckets/[^/]+$")
+
+
+def check_log_buckets(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
+    rule, out = "residency-log-bucket-in-zone", []
+    for r in view.resources:
+        zone = view.zone_of(r).zone
+        if r.type in LOG_BUCKET_TYPES:
+            loc = view.location_of(r) or Location("global", "global", source="no location")
+        elif r.type in LOG_SINK_TYPES:
+            dest = r.props.get("destination")
+            if is_unknown(dest):
+                out.append(Finding(rule, r.urn, f"{_what(r)}: destination unknown during preview", True))
+                continue
+            m = _LOG_BUCKET_DEST.match(str(dest or ""))
+            if not m:
+                continue  # a GCS/BigQuery/Pub/Sub destination is judged where that resource lives
+            loc = parse_location(m.group(1), "destination")
+        else:
+            continue
+        if zone is None or not zones.known(zone):
+            continue  # residency-zone-known reports it
+        out += _judge(rule, r, zone, loc, zones, f"{_what(r)} (log storage, zone {zone!r})")
+    return out
+
+
 # ---- the rule table ----------------------------------------------------------------------------
 
 RULES = [
@@ -545,4 +583,9 @@ RULES = [
          "No global edge (CloudFront, GCP global external HTTPS LB, Front Door) terminates TLS in front of a strict zone.",
          "Use the cell's regional load balancer (TLS ends in-region) and point DNS at it.",
          True, check_edges),
+    Rule("residency-log-bucket-in-zone",
+         "Cloud Logging buckets, and the log buckets sinks route to, lie in the residency zone (never `global`).",
+         "Route the cell's logs to a regional log bucket (ProjectBucketConfig with the cell's region) and exclude them "
+         "from the global `_Default` sink.",
+         True, check_log_buckets),
 ]

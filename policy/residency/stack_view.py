@@ -278,6 +278,8 @@ class StackView:
                 return None
             loc = self.location_of(cluster)
             return Location(loc.kind, loc.value, loc.regions, f"cluster {cluster.name}") if loc else None
+        if r.package == "time":
+            return None  # pulumiverse-time waits: no cloud object, nowhere
         return None
 
     def cluster_of_provider(self, provider_urn: Optional[str]) -> Optional[Res]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import pulumi
 import pulumi_gcp as gcp
@@ -21,11 +22,13 @@ class BucketArgs:
 
 
 class DataBucket(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: GcpContext, args: BucketArgs, opts: pulumi.ResourceOptions):
+    def __init__(self, name: str, ctx: GcpContext, args: BucketArgs, depends_on: Sequence[pulumi.Resource],
+                 opts: pulumi.ResourceOptions):
         super().__init__("platform:gcp:Bucket", name, None, opts)
         # GCS encrypts with a CMEK as its service agent: without this grant the bucket creation
         # (and every later write) fails, so the bucket depends on it explicitly.
         self.agent_grant = args.key.grant(KeyGrant("storage-agent", args.storage_agent))
+        self.key_ready = args.key.settled("bucket", [self.agent_grant])
         self.bucket = gcp.storage.Bucket(
             f"{name}-data",
             # Bucket names are global: the project id keeps two projects' cells apart.
@@ -45,7 +48,7 @@ class DataBucket(pulumi.ComponentResource):
                     condition=gcp.storage.BucketLifecycleRuleConditionArgs(age=ABORT_UPLOADS_AFTER_DAYS)),
             ],
             force_destroy=False,
-            opts=ctx.opts(self, stateful=True, depends_on=[self.agent_grant]),
+            opts=ctx.opts(self, stateful=True, depends_on=[self.agent_grant, self.key_ready, *depends_on]),
         )
         self.uri = pulumi.Output.concat("gs://", self.bucket.name)
         self.register_outputs({"uri": self.uri})

@@ -13,9 +13,11 @@ from .cluster import ClusterArgs, GkeCluster
 from .context import GcpContext
 from .identity import IdentityArgs, WorkloadIdentity, pod_identity
 from .key import CellKey
-from .loadbalancer import LoadBalancerArgs, RegionalLoadBalancer
+from .loadbalancer import LoadBalancerArgs, RegionalLoadBalancer, drain_seconds
+from .logs import CellLogs
 from .network import CellNetwork, NetworkArgs
 from .project import ProjectApis
+from .zones import zones_of
 
 # The NodePort the workload's Service exposes on every node (contract.NODE_PORT); the load
 # balancer's instance groups name it `http`.
@@ -37,15 +39,21 @@ class GcpCell(CellComponent):
                               depends_on=[apis["compute"]], opts=self.child())
         key = CellKey(f"{name}-kms", ctx, depends_on=[apis["cloudkms"]], opts=self.child())
         bucket = DataBucket(f"{name}-bucket", ctx, BucketArgs(key, apis.agents.storage, spec.noncurrent_version_days),
-                            opts=self.child())
-        zones = _zones(ctx)
+                            depends_on=[apis["storage"]], opts=self.child())
+        logs = CellLogs(f"{name}-logs", ctx, depends_on=[apis["logging"]], opts=self.child())
+        # From the zone table, not a compute.get_zones invoke: the program knows them before the
+        # Compute API is enabled (a fresh project answers that invoke with SERVICE_DISABLED).
+        zones = zones_of(spec.region)
         cluster = GkeCluster(
             f"{name}-cluster", ctx,
             ClusterArgs(network=network, key=key, container_agent=apis.agents.container,
                         compute_agent=apis.agents.compute, zones=zones, node_tag=node_tag,
                         min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
-                        kubernetes_version=spec.kubernetes_version, api_allowed_cidrs=spec.api_allowed_cidrs),
-            depends_on=[apis["container"], apis["iam"]], opts=self.child())
+                        kubernetes_version=spec.kubernetes_version, api_allowed_cidrs=spec.api_allowed_cidrs,
+                        deployer_account=spec.deployer.gcp_service_account if spec.deployer else None,
+                        binary_authorization=spec.gcp_binary_authorization),
+            depends_on=[apis["container"], apis["iam"], apis["compute"], apis["containersecurity"]],
+            opts=self.child())
         lb = RegionalLoadBalancer(
             f"{name}-lb", ctx,
             LoadBalancerArgs(network=network, node_pool=cluster.node_pool, zones=zones,
@@ -53,10 +61,11 @@ class GcpCell(CellComponent):
                              domain=spec.public_name,
                              validator=spec.dns_validator),
             depends_on=[apis["compute"], apis["certificatemanager"]], opts=self.child())
-        identity = WorkloadIdentity(f"{name}-identity", ctx, IdentityArgs(cluster, bucket), opts=self.child())
+        identity = WorkloadIdentity(f"{name}-identity", ctx, IdentityArgs(cluster, bucket),
+                                    depends_on=[apis["iam"]], opts=self.child())
 
-        self.network, self.key, self.bucket, self.cluster, self.lb, self.identity = (
-            network, key, bucket, cluster, lb, identity)
+        self.network, self.key, self.bucket, self.cluster, self.lb, self.identity, self.logs = (
+            network, key, bucket, cluster, lb, identity, logs)
         self.finish(
             CellOutputs(
                 # A regional LB has an address, no provider hostname: the cell's public name is the
@@ -70,7 +79,11 @@ class GcpCell(CellComponent):
                 residency=spec.residency, region=spec.region, cloud=spec.cloud, name=name,
             ),
             WorkloadExposure(service_type="NodePort", node_port=WORKLOAD_NODE_PORT,
-                             ingress_cidrs=network.lb_sources),
+                             ingress_cidrs=network.lb_sources, drain_seconds=drain_seconds(),
+                             # The pool (which the cluster does not wait for), the KSA's Workload
+                             # Identity binding, and the deployer's RBAC on the API.
+                             wait_for=tuple(r for r in (cluster.node_pool, identity.binding, cluster.deployer_admin)
+                                            if r is not None)),
             pod_identity(identity.email),
         )
 
@@ -89,12 +102,3 @@ def _check(spec: CellSpec) -> None:
         # data in a second region, and its CMEK would have to live outside the cell's region.
         raise ConfigError(f"{where}: bucket.geo_redundant is not supported on gcp; allowed: false")
 
-
-def _zones(ctx: GcpContext) -> list[str]:
-    """The region's zones, known while the program runs: one named port is declared per zone's instance group."""
-    result = gcp.compute.get_zones(project=ctx.project, region=ctx.region, status="UP",
-                                   opts=pulumi.InvokeOptions(provider=ctx.provider))
-    zones = sorted(result.names)
-    if not zones:
-        raise ValueError(f"cell {ctx.cell!r}: GCP reports no zone that is UP in {ctx.region}")
-    return zones

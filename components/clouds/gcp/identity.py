@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import pulumi
 import pulumi_gcp as gcp
@@ -22,13 +23,17 @@ class IdentityArgs:
 
 
 class WorkloadIdentity(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: GcpContext, args: IdentityArgs, opts: pulumi.ResourceOptions):
+    def __init__(self, name: str, ctx: GcpContext, args: IdentityArgs, depends_on: Sequence[pulumi.Resource],
+                 opts: pulumi.ResourceOptions):
         super().__init__("platform:gcp:WorkloadIdentity", name, None, opts)
         self.account = gcp.serviceaccount.Account(
             f"{name}-gsa", project=ctx.project, account_id=ctx.account_id("inference"),
-            display_name=f"Inference workload of cell {ctx.cell}", opts=ctx.opts(self))
+            display_name=f"Inference workload of cell {ctx.cell}", opts=ctx.opts(self, depends_on=depends_on))
         # Only pods running as `inference/inference` in this project's clusters may act as the GSA.
         # The identity pool `<project>.svc.id.goog` exists once a Workload Identity cluster does.
+        # Every cluster of the project shares that pool ("identity sameness"), so one GCP cell per
+        # project is what makes this member name this cell's cluster only (settings.check refuses a
+        # second GCP cell in the same project).
         self.member = f"serviceAccount:{ctx.project}.svc.id.goog[{WORKLOAD_NAMESPACE}/{WORKLOAD_SERVICE_ACCOUNT}]"
         self.binding = gcp.serviceaccount.IAMMember(
             f"{name}-ksa-binding", service_account_id=self.account.name, role=WORKLOAD_IDENTITY_USER,

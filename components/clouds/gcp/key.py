@@ -7,6 +7,7 @@ from typing import Sequence
 
 import pulumi
 import pulumi_gcp as gcp
+import pulumiverse_time as time
 
 from .context import GcpContext
 
@@ -15,6 +16,11 @@ ROTATION_PERIOD = f"{ROTATION_DAYS * 24 * 3600}s"
 # A destroyed key version stays recoverable this long (the KMS default is 30 days; kept explicit).
 DESTROY_SCHEDULED = f"{30 * 24 * 3600}s"
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+# IAM grants are eventually consistent: "typically within 2 minutes, occasionally 7 or more"
+# (https://cloud.google.com/iam/docs/access-change-propagation). A bucket or cluster created the
+# moment its agent's key grant returns can fail its first CMEK call, so it waits this long after the
+# grants (on creation, and again whenever a grant is replaced: the wait's triggers are their ids).
+GRANT_PROPAGATION = "120s"
 
 
 @dataclass(frozen=True)
@@ -52,3 +58,10 @@ class CellKey(pulumi.ComponentResource):
             member=pulumi.Output.concat("serviceAccount:", grant.email),
             opts=self._ctx.opts(self),
         )
+
+    def settled(self, what: str, grants: Sequence[gcp.kms.CryptoKeyIAMMember]) -> time.Sleep:
+        """A wait after `grants` (IAM propagation), for whatever first uses the key through them."""
+        return time.Sleep(
+            f"{self._base}-{what}-propagation", create_duration=GRANT_PROPAGATION,
+            triggers={f"grant-{i}": g.id for i, g in enumerate(grants)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(grants)))

@@ -34,6 +34,19 @@ NETWORK_TIER = "STANDARD"
 MIN_TLS_VERSION = "TLS_1_2"
 SSL_PROFILE = "MODERN"
 VALIDATION_TTL = 300
+# Health check: a node is out after UNHEALTHY_THRESHOLD failed probes CHECK_INTERVAL apart; a node
+# leaving the instance group (scale-down) keeps its connections DRAINING seconds.
+CHECK_INTERVAL = 5
+CHECK_TIMEOUT = 5
+UNHEALTHY_THRESHOLD = 2
+DRAINING = 30
+
+
+def drain_seconds() -> int:
+    """How long the LB may still send to a terminating pod's node: the health-check failure time
+    (interval x unhealthy threshold) plus connection draining. The workload sleeps that long in
+    preStop (WorkloadExposure.drain_seconds), so rollouts and scale-down see no 502s."""
+    return CHECK_INTERVAL * UNHEALTHY_THRESHOLD + DRAINING
 
 
 @dataclass(frozen=True)
@@ -66,12 +79,12 @@ class RegionalLoadBalancer(pulumi.ComponentResource):
         self.named_ports = [
             gcp.compute.InstanceGroupNamedPort(
                 f"{name}-port-{zone}", project=ctx.project, zone=zone, name=NAMED_PORT, port=args.node_port,
-                group=urls.apply(lambda u, z=zone: group_in_zone(u, z)), opts=ctx.opts(self))
+                group=urls.apply(lambda u, z=zone: group_in_zone(u, z)), opts=ctx.opts(self, depends_on=depends_on))
             for zone in args.zones
         ]
         self.health_check = gcp.compute.RegionHealthCheck(
-            f"{name}-hc", **region, check_interval_sec=10, timeout_sec=5, healthy_threshold=2,
-            unhealthy_threshold=3,
+            f"{name}-hc", **region, check_interval_sec=CHECK_INTERVAL, timeout_sec=CHECK_TIMEOUT,
+            healthy_threshold=2, unhealthy_threshold=UNHEALTHY_THRESHOLD,
             http_health_check=gcp.compute.RegionHealthCheckHttpHealthCheckArgs(
                 port=args.node_port, request_path=args.health_path),
             log_config=gcp.compute.RegionHealthCheckLogConfigArgs(enable=True),
@@ -80,23 +93,24 @@ class RegionalLoadBalancer(pulumi.ComponentResource):
         self.backend = gcp.compute.RegionBackendService(
             f"{name}-backend", **region, load_balancing_scheme=SCHEME, protocol="HTTP",
             port_name=NAMED_PORT, health_checks=self.health_check.id, timeout_sec=30,
-            connection_draining_timeout_sec=30, locality_lb_policy="ROUND_ROBIN",
+            connection_draining_timeout_sec=DRAINING, locality_lb_policy="ROUND_ROBIN",
             backends=urls.apply(lambda groups: [
                 gcp.compute.RegionBackendServiceBackendArgs(
                     group=g, balancing_mode="UTILIZATION", max_utilization=0.8, capacity_scaler=1.0)
                 for g in groups]),
             log_config=gcp.compute.RegionBackendServiceLogConfigArgs(enable=True, sample_rate=1.0),
-            opts=ctx.opts(self, depends_on=self.named_ports),
+            opts=ctx.opts(self, depends_on=[*self.named_ports, *depends_on]),
         )
         self.url_map = gcp.compute.RegionUrlMap(
-            f"{name}-https", **region, default_service=self.backend.id, opts=ctx.opts(self))
+            f"{name}-https", **region, default_service=self.backend.id, opts=ctx.opts(self, depends_on=depends_on))
         self.redirect_map = gcp.compute.RegionUrlMap(
             f"{name}-http-redirect", **region,
             default_url_redirect=gcp.compute.RegionUrlMapDefaultUrlRedirectArgs(
                 https_redirect=True, strip_query=False, redirect_response_code="MOVED_PERMANENTLY_DEFAULT"),
-            opts=ctx.opts(self))
+            opts=ctx.opts(self, depends_on=depends_on))
         self.ssl_policy = gcp.compute.RegionSslPolicy(
-            f"{name}-tls", **region, min_tls_version=MIN_TLS_VERSION, profile=SSL_PROFILE, opts=ctx.opts(self))
+            f"{name}-tls", **region, min_tls_version=MIN_TLS_VERSION, profile=SSL_PROFILE,
+            opts=ctx.opts(self, depends_on=depends_on))
 
         # Google-managed certificate for the cell's own name and the public name the global DNS
         # layer answers with this cell; issued in the cell's region once each name's DNS
@@ -112,13 +126,13 @@ class RegionalLoadBalancer(pulumi.ComponentResource):
             description=f"TLS certificate of {args.hostname} and {args.domain}",
             managed=gcp.certificatemanager.CertificateManagedArgs(
                 domains=[args.hostname, args.domain], dns_authorizations=[a.id for a in self.dns_authorizations]),
-            opts=ctx.opts(self, depends_on=self.validation_records))
+            opts=ctx.opts(self, depends_on=[*self.validation_records, *depends_on]))
 
         self.https_proxy = gcp.compute.RegionTargetHttpsProxy(
             f"{name}-https", **region, url_map=self.url_map.id, ssl_policy=self.ssl_policy.id,
-            certificate_manager_certificates=[self.certificate.id], opts=ctx.opts(self))
+            certificate_manager_certificates=[self.certificate.id], opts=ctx.opts(self, depends_on=depends_on))
         self.http_proxy = gcp.compute.RegionTargetHttpProxy(
-            f"{name}-http-redirect", **region, url_map=self.redirect_map.id, opts=ctx.opts(self))
+            f"{name}-http-redirect", **region, url_map=self.redirect_map.id, opts=ctx.opts(self, depends_on=depends_on))
 
         self.address = gcp.compute.Address(
             f"{name}-ip", **region, address_type="EXTERNAL", network_tier=NETWORK_TIER,
@@ -128,10 +142,10 @@ class RegionalLoadBalancer(pulumi.ComponentResource):
                     network=args.network.network.id, network_tier=NETWORK_TIER)
         self.https_rule = gcp.compute.ForwardingRule(
             f"{name}-https", **rule, port_range="443", target=self.https_proxy.id,
-            opts=ctx.opts(self, depends_on=[args.network.proxy_subnet]))
+            opts=ctx.opts(self, depends_on=[args.network.proxy_subnet, *depends_on]))
         self.http_rule = gcp.compute.ForwardingRule(
             f"{name}-http-redirect", **rule, port_range="80", target=self.http_proxy.id,
-            opts=ctx.opts(self, depends_on=[args.network.proxy_subnet]))
+            opts=ctx.opts(self, depends_on=[args.network.proxy_subnet, *depends_on]))
         self.ip = self.address.address
         self.register_outputs({"ip": self.ip})
 

@@ -15,6 +15,9 @@ from .context import GcpContext
 HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 PODS_RANGE = "pods"
 SERVICES_RANGE = "services"
+# Cloud NAT dynamic port allocation: powers of two, 32..65536 (https://cloud.google.com/nat/docs/ports-and-addresses).
+NAT_MIN_PORTS = 64
+NAT_MAX_PORTS = 4096
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,10 @@ class CellNetwork(pulumi.ComponentResource):
         self.nat = gcp.compute.RouterNat(
             f"{name}-nat", project=ctx.project, region=ctx.region, router=self.router.name,
             nat_ip_allocate_option="AUTO_ONLY",
+            # Ports follow each node's demand (image pulls, bursts to Google APIs) instead of a fixed
+            # 64 per VM; dynamic allocation requires endpoint-independent mapping off.
+            enable_dynamic_port_allocation=True, enable_endpoint_independent_mapping=False,
+            min_ports_per_vm=NAT_MIN_PORTS, max_ports_per_vm=NAT_MAX_PORTS,
             source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
             subnetworks=[gcp.compute.RouterNatSubnetworkArgs(
                 name=self.subnet.id, source_ip_ranges_to_nats=["ALL_IP_RANGES"])],

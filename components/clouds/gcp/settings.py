@@ -1,9 +1,30 @@
 """What a GCP cell accepts in config (pure: see clouds/aws/settings.py for why this module exists)."""
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from ...core.placement import PROJECT
+from .zones import REGIONS, zones_of
+
+# Pods per node: GKE gives each node a pod CIDR twice as large as this, a /24 for 110
+# (https://cloud.google.com/kubernetes-engine/docs/how-to/flexible-pod-cidr).
+MAX_PODS_PER_NODE = 110
+NODE_POD_PREFIX = 24
+# Cell keys only a gcp cell may set (config refuses them on another cloud's cell).
+CELL_KEYS = ("binary_authorization",)
+# Surge nodes per zone during an upgrade (upgradeSettings.maxSurge is per zone of the pool).
+MAX_SURGE = 1
+
+
+def pod_range_prefix(network_cidr: str) -> int:
+    """The pods secondary range is the upper half of the cell's CIDR (network.SubnetPlan)."""
+    return ipaddress.ip_network(network_cidr, strict=False).prefixlen + 1
+
+
+def pod_range_nodes(network_cidr: str) -> int:
+    """How many nodes the pods range can give a /24 each."""
+    return 2 ** max(0, NODE_POD_PREFIX - pod_range_prefix(network_cidr))
 
 
 # Sizes of `network_cidr` the cell's address plan fits (the plan gives pods half the range and nodes/services/proxy-only subnets eighths of the other half: /19 is the smallest that fits a node pool).
@@ -12,16 +33,41 @@ NETWORK_PREFIXES = range(8, 20)
 
 def check(index: int, cell: Any, cfg: Any) -> list[str]:
     out = []
+    where = f"{PROJECT}:cells[{index}]"
     if cell.bucket.geo_redundant:
         # A regional bucket is already redundant across the region's zones; a dual-region would
         # put data in a second region, and its CMEK would have to live outside the cell's region.
-        out.append(f"{PROJECT}:cells[{index}].bucket.geo_redundant = true (cell {cell.name!r}): not supported on "
+        out.append(f"{where}.bucket.geo_redundant = true (cell {cell.name!r}): not supported on "
                    "gcp (a regional bucket is already replicated across the region's zones); allowed: false")
-    if not (cell.project or cfg.gcp_project):
-        out.append(f"{PROJECT}:cells[{index}].project: missing for a gcp cell; set it or gcp:project")
+    project = cell.project or cfg.gcp_project
+    if not project:
+        out.append(f"{where}.project: missing for a gcp cell; set it or gcp:project")
+    else:
+        # Workload Identity: `<project>.svc.id.goog[inference/inference]` names every cluster of the
+        # project (identity sameness), so a second cell in the same project could act as this one's
+        # service account and read its bucket. One GCP cell per project keeps identities apart.
+        earlier = [c.name for c in cfg.cells[:index] if c.cloud == "gcp" and (c.project or cfg.gcp_project) == project]
+        if earlier:
+            out.append(f"{where}.project = {project!r} (cell {cell.name!r}): already the project of cell "
+                       f"{earlier[0]!r}; Workload Identity is shared by every cluster of a project, so each GCP cell "
+                       "needs its own project; allowed: a project no other gcp cell of the stack uses")
+    if cell.region in REGIONS:
+        zones = len(zones_of(cell.region))
+        need = cell.cluster.max_nodes + zones * MAX_SURGE
+        try:
+            capacity = pod_range_nodes(cell.network_cidr)
+        except ValueError:
+            capacity = None  # a malformed CIDR is reported by the network_cidr validation
+        if capacity is not None and capacity < need:
+            out.append(f"{where}.cluster.max_nodes = {cell.cluster.max_nodes} (cell {cell.name!r}): the pods range "
+                       f"/{pod_range_prefix(cell.network_cidr)} of network_cidr {cell.network_cidr} holds "
+                       f"{capacity} nodes at {MAX_PODS_PER_NODE} pods each, and the pool needs {need} "
+                       f"(max_nodes + {MAX_SURGE} surge node in each of {zones} zones); allowed: max_nodes <= "
+                       f"{capacity - zones * MAX_SURGE}, or a larger network_cidr")
     return out
 
 
 def spec_fields(cell: Any, cfg: Any) -> dict:
-    """The project the cell lives in: its own `project`, else the stack's `gcp:project`."""
-    return {"gcp_project": cell.project or cfg.gcp_project}
+    """The project the cell lives in (its own `project`, else the stack's `gcp:project`) and the
+    cluster's Binary Authorization mode."""
+    return {"gcp_project": cell.project or cfg.gcp_project, "gcp_binary_authorization": cell.binary_authorization}

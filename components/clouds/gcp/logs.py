@@ -1,0 +1,55 @@
+"""The cell's logs stay in its region: a regional Cloud Logging bucket, a sink to it, and an
+exclusion that keeps the same entries out of the project's global `_Default` bucket.
+
+What is routed: every entry whose monitored resource is in the cell's region or one of its
+zones (GKE cluster/node/container logs, the regional load balancer's request logs with client
+IPs and URLs, VPC flow logs, Cloud NAT and firewall logs, health-check logs).
+
+`_Required` (Admin Activity and System Event audit logs, Access Transparency) cannot be
+excluded, rerouted or disabled; it holds who-changed-what metadata, not client traffic. Its
+location follows the organization's default storage location when the project is created:
+set it (`gcloud logging settings update --organization=ORG --storage-location=REGION`, and
+`--disable-default-sink` for `_Default` if wanted) before creating a cell's project, or accept a
+global `_Required` (README "Running it for real").
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import pulumi
+import pulumi_gcp as gcp
+
+from .context import GcpContext
+
+RETENTION_DAYS = 30   # the _Default bucket's own retention: no more, no less than before
+
+
+def regional_filter(region: str) -> str:
+    """Entries whose resource is in `region` or one of its zones (Logging query language)."""
+    zonal = f'"^{region}-[a-z]$"'
+    return (f'resource.labels.location="{region}" OR resource.labels.region="{region}" OR '
+            f'resource.labels.location=~{zonal} OR resource.labels.zone=~{zonal}')
+
+
+class CellLogs(pulumi.ComponentResource):
+    def __init__(self, name: str, ctx: GcpContext, depends_on: Sequence[pulumi.Resource],
+                 opts: pulumi.ResourceOptions):
+        super().__init__("platform:gcp:Logs", name, None, opts)
+        bucket_id = f"{ctx.cell}-logs"
+        self.filter = regional_filter(ctx.region)
+        self.bucket = gcp.logging.ProjectBucketConfig(
+            f"{name}-bucket", project=ctx.project, location=ctx.region, bucket_id=bucket_id,
+            retention_days=RETENTION_DAYS, description=f"Logs of cell {ctx.cell}, kept in {ctx.region}",
+            opts=ctx.opts(self, stateful=True, depends_on=depends_on))
+        # A sink to a log bucket of its own project needs no writer grant.
+        self.sink = gcp.logging.ProjectSink(
+            f"{name}-sink", project=ctx.project, name=f"{ctx.cell}-regional-logs",
+            destination=pulumi.Output.concat("logging.googleapis.com/", self.bucket.id),
+            filter=self.filter, description=f"Cell {ctx.cell}: its region's logs to its regional bucket",
+            opts=ctx.opts(self, depends_on=depends_on))
+        # Project exclusions apply to the `_Default` sink: the same entries no longer land in the global bucket.
+        self.exclusion = gcp.logging.ProjectExclusion(
+            f"{name}-default-exclusion", project=ctx.project, name=f"{ctx.cell}-regional-logs",
+            filter=self.filter, description=f"Cell {ctx.cell}: kept in {ctx.region} by its own sink, not in _Default",
+            opts=ctx.opts(self, depends_on=[self.sink, *depends_on]))
+        self.register_outputs({"bucket": self.bucket.id})
