@@ -15,6 +15,7 @@ from .identity import IdentityArgs, WorkloadIdentity, pod_identity
 from .key import CellKey
 from .loadbalancer import LoadBalancerArgs, RegionalLoadBalancer
 from .network import CellNetwork, NetworkArgs
+from .observability import build_observability
 from .project import ProjectApis
 
 # The NodePort the workload's Service exposes on every node (contract.NODE_PORT); the load
@@ -54,6 +55,9 @@ class GcpCell(CellComponent):
                              validator=spec.dns_validator),
             depends_on=[apis["compute"], apis["certificatemanager"]], opts=self.child())
         identity = WorkloadIdentity(f"{name}-identity", ctx, IdentityArgs(cluster, bucket), opts=self.child())
+
+        # Metrics (GKE managed Prometheus, in the cluster's region) and SLO alerts (observability.py, #22).
+        self.metrics_scrape, self.alert_policies = build_observability(self, ctx, spec.slo, spec.alert_emails)
 
         self.network, self.key, self.bucket, self.cluster, self.lb, self.identity = (
             network, key, bucket, cluster, lb, identity)

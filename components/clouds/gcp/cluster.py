@@ -93,7 +93,8 @@ class GkeCluster(pulumi.ComponentResource):
             logging_config=gcp.container.ClusterLoggingConfigArgs(
                 enable_components=["SYSTEM_COMPONENTS", "APISERVER", "WORKLOADS"]),
             monitoring_config=gcp.container.ClusterMonitoringConfigArgs(
-                enable_components=["SYSTEM_COMPONENTS", "APISERVER"]),
+                enable_components=["SYSTEM_COMPONENTS", "APISERVER"],
+                managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True)),
             deletion_protection=ctx.protect,
             opts=ctx.opts(self, stateful=True,
                           depends_on=[self.gke_agent_grant, self.compute_agent_grant, *self.node_roles]),
