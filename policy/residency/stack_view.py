@@ -35,6 +35,8 @@ DATA_TYPES = frozenset({
     "azure-native:storage:StorageAccount", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
     "azure-native:containerservice:ManagedCluster", "azure-native:compute:Disk",
     "azure-native:sql:Server", "azure-native:documentdb:DatabaseAccount",
+    # Metrics stores (issue #22): label-only aggregates, still the cell's data.
+    "aws:amp/workspace:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
 })
 
 # GCP types whose labels are `userLabels` (components/tags.py LABEL_PROPS_BY_TYPE): a notification
