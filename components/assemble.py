@@ -58,14 +58,18 @@ def referenced_cells(cfg: PlatformConfig) -> list[tuple[routing.Cell, CellOutput
 DASHBOARD_EXPORT = "observability_dashboard"
 
 
-def export_dashboard(cfg: PlatformConfig) -> None:
-    """One row per cell of the stack, and per referenced cell in prod-global (README "Observe")."""
+def export_dashboard(cfg: PlatformConfig, health_check_ids: Optional[dict] = None) -> None:
+    """One row per cell of the stack, and per referenced cell in prod-global (README "Observe"); the
+    health-check panels name each cell's Route 53 check when this stack owns them."""
     placed = [*cfg.cells, *cfg.cell_stacks]
     if not placed:
         return
     sources = [dashboard.CellPanelSource(cell=c.name, cloud=c.cloud, region=c.region, residency=c.residency,
                                          datasource_uid=dashboard.datasource_uid(c.name)) for c in placed]
-    pulumi.export(DASHBOARD_EXPORT, dashboard.dashboard_json(cfg.stack, sources))
+    ids = {c.name: health_check_ids[c.name] for c in placed if c.name in (health_check_ids or {})}
+    pulumi.export(DASHBOARD_EXPORT, pulumi.Output.all(**ids).apply(
+        lambda known: dashboard.dashboard_json(cfg.stack, sources, known)) if ids
+        else dashboard.dashboard_json(cfg.stack, sources))
 
 
 def build(cfg: PlatformConfig) -> None:
@@ -86,7 +90,7 @@ def build(cfg: PlatformConfig) -> None:
                          scrape=cell.metrics_scrape)
     for cell in cells:
         cell.outputs.export()
-    export_dashboard(cfg)
+    health_check_ids = None
     if builds_global_traffic(cfg):
         assert cfg.dns is not None and zone_id is not None and global_provider is not None
         placed = [(routing.Cell.from_config(cell.spec), cell.outputs) for cell in cells] + referenced_cells(cfg)
@@ -95,3 +99,5 @@ def build(cfg: PlatformConfig) -> None:
                                     placements=[p for p, _ in placed], provider=global_provider, checked=True)
             # Not a valid cell name (underscore), so it never collides with a cell's export.
             pulumi.export("global_traffic", traffic.summary())
+            health_check_ids = traffic.health_check_ids
+    export_dashboard(cfg, health_check_ids)

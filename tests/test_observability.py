@@ -217,6 +217,10 @@ def test_dashboard_has_a_row_per_cell_of_the_stack(dev):
         prom = [p for p in panels if p["datasource"]["type"] == "prometheus"]
         assert all(p["datasource"]["uid"] == f"prom-{cell}" for p in prom)
         assert all(f'cell="{cell}"' in t["expr"] for p in prom for t in p["targets"])
+        # The health panels read the cell's own Route 53 check.
+        check = dev.one("aws:route53/healthCheck:HealthCheck", f"{cell}-health")["id"]
+        r53 = [p for p in panels if p["datasource"]["type"] == "cloudwatch"]
+        assert len(r53) == 2 and all(p["targets"][0]["dimensions"] == {"HealthCheckId": check} for p in r53)
     assert len({p["id"] for p in board["panels"]}) == len(board["panels"])
 
 

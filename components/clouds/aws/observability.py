@@ -120,7 +120,7 @@ def _alerts(cell: CellComponent, workspace: aws.amp.Workspace, account: iam.Acco
              "Condition": {"StringEquals": {"aws:SourceAccount": a[2]}}},
         ]}))
     key = aws.kms.Key(f"{name}-alerts-key", description=f"Encrypts the SLO alert topic of cell {name}",
-                      enable_key_rotation=True, deletion_window_in_days=30, policy=key_policy, opts=child())
+                      enable_key_rotation=True, deletion_window_in_days=30, policy=key_policy, opts=child(stateful=True))
     topic = aws.sns.Topic(f"{name}-slo-alerts", kms_master_key_id=key.arn, opts=child())
     aws.sns.TopicPolicy(f"{name}-slo-alerts-policy", arn=topic.arn, policy=pulumi.Output.all(
         topic.arn, aps, account.account_id, workspace.arn).apply(lambda a: json.dumps({
