@@ -109,6 +109,7 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
         "s3_bucket_server_side_encryption_configuration", "bucket", "expectedBucketOwner"),
     "aws:s3/bucketVersioning:BucketVersioning": _aws("s3_bucket_versioning", "bucket", "expectedBucketOwner"),
     "aws:sns/topic:Topic": _aws("sns_topic", "name", "namePrefix", "fifoTopic"),
+    "aws:sns/topicSubscription:TopicSubscription": _aws("sns_topic_subscription", "topic", "protocol", "endpoint"),
     "aws:amp/workspace:Workspace": _aws("prometheus_workspace", "kmsKeyArn"),
     "aws:amp/scraper:Scraper": _aws("prometheus_scraper", "source", "destination", "alias"),
     "aws:amp/ruleGroupNamespace:RuleGroupNamespace": _aws("prometheus_rule_group_namespace", "name", "workspaceId"),
