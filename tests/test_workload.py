@@ -118,6 +118,13 @@ EXPECTED_OBJECTS = {
     "HorizontalPodAutoscaler/inference", "PodDisruptionBudget/inference", "NetworkPolicy/inference-default-deny",
     "NetworkPolicy/inference-allow-load-balancer", "NetworkPolicy/inference-allow-dns-and-cloud-apis",
 }
+# What each cloud's MetricsScrape adds (issue #22): the scrape objects and the collector's way in.
+METRICS_OBJECTS = {
+    "aws": {"NetworkPolicy/inference-allow-metrics-scrape", "ClusterRole/inference-metrics-reader",
+            "ClusterRoleBinding/inference-metrics-reader"},
+    "gcp": {"NetworkPolicy/inference-allow-metrics-scrape", "PodMonitoring/inference-metrics"},
+    "azure": {"NetworkPolicy/inference-allow-metrics-scrape", "PodMonitor/inference-metrics"},
+}
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -129,7 +136,7 @@ def test_objects_use_the_cells_own_provider(run, cell):
     assert provider["inputs"]["clusterIdentifier"] == f"{CELLS[cell][0]}/{CELLS[cell][1]}/{cell}-cluster"
     assert provider["inputs"]["enableServerSideApply"] == "true"  # provider config travels as strings
     objs = objects(run, cell)
-    assert set(objs) == EXPECTED_OBJECTS
+    assert set(objs) == EXPECTED_OBJECTS | METRICS_OBJECTS[CELLS[cell][0]]
     for obj in objs.values():
         assert obj["provider"] == f"{provider['urn']}::{provider['id']}", obj["name"]
         if obj["inputs"]["kind"] != "Namespace":
@@ -411,7 +418,8 @@ def test_dev_stack_runs_the_workload_on_every_cell(dev):
         [provider] = [r for r in dev.children_of(wl["urn"]) if r["type"] == K8S_PROVIDER]
         assert provider["inputs"]["kubeconfig"] == "[secret]"
         objs = objects(dev, cell["name"])
-        assert set(objs) == EXPECTED_OBJECTS, cell["name"]
+        cloud = cell["type"].split(":")[1]
+        assert set(objs) == EXPECTED_OBJECTS | METRICS_OBJECTS[cloud], cell["name"]
         assert {o["provider"] for o in objs.values()} == {f"{provider['urn']}::{provider['id']}"}
         svc = objs["Service/inference"]["inputs"]["spec"]
         assert svc["type"] in ("NodePort", "LoadBalancer") and svc["externalTrafficPolicy"] == "Local"
