@@ -16,6 +16,7 @@ from .clouds.drivers import DRIVERS
 from .contract import CellComponent, CellOutputs, CellSpec
 from .core import routing
 from .core.config import PlatformConfig
+from .observability import dashboard
 from .global_traffic.cert_validation import DnsValidator
 from .global_traffic.hosted_zone import global_aws_provider, public_zone
 from .global_traffic.records import GlobalTraffic
@@ -53,6 +54,24 @@ def referenced_cells(cfg: PlatformConfig) -> list[tuple[routing.Cell, CellOutput
     return out
 
 
+# Stack output holding the global view (Grafana dashboard JSON); not a valid cell name (underscore).
+DASHBOARD_EXPORT = "observability_dashboard"
+
+
+def export_dashboard(cfg: PlatformConfig, health_check_ids: Optional[dict] = None) -> None:
+    """One row per cell of the stack, and per referenced cell in prod-global (README "Observe"); the
+    health-check panels name each cell's Route 53 check when this stack owns them."""
+    placed = [*cfg.cells, *cfg.cell_stacks]
+    if not placed:
+        return
+    sources = [dashboard.CellPanelSource(cell=c.name, cloud=c.cloud, region=c.region, residency=c.residency,
+                                         datasource_uid=dashboard.datasource_uid(c.name)) for c in placed]
+    ids = {c.name: health_check_ids[c.name] for c in placed if c.name in (health_check_ids or {})}
+    pulumi.export(DASHBOARD_EXPORT, pulumi.Output.all(**ids).apply(
+        lambda known: dashboard.dashboard_json(cfg.stack, sources, known)) if ids
+        else dashboard.dashboard_json(cfg.stack, sources))
+
+
 def build(cfg: PlatformConfig) -> None:
     tags.register_stack_labels(cfg.environment)
     zone_id = None
@@ -67,9 +86,11 @@ def build(cfg: PlatformConfig) -> None:
     for cell in cells:
         # A child of its cell: inherits the cell's labels, and its objects sit under the cell in the tree.
         InferenceService(f"{cell.spec.name}-inference", cell.spec, cell.outputs, cell.exposure,
-                         opts=pulumi.ResourceOptions(parent=cell), identity=cell.pod_identity)
+                         opts=pulumi.ResourceOptions(parent=cell), identity=cell.pod_identity,
+                         scrape=cell.metrics_scrape)
     for cell in cells:
         cell.outputs.export()
+    health_check_ids = None
     if builds_global_traffic(cfg):
         assert cfg.dns is not None and zone_id is not None and global_provider is not None
         placed = [(routing.Cell.from_config(cell.spec), cell.outputs) for cell in cells] + referenced_cells(cfg)
@@ -78,3 +99,5 @@ def build(cfg: PlatformConfig) -> None:
                                     placements=[p for p, _ in placed], provider=global_provider, checked=True)
             # Not a valid cell name (underscore), so it never collides with a cell's export.
             pulumi.export("global_traffic", traffic.summary())
+            health_check_ids = traffic.health_check_ids
+    export_dashboard(cfg, health_check_ids)

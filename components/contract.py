@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
 import pulumi
 
 from .core import catalog
-from .core.config import CellSpecConfig, DeployerOptions, PlatformConfig, WorkloadOptions, cloud_settings
+from .core.config import (CellSpecConfig, DeployerOptions, PlatformConfig, SloOptions, WorkloadOptions,
+                          cloud_settings)
 
 # Where the inference pods run and what they run as, on every cloud. Cloud
 # identities are bound to exactly this subject (IRSA/pod identity, GKE Workload
@@ -41,6 +42,18 @@ SERVICE_PORT = 80
 # nodes (AWS ALB instance targets, GCP instance-group backends); 30000-32767 is Kubernetes' default
 # NodePort range. Defined once: the cell's firewall/target group and the Service must agree.
 NODE_PORT = 30080
+
+# What the inference pods expose for Prometheus, on the workload's own port (a promise of the image:
+# the README's "Observe" section). Aggregated counters and histograms with label values from a closed
+# set (status code, histogram bucket): no request content, no client address.
+METRICS_PATH = "/metrics"
+REQUESTS_TOTAL = "http_requests_total"               # counter, label `code`
+LATENCY_HISTOGRAM = "http_request_duration_seconds"  # histogram (_bucket, _sum, _count)
+# Every scrape stamps the series with the cell's name under this label (alerts and the dashboard read it).
+CELL_LABEL = "cell"
+# Only these series are kept by any scrape (the rest is dropped before it leaves the cluster).
+KEPT_METRICS = (REQUESTS_TOTAL, f"{LATENCY_HISTOGRAM}_bucket", f"{LATENCY_HISTOGRAM}_sum",
+                f"{LATENCY_HISTOGRAM}_count", "process_cpu_seconds_total", "process_resident_memory_bytes", "up")
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,9 @@ class CellSpec:
     protect: bool = False                  # protect stateful resources (prod)
     # Where `pulumi up` runs and who it is (platform:deployer); the cell grants it cluster-admin.
     deployer: Optional[DeployerOptions] = None
+    # platform:slo (None: metrics only, no SLO alerts) and who the alerts reach.
+    slo: Optional[SloOptions] = None
+    alert_emails: tuple[str, ...] = ()
 
     @property
     def health_path(self) -> str:
@@ -106,7 +122,8 @@ class CellSpec:
             domain=cfg.dns.domain if cfg.dns else None, zone_id=zone_id,
             public_name=cfg.dns.public_name if cfg.dns else None,
             protect=cfg.protect_stateful,
-            dns_validator=dns_validator, **cloud_settings(cell.cloud).spec_fields(cell, cfg),
+            dns_validator=dns_validator, slo=cfg.slo, alert_emails=tuple(cfg.alert_emails),
+            **cloud_settings(cell.cloud).spec_fields(cell, cfg),
         )
 
 
@@ -146,6 +163,32 @@ class WorkloadExposure:
     # What must exist before the first pod can run and serve: node pools (which may start empty), the
     # pod-identity association and its agent, network-policy add-ons. The Deployment waits for them.
     wait_for: tuple = ()
+
+
+@dataclass(frozen=True)
+class MetricsScrape:
+    """How the cell's managed collector finds the workload's `/metrics`; the workload renders it once.
+
+    - `annotations`: `prometheus.io/*` pod annotations, read by a collector whose scrape
+      configuration discovers pods by them (the AMP scraper's configuration, `aws/observability.py`);
+    - `pod_monitoring`: a `monitoring.googleapis.com/v1` PodMonitoring (GKE managed Prometheus);
+    - `pod_monitor`: an `azmonitoring.coreos.com/v1` PodMonitor (AKS managed Prometheus, ama-metrics).
+    The collector's sources get through the workload's default-deny NetworkPolicy: `from_cidrs`
+    (collectors outside the cluster, e.g. the AMP scraper's interfaces) and `from_namespaces` (collector
+    pods). `rbac_group`: the Kubernetes group the cell maps the collector's identity to; the workload
+    grants it read access to pods and endpoints (what pod discovery needs).
+    """
+
+    kind: Literal["annotations", "pod_monitoring", "pod_monitor"]
+    interval_seconds: int = 30
+    from_cidrs: tuple[str, ...] = ()
+    from_namespaces: tuple[str, ...] = ()
+    rbac_group: Optional[str] = None
+
+    @property
+    def pod_annotations(self) -> dict[str, str]:
+        return ({"prometheus.io/scrape": "true", "prometheus.io/path": METRICS_PATH}
+                if self.kind == "annotations" else {})
 
 
 @dataclass(frozen=True)
@@ -274,6 +317,10 @@ class CellComponent(pulumi.ComponentResource):
     outputs: CellOutputs
     exposure: WorkloadExposure
     pod_identity: PodIdentity
+    # Set by the cell's observability hook (clouds/<cloud>/observability.py); None: nothing scrapes.
+    metrics_scrape: Optional[MetricsScrape] = None
+    # Grafana data source of the cell's metrics (dashboard.py), set by the same hook.
+    metrics_source: Optional[dict] = None
 
     def __init__(self, type_: str, spec: CellSpec, opts: Optional[pulumi.ResourceOptions] = None):
         from .tags import cell_labels

@@ -35,6 +35,13 @@ _LABEL_PROPS = {
     "gcp": ("labels", "resource_labels"),
 }
 
+# Types whose labels live elsewhere: Cloud Monitoring's objects carry theirs in `user_labels`; a
+# notification channel's `labels` are its configuration (e.g. `email_address`), never labels.
+LABEL_PROPS_BY_TYPE = {
+    "gcp:monitoring/notificationChannel:NotificationChannel": ("user_labels",),
+    "gcp:monitoring/alertPolicy:AlertPolicy": ("user_labels",),
+}
+
 _K8S_OVERLAYS = ("helm.sh/", "yaml/", "kustomize/")
 
 _GCP_LABEL = re.compile(r"[^a-z0-9_-]")
@@ -92,7 +99,7 @@ def apply_labels(type_: str, props: dict, labels: Mapping[str, str]) -> bool:
         if "/" in module and not module.startswith(_K8S_OVERLAYS):
             return _label_kubernetes(props, labels)
         return False
-    for prop in _LABEL_PROPS.get(pkg, ()):
+    for prop in LABEL_PROPS_BY_TYPE.get(type_) or _LABEL_PROPS.get(pkg, ()):
         if prop in props:
             values = gcp_safe(labels) if pkg == "gcp" else labels
             props[prop] = _merge(props[prop], values)

@@ -75,12 +75,15 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudget, PodDisruptionBudget
 
 from . import tags
 from .contract import (
+    KEPT_METRICS,
+    METRICS_PATH,
     SERVICE_PORT,
     WORKLOAD_NAMESPACE,
     WORKLOAD_SERVICE_ACCOUNT,
     WORKLOAD_SERVICE_NAME,
     CellOutputs,
     CellSpec,
+    MetricsScrape,
     PodIdentity,
     WorkloadExposure,
 )
@@ -150,11 +153,13 @@ class InferenceService(pulumi.ComponentResource):
     """Namespace, identity-bound ServiceAccount, hardened Deployment, Service, HPA, PDB, NetworkPolicies."""
 
     def __init__(self, name: str, spec: CellSpec, outputs: CellOutputs, exposure: WorkloadExposure,
-                 opts: Optional[pulumi.ResourceOptions] = None, identity: Optional[PodIdentity] = None):
+                 opts: Optional[pulumi.ResourceOptions] = None, identity: Optional[PodIdentity] = None,
+                 scrape: Optional[MetricsScrape] = None):
         super().__init__("platform:workload:InferenceService", name, None, opts)
         validate_exposure(spec, exposure)
         identity = identity or outputs.pod_identity or PodIdentity()
         self.identity = identity
+        self.scrape = scrape
         self.spec = spec
         workload = spec.workload
         labels = app_labels(spec.name)
@@ -211,7 +216,9 @@ class InferenceService(pulumi.ComponentResource):
                 selector=LabelSelectorArgs(match_labels=selector),
                 revision_history_limit=5,
                 template=PodTemplateSpecArgs(
-                    metadata=ObjectMetaArgs(labels=pod_labels),
+                    metadata=ObjectMetaArgs(labels=pod_labels, annotations=(
+                        {**scrape.pod_annotations, "prometheus.io/port": str(workload.port)}
+                        if scrape and scrape.pod_annotations else None)),
                     spec=PodSpecArgs(
                         service_account_name=WORKLOAD_SERVICE_ACCOUNT,
                         automount_service_account_token=False,
@@ -305,6 +312,7 @@ class InferenceService(pulumi.ComponentResource):
 
         self.network_policies = self._network_policies(name, spec, exposure, meta, selector, workload.port,
                                                        in_namespace)
+        self.metrics_objects = self._metrics(name, spec, scrape, selector, in_namespace, on_cluster)
         self.register_outputs({
             "namespace": WORKLOAD_NAMESPACE,
             "service_account": WORKLOAD_SERVICE_ACCOUNT,
@@ -353,6 +361,11 @@ class InferenceService(pulumi.ComponentResource):
                                           ports=[NetworkPolicyPortArgs(protocol="TCP", port=p)])
               for cidr, p in self.identity.credential_endpoints],
         ]
+        scrape = self.scrape
+        scrapers = ([NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=c)) for c in scrape.from_cidrs]
+                    + [NetworkPolicyPeerArgs(namespace_selector=LabelSelectorArgs(
+                        match_labels={"kubernetes.io/metadata.name": ns})) for ns in scrape.from_namespaces]
+                    if scrape else [])
         specs = {
             # Everything in the namespace is denied both ways unless a policy below admits it.
             "default-deny": NetworkPolicySpecArgs(pod_selector=LabelSelectorArgs(),
@@ -367,5 +380,62 @@ class InferenceService(pulumi.ComponentResource):
             "allow-dns-and-cloud-apis": NetworkPolicySpecArgs(pod_selector=pods, policy_types=["Egress"],
                                                               egress=egress),
         }
+        if scrapers:
+            # The cell's metrics collector reaches the pods' port (where /metrics is served), nothing else.
+            specs["allow-metrics-scrape"] = NetworkPolicySpecArgs(
+                pod_selector=pods, policy_types=["Ingress"],
+                ingress=[NetworkPolicyIngressRuleArgs(from_=scrapers,
+                                                      ports=[NetworkPolicyPortArgs(protocol="TCP", port=port)])])
         return [NetworkPolicy(f"{name}-{policy}", metadata=meta(f"{APP_NAME}-{policy}"), spec=s, opts=opts)
                 for policy, s in specs.items()]
+
+    def _metrics(self, name, spec: CellSpec, scrape: Optional[MetricsScrape], selector, in_namespace,
+                 on_cluster) -> list[pulumi.Resource]:
+        """The scrape configuration the cell asked for (contract.MetricsScrape), rendered once here."""
+        if scrape is None:
+            return []
+        interval = f"{scrape.interval_seconds}s"
+        keep = "|".join(KEPT_METRICS)
+        out: list[pulumi.Resource] = []
+        meta = ObjectMetaArgs(name=f"{APP_NAME}-metrics", namespace=WORKLOAD_NAMESPACE, labels=app_labels(spec.name))
+        if scrape.kind == "pod_monitoring":
+            out.append(k8s.apiextensions.CustomResource(
+                f"{name}-pod-monitoring", api_version="monitoring.googleapis.com/v1", kind="PodMonitoring",
+                metadata=meta,
+                spec={"selector": {"matchLabels": selector},
+                      "endpoints": [{"port": PORT_NAME, "path": METRICS_PATH, "interval": interval,
+                                     "metricRelabeling": [{"action": "keep", "sourceLabels": ["__name__"],
+                                                           "regex": keep}]}],
+                      # The cell's name on every series (contract.CELL_LABEL), from the pods' own label.
+                      "targetLabels": {"fromPod": [{"from": "cell", "to": "cell"}]}},
+                opts=in_namespace))
+        elif scrape.kind == "pod_monitor":
+            out.append(k8s.apiextensions.CustomResource(
+                f"{name}-pod-monitor", api_version="azmonitoring.coreos.com/v1", kind="PodMonitor",
+                metadata=meta,
+                spec={"selector": {"matchLabels": selector},
+                      "podMetricsEndpoints": [{
+                          "port": PORT_NAME, "path": METRICS_PATH, "interval": interval,
+                          "relabelings": [{"sourceLabels": ["__meta_kubernetes_pod_label_cell"],
+                                           "targetLabel": "cell", "action": "replace"}],
+                          "metricRelabelings": [{"action": "keep", "sourceLabels": ["__name__"], "regex": keep}]}]},
+                opts=in_namespace))
+        if scrape.rbac_group:
+            from pulumi_kubernetes.rbac.v1 import (ClusterRole, ClusterRoleBinding, PolicyRuleArgs, RoleRefArgs,
+                                                   SubjectArgs)
+            role_name = f"{APP_NAME}-metrics-reader"
+            role = ClusterRole(
+                f"{name}-metrics-reader",
+                metadata=ObjectMetaArgs(name=role_name, labels=app_labels(spec.name)),
+                rules=[PolicyRuleArgs(api_groups=[""], resources=["pods", "endpoints", "services", "nodes",
+                                                                  "nodes/metrics"],
+                                      verbs=["get", "list", "watch"]),
+                       PolicyRuleArgs(non_resource_urls=[METRICS_PATH], verbs=["get"])],
+                opts=on_cluster)
+            out += [role, ClusterRoleBinding(
+                f"{name}-metrics-reader-binding",
+                metadata=ObjectMetaArgs(name=role_name, labels=app_labels(spec.name)),
+                role_ref=RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=role_name),
+                subjects=[SubjectArgs(kind="Group", name=scrape.rbac_group, api_group="rbac.authorization.k8s.io")],
+                opts=pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[role])))]
+        return out

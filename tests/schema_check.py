@@ -16,6 +16,19 @@ from typing import Any, Optional
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"  # vendored: the suite needs nothing outside the repository
 PACKAGES = {"aws": "aws", "gcp": "gcp", "azure-native": "azure-native", "kubernetes": "kubernetes"}
+# Custom resources (apiextensions.CustomResource): their schema is the CRD the managed collector installs
+# in the cluster, not the provider's; only their apiVersion/kind pair is checked (the token itself).
+CUSTOM_RESOURCES = {
+    "kubernetes:monitoring.googleapis.com/v1:PodMonitoring": "GKE managed Prometheus (GMP) CRD",
+    "kubernetes:azmonitoring.coreos.com/v1:PodMonitor": "AKS managed Prometheus (ama-metrics) CRD",
+}
+# Enums the SDK types as `Union[str, Enum]` whose service accepts more than the enum lists: the value and
+# where the service documents it.
+OPEN_ENUM_VALUES = {
+    # Data collection rules for managed Prometheus: https://learn.microsoft.com/azure/azure-monitor/
+    # containers/prometheus-metrics-enable (the DCR's prometheusForwarder stream and its data flow).
+    "Microsoft-PrometheusMetrics",
+}
 # Values the offline report uses for what it cannot show.
 _OPAQUE = ("[secret]", "[unknown]", "[resource]")
 
@@ -51,7 +64,7 @@ def _check_value(package: str, spec: dict, value: Any, path: str, out: list[str]
         enums = [t for b in spec["oneOf"] if b.get("$ref") and (t := _resolve(package, b["$ref"])) and "enum" in t]
         if enums and isinstance(value, str):
             allowed = [e["value"] for t in enums for e in t["enum"]]
-            if value not in allowed:
+            if value not in allowed and value not in OPEN_ENUM_VALUES:
                 out.append(f"{path}: {value!r} is not one of {allowed}")
             return
         trials = []
@@ -70,7 +83,7 @@ def _check_value(package: str, spec: dict, value: Any, path: str, out: list[str]
             return
         if "enum" in t:
             allowed = [e["value"] for e in t["enum"]]
-            if value not in allowed:
+            if value not in allowed and value not in OPEN_ENUM_VALUES:
                 out.append(f"{path}: {value!r} is not one of {allowed}")
             return
         if t.get("type") == "object":
@@ -112,7 +125,7 @@ def violations(resource: dict) -> list[str]:
     """Every way `resource` (a JSON report entry) departs from its provider's schema."""
     type_ = resource["type"]
     package = _package_of(type_)
-    if package is None:
+    if package is None or type_ in CUSTOM_RESOURCES:
         return []
     res = schema(package)["resources"].get(type_)
     if res is None:

@@ -80,7 +80,7 @@ def as_list(value) -> list:
 
 
 def key_arn(run, cell: str = CELL) -> str:
-    return one(run, "aws:kms/key:Key", cell)["outputs"]["arn"]
+    return one(run, "aws:kms/key:Key", cell, name=f"{cell}-key")["outputs"]["arn"]  # the cell key (the SLO alert topic has its own)
 
 
 def models_bucket(run, cell: str = CELL) -> dict:
@@ -166,7 +166,7 @@ def test_default_security_group_admits_nothing(run):
 # --- key -------------------------------------------------------------------------------------
 
 def test_key_rotates_has_an_alias_and_a_policy_without_kms_star_or_anonymous_principals(run):
-    key = one(run, "aws:kms/key:Key")
+    key = one(run, "aws:kms/key:Key", name=f"{CELL}-key")
     assert key["inputs"]["enableKeyRotation"] is True
     assert key["inputs"]["multiRegion"] is False
     alias = one(run, "aws:kms/alias:Alias")
@@ -469,7 +469,8 @@ def test_a_second_aws_cell_gets_its_own_provider_key_bucket_and_cluster(two):
     providers = {c: two.one("pulumi:providers:aws", f"{c}-aws") for c in (CELL, SECOND)}
     assert providers[SECOND]["inputs"]["region"] == "eu-central-1"
     for type_ in ("aws:kms/key:Key", "aws:eks/cluster:Cluster", "aws:ec2/vpc:Vpc"):
-        first, second = one(two, type_, CELL), one(two, type_, SECOND)
+        named = (lambda c: f"{c}-key") if type_ == "aws:kms/key:Key" else (lambda c: None)
+        first, second = one(two, type_, CELL, name=named(CELL)), one(two, type_, SECOND, name=named(SECOND))
         assert first["id"] != second["id"], type_
         assert second["provider"].startswith(providers[SECOND]["urn"]), type_
     assert ":eu-central-1:" in key_arn(two, SECOND)

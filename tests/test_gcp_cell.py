@@ -339,7 +339,8 @@ def test_labelable_resources_carry_the_standard_labels(dev):
         if not r["type"].startswith("gcp:"):
             continue
         props = schema_check.schema("gcp")["resources"][r["type"]]["inputProperties"]
-        for prop in ("labels", "resourceLabels"):
+        # Cloud Monitoring objects carry labels in userLabels (a notification channel's `labels` are its config).
+        for prop in (("userLabels",) if r["type"].startswith("gcp:monitoring/") else ("labels", "resourceLabels")):
             if prop in props:
                 labels = r["inputs"].get(prop) or {}
                 assert STANDARD_LABELS <= set(labels), (r["name"], labels)

@@ -176,6 +176,7 @@ def test_pack_metadata(placement):
     assert set(policies) == {"residency-zone-known", "residency-location-in-zone", "residency-key-in-zone",
                              "residency-replication-in-zone", "residency-dns-in-zone", "residency-no-global-tls-edge",
                              "residency-log-bucket-in-zone",
+                             "residency-telemetry-in-zone",
                              "residency-cannot-verify", "residency-exception-approved"}
     for name, p in policies.items():
         assert p["description"] and p["remediation"], name
@@ -570,3 +571,59 @@ def test_dns_multivalue_txt_is_not_a_traffic_route(txt_validation):
     leaks = on(result, p, r["a_in"]) + on(result, p, r["a_eu"])
     assert any("strict zone 'eu'" in m and "azure-centralindia" in m for m in leaks), leaks
     assert any("strict zone 'in'" in m and "azure-westeurope" in m for m in leaks), leaks
+
+
+# ---------------------------------------------------------------------------------------------
+# Telemetry stores and log sinks (issue #22)
+
+@pytest.fixture(scope="module")
+def telemetry():
+    s = Stack()
+    aws_us = s.provider("aws", "aws-us-west-2", region="us-west-2")
+    gcp = s.provider("gcp", "gcp-europe-west1", project="acme", region="europe-west1")
+    az = s.provider("azure-native", "azure-centralindia", location="centralindia")
+    r = {}
+    # An AMP workspace whose provider puts it in us-west-2, labelled for zone eu: stored outside its zone.
+    r["amp_out"] = s.add("aws:amp/workspace:Workspace", "amp-out", {"alias": "eu-cell", "tags": tags("eu")},
+                         provider=aws_us)
+    r["amp_in"] = s.add("aws:amp/workspace:Workspace", "amp-in", {"alias": "us-cell", "tags": tags("us")},
+                        provider=aws_us)
+    # GCP's `global` log bucket location (the _Default bucket's) is no region of the zone.
+    cell = s.add("platform:gcp:Cell", "gcp-europe-west1", {})
+    s.add("gcp:storage/bucket:Bucket", "cell-data", {"location": "europe-west1", "labels": tags("eu", "gcp-europe-west1")},
+          parent=cell, provider=gcp)
+    r["log_global"] = s.add("gcp:logging/projectBucketConfig:ProjectBucketConfig", "logs-global",
+                            {"project": "acme", "location": "global", "bucketId": "cell-logs"}, parent=cell, provider=gcp)
+    r["log_regional"] = s.add("gcp:logging/projectBucketConfig:ProjectBucketConfig", "logs-regional",
+                              {"project": "acme", "location": "europe-west1", "bucketId": "cell-logs-eu"},
+                              parent=cell, provider=gcp)
+    r["sink_out"] = s.add("gcp:logging/projectSink:ProjectSink", "sink-out", {
+        "project": "acme", "name": "to-us",
+        "destination": "logging.googleapis.com/projects/acme/locations/us-central1/buckets/central"},
+        parent=cell, provider=gcp)
+    r["sink_in"] = s.add("gcp:logging/projectSink:ProjectSink", "sink-in", {
+        "project": "acme", "name": "to-eu",
+        "destination": "logging.googleapis.com/projects/acme/locations/europe-west1/buckets/cell-logs-eu"},
+        parent=cell, provider=gcp)
+    # Azure Monitor workspace out of its zone, and the declared global dashboard source (allowed anywhere).
+    r["azmon_out"] = s.add("azure-native:monitor:AzureMonitorWorkspace", "azmon-out",
+                           {"resourceGroupName": "rg", "location": "westeurope", "tags": tags("in")}, provider=az)
+    r["azmon_in"] = s.add("azure-native:monitor:AzureMonitorWorkspace", "azmon-in",
+                          {"resourceGroupName": "rg", "location": "centralindia", "tags": tags("in")}, provider=az)
+    r["dashboard_source"] = s.add(
+        "azure-native:monitor:AzureMonitorWorkspace", "dashboard-source",
+        {"resourceGroupName": "rg", "location": "westeurope", "tags": {**tags("in"), "telemetry": "global-dashboard"}},
+        provider=az)
+    return analyze(PACK, s.resources), r
+
+
+def test_telemetry_stores_and_sinks_stay_in_their_zone(telemetry):
+    result, r = telemetry
+    p = "residency-telemetry-in-zone"
+    assert any("us-west-2" in m and "outside zone 'eu'" in m for m in on(result, p, r["amp_out"]))
+    assert any("'global'" in m and "global dashboard" in m for m in on(result, p, r["log_global"]))
+    assert any("us-central1" in m for m in on(result, p, r["sink_out"]))
+    assert any("westeurope" in m and "outside zone 'in'" in m for m in on(result, p, r["azmon_out"]))
+    for ok in ("amp_in", "log_regional", "sink_in", "azmon_in", "dashboard_source"):
+        assert not on(result, p, r[ok]), (ok, on(result, p, r[ok]))
+    assert all(d.level == "mandatory" for d in by_policy(result, p))

@@ -39,7 +39,11 @@ def test_schema_conformance(run):
 
 
 def _labels(resource: dict):
+    from components.tags import LABEL_PROPS_BY_TYPE
+
     pkg = resource["type"].split(":", 1)[0]
+    if resource["type"] in LABEL_PROPS_BY_TYPE:  # Cloud Monitoring objects: userLabels
+        return resource["inputs"].get("userLabels")
     if pkg == "kubernetes":
         return (resource["inputs"].get("metadata") or {}).get("labels")
     for key in LABEL_KEYS.get(pkg, ()):

@@ -227,7 +227,9 @@ def _cloud_of(run, res: dict) -> str | None:
 
 
 # Key containers hold keys, not data: the encryption pack judges the keys in them (rotation rules).
-NOT_ENCRYPTABLE = {"gcp:kms/keyRing:KeyRing": "a key ring has no encryption setting; its CryptoKeys are judged"}
+NOT_ENCRYPTABLE = {"gcp:kms/keyRing:KeyRing": "a key ring has no encryption setting; its CryptoKeys are judged",
+                   "azure-native:monitor:AzureMonitorWorkspace": "Azure Monitor workspaces take no customer-managed "
+                   "key (Microsoft-managed encryption only; the ARM schema has no key property)"}
 SHARED_MOCKS = ("offline.mocks.core", "offline.mocks.kubernetes")
 
 

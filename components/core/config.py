@@ -218,6 +218,38 @@ class DeployerOptions(_Model):
         return v
 
 
+class SloOptions(_Model):
+    """`platform:slo`: the service level each cell is held to, and who hears when it burns.
+
+    Alerts are multi-window, multi-burn-rate on the cell's own metrics (components/observability/slo.py)."""
+    # Share of requests that must succeed (not 5xx) over `window_days`, in percent.
+    availability: float = Field(99.9, ge=90, lt=100)
+    # p99 of request latency must stay under this many milliseconds.
+    latency_p99_ms: int = Field(500, ge=10, le=60000)
+    # Page at once when this share of requests (percent) fails over 5 minutes, whatever the budget.
+    error_rate: float = Field(5.0, gt=0, le=100)
+    window_days: int = Field(30, ge=7, le=90)
+    # Where the alerts go; default: platform:dns.alarm_email (the health-check alarms' address).
+    alert_emails: list[str] = []
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        for e in v:
+            if not re.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", e):
+                raise ValueError(f"{e!r} is not an email address; allowed: e.g. oncall@example.com")
+        return v
+
+    @field_validator("error_rate")
+    @classmethod
+    def _above_budget(cls, v: float, info: ValidationInfo) -> float:
+        a = info.data.get("availability")
+        if a is not None and v <= 100 - a:
+            raise ValueError(f"{v}% is within the error budget of availability {a}% ({100 - a:.3g}%); "
+                             f"allowed: above {100 - a:.3g}")
+        return v
+
+
 class WorkloadOptions(_Model):
     image: str
     replicas: int = Field(2, ge=1, le=100)
@@ -285,6 +317,7 @@ class PlatformConfig(_Model):
     # offline engine's pricing model (offline/pricing), which owns their meaning.
     usage: Optional[dict[str, Any]] = None
     apply_exemptions: list[ApplyExemption] = []
+    slo: Optional[SloOptions] = None
     # Provider settings read from Pulumi's own keys.
     gcp_project: Optional[str] = None
 
@@ -292,13 +325,20 @@ class PlatformConfig(_Model):
     def protect_stateful(self) -> bool:
         return self.environment == "prod"
 
+    @property
+    def alert_emails(self) -> list[str]:
+        """Who hears SLO alerts: platform:slo.alert_emails, else the health-check alarms' address."""
+        if self.slo and self.slo.alert_emails:
+            return list(self.slo.alert_emails)
+        return [self.dns.alarm_email] if self.dns and self.dns.alarm_email else []
+
     def zone(self, zone_id: str) -> ZoneOptions:
         return self.zones.get(zone_id) or ZoneOptions(strict=placement.default_strict(zone_id))
 
 
 # Keys of `platform:*` and what model field they feed.
 _KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage",
-         "apply_exemptions"}
+         "apply_exemptions", "slo"}
 
 _DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 
@@ -518,6 +558,9 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
         if ex.expires < today:
             problems.append(f"{PROJECT}:exceptions[{i}].expires = {ex.expires.isoformat()!r}: the exception "
                             f"expired (today is {today.isoformat()}); renew it with a new approval or remove it")
+    if cfg.slo and cfg.cells and not cfg.alert_emails:
+        problems.append(f"{PROJECT}:slo.alert_emails: empty and {PROJECT}:dns.alarm_email unset; SLO alerts would "
+                        "reach nobody; allowed: one or more email addresses in either key")
     if cfg.cells and cfg.workload is None:
         problems.append(f"{PROJECT}:workload: missing; cells need the inference workload (image, replicas)")
     return problems

@@ -17,7 +17,9 @@ def labels(g: Graph):
     for r in g.resources:
         if not r["type"].startswith("gcp:"):
             continue
-        for field in ("labels", "resourceLabels"):
+        # Cloud Monitoring's objects are labelled in `userLabels`; a notification channel's `labels` are its config.
+        fields = ("userLabels",) if r["type"].startswith("gcp:monitoring/") else ("labels", "resourceLabels")
+        for field in fields:
             for k, v in ((r["inputs"] or {}).get(field) or {}).items():
                 if not _LABEL_KEY.match(k):
                     yield r["urn"], f"{field} key {k!r}: must start with a lowercase letter; a-z 0-9 _ -, max 63"

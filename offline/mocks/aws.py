@@ -394,3 +394,48 @@ def elb_service_account(ctx: MockContext, args: dict) -> dict:
         raise RuntimeError(f"invoke aws:elb/getServiceAccount: Unknown region ({region!r})")
     account = ELB_LOG_ACCOUNTS[region]
     return {"id": account, "arn": f"arn:{PARTITION}:iam::{account}:root", "region": region}
+
+
+# --- Amazon Managed Service for Prometheus (issue #22) ---
+
+@resource("aws:amp/workspace:Workspace")
+def amp_workspace(ctx: MockContext, name: str, inputs: dict):
+    region = ctx.aws_region(inputs)
+    ws = f"ws-{stable_uuid(ctx.stack, region, name)}"
+    return ws, {**inputs, "arn": _arn(ctx, "aps", f"workspace/{ws}", inputs), "region": region,
+                "prometheusEndpoint": f"https://aps-workspaces.{region}.amazonaws.com/workspaces/{ws}/",
+                "tagsAll": inputs.get("tags") or {}}
+
+
+@resource("aws:amp/scraper:Scraper")
+def amp_scraper(ctx: MockContext, name: str, inputs: dict):
+    region = ctx.aws_region(inputs)
+    sid = f"s-{stable_uuid(ctx.stack, region, name)}"
+    # The collector acts through its service-linked role (one per scraper, under the service's IAM path).
+    role = (f"arn:{PARTITION}:iam::{AWS_ACCOUNT_ID}:role/aws-service-role/scraper.aps.amazonaws.com/"
+            f"AWSServiceRoleForAmazonPrometheusScraper_{_hex(ctx, name, 7)}")
+    return sid, {**inputs, "arn": _arn(ctx, "aps", f"scraper/{sid}", inputs), "region": region, "roleArn": role,
+                 "tagsAll": inputs.get("tags") or {}}
+
+
+@resource("aws:amp/ruleGroupNamespace:RuleGroupNamespace")
+def amp_rule_group_namespace(ctx: MockContext, name: str, inputs: dict):
+    ws = str(inputs.get("workspaceId", ""))
+    arn = _arn(ctx, "aps", f"rulegroupsnamespace/{ws}/{inputs.get('name', name)}", inputs)
+    return arn, {**inputs, "arn": arn, "tagsAll": inputs.get("tags") or {}}
+
+
+@resource("aws:amp/alertManagerDefinition:AlertManagerDefinition")
+def amp_alert_manager_definition(ctx: MockContext, name: str, inputs: dict):
+    return str(inputs.get("workspaceId", name)), dict(inputs)
+
+
+@resource("aws:eks/accessEntry:AccessEntry")
+def eks_access_entry(ctx: MockContext, name: str, inputs: dict):
+    cluster, principal = inputs.get("clusterName", ""), inputs.get("principalArn", "")
+    return f"{cluster}:{principal}", {
+        **inputs, "accessEntryArn": _arn(ctx, "eks", f"access-entry/{cluster}/role/{AWS_ACCOUNT_ID}/"
+                                         f"{principal.rsplit('/', 1)[-1]}/{stable_uuid(name)}", inputs),
+        "userName": inputs.get("userName") or principal, "type": inputs.get("type", "STANDARD"),
+        "createdAt": "2026-01-01T00:00:00Z", "modifiedAt": "2026-01-01T00:00:00Z",
+        "tagsAll": inputs.get("tags") or {}}

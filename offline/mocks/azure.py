@@ -289,3 +289,71 @@ def service_principal(ctx: MockContext, args: dict):
             "displayName": args.get("displayName") or f"app-{client_id[:8]}", "accountEnabled": True,
             "appRoleAssignmentRequired": False, "type": "Application",
             "servicePrincipalNames": [client_id], "applicationTenantId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a"}
+
+
+# --- Azure Monitor: managed Prometheus and alerting (issue #22) ---
+
+@resource("azure-native:monitor:AzureMonitorWorkspace")
+def azure_monitor_workspace(ctx: MockContext, name: str, inputs: dict):
+    res_name = inputs.get("azureMonitorWorkspaceName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Monitor/accounts/{res_name}"
+    location = ctx.azure_location(inputs)
+    ingestion = f"{res_name}-{stable_hex(rid, n=4)}"
+    # ARM creates a managed data collection endpoint and rule for the workspace's default ingestion.
+    managed = f"{_SUB}/resourceGroups/MA_{res_name}_{location}_managed/providers/Microsoft.Insights"
+    return _arm(inputs, res_name, rid, "Microsoft.Monitor/accounts", api="2023-04-03", location=location,
+                provisioningState="Succeeded", accountId=stable_uuid(rid), publicNetworkAccess="Enabled",
+                metrics={"internalId": f"mac_{stable_uuid(rid, 'mac')}",
+                         "prometheusQueryEndpoint": f"https://{ingestion}.{location}.prometheus.monitor.azure.com"},
+                defaultIngestionSettings={
+                    "dataCollectionEndpointResourceId": f"{managed}/dataCollectionEndpoints/{res_name}",
+                    "dataCollectionRuleResourceId": f"{managed}/dataCollectionRules/{res_name}"})
+
+
+@resource("azure-native:monitor:DataCollectionEndpoint")
+def data_collection_endpoint(ctx: MockContext, name: str, inputs: dict):
+    res_name = inputs.get("dataCollectionEndpointName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Insights/dataCollectionEndpoints/{res_name}"
+    location = ctx.azure_location(inputs)
+    host = f"{res_name}-{stable_hex(rid, n=4)}.{location}"
+    return _arm(inputs, res_name, rid, "Microsoft.Insights/dataCollectionEndpoints", api="2023-03-11",
+                location=location, provisioningState="Succeeded", immutableId=f"dce-{stable_hex(rid, n=32)}",
+                configurationAccess={"endpoint": f"https://{host}-1.handler.control.monitor.azure.com"},
+                logsIngestion={"endpoint": f"https://{host}-1.ingest.monitor.azure.com"},
+                metricsIngestion={"endpoint": f"https://{host}-1.metrics.ingest.monitor.azure.com"},
+                networkAcls=inputs.get("networkAcls") or {"publicNetworkAccess": "Enabled"})
+
+
+@resource("azure-native:monitor:DataCollectionRule")
+def data_collection_rule(ctx: MockContext, name: str, inputs: dict):
+    res_name = inputs.get("dataCollectionRuleName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Insights/dataCollectionRules/{res_name}"
+    return _arm(inputs, res_name, rid, "Microsoft.Insights/dataCollectionRules", api="2023-03-11",
+                location=ctx.azure_location(inputs), provisioningState="Succeeded",
+                immutableId=f"dcr-{stable_hex(rid, n=32)}")
+
+
+@resource("azure-native:monitor:DataCollectionRuleAssociation")
+def data_collection_rule_association(ctx: MockContext, name: str, inputs: dict):
+    assoc = inputs.get("associationName") or name
+    rid = f"{inputs['resourceUri']}/providers/Microsoft.Insights/dataCollectionRuleAssociations/{assoc}"
+    return _arm(inputs, assoc, rid, "Microsoft.Insights/dataCollectionRuleAssociations", api="2023-03-11",
+                provisioningState="Succeeded")
+
+
+@resource("azure-native:monitor:ActionGroup")
+def action_group(ctx: MockContext, name: str, inputs: dict):
+    res_name = inputs.get("actionGroupName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Insights/actionGroups/{res_name}"
+    # Email receivers start subscribed; each reports its status.
+    receivers = [{**r, "status": "Enabled"} for r in inputs.get("emailReceivers") or []]
+    return _arm(inputs, res_name, rid, "Microsoft.Insights/ActionGroups", api="2024-10-01-preview",
+                location=inputs.get("location") or "Global", emailReceivers=receivers)
+
+
+@resource("azure-native:alertsmanagement:PrometheusRuleGroup")
+def prometheus_rule_group(ctx: MockContext, name: str, inputs: dict):
+    res_name = inputs.get("ruleGroupName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.AlertsManagement/prometheusRuleGroups/{res_name}"
+    return _arm(inputs, res_name, rid, "Microsoft.AlertsManagement/prometheusRuleGroups", api="2023-03-01",
+                location=ctx.azure_location(inputs))

@@ -318,3 +318,24 @@ def log_sink(ctx: MockContext, name: str, inputs: dict):
 def log_exclusion(ctx: MockContext, name: str, inputs: dict):
     project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
     return f"projects/{project}/exclusions/{n}", {**inputs, "name": n, "project": project}
+
+
+# --- Cloud Monitoring (issue #22): project-level, ids are `projects/<p>/<collection>/<numeric id>` ---
+
+@resource("gcp:monitoring/notificationChannel:NotificationChannel")
+def notification_channel(ctx: MockContext, name: str, inputs: dict):
+    project = ctx.gcp_project(inputs)
+    channel = f"projects/{project}/notificationChannels/{_numeric(ctx.stack, project, name)}"
+    # Email channels need no verification; `verificationStatus` stays unset for them.
+    return channel, {**inputs, "project": project, "name": channel, "enabled": inputs.get("enabled", True)}
+
+
+@resource("gcp:monitoring/alertPolicy:AlertPolicy")
+def alert_policy(ctx: MockContext, name: str, inputs: dict):
+    project = ctx.gcp_project(inputs)
+    policy = f"projects/{project}/alertPolicies/{_numeric(ctx.stack, project, name)}"
+    conditions = [{**c, "name": f"{policy}/conditions/{_numeric(policy, str(i))}"}
+                  for i, c in enumerate(inputs.get("conditions") or [])]
+    return policy, {**inputs, "project": project, "name": policy, "conditions": conditions,
+                    "enabled": inputs.get("enabled", True),
+                    "creationRecords": [{"mutateTime": "2026-01-01T00:00:00Z", "mutatedBy": "offline"}]}

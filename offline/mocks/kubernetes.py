@@ -14,7 +14,7 @@ from .registry import MockContext, resource, stable_hex, stable_uuid
 
 CREATION_TIMESTAMP = "2026-01-01T00:00:00Z"
 # Cluster-scoped kinds among those this project creates (everything else is namespaced).
-CLUSTER_SCOPED = {"Namespace"}
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
 # Where mock ClusterIPs come from: the service CIDR of a kubeadm-style cluster.
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 
@@ -116,3 +116,20 @@ def pod_disruption_budget(ctx: MockContext, name: str, inputs: dict):
 @resource("kubernetes:networking.k8s.io/v1:NetworkPolicy")
 def network_policy(ctx: MockContext, name: str, inputs: dict):
     return _live_object(ctx, name, inputs)
+
+
+@resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+          "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+def rbac_object(ctx: MockContext, name: str, inputs: dict):
+    return _live_object(ctx, name, inputs)
+
+
+@resource("kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "kubernetes:azmonitoring.coreos.com/v1:PodMonitor")
+def pod_monitoring(ctx: MockContext, name: str, inputs: dict):
+    """The managed collectors' scrape objects (GKE managed Prometheus, AKS ama-metrics): namespaced custom
+    resources; GMP reports its status conditions once the collector has picked the object up."""
+    key, obj = _live_object(ctx, name, inputs)
+    if obj.get("apiVersion", "").startswith("monitoring.googleapis.com"):
+        obj["status"] = {"observedGeneration": 1, "conditions": [
+            {"type": "ConfigurationCreateSuccess", "status": "True", "lastUpdateTime": CREATION_TIMESTAMP}]}
+    return key, obj

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import telemetry
 from route53 import HEALTH_CHECK, DnsModel, Leaf, norm_name
 from stack_view import DATA_TYPES, ENDPOINT_PROPS, Res, StackView, dig, region_in_hostname
 from zones import (GLOBAL_ZONE, REGIONS, Location, Zones, countries_of_zone, is_unknown, parse_location,
@@ -579,6 +580,12 @@ RULES = [
          "Point a strict zone's countries at a record set that contains only that zone's cells, and do not evaluate its "
          "health at the geolocation level; or configure an exception (zone, fallback_cell, reason, approver, expires).",
          True, check_dns),
+    Rule("residency-telemetry-in-zone",
+         "Every metrics workspace, log bucket and log sink lies in its cell's zone, unless it is the declared global "
+         "dashboard data source.",
+         "Create the workspace, log group or log bucket in the cell's region (never 'global'), and route sinks to "
+         "a bucket of the zone; tag the one global dashboard data source `telemetry: global-dashboard`.",
+         True, lambda view, zones, today: telemetry.check_telemetry(view, zones, today, _judge)),
     Rule("residency-no-global-tls-edge",
          "No global edge (CloudFront, GCP global external HTTPS LB, Front Door) terminates TLS in front of a strict zone.",
          "Use the cell's regional load balancer (TLS ends in-region) and point DNS at it.",

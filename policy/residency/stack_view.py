@@ -35,7 +35,14 @@ DATA_TYPES = frozenset({
     "azure-native:storage:StorageAccount", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
     "azure-native:containerservice:ManagedCluster", "azure-native:compute:Disk",
     "azure-native:sql:Server", "azure-native:documentdb:DatabaseAccount",
+    # Metrics stores (issue #22): label-only aggregates, still the cell's data.
+    "aws:amp/workspace:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
 })
+
+# GCP types whose labels are `userLabels` (components/tags.py LABEL_PROPS_BY_TYPE): a notification
+# channel's `labels` are its configuration.
+USER_LABELLED = frozenset({"gcp:monitoring/notificationChannel:NotificationChannel",
+                           "gcp:monitoring/alertPolicy:AlertPolicy"})
 
 CLUSTER_TYPES = ("aws:eks/cluster:Cluster", "gcp:container/cluster:Cluster",
                  "azure-native:containerservice:ManagedCluster")
@@ -110,6 +117,8 @@ def _own_labels(r: Res) -> Any:
     p = r.props
     if r.package in ("aws", "azure-native"):
         return p.get("tags")
+    if r.type in USER_LABELLED:
+        return p.get("userLabels")
     if r.package == "gcp":
         return p.get("labels") if p.get("labels") is not None else p.get("resourceLabels")
     if r.package == "kubernetes":

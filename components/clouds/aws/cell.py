@@ -29,6 +29,7 @@ from .identity import WorkloadIdentity, pod_identity
 from .key import CellKey
 from .loadbalancer import LoadBalancer
 from .network import Network
+from .observability import build_observability
 from .replication import ModelReplication, replica_region
 
 
@@ -90,6 +91,13 @@ class AwsCell(CellComponent):
             validator=spec.dns_validator,
             health_path=spec.health_path, account=account, provider=provider, protect=spec.protect,
             opts=self.child())
+
+        # Metrics and SLO alerts in the cell's region (observability.py, issue #22).
+        self.metrics = build_observability(
+            self, cluster=cluster.cluster, subnet_ids=[s.id for s in network.private_subnets],
+            security_group_id=cluster.security_group_id, private_cidrs=network.plan.private, key_arn=key_arn,
+            account=account, provider=provider, slo=spec.slo, alert_emails=spec.alert_emails)
+        self.metrics_scrape = self.metrics.scrape
 
         self.finish(
             CellOutputs(

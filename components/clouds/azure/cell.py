@@ -20,6 +20,7 @@ from .identity import bind_workload, build_identities, pod_identity
 from .key import build_keys
 from .loadbalancer import build_load_balancer, internal_lb_annotations
 from .network import build_network
+from .observability import build_observability
 
 # Azure's load balancer health probes come from this platform address; the workload's
 # internal LoadBalancer Service must admit it next to the gateway subnet.
@@ -46,6 +47,9 @@ class AzureCell(CellComponent):
         cluster = build_cluster(ctx, network, keys, identities.cluster, disks)
         bind_workload(ctx, identities.workload, cluster.oidc_issuer_url, bucket.container.id)
         lb = build_load_balancer(ctx, network, keys, identities.gateway)
+        # Metrics and SLO alerts in the cell's region (observability.py, issue #22).
+        self.metrics = build_observability(ctx, cluster.cluster, spec.slo, spec.alert_emails)
+        self.metrics_scrape = self.metrics.scrape
 
         self.finish(
             CellOutputs(

@@ -145,6 +145,8 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
                 config={"logAnalyticsWorkspaceResourceID": workspace.id, "useAADAuth": "true"}),
             "azurepolicy": azure.containerservice.ManagedClusterAddonProfileArgs(enabled=True),
         },
+        azure_monitor_profile=azure.containerservice.ManagedClusterAzureMonitorProfileArgs(
+            metrics=azure.containerservice.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)),
         auto_upgrade_profile=azure.containerservice.ManagedClusterAutoUpgradeProfileArgs(
             upgrade_channel="stable", node_os_upgrade_channel="NodeImage"),
         node_resource_group=ctx.name("aks-nodes"),

@@ -16,6 +16,7 @@ from .key import CellKey
 from .loadbalancer import LoadBalancerArgs, RegionalLoadBalancer, drain_seconds
 from .logs import CellLogs
 from .network import CellNetwork, NetworkArgs
+from .observability import build_observability
 from .project import ProjectApis
 from .zones import zones_of
 
@@ -63,6 +64,9 @@ class GcpCell(CellComponent):
             depends_on=[apis["compute"], apis["certificatemanager"]], opts=self.child())
         identity = WorkloadIdentity(f"{name}-identity", ctx, IdentityArgs(cluster, bucket),
                                     depends_on=[apis["iam"]], opts=self.child())
+
+        # Metrics (GKE managed Prometheus, in the cluster's region) and SLO alerts (observability.py, #22).
+        self.metrics_scrape, self.alert_policies = build_observability(self, ctx, spec.slo, spec.alert_emails)
 
         self.network, self.key, self.bucket, self.cluster, self.lb, self.identity, self.logs = (
             network, key, bucket, cluster, lb, identity, logs)

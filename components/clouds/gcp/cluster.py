@@ -134,7 +134,8 @@ class GkeCluster(pulumi.ComponentResource):
             logging_config=gcp.container.ClusterLoggingConfigArgs(
                 enable_components=["SYSTEM_COMPONENTS", "APISERVER", "WORKLOADS"]),
             monitoring_config=gcp.container.ClusterMonitoringConfigArgs(
-                enable_components=["SYSTEM_COMPONENTS", "APISERVER"]),
+                enable_components=["SYSTEM_COMPONENTS", "APISERVER"],
+                managed_prometheus=gcp.container.ClusterMonitoringConfigManagedPrometheusArgs(enabled=True)),
             deletion_protection=ctx.protect,
             opts=pulumi.ResourceOptions.merge(
                 ctx.opts(self, stateful=True, depends_on=[

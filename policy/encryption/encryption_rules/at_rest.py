@@ -113,6 +113,18 @@ FIELD_RULES = [
         "CloudWatch log groups encrypt their events with a KMS key.",
         "Set kmsKeyId to a customer-managed KMS key ARN whose policy allows logs.<region>.amazonaws.com.",
         PCI_AT_REST, Expect("kmsKeyId", _present, "a KMS key ARN")),
+    _field_rule(
+        "aws-amp-workspace-kms", ("aws:amp/workspace:Workspace",),
+        "Amazon Managed Service for Prometheus workspaces encrypt their metrics with a customer-managed KMS key.",
+        "Set kmsKeyArn to the cell's KMS key (only possible when the workspace is created; the deployer needs "
+        "kms:CreateGrant and kms:DescribeKey on it).",
+        PCI_AT_REST, Expect("kmsKeyArn", _present, "a KMS key ARN")),
+    _field_rule(
+        "gcp-log-bucket-cmek", ("gcp:logging/projectBucketConfig:ProjectBucketConfig",),
+        "Cloud Logging buckets are encrypted with a customer-managed Cloud KMS key.",
+        "Set cmekSettings.kmsKeyName to a Cloud KMS key in the bucket's location and grant the project's Cloud "
+        "Logging service account roles/cloudkms.cryptoKeyEncrypterDecrypter on it (only when the bucket is created).",
+        PCI_AT_REST, Expect("cmekSettings.kmsKeyName", _present, "a Cloud KMS crypto key")),
 ]
 
 

@@ -1,0 +1,144 @@
+"""The AWS cell's metrics and SLO alerts, all in the cell's region.
+
+- Amazon Managed Service for Prometheus workspace, encrypted with the cell key;
+- an AMP managed collector (`aws.amp.Scraper`) for the EKS cluster: its interfaces sit in the
+  cluster's private subnets under the cluster security group, it discovers the inference pods by
+  their `prometheus.io/*` annotations (contract.MetricsScrape "annotations") and keeps only the
+  contract's series (contract.KEPT_METRICS); EKS maps its service-linked role to a Kubernetes group
+  through an access entry, which the workload grants read access to pods (MetricsScrape.rbac_group);
+- the SLO rules of `platform:slo` (components/observability/slo.py) as an AMP rule group namespace,
+  and AMP's alert manager publishing to an SNS topic in the region, encrypted with its own key whose
+  policy lets AMP encrypt (the cell key's policy stays the cell's), mailed to the configured addresses.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+import yaml
+
+from ...contract import CELL_LABEL, KEPT_METRICS, WORKLOAD_NAMESPACE, CellComponent, MetricsScrape
+from ...core.config import SloOptions
+from ...observability import slo as slo_rules
+from . import iam
+
+# The Kubernetes group the scraper's role is mapped to (EKS access entry); the workload binds it.
+SCRAPER_GROUP = "amp-scraper"
+SCRAPE_INTERVAL_SECONDS = 30
+
+
+@dataclass
+class CellMetrics:
+    workspace: aws.amp.Workspace
+    scraper: aws.amp.Scraper
+    scrape: MetricsScrape
+    topic: Optional[aws.sns.Topic] = None
+    rules: Optional[aws.amp.RuleGroupNamespace] = None
+
+
+def scrape_configuration(cell: str, interval_seconds: int = SCRAPE_INTERVAL_SECONDS) -> str:
+    """The collector's Prometheus configuration: the annotated pods of the workload's namespace only."""
+    config = {
+        "global": {"scrape_interval": f"{interval_seconds}s", "external_labels": {CELL_LABEL: cell}},
+        "scrape_configs": [{
+            "job_name": "inference",
+            "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [WORKLOAD_NAMESPACE]}}],
+            "relabel_configs": [
+                {"source_labels": ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], "action": "keep",
+                 "regex": "true"},
+                {"source_labels": ["__meta_kubernetes_pod_annotation_prometheus_io_path"], "action": "replace",
+                 "target_label": "__metrics_path__", "regex": "(.+)"},
+                {"source_labels": ["__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"],
+                 "action": "replace", "regex": r"([^:]+)(?::\d+)?;(\d+)", "replacement": "$1:$2",
+                 "target_label": "__address__"},
+                {"source_labels": ["__meta_kubernetes_pod_label_cell"], "action": "replace", "target_label": CELL_LABEL},
+            ],
+            "metric_relabel_configs": [{"source_labels": ["__name__"], "action": "keep",
+                                        "regex": "|".join(KEPT_METRICS)}],
+        }],
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def alertmanager_definition(topic_arn: str, region: str) -> str:
+    """AMP alert manager: every alert of the workspace to the SNS topic (AMP signs with SigV4 in `region`)."""
+    return yaml.safe_dump({"alertmanager_config": yaml.safe_dump({
+        "route": {"receiver": "sns", "group_by": ["alertname", CELL_LABEL], "group_wait": "30s",
+                  "group_interval": "5m", "repeat_interval": "4h"},
+        "receivers": [{"name": "sns", "sns_configs": [{
+            "topic_arn": topic_arn, "sigv4": {"region": region},
+            "subject": "{{ .CommonLabels.alertname }} {{ .CommonLabels.cell }}",
+            "attributes": {"severity": "{{ .CommonLabels.severity }}"}}]}],
+    }, sort_keys=False)}, sort_keys=False)
+
+
+def _without_path(role_arn: str) -> str:
+    """EKS access entries take a role's ARN without its IAM path (the service-linked role has one)."""
+    head, _, rest = role_arn.partition(":role/")
+    return f"{head}:role/{rest.rsplit('/', 1)[-1]}"
+
+
+def build_observability(cell: CellComponent, *, cluster: aws.eks.Cluster, subnet_ids: Sequence[pulumi.Input[str]],
+                        security_group_id: pulumi.Input[str], private_cidrs: Sequence[str], key_arn: pulumi.Input[str],
+                        account: iam.AccountContext, provider: aws.Provider, slo: Optional[SloOptions],
+                        alert_emails: Sequence[str]) -> CellMetrics:
+    name, spec = cell.spec.name, cell.spec
+    child = lambda stateful=False, **kw: cell.child(pulumi.ResourceOptions(provider=provider, **kw), stateful=stateful)  # noqa: E731
+    workspace = aws.amp.Workspace(f"{name}-metrics", alias=f"{spec.environment}-{name}", kms_key_arn=key_arn,
+                                  opts=child(stateful=True))
+    scraper = aws.amp.Scraper(
+        f"{name}-scraper", alias=f"{spec.environment}-{name}",
+        source=aws.amp.ScraperSourceArgs(eks=aws.amp.ScraperSourceEksArgs(
+            cluster_arn=cluster.arn, subnet_ids=list(subnet_ids), security_group_ids=[security_group_id])),
+        destination=aws.amp.ScraperDestinationArgs(amp=aws.amp.ScraperDestinationAmpArgs(workspace_arn=workspace.arn)),
+        scrape_configuration=scrape_configuration(name), opts=child())
+    aws.eks.AccessEntry(f"{name}-scraper-access", cluster_name=cluster.name,
+                        principal_arn=scraper.role_arn.apply(_without_path), kubernetes_groups=[SCRAPER_GROUP],
+                        type="STANDARD", opts=child())
+    metrics = CellMetrics(workspace, scraper, MetricsScrape(
+        kind="annotations", interval_seconds=SCRAPE_INTERVAL_SECONDS, from_cidrs=tuple(private_cidrs),
+        rbac_group=SCRAPER_GROUP))
+    if slo is not None:
+        metrics.topic, metrics.rules = _alerts(cell, workspace, account, slo, alert_emails, child)
+    return metrics
+
+
+def _alerts(cell: CellComponent, workspace: aws.amp.Workspace, account: iam.AccountContext, slo: SloOptions,
+            alert_emails: Sequence[str], child) -> tuple[aws.sns.Topic, aws.amp.RuleGroupNamespace]:
+    name, region = cell.spec.name, cell.spec.region
+    aps = account.service("aps")
+    key_policy = pulumi.Output.all(account.root(), aps, account.account_id).apply(lambda a: json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "AccountAdministersAndUsesTheKeyThroughIam", "Effect": "Allow", "Principal": {"AWS": a[0]},
+             "Action": "kms:*", "Resource": "*"},
+            # AMP's alert manager publishes to the encrypted topic: SNS asks KMS for a data key on its behalf.
+            {"Sid": "PrometheusAlertManagerPublishes", "Effect": "Allow", "Principal": {"Service": a[1]},
+             "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceAccount": a[2]}}},
+        ]}))
+    key = aws.kms.Key(f"{name}-alerts-key", description=f"Encrypts the SLO alert topic of cell {name}",
+                      enable_key_rotation=True, deletion_window_in_days=30, policy=key_policy, opts=child(stateful=True))
+    topic = aws.sns.Topic(f"{name}-slo-alerts", kms_master_key_id=key.arn, opts=child())
+    aws.sns.TopicPolicy(f"{name}-slo-alerts-policy", arn=topic.arn, policy=pulumi.Output.all(
+        topic.arn, aps, account.account_id, workspace.arn).apply(lambda a: json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Sid": "PrometheusAlertManagerOfThisWorkspace", "Effect": "Allow", "Principal": {"Service": a[1]},
+                 "Action": ["sns:Publish", "sns:GetTopicAttributes"], "Resource": a[0],
+                 "Condition": {"StringEquals": {"aws:SourceAccount": a[2]}, "ArnEquals": {"aws:SourceArn": a[3]}}},
+                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+                 "Resource": a[0], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            ]})), opts=child())
+    for i, email in enumerate(alert_emails):
+        aws.sns.TopicSubscription(f"{name}-slo-alerts-email-{i}", topic=topic.arn, protocol="email", endpoint=email,
+                                  opts=child())
+    rules = slo_rules.alert_rules(name, slo.availability, slo.latency_p99_ms, slo.error_rate, slo.window_days)
+    namespace = aws.amp.RuleGroupNamespace(
+        f"{name}-slo-rules", name=f"slo-{name}", workspace_id=workspace.id,
+        data=yaml.safe_dump(slo_rules.rule_group(name, rules), sort_keys=False), opts=child())
+    aws.amp.AlertManagerDefinition(
+        f"{name}-alert-manager", workspace_id=workspace.id,
+        definition=topic.arn.apply(lambda arn: alertmanager_definition(arn, region)), opts=child())
+    return topic, namespace
