@@ -9,9 +9,17 @@ Secure defaults:
   otherwise create it itself, unencrypted and kept forever);
 - API endpoint: private access on; public access only when CIDRs are configured,
   and then only from those CIDRs (config rejects /0);
-- authentication by EKS access entries only (`API` mode, no aws-auth ConfigMap); the
-  identity that creates the cluster gets the admin entry, managed nodes get theirs
-  from EKS, the workload uses EKS Pod Identity;
+- authentication by EKS access entries only (`API` mode, no aws-auth ConfigMap): the
+  deployer (`platform:deployer.aws_role_arn`, else the creator's bootstrap entry) and the
+  operators' role get cluster-admin, the PR preview's role read-only; managed nodes get
+  theirs from EKS, the workload and the Cluster Autoscaler use EKS Pod Identity;
+- `upgrade_policy` STANDARD; vpc-cni (network policies on), kube-proxy, CoreDNS, the Pod
+  Identity agent and metrics-server as EKS add-ons with pinned versions (`settings.py`);
+- the Cluster Autoscaler (Helm) resizes the managed node group between min and max nodes:
+  chosen over Karpenter (its own controller, SQS interruption queue and node IAM) and EKS
+  Auto Mode (it replaces managed node groups, the add-ons above and the ASG the load
+  balancer's target group is attached to) because it keeps the managed node group, its
+  launch template (IMDSv2, CMK volumes) and the ASG attachment as they are;
 - a managed node group in the private subnets through a launch template: IMDSv2
   required with a hop limit of 1 (pods cannot reach the node's credentials; they
   get their own through Pod Identity), root volumes encrypted with the cell key.
