@@ -132,8 +132,10 @@ def test_only_the_stacks_first_aws_cell_creates_the_account_wide_role(tmp_path):
 
     two = preview_config(_two_aws_cells_config(), tmp_path)
     assert two.report is not None and two.returncode == 0, two.stderr[-3000:]
-    assert len(two.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")) == 1
+    (role,) = two.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")
     assert not of(two, "aws:iam/serviceLinkedRole:ServiceLinkedRole", SECOND)
+    # ...and the second cell's key waits for it too.
+    assert role["urn"] in one(two, "aws:kms/key:Key", f"{SECOND}-key", cell=SECOND)["dependencies"]
 
 
 # --- Would deploy but not work -----------------------------------------------------------------

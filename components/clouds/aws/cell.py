@@ -27,7 +27,7 @@ from .bucket import SecureBucket
 from .cluster import Cluster
 from .identity import WorkloadIdentity, pod_identity
 from .cluster import COREDNS, POD_IDENTITY_AGENT, VPC_CNI
-from .key import CellKey, autoscaling_service_role
+from .key import CellKey, autoscaling_service_role, stack_autoscaling_service_role
 from .loadbalancer import DRAIN_SECONDS, LoadBalancer
 from .network import Network
 from .replication import ModelReplication, replica_region
@@ -58,8 +58,10 @@ class AwsCell(CellComponent):
         cluster_name = f"{spec.environment}-{name}"
 
         # The key policy names EC2 Auto Scaling's service-linked role (node volumes): it must exist first.
-        account_roles = ([autoscaling_service_role(name, opts=self.child(pulumi.ResourceOptions(provider=provider)))]
-                         if spec.aws_account_roles else [])
+        # The stack's first aws cell creates it (one per account); the others wait for that one.
+        slr = (autoscaling_service_role(name, opts=self.child(pulumi.ResourceOptions(provider=provider)))
+               if spec.aws_account_roles else stack_autoscaling_service_role())
+        account_roles = [slr] if slr is not None else []
         key = CellKey(name, alias_name=f"alias/{spec.environment}/{name}", account=account, provider=provider,
                       protect=spec.protect, depends_on=account_roles, opts=self.child())
         key_arn = key.key.arn

@@ -72,10 +72,21 @@ def autoscaling_service_role(name: str, *, opts: pulumi.ResourceOptions) -> aws.
     names it. One per account: `retain_on_delete` keeps it when the cell goes (other Auto Scaling groups of
     the account use it). In an account that already has it, CreateServiceLinkedRole fails
     ("has been taken"): import it once into the stack (README "Running it for real")."""
-    return aws.iam.ServiceLinkedRole(
+    role = aws.iam.ServiceLinkedRole(
         f"{name}-autoscaling-service-role", aws_service_name=AUTOSCALING_SERVICE,
         description="EC2 Auto Scaling (EKS managed node groups); created by the platform, kept on delete",
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True)))
+    _ACCOUNT_ROLES[(pulumi.get_project(), pulumi.get_stack())] = role
+    return role
+
+
+# The stack's Auto Scaling service-linked role (one program run = one stack): the other aws cells' keys
+# wait for the one the first cell creates.
+_ACCOUNT_ROLES: dict[tuple[str, str], aws.iam.ServiceLinkedRole] = {}
+
+
+def stack_autoscaling_service_role() -> Optional[aws.iam.ServiceLinkedRole]:
+    return _ACCOUNT_ROLES.get((pulumi.get_project(), pulumi.get_stack()))
 
 
 def key_policy(account: iam.AccountContext) -> pulumi.Output[str]:
