@@ -21,6 +21,10 @@ def no_replica_region(region: str, zone: str, narrowed: bool) -> str:
             f"{', '.join(with_two)})")
 
 
+# Sizes of `network_cidr` the cell's address plan fits (a VPC is /16 at most; the plan cuts 4 quarters (2 AZs x private/public) with room for nodes and pods (VPC CNI) down to /20).
+NETWORK_PREFIXES = range(16, 21)
+
+
 # EKS add-on versions, pinned per Kubernetes minor (an add-on follows its cluster's version; `aws eks
 # describe-addon-versions --kubernetes-version <v> --addon-name <name>` lists what EKS offers). A pinned
 # version changes only in a reviewed commit, never by EKS picking "latest" during an unrelated `up`.
