@@ -216,12 +216,10 @@ def test_a_cluster_autoscaler_with_its_own_scoped_pod_identity_scales_the_node_g
     assert scaling["maxSize"] > scaling["minSize"] == scaling["desiredSize"]
 
 
-def test_the_node_groups_desired_size_belongs_to_the_autoscaler():
-    # ignore_changes is not in the engine's report: read it from the resource options the cell passes.
-    import inspect
-
-    source = inspect.getsource(aws_cluster.Cluster.__init__)
-    assert 'ignore_changes=["scalingConfig.desiredSize"]' in source
+def test_the_node_groups_desired_size_belongs_to_the_autoscaler(run):
+    nodes = one(run, "aws:eks/nodeGroup:NodeGroup", f"{CELL}-nodes")
+    assert nodes["options"]["ignoreChanges"] == ["scalingConfig.desiredSize"]
+    assert not [f for f in run.report["apply"] if f["rule"] == "aws-eks-nodegroup-desired-size"]
 
 
 # --- Operations ----------------------------------------------------------------------------------
@@ -379,3 +377,12 @@ def test_the_deployer_policy_covers_every_service_the_aws_cell_and_global_layer_
         "eks.amazonaws.com", "ec2.amazonaws.com", "s3.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
     assert by_sid["CreateOnlyTheAutoScalingServiceLinkedRole"]["Condition"] == {
         "StringEquals": {"iam:AWSServiceName": "autoscaling.amazonaws.com"}}
+
+
+# --- Apply checks ----------------------------------------------------------------------------------
+
+def test_the_aws_stacks_show_no_aws_apply_finding_and_no_exemption_names_issue_17(run, prod_global):
+    for r in (run, prod_global):
+        assert [f for f in r.report["apply"] if f["rule"].startswith("aws-")] == []
+    for path in (REPO / "stacks").glob("Pulumi.*.yaml"):
+        assert "#17" not in path.read_text(), path.name
