@@ -209,8 +209,13 @@ def nodegroup_autoscaler(g: Graph):
                     for c in g.of_type("aws:eks/cluster:Cluster"))
     if scalers or auto_mode:
         return
+    # Only node groups of clusters this stack manages: another stack's cluster may run its own autoscaler.
+    clusters = {(c.get("outputs") or {}).get("name") or (c["inputs"] or {}).get("name")
+                for c in g.of_type("aws:eks/cluster:Cluster")}
     for r in g.of_type("aws:eks/nodeGroup:NodeGroup"):
         sc = (r["inputs"] or {}).get("scalingConfig") or {}
+        if (r["inputs"] or {}).get("clusterName") not in clusters:
+            continue
         if known(sc.get("minSize")) and known(sc.get("maxSize")) and sc["minSize"] < sc["maxSize"]:
             yield r["urn"], (f"node group scales {int(sc['minSize'])}..{int(sc['maxSize'])} but nothing scales it: no "
                              "cluster-autoscaler or karpenter release and no EKS Auto Mode; max_size means nothing")
