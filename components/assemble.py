@@ -96,7 +96,8 @@ def build(cfg: PlatformConfig) -> None:
         placed = [(routing.Cell.from_config(cell.spec), cell.outputs) for cell in cells] + referenced_cells(cfg)
         if placed:
             traffic = GlobalTraffic(cfg.dns, zone_id, [o for _, o in placed], cfg.zones, cfg.exceptions,
-                                    placements=[p for p, _ in placed], provider=global_provider, checked=True)
+                                    placements=[p for p, _ in placed], provider=global_provider, checked=True,
+                                    protect=cfg.protect_stateful)
             # Not a valid cell name (underscore), so it never collides with a cell's export.
             pulumi.export("global_traffic", traffic.summary())
             health_check_ids = traffic.health_check_ids

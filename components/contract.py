@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
 import pulumi
 
 from .core import catalog
-from .core.config import (CellSpecConfig, DeployerOptions, PlatformConfig, SloOptions, WorkloadOptions,
-                          cloud_settings)
+from .core.config import (AccessOptions, CellSpecConfig, DeployerOptions, PlatformConfig, SloOptions,
+                          WorkloadOptions, cloud_settings)
 
 # Where the inference pods run and what they run as, on every cloud. Cloud
 # identities are bound to exactly this subject (IRSA/pod identity, GKE Workload
@@ -92,6 +92,11 @@ class CellSpec:
     # platform:slo (None: metrics only, no SLO alerts) and who the alerts reach.
     slo: Optional[SloOptions] = None
     alert_emails: tuple[str, ...] = ()
+    # Who else reaches the cluster (platform:access) and who hears its alarms (platform:dns.alarm_email).
+    access: Optional[AccessOptions] = None
+    alarm_email: Optional[str] = None
+    # aws: this cell creates the account's EC2 Auto Scaling service-linked role (the stack's first aws cell).
+    aws_account_roles: bool = False
 
     @property
     def health_path(self) -> str:
@@ -116,7 +121,8 @@ class CellSpec:
             environment=cfg.environment, role=cell.role, weight=cell.weight,
             network_cidr=cell.network_cidr, min_nodes=cell.cluster.min_nodes,
             max_nodes=cell.cluster.max_nodes, kubernetes_version=cell.cluster.kubernetes_version,
-            api_allowed_cidrs=api_allow_list(cell, cfg), deployer=cfg.deployer,
+            api_allowed_cidrs=api_allow_list(cell, cfg), deployer=cfg.deployer, access=cfg.access,
+            alarm_email=cfg.dns.alarm_email if cfg.dns else None,
             noncurrent_version_days=cell.bucket.noncurrent_version_days,
             geo_redundant=cell.bucket.geo_redundant, workload=cfg.workload,
             domain=cfg.dns.domain if cfg.dns else None, zone_id=zone_id,

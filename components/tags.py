@@ -5,8 +5,8 @@ Every taggable resource carries `residency`, `cell`, `environment` and
 `resourceLabels`) and as `metadata.labels` on Kubernetes objects. The labels are
 applied by a transformation, never by hand per resource:
 
-- `register_stack_labels()` once per stack: environment + managed-by (+ residency
-  `global` for resources outside any cell, e.g. Route 53);
+- `register_stack_labels()` once per stack: environment + managed-by (+ residency and
+  cell `global` for resources outside any cell, e.g. Route 53);
 - `cell_labels()` in a cell component's options: its children inherit it, and it
   sets `cell` and `residency`.
 
@@ -121,7 +121,7 @@ def labels_transformation(labels: Mapping[str, str]):
 
 def register_stack_labels(environment: str) -> None:
     pulumi.runtime.register_stack_transformation(
-        labels_transformation(standard_labels(environment, GLOBAL_ZONE))
+        labels_transformation(standard_labels(environment, GLOBAL_ZONE, GLOBAL_ZONE))
     )
 
 

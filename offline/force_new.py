@@ -81,7 +81,12 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
                                         "instanceTypes", "remoteAccess"),
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": _aws("eks_pod_identity_association", "clusterName",
                                                                   "namespace", "serviceAccount"),
+    "aws:eks/accessEntry:AccessEntry": _aws("eks_access_entry", "clusterName", "principalArn", "type"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": _aws(
+        "eks_access_policy_association", "clusterName", "principalArn", "policyArn", "accessScope"),
     "aws:iam/role:Role": _aws("iam_role", "name", "namePrefix", "path", regional=False),
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": _aws("iam_service_linked_role", "awsServiceName", "customSuffix",
+                                                        regional=False),
     "aws:iam/rolePolicy:RolePolicy": _aws("iam_role_policy", "name", "namePrefix", "role", regional=False),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _aws("iam_role_policy_attachment", "role", "policyArn",
                                                               regional=False),
@@ -116,6 +121,7 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
     "aws:amp/alertManagerDefinition:AlertManagerDefinition": _aws("prometheus_alert_manager_definition", "workspaceId"),
     "aws:eks/accessEntry:AccessEntry": _aws("eks_access_entry", "clusterName", "principalArn", "type"),
     "aws:sns/topicPolicy:TopicPolicy": _aws("sns_topic_policy", "arn"),
+    "aws:sns/topicSubscription:TopicSubscription": _aws("sns_topic_subscription", "topic", "protocol", "endpoint"),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _aws("vpc_security_group_egress_rule",
                                                                     "securityGroupId"),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _aws("vpc_security_group_ingress_rule",
@@ -227,6 +233,9 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
     "time:index/sleep:Sleep": (frozenset({"createDuration", "destroyDuration", "triggers"}),
                                "https://registry.terraform.io/providers/hashicorp/time/latest/docs/resources/sleep"),
     # ---- Kubernetes ---------------------------------------------------------------------------------
+    # A Helm release is named once: a new name or namespace is a new release.
+    "kubernetes:helm.sh/v3:Release": (frozenset(("name", "namespace")),
+                                      "https://www.pulumi.com/registry/packages/kubernetes/api-docs/helm/v3/release/"),
     "kubernetes:apps/v1:Deployment": _k8s(
         "spec.selector", doc="https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#label-selector-updates"),
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": _k8s(),

@@ -14,7 +14,6 @@ from components.core import config
 from offline_helpers import preview_stack, stack_config
 
 PACKS = ("policy/encryption", "policy/residency")  # as tests/test_stacks.py: the runs are shared
-PENDING = "issue #24, components part pending"
 KEY_TYPES = ("aws:kms/key:Key", "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey",
              "azure-native:keyvault:Vault", "azure-native:keyvault:Key")
 
@@ -28,7 +27,6 @@ def _taggable(res: dict) -> bool:
 
 
 @pytest.mark.skipif(not schema_check.available(), reason="../shared/schemas/full is not beside this checkout")
-@pytest.mark.xfail(strict=True, reason=f"global layer resources carry no `cell` label: {PENDING}")
 @pytest.mark.parametrize("stack", ["dev", "prod-global"])
 def test_global_layer_resources_are_labelled_cell_global(stack, tmp_path_factory):
     run = preview_stack(stack, tmp_path_factory.mktemp(stack), packs=PACKS)
@@ -42,7 +40,6 @@ def test_global_layer_resources_are_labelled_cell_global(stack, tmp_path_factory
     assert unlabelled == []
 
 
-@pytest.mark.xfail(strict=True, reason=f"prod-global's alarm key is not protected: {PENDING}")
 def test_every_key_in_a_prod_stack_is_protected(tmp_path_factory):
     unprotected = []
     for stack in ("prod-aws-us-west-2", "prod-gcp-europe-west1", "prod-azure-centralindia", "prod-global"):

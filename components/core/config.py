@@ -250,6 +250,15 @@ class SloOptions(_Model):
         return v
 
 
+class AccessOptions(_Model):
+    """Who besides the deployer reaches every cluster of the stack (platform:access), per cloud. Today:
+    AWS (EKS access entries); a cloud that reads none of these ignores them."""
+    # Cluster-admin for the operators' role (incident response, upgrades).
+    aws_operators_role_arn: Optional[str] = Field(None, pattern=r"^arn:aws:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+    # Read-only (no Secrets) for the role the credentialed PR preview uses.
+    aws_readonly_role_arn: Optional[str] = Field(None, pattern=r"^arn:aws:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+
+
 class WorkloadOptions(_Model):
     image: str
     replicas: int = Field(2, ge=1, le=100)
@@ -313,6 +322,7 @@ class PlatformConfig(_Model):
     zones: dict[str, ZoneOptions] = {}
     exceptions: list[ResidencyException] = []
     deployer: Optional[DeployerOptions] = None
+    access: Optional[AccessOptions] = None
     # Usage assumptions of the cost estimate (requests, GB stored, GB egress per cell); validated by the
     # offline engine's pricing model (offline/pricing), which owns their meaning.
     usage: Optional[dict[str, Any]] = None
@@ -338,7 +348,7 @@ class PlatformConfig(_Model):
 
 # Keys of `platform:*` and what model field they feed.
 _KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage",
-         "apply_exemptions", "slo"}
+         "apply_exemptions", "slo", "access"}
 
 _DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 
@@ -516,6 +526,9 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
     """Rules that span keys (pydantic validates one value at a time)."""
     problems = [f"{PROJECT}:apply_exemptions[{i}].expires = {e.expires}: has passed; fix the finding or renew "
                 f"the exemption with a reason" for i, e in enumerate(cfg.apply_exemptions) if e.expires < today]
+    if cfg.environment == "prod" and cfg.dns and not cfg.dns.alarm_email:
+        problems.append(f"{PROJECT}:dns.alarm_email: missing in a prod stack; its health and load-balancer alarms "
+                        "would notify nobody; allowed: the on-call address (e.g. oncall@example.com)")
     if cfg.dns and cfg.dns.zone_id and cfg.dns.parent_zone_id:
         problems.append(f"{PROJECT}:dns.parent_zone_id = {cfg.dns.parent_zone_id!r}: only a created zone is "
                         f"delegated by the stack, and {PROJECT}:dns.zone_id names an existing one; allowed: one of "

@@ -45,8 +45,9 @@ class GlobalTraffic(pulumi.ComponentResource):
     def __init__(self, dns: DnsOptions, zone_id: pulumi.Input[str], cells: Sequence[CellOutputs],
                  zones: Mapping[str, ZoneOptions], exceptions: Sequence[ResidencyException],
                  placements: Sequence[routing.Cell], provider: aws.Provider, name: str = "global",
-                 opts: Optional[pulumi.ResourceOptions] = None, checked: bool = False):
+                 opts: Optional[pulumi.ResourceOptions] = None, checked: bool = False, protect: bool = False):
         super().__init__("platform:dns:GlobalTraffic", name, None, opts)
+        self._protect = protect  # prod: the alarm key is protected like every other key
         if len(cells) != len(placements):
             raise routing.RoutingError(f"{len(cells)} cell outputs for {len(placements)} placed cells")
         for p, out in zip(placements, cells):
@@ -124,7 +125,9 @@ class GlobalTraffic(pulumi.ComponentResource):
                 failure_threshold=hc.failure_threshold,
                 regions=list(hc.regions),
                 measure_latency=True,
-                tags={"Name": f"{cell.name} ({cell.cloud} {cell.region})", "target-cell": cell.name,
+                # Route 53 tag values allow letters, digits, space and .:/=+-@ only: no parentheses
+                # (https://docs.aws.amazon.com/Route53/latest/APIReference/API_Tag.html).
+                tags={"Name": f"{cell.name} {cell.cloud} {cell.region}", "target-cell": cell.name,
                       "target-residency": cell.residency},
                 opts=self._opts,
             )
@@ -153,7 +156,7 @@ class GlobalTraffic(pulumi.ComponentResource):
             deletion_window_in_days=30,
             policy=pulumi.Output.all(partition.partition, account.account_id).apply(
                 lambda a: json.dumps(_key_policy(*a))),
-            opts=self._opts,
+            opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(protect=self._protect)),
         )
         aws.kms.Alias(f"{name}-alarms-key-alias", name_prefix="alias/dns-health-alarms-",
                       target_key_id=key.key_id, opts=self._opts)

@@ -79,3 +79,161 @@ def eks_desired(g: Graph):
                 and not ignored(r, "scalingConfig.desiredSize"):
             yield r["urn"], ("scalingConfig.desiredSize is set and min != max: every `up` resets what the "
                              "cluster autoscaler chose; add ignore_changes=['scalingConfig.desiredSize']")
+
+
+# --- issue #17: deploys, but would not work ------------------------------------------------------
+
+def _policy(value) -> dict:
+    if isinstance(value, dict):
+        return value
+    try:
+        return json.loads(value) if known(value) else {}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _statements(doc: dict) -> list[dict]:
+    st = doc.get("Statement") or []
+    return st if isinstance(st, list) else [st]
+
+
+def _as_list(v) -> list:
+    return v if isinstance(v, list) else [v]
+
+
+def _pod_identity_roles(g: Graph) -> dict[str, dict]:
+    """Roles bound by a Pod Identity association, by ARN -> the association."""
+    return {(a["inputs"] or {}).get("roleArn"): a for a in g.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")}
+
+
+@rule("aws-pod-identity-trust",
+      "A Pod Identity role trusts pods.eks.amazonaws.com with sts:AssumeRole + sts:TagSession, scoped by the session "
+      "tags Pod Identity sets (aws:RequestTag/kubernetes-namespace, kubernetes-service-account, eks-cluster-arn), "
+      "not by an aws:SourceArn Pod Identity does not send",
+      "https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html")
+def pod_identity_trust(g: Graph):
+    bound = _pod_identity_roles(g)
+    for role in g.of_type("aws:iam/role:Role"):
+        assoc = bound.get((role.get("outputs") or {}).get("arn"))
+        if assoc is None:
+            continue
+        for st in _statements(_policy((role["inputs"] or {}).get("assumeRolePolicy"))):
+            if "pods.eks.amazonaws.com" not in _as_list((st.get("Principal") or {}).get("Service")):
+                continue
+            actions = set(_as_list(st.get("Action")))
+            if not {"sts:AssumeRole", "sts:TagSession"} <= actions:
+                yield role["urn"], (f"trust of a Pod Identity role allows {sorted(actions)}: EKS Pod Identity needs "
+                                    "sts:AssumeRole and sts:TagSession (it tags the session), or no pod gets credentials")
+            keys = {k for op in (st.get("Condition") or {}).values() if isinstance(op, dict) for k in op}
+            if "aws:SourceArn" in keys:
+                yield role["urn"], ("trust of a Pod Identity role conditions on aws:SourceArn: Pod Identity scopes by "
+                                    "session tags (aws:RequestTag/eks-cluster-arn, kubernetes-namespace, "
+                                    "kubernetes-service-account); the condition denies every pod")
+            want = {"aws:RequestTag/kubernetes-namespace", "aws:RequestTag/kubernetes-service-account"}
+            if not want <= keys:
+                yield role["urn"], (f"trust of a Pod Identity role does not pin {sorted(want - keys)}: any Pod "
+                                    "Identity association of the account could assume it"), "warning"
+
+
+def _eks_cluster_of(g: Graph, resource: dict):
+    """The EKS cluster name a Kubernetes object goes through (its provider's kubeconfig comes from it)."""
+    provider = (resource.get("provider") or "").rsplit("::", 1)[0]
+    clusters = {c["urn"]: c for c in g.of_type("aws:eks/cluster:Cluster")}
+    for urn in g.deps_of_urns([provider]) & set(clusters):
+        c = clusters[urn]
+        return (c.get("outputs") or {}).get("name") or (c["inputs"] or {}).get("name")
+    return None
+
+
+@rule("aws-pod-identity-wait",
+      "A Deployment whose service account has a Pod Identity association waits for the association, the "
+      "eks-pod-identity-agent add-on and a node group (first pods would otherwise start without credentials)",
+      "https://docs.aws.amazon.com/eks/latest/userguide/pod-id-agent-setup.html")
+def pod_identity_wait(g: Graph):
+    def on(cluster: str, type_: str, addon: str = None) -> set:
+        return {r["urn"] for r in g.of_type(type_) if (r["inputs"] or {}).get("clusterName") == cluster
+                and (addon is None or (r["inputs"] or {}).get("addonName") == addon)}
+
+    for d in g.of_type("kubernetes:apps/v1:Deployment"):
+        cluster = _eks_cluster_of(g, d)
+        if cluster is None:
+            continue
+        inputs = d["inputs"] or {}
+        ns = (inputs.get("metadata") or {}).get("namespace")
+        sa = ((((inputs.get("spec") or {}).get("template") or {}).get("spec") or {}).get("serviceAccountName")
+              or "default")
+        mine = {a["urn"] for a in g.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+                if (a["inputs"] or {}).get("clusterName") == cluster
+                and (a["inputs"] or {}).get("namespace") == ns and (a["inputs"] or {}).get("serviceAccount") == sa}
+        if not mine:
+            continue
+        deps = g.deps(d["urn"])
+        missing = [what for what, urns in (
+            ("its Pod Identity association", mine),
+            ("the eks-pod-identity-agent add-on", on(cluster, "aws:eks/addon:Addon", "eks-pod-identity-agent")),
+            ("a node group", on(cluster, "aws:eks/nodeGroup:NodeGroup"))) if not urns & deps]
+        if missing:
+            yield d["urn"], (f"Deployment of {ns}/{sa} on {cluster} does not wait for {', '.join(missing)}: its "
+                             "first pods can start without credentials (IMDS hop limit 1 leaves no fallback)")
+
+
+@rule("aws-vpc-cni-network-policy",
+      "NetworkPolicies on EKS are enforced only by a vpc-cni add-on with enableNetworkPolicy",
+      "https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html")
+def vpc_cni_network_policy(g: Graph):
+    if not g.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy"):
+        return
+    enforced = set()
+    for a in g.of_type("aws:eks/addon:Addon"):
+        inputs = a["inputs"] or {}
+        if inputs.get("addonName") == "vpc-cni" and str(_policy(inputs.get("configurationValues")).get(
+                "enableNetworkPolicy")).lower() == "true":
+            enforced.add(inputs.get("clusterName"))
+    for c in g.of_type("aws:eks/cluster:Cluster"):
+        name = (c.get("outputs") or {}).get("name") or (c["inputs"] or {}).get("name")
+        if name not in enforced:
+            yield c["urn"], (f"EKS cluster {name!r} runs NetworkPolicies but no vpc-cni add-on with "
+                             "configurationValues {\"enableNetworkPolicy\": \"true\"}: the policies are not enforced")
+
+
+AUTOSCALER_CHARTS = ("cluster-autoscaler", "karpenter")
+
+
+@rule("aws-eks-nodegroup-autoscaler",
+      "A node group with min < max needs a node autoscaler (Cluster Autoscaler, Karpenter or EKS Auto Mode)",
+      "https://docs.aws.amazon.com/eks/latest/best-practices/cas.html")
+def nodegroup_autoscaler(g: Graph):
+    scalers = [r for r in g.of_type("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+               if any(c in str((r["inputs"] or {}).get("chart", "")) for c in AUTOSCALER_CHARTS)]
+    auto_mode = any(((c["inputs"] or {}).get("computeConfig") or {}).get("enabled")
+                    for c in g.of_type("aws:eks/cluster:Cluster"))
+    if scalers or auto_mode:
+        return
+    # Only node groups of clusters this stack manages: another stack's cluster may run its own autoscaler.
+    clusters = {(c.get("outputs") or {}).get("name") or (c["inputs"] or {}).get("name")
+                for c in g.of_type("aws:eks/cluster:Cluster")}
+    for r in g.of_type("aws:eks/nodeGroup:NodeGroup"):
+        sc = (r["inputs"] or {}).get("scalingConfig") or {}
+        if (r["inputs"] or {}).get("clusterName") not in clusters:
+            continue
+        if known(sc.get("minSize")) and known(sc.get("maxSize")) and sc["minSize"] < sc["maxSize"]:
+            yield r["urn"], (f"node group scales {int(sc['minSize'])}..{int(sc['maxSize'])} but nothing scales it: no "
+                             "cluster-autoscaler or karpenter release and no EKS Auto Mode; max_size means nothing")
+
+
+@rule("aws-eks-addon-version-pinned",
+      "EKS add-ons name their version (EKS otherwise picks the default one at create, and an update may move it)",
+      "https://docs.aws.amazon.com/eks/latest/userguide/updating-an-add-on.html", level="warning")
+def addon_pinned(g: Graph):
+    for a in g.of_type("aws:eks/addon:Addon"):
+        if not (a["inputs"] or {}).get("addonVersion"):
+            yield a["urn"], f"add-on {(a['inputs'] or {}).get('addonName')!r} has no addonVersion"
+
+
+@rule("aws-eks-upgrade-policy",
+      "EKS clusters set upgradePolicy.supportType explicitly (EXTENDED support is billed per hour)",
+      "https://docs.aws.amazon.com/eks/latest/userguide/view-upgrade-policy.html", level="warning")
+def upgrade_policy(g: Graph):
+    for c in g.of_type("aws:eks/cluster:Cluster"):
+        if not ((c["inputs"] or {}).get("upgradePolicy") or {}).get("supportType"):
+            yield c["urn"], "upgradePolicy.supportType is not set: the cluster silently moves to extended support"

@@ -188,6 +188,20 @@ def iam_role_policy_attachment(ctx: MockContext, name: str, inputs: dict):
     return f"{inputs.get('role')}-{_hex(ctx, name, 20)}", dict(inputs)
 
 
+@resource("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+def iam_service_linked_role(ctx: MockContext, name: str, inputs: dict):
+    # The role's name is fixed by the service (a custom suffix appends `_<suffix>`).
+    service = inputs.get("awsServiceName", "autoscaling.amazonaws.com")
+    names = {"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}
+    role = names.get(service, f"AWSServiceRoleFor{service.split('.')[0].title()}")
+    if inputs.get("customSuffix"):
+        role += f"_{inputs['customSuffix']}"
+    path = f"/aws-service-role/{service}/"
+    arn = f"arn:{PARTITION}:iam::{AWS_ACCOUNT_ID}:role{path}{role}"
+    return arn, {**inputs, "name": role, "arn": arn, "path": path, "uniqueId": "AROA" + _hex(ctx, name, 17).upper(),
+                 "createDate": "2026-01-01T00:00:00Z"}
+
+
 # --- KMS ---
 
 @resource("aws:kms/key:Key")
@@ -281,6 +295,36 @@ def eks_pod_identity_association(ctx: MockContext, name: str, inputs: dict):
     return f"{cluster},{assoc}", {**inputs, "associationId": assoc, "externalId": stable_uuid(ctx.stack, assoc),
                                   "associationArn": _arn(ctx, "eks", f"podidentityassociation/{cluster}/{assoc}",
                                                          inputs)}
+
+
+@resource("aws:eks/accessEntry:AccessEntry")
+def eks_access_entry(ctx: MockContext, name: str, inputs: dict):
+    cluster, principal = inputs.get("clusterName", "cluster"), inputs.get("principalArn", "")
+    role = principal.rsplit("/", 1)[-1]
+    return f"{cluster}:{principal}", {
+        **inputs, "type": inputs.get("type", "STANDARD"), "kubernetesGroups": inputs.get("kubernetesGroups", []),
+        "userName": f"{principal.replace(':role/', ':assumed-role/')}/{{{{SessionName}}}}" if role else principal,
+        "accessEntryArn": _arn(ctx, "eks", f"access-entry/{cluster}/role/{AWS_ACCOUNT_ID}/{role}/"
+                                           f"{stable_uuid(ctx.stack, name)}", inputs),
+        "createdAt": "2026-01-01T00:00:00Z"}
+
+
+@resource("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+def eks_access_policy_association(ctx: MockContext, name: str, inputs: dict):
+    cluster, principal = inputs.get("clusterName", "cluster"), inputs.get("principalArn", "")
+    return f"{cluster}#{principal}#{inputs.get('policyArn', '')}", {**inputs, "associatedAt": "2026-01-01T00:00:00Z"}
+
+
+# --- Kubernetes objects the cell installs itself (the cluster autoscaler's Helm release) ---
+
+@resource("kubernetes:helm.sh/v3:Release")
+def helm_release(ctx: MockContext, name: str, inputs: dict):
+    release = inputs.get("name") or _autoname(ctx, name, inputs)
+    namespace = inputs.get("namespace") or "default"
+    return f"{namespace}/{release}", {
+        **inputs, "name": release, "namespace": namespace,
+        "status": {"name": release, "namespace": namespace, "chart": inputs.get("chart"),
+                   "version": inputs.get("version"), "revision": 1, "status": "deployed"}}
 
 
 # --- Load balancing, certificates, DNS records ---

@@ -54,7 +54,7 @@ class SecureBucket(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, provider: aws.Provider, protect: bool, noncurrent_version_days: int,
                  kms_key_arn: Optional[pulumi.Input[str]] = None, log_delivery: bool = False,
-                 expire_current_days: Optional[int] = None,
+                 expire_current_days: Optional[int] = None, force_destroy: bool = False,
                  extra_statements_for: Optional[Callable[[pulumi.Output[str]], list[dict[str, Any]]]] = None,
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:aws:Bucket", name, None, opts)
@@ -63,7 +63,9 @@ class SecureBucket(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
         # Auto-named (<name>-<random>): bucket names are global across all AWS accounts.
-        self.bucket = aws.s3.Bucket(name, force_destroy=False,
+        # `force_destroy` only for buckets whose objects are disposable outside prod (ALB access logs in dev):
+        # without it `pulumi destroy` fails on a non-empty, versioned bucket.
+        self.bucket = aws.s3.Bucket(name, force_destroy=force_destroy,
                                     opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=protect))
         bucket_id = self.bucket.id
 

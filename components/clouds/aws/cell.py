@@ -26,8 +26,9 @@ from . import iam
 from .bucket import SecureBucket
 from .cluster import Cluster
 from .identity import WorkloadIdentity, pod_identity
-from .key import CellKey
-from .loadbalancer import LoadBalancer
+from .cluster import COREDNS, POD_IDENTITY_AGENT, VPC_CNI
+from .key import CellKey, autoscaling_service_role, stack_autoscaling_service_role
+from .loadbalancer import DRAIN_SECONDS, LoadBalancer
 from .network import Network
 from .observability import build_observability
 from .replication import ModelReplication, replica_region
@@ -57,8 +58,13 @@ class AwsCell(CellComponent):
         # Unique per account and region even when a dev and a prod stack share an account.
         cluster_name = f"{spec.environment}-{name}"
 
+        # The key policy names EC2 Auto Scaling's service-linked role (node volumes): it must exist first.
+        # The stack's first aws cell creates it (one per account); the others wait for that one.
+        slr = (autoscaling_service_role(name, opts=self.child(pulumi.ResourceOptions(provider=provider)))
+               if spec.aws_account_roles else stack_autoscaling_service_role())
+        account_roles = [slr] if slr is not None else []
         key = CellKey(name, alias_name=f"alias/{spec.environment}/{name}", account=account, provider=provider,
-                      protect=spec.protect, opts=self.child())
+                      protect=spec.protect, depends_on=account_roles, opts=self.child())
         key_arn = key.key.arn
 
         network = Network(name, network_cidr=spec.network_cidr, cluster_name=cluster_name, account=account,
@@ -79,7 +85,8 @@ class AwsCell(CellComponent):
             subnet_ids=[s.id for s in network.private_subnets], key_arn=key_arn,
             api_allowed_cidrs=spec.api_allowed_cidrs, min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
             labels=standard_labels(spec.environment, spec.residency, name), account=account,
-            provider=provider, protect=spec.protect, opts=self.child())
+            provider=provider, protect=spec.protect, admins=_admins(spec), viewers=_viewers(spec),
+            opts=self.child())
 
         identity = WorkloadIdentity(name, cluster=cluster.cluster, bucket_arn=models.bucket.arn, key_arn=key_arn,
                                     account=account, provider=provider, opts=self.child())
@@ -90,7 +97,7 @@ class AwsCell(CellComponent):
             autoscaling_group_name=cluster.autoscaling_group_name, hostname=spec.hostname, domain=spec.public_name,
             validator=spec.dns_validator,
             health_path=spec.health_path, account=account, provider=provider, protect=spec.protect,
-            opts=self.child())
+            key_arn=key_arn, alarm_email=spec.alarm_email, opts=self.child())
 
         # Metrics and SLO alerts in the cell's region (observability.py, issue #22).
         self.metrics = build_observability(
@@ -116,8 +123,34 @@ class AwsCell(CellComponent):
             WorkloadExposure(
                 service_type="NodePort",
                 node_port=NODE_PORT,
-                # Requests and health checks come from the ALB's interfaces in the public subnets.
+                # Requests and health checks come from the ALB's interfaces in the public subnets (the
+                # Service's externalTrafficPolicy Local keeps that source). Kubelet probes come from the
+                # node's own IP, which the VPC CNI's network-policy agent always admits
+                # (https://github.com/aws/aws-network-policy-agent/pull/65).
                 ingress_cidrs=network.plan.public,
+                drain_seconds=DRAIN_SECONDS,
+                # The first pod needs a node, its CNI (with the network-policy agent), DNS, the Pod
+                # Identity agent and its association: without them it starts without credentials
+                # (IMDS hop limit 1 leaves it no fallback) or without enforced policies.
+                wait_for=(cluster.node_group, cluster.addons[VPC_CNI], cluster.addons[COREDNS],
+                          cluster.addons[POD_IDENTITY_AGENT], identity.association),
             ),
             pod_identity(identity.role.arn),
         )
+
+
+def _admins(spec: CellSpec) -> list[tuple[str, str]]:
+    """Cluster-admin access entries: the deployer (the same `up` creates the workload through the API),
+    then the operators' role (platform:access.aws_operators_role_arn)."""
+    admins = []
+    if spec.deployer and spec.deployer.aws_role_arn:
+        admins.append(("deployer", spec.deployer.aws_role_arn))
+    if spec.access and spec.access.aws_operators_role_arn and spec.access.aws_operators_role_arn not in dict(
+            admins).values():  # one access entry per principal (EKS refuses a second)
+        admins.append(("operators", spec.access.aws_operators_role_arn))
+    return admins
+
+
+def _viewers(spec: CellSpec) -> list[tuple[str, str]]:
+    """Read-only access entries: the credentialed PR preview's role (platform:access.aws_readonly_role_arn)."""
+    return [("readonly", spec.access.aws_readonly_role_arn)] if spec.access and spec.access.aws_readonly_role_arn else []

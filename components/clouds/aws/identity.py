@@ -1,8 +1,12 @@
 """What the inference pods run as: an IAM role bound by EKS Pod Identity to one service account.
 
-The role trusts the EKS Pod Identity service only for this account and this cluster
-(confused-deputy conditions), and the association binds it to exactly
-`system:serviceaccount:inference:inference`. Its only permissions: list and read its
+The role trusts the EKS Pod Identity service (`pods.eks.amazonaws.com`, `sts:AssumeRole` +
+`sts:TagSession`) only for the session tags Pod Identity sets: `eks-cluster-arn` (this cluster),
+`kubernetes-namespace` and `kubernetes-service-account` (the workload's), as the EKS docs show
+(https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html, tags:
+https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html). An `aws:SourceArn` equal to the
+cluster ARN (the earlier trust) is not what Pod Identity sends, so it denied every pod. The
+association binds the role to exactly `system:serviceaccount:inference:inference`. Its only permissions: list and read its
 own bucket, and decrypt with the cell key when S3 asks on its behalf.
 """
 from __future__ import annotations
@@ -18,8 +22,25 @@ from . import iam
 POD_IDENTITY_SERVICE = "pods.eks"
 
 
+def pod_identity_trust(account: iam.AccountContext, cluster_arn: pulumi.Input[str], namespace: str,
+                       service_account: str) -> pulumi.Output[str]:
+    """Trust policy of a Pod Identity role for one service account of one cluster (EKS docs)."""
+    return iam.document([{
+        "Sid": "EksPodIdentityForOneServiceAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": account.service(POD_IDENTITY_SERVICE)},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Condition": {"StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": cluster_arn,
+            "aws:RequestTag/kubernetes-namespace": namespace,
+            "aws:RequestTag/kubernetes-service-account": service_account,
+        }},
+    }])
+
+
 class WorkloadIdentity(pulumi.ComponentResource):
     role: aws.iam.Role
+    association: aws.eks.PodIdentityAssociation
 
     def __init__(self, name: str, *, cluster: aws.eks.Cluster, bucket_arn: pulumi.Input[str],
                  key_arn: pulumi.Input[str], account: iam.AccountContext, provider: aws.Provider,
@@ -32,10 +53,8 @@ class WorkloadIdentity(pulumi.ComponentResource):
             f"{name}-workload",
             description=f"Inference pods of cell {name} "
                         f"(system:serviceaccount:{WORKLOAD_NAMESPACE}:{WORKLOAD_SERVICE_ACCOUNT})",
-            assume_role_policy=iam.assume_role_by_service(
-                account.service(POD_IDENTITY_SERVICE), account.account_id,
-                # Pod Identity tags the session with the pod's namespace and service account.
-                actions=("sts:AssumeRole", "sts:TagSession"), source_arn=cluster.arn),
+            assume_role_policy=pod_identity_trust(account, cluster.arn, WORKLOAD_NAMESPACE,
+                                                  WORKLOAD_SERVICE_ACCOUNT),
             max_session_duration=3600,
             opts=child)
         aws.iam.RolePolicy(f"{name}-workload-read", role=self.role.id, policy=iam.document([
@@ -45,7 +64,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
             {"Sid": "DecryptModelsThroughS3", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arn,
              "Condition": {"StringEquals": {"kms:ViaService": f"s3.{account.region}.amazonaws.com"}}},
         ]), opts=child)
-        aws.eks.PodIdentityAssociation(
+        self.association = aws.eks.PodIdentityAssociation(
             f"{name}-workload", cluster_name=cluster.name, namespace=WORKLOAD_NAMESPACE,
             service_account=WORKLOAD_SERVICE_ACCOUNT, role_arn=self.role.arn, opts=child)
         self.register_outputs({"role_arn": self.role.arn})

@@ -7,7 +7,14 @@ The key policy names every principal and action it admits. No statement grants
 - CloudWatch Logs may use it for this account's log groups in this region only
   (flow logs, EKS control-plane logs);
 - the Auto Scaling service-linked role may use it for the node group's EBS volumes:
-  EC2 Auto Scaling launches the nodes and needs the key itself, not through IAM.
+  the node group's launch template encrypts the root volumes with this key, and EC2 Auto
+  Scaling (which launches the nodes of an EKS managed node group) needs the key itself, not
+  through IAM (https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html).
+  KMS rejects a policy naming a role that does not exist (MalformedPolicyDocumentException), and
+  `AWSServiceRoleForAutoScaling` only exists after an account's first Auto Scaling group: the cell
+  creates it (`autoscaling_service_role`) and the key waits for it;
+- CloudWatch may encrypt the alarm notifications it publishes to the cell's alarm topic
+  (SSE-KMS with this key); the topic's policy admits this account's alarms only.
 
 A replica key (the in-zone copy of the model bucket, `replication.py`) follows the same
 conventions with only the first statement: S3 uses it through the replication role's IAM
@@ -51,10 +58,39 @@ def replica_key_policy(account: iam.AccountContext) -> pulumi.Output[str]:
     return iam.document([_account_statement(account)])
 
 
+AUTOSCALING_SERVICE = "autoscaling.amazonaws.com"
+AUTOSCALING_ROLE_NAME = "AWSServiceRoleForAutoScaling"
+
+
+def autoscaling_role_arn(account: iam.AccountContext) -> pulumi.Output[str]:
+    return pulumi.Output.all(account.partition, account.account_id).apply(
+        lambda pa: f"arn:{pa[0]}:iam::{pa[1]}:role/aws-service-role/{AUTOSCALING_SERVICE}/{AUTOSCALING_ROLE_NAME}")
+
+
+def autoscaling_service_role(name: str, *, opts: pulumi.ResourceOptions) -> aws.iam.ServiceLinkedRole:
+    """EC2 Auto Scaling's service-linked role, created so a fresh account has it before the key policy
+    names it. One per account: `retain_on_delete` keeps it when the cell goes (other Auto Scaling groups of
+    the account use it). In an account that already has it, CreateServiceLinkedRole fails
+    ("has been taken"): import it once into the stack (README "Running it for real")."""
+    role = aws.iam.ServiceLinkedRole(
+        f"{name}-autoscaling-service-role", aws_service_name=AUTOSCALING_SERVICE,
+        description="EC2 Auto Scaling (EKS managed node groups); created by the platform, kept on delete",
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=True)))
+    _ACCOUNT_ROLES[(pulumi.get_project(), pulumi.get_stack())] = role
+    return role
+
+
+# The stack's Auto Scaling service-linked role (one program run = one stack): the other aws cells' keys
+# wait for the one the first cell creates.
+_ACCOUNT_ROLES: dict[tuple[str, str], aws.iam.ServiceLinkedRole] = {}
+
+
+def stack_autoscaling_service_role() -> Optional[aws.iam.ServiceLinkedRole]:
+    return _ACCOUNT_ROLES.get((pulumi.get_project(), pulumi.get_stack()))
+
+
 def key_policy(account: iam.AccountContext) -> pulumi.Output[str]:
-    autoscaling_role = pulumi.Output.all(account.partition, account.account_id).apply(
-        lambda pa: f"arn:{pa[0]}:iam::{pa[1]}:role/aws-service-role/autoscaling.amazonaws.com/"
-                   "AWSServiceRoleForAutoScaling")
+    autoscaling_role = autoscaling_role_arn(account)
     return iam.document([
         _account_statement(account),
         {
@@ -81,6 +117,17 @@ def key_policy(account: iam.AccountContext) -> pulumi.Output[str]:
             "Resource": "*",
             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
         },
+        {
+            # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html (CloudWatch alarms to an
+            # encrypted topic): CloudWatch needs GenerateDataKey* and Decrypt on the topic's key.
+            "Sid": "CloudWatchAlarmsPublishToTheEncryptedAlarmTopic",
+            "Effect": "Allow",
+            "Principal": {"Service": account.service("cloudwatch")},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            # No aws:SourceAccount condition: the docs' statement has none, and SNS (not CloudWatch) makes
+            # the KMS call; the topic policy pins the publishers to this account's alarms.
+            "Resource": "*",
+        },
     ])
 
 
@@ -90,7 +137,7 @@ class CellKey(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, alias_name: str, account: iam.AccountContext, provider: aws.Provider,
                  protect: bool, description: Optional[str] = None, policy: Optional[pulumi.Input[str]] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 depends_on: Optional[list] = None, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:aws:Key", name, None, opts)
         self.key = aws.kms.Key(
             f"{name}-key",
@@ -103,7 +150,7 @@ class CellKey(pulumi.ComponentResource):
             # A regional key: a multi-Region key could carry the cell's data out of its zone.
             multi_region=False,
             policy=policy if policy is not None else key_policy(account),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=protect),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=protect, depends_on=depends_on),
         )
         self.alias = aws.kms.Alias(f"{name}-key", name=alias_name, target_key_id=self.key.key_id,
                                    opts=pulumi.ResourceOptions(parent=self, provider=provider))

@@ -4,7 +4,17 @@ How a request reaches a pod: the ALB's target group uses *instance* targets on a
 fixed NodePort (`NODE_PORT`). Instead of registering instances one by one, the
 target group is attached to the Auto Scaling group behind the EKS managed node
 group, so every node the group launches (scale-out, node replacement, upgrades)
-is registered and every node it terminates is drained. The workload exposes the
+is registered and every node it terminates is drained.
+
+Why an attachment to the EKS-owned Auto Scaling group is kept (reviewed, decided): it is the one path
+that needs no in-cluster controller (the AWS Load Balancer Controller's TargetGroupBinding would add a
+second controller, with its own IAM role, webhook and upgrade cycle, to every cell). The EKS API itself
+reports the group as "associated with" the node group (API_AutoScalingGroup), and EC2 Auto Scaling's
+AttachLoadBalancerTargetGroups is additive (it changes no other setting of the group:
+https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_AttachLoadBalancerTargetGroups.html); EKS
+node group updates change the launch template version and sizes, not the group's target groups. Costs,
+accepted: a new node is a target before its pods are ready (the health check keeps it out until it
+passes), and a replaced node group gets a new group name, so Pulumi replaces the attachment with it. The workload exposes the
 `inference` Service as `type: NodePort` on that port (`WorkloadExposure`), and
 kube-proxy forwards from the node to a ready pod. No in-cluster controller and no
 Kubernetes object is needed for the ALB to find the pods.
@@ -31,6 +41,17 @@ from .bucket import SecureBucket
 SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 LOG_RETENTION_DAYS = 365
 HEALTH_CHECK_INTERVAL = 10
+HEALTH_CHECK_TIMEOUT = 5
+HEALTHY_THRESHOLD = 2
+UNHEALTHY_THRESHOLD = 3
+DEREGISTRATION_DELAY = 30
+# How long the ALB may still send to a pod after it starts terminating: until the node's target fails
+# `UNHEALTHY_THRESHOLD` checks `HEALTH_CHECK_INTERVAL` apart, plus the deregistration delay of a node
+# leaving the group (the workload sleeps this long in preStop).
+DRAIN_SECONDS = HEALTH_CHECK_INTERVAL * UNHEALTHY_THRESHOLD + DEREGISTRATION_DELAY
+# ALB alarms (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html).
+ALARM_PERIOD_SECONDS = 60
+ALARM_5XX_PER_MINUTE = 10
 
 # Regions opened since ap-southeast-3 (Dec 2021) have no ELB log-delivery account: the bucket
 # policy names the log-delivery service principal there (AWS "Enable access logs" docs).
@@ -57,7 +78,8 @@ class LoadBalancer(pulumi.ComponentResource):
                  node_security_group_id: pulumi.Input[str], autoscaling_group_name: pulumi.Input[str],
                  hostname: str, domain: str, validator: DnsValidator, health_path: str,
                  account: iam.AccountContext, provider: aws.Provider,
-                 protect: bool, opts: Optional[pulumi.ResourceOptions] = None):
+                 protect: bool, key_arn: pulumi.Input[str], alarm_email: Optional[str] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:aws:LoadBalancer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
@@ -73,12 +95,12 @@ class LoadBalancer(pulumi.ComponentResource):
         aws.vpc.SecurityGroupEgressRule(f"{name}-alb-to-nodes", security_group_id=sg.id, ip_protocol="tcp",
                                         from_port=NODE_PORT, to_port=NODE_PORT,
                                         referenced_security_group_id=node_security_group_id,
-                                        description="requests and health checks to the workload's NodePort",
+                                        description="requests and health checks to the workload NodePort",
                                         opts=child)
         aws.vpc.SecurityGroupIngressRule(f"{name}-nodes-from-alb", security_group_id=node_security_group_id,
                                          ip_protocol="tcp", from_port=NODE_PORT, to_port=NODE_PORT,
                                          referenced_security_group_id=sg.id,
-                                         description=f"ALB of cell {name} to the workload's NodePort", opts=child)
+                                         description=f"ALB of cell {name} to the workload NodePort", opts=child)
 
         self.alb = aws.lb.LoadBalancer(
             f"{name}-alb",
@@ -101,10 +123,11 @@ class LoadBalancer(pulumi.ComponentResource):
             protocol="HTTP",
             port=NODE_PORT,
             vpc_id=vpc_id,
-            deregistration_delay=30,
+            deregistration_delay=DEREGISTRATION_DELAY,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 enabled=True, protocol="HTTP", port="traffic-port", path=health_path, matcher="200",
-                interval=HEALTH_CHECK_INTERVAL, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
+                interval=HEALTH_CHECK_INTERVAL, timeout=HEALTH_CHECK_TIMEOUT, healthy_threshold=HEALTHY_THRESHOLD,
+                unhealthy_threshold=UNHEALTHY_THRESHOLD),
             opts=child)
         # The node group's Auto Scaling group registers (and drains) its instances in the target group.
         aws.autoscaling.Attachment(f"{name}-nodes", autoscaling_group_name=autoscaling_group_name,
@@ -125,7 +148,44 @@ class LoadBalancer(pulumi.ComponentResource):
                 redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443",
                                                                   status_code="HTTP_301"))],
             opts=child)
-        self.register_outputs({"dns_name": self.alb.dns_name, "zone_id": self.alb.zone_id})
+        self.alarm_topic = self._alarms(name, key_arn, alarm_email, account, child)
+        self.register_outputs({"dns_name": self.alb.dns_name, "zone_id": self.alb.zone_id,
+                               "alarm_topic_arn": self.alarm_topic.arn})
+
+    def _alarms(self, name: str, key_arn: pulumi.Input[str], alarm_email: Optional[str],
+                account: iam.AccountContext, child: pulumi.ResourceOptions) -> aws.sns.Topic:
+        """The cell's alarm topic (CloudWatch alarms notify an SNS topic of their own region; the global
+        layer's topic lives in us-east-1), encrypted with the cell key, fed by the ALB alarms, and mailed to
+        `platform:dns.alarm_email` (required in prod)."""
+        topic = aws.sns.Topic(f"{name}-alarms", display_name=f"Load balancer alarms of cell {name}",
+                              kms_master_key_id=key_arn, opts=child)
+        aws.sns.TopicPolicy(f"{name}-alarms", arn=topic.arn, policy=iam.document([
+            {"Sid": "OnlyThisAccountsAlarmsPublish", "Effect": "Allow",
+             "Principal": {"Service": account.service("cloudwatch")}, "Action": "sns:Publish", "Resource": topic.arn,
+             "Condition": {"StringEquals": {"aws:SourceAccount": account.account_id},
+                           "ArnLike": {"aws:SourceArn": account.arn("cloudwatch", "alarm:*")}}},
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+             "Resource": topic.arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        ]), opts=child)
+        if alarm_email:
+            aws.sns.TopicSubscription(f"{name}-alarms-email", topic=topic.arn, protocol="email",
+                                      endpoint=alarm_email, opts=child)
+        alb = {"LoadBalancer": self.alb.arn_suffix}
+        group = {"LoadBalancer": self.alb.arn_suffix, "TargetGroup": self.target_group.arn_suffix}
+        for metric, dims, threshold, why in (
+                ("HTTPCode_ELB_5XX_Count", alb, ALARM_5XX_PER_MINUTE,
+                 "the ALB itself answers 5XX (no healthy target, target connection errors)"),
+                ("HTTPCode_Target_5XX_Count", group, ALARM_5XX_PER_MINUTE, "the inference pods answer 5XX"),
+                ("UnHealthyHostCount", group, 0, "a node fails the ALB health check on the workload NodePort")):
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{metric}", alarm_description=f"Cell {name}: {why}", namespace="AWS/ApplicationELB",
+                metric_name=metric, dimensions=dims, statistic="Maximum" if metric == "UnHealthyHostCount" else "Sum",
+                period=ALARM_PERIOD_SECONDS, evaluation_periods=3, datapoints_to_alarm=2, threshold=threshold,
+                comparison_operator="GreaterThanThreshold",
+                # No 5XX and no unhealthy host report nothing: missing data is the healthy case here.
+                treat_missing_data="notBreaching",
+                alarm_actions=[topic.arn], ok_actions=[topic.arn], opts=child)
+        return topic
 
     def _access_log_bucket(self, name: str, account: iam.AccountContext, provider: aws.Provider,
                            protect: bool) -> SecureBucket:
@@ -144,6 +204,7 @@ class LoadBalancer(pulumi.ComponentResource):
         # ALB access logs are written with S3-managed keys only (SSE-KMS is not supported).
         logs = SecureBucket(f"{name}-alb-logs", provider=provider, protect=protect, log_delivery=True,
                             noncurrent_version_days=30, expire_current_days=LOG_RETENTION_DAYS,
+                            force_destroy=not protect,
                             extra_statements_for=statements, opts=pulumi.ResourceOptions(parent=self))
         return logs
 

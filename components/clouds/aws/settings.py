@@ -25,21 +25,59 @@ def no_replica_region(region: str, zone: str, narrowed: bool) -> str:
 NETWORK_PREFIXES = range(16, 21)
 
 
+# EKS add-on versions, pinned per Kubernetes minor (an add-on follows its cluster's version; `aws eks
+# describe-addon-versions --kubernetes-version <v> --addon-name <name>` lists what EKS offers). A pinned
+# version changes only in a reviewed commit, never by EKS picking "latest" during an unrelated `up`.
+ADDON_VERSIONS: dict[str, dict[str, str]] = {
+    "1.33": {
+        "vpc-cni": "v1.19.6-eksbuild.7",
+        "kube-proxy": "v1.33.0-eksbuild.2",
+        "coredns": "v1.12.1-eksbuild.2",
+        "eks-pod-identity-agent": "v1.3.7-eksbuild.2",
+        "metrics-server": "v0.7.2-eksbuild.3",
+    },
+}
+# Cluster Autoscaler: Helm chart version and the image of the same Kubernetes minor (the autoscaler's
+# minor must match the cluster's).
+AUTOSCALER_RELEASES: dict[str, tuple[str, str]] = {
+    "1.33": ("9.47.0", "v1.33.0"),
+}
+
+
+def addon_versions(kubernetes_version: str) -> dict[str, str]:
+    return ADDON_VERSIONS[kubernetes_version]
+
+
+def autoscaler_release(kubernetes_version: str) -> tuple[str, str]:
+    return AUTOSCALER_RELEASES[kubernetes_version]
+
+
 def check(index: int, cell: Any, cfg: Any) -> list[str]:
     """Problems of `platform:cells[index]` (an aws cell) as `platform:<key> ...: <why>` lines."""
-    if not cell.bucket.geo_redundant:
-        return []
-    narrowed = cfg.zone(cell.residency).regions
-    if catalog.aws_replica_region(cell.region, cell.residency, narrowed) is None:
-        key = f"{PROJECT}:cells[{index}].bucket.geo_redundant = true (cell {cell.name!r})"
-        return [f"{key}: {no_replica_region(cell.region, cell.residency, narrowed is not None)}"]
-    return []
+    problems = []
+    version = cell.cluster.kubernetes_version
+    if version not in ADDON_VERSIONS or version not in AUTOSCALER_RELEASES:
+        problems.append(
+            f"{PROJECT}:cells[{index}].cluster.kubernetes_version = {version!r} (cell {cell.name!r}): an aws cell "
+            f"pins its EKS add-on and Cluster Autoscaler versions per Kubernetes version; allowed: "
+            f"{', '.join(sorted(set(ADDON_VERSIONS) & set(AUTOSCALER_RELEASES)))}")
+    if cell.bucket.geo_redundant:
+        narrowed = cfg.zone(cell.residency).regions
+        if catalog.aws_replica_region(cell.region, cell.residency, narrowed) is None:
+            key = f"{PROJECT}:cells[{index}].bucket.geo_redundant = true (cell {cell.name!r})"
+            problems.append(f"{key}: {no_replica_region(cell.region, cell.residency, narrowed is not None)}")
+    return problems
 
 
 def spec_fields(cell: Any, cfg: Any) -> dict:
     """With `bucket.geo_redundant`: where the replica lives (nearest other AWS region of the zone,
-    within `platform:zones.<zone>.regions`; `check()` has rejected a zone without one)."""
-    if not cell.bucket.geo_redundant:
-        return {}
-    return {"replica_region": catalog.aws_replica_region(cell.region, cell.residency,
-                                                         cfg.zone(cell.residency).regions)}
+    within `platform:zones.<zone>.regions`; `check()` has rejected a zone without one).
+
+    `aws_account_roles`: the stack's first aws cell creates the account's EC2 Auto Scaling service-linked
+    role (one per account; the others' keys name the same role)."""
+    first_aws = next(c.name for c in cfg.cells if c.cloud == "aws")
+    fields: dict = {"aws_account_roles": cell.name == first_aws}
+    if cell.bucket.geo_redundant:
+        fields["replica_region"] = catalog.aws_replica_region(cell.region, cell.residency,
+                                                              cfg.zone(cell.residency).regions)
+    return fields
