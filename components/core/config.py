@@ -133,6 +133,15 @@ class CellSpecConfig(CellPlacementConfig):
     bucket: BucketOptions = BucketOptions()
     # GCP only: project the cell lives in (default: gcp:project).
     project: Optional[str] = None
+    # Azure only: the Azure plugin's settings of the cell (components/clouds/azure/settings.py checks them).
+    azure: Optional[dict[str, Any]] = None
+
+    @field_validator("azure")
+    @classmethod
+    def _azure_only(cls, v, info: ValidationInfo):
+        if v is not None and info.data.get("cloud") not in (None, "azure"):
+            raise ValueError(f"Azure settings on a {info.data.get('cloud')} cell; allowed: only on azure cells")
+        return v
 
 
 class HealthCheckOptions(_Model):

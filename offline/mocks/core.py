@@ -17,5 +17,11 @@ def provider(ctx: MockContext, name: str, inputs: dict):
     return stable_hex(ctx.type_, name, n=32), dict(inputs)
 
 
-for _pkg in ("aws", "gcp", "azure-native", "kubernetes", "random", "tls"):
+for _pkg in ("aws", "gcp", "azure-native", "kubernetes", "random", "tls", "time"):
     resource(f"pulumi:providers:{_pkg}")(provider)
+
+
+@resource("time:index/sleep:Sleep")
+def sleep(ctx: MockContext, name: str, inputs: dict):
+    # pulumiverse-time: the id is the creation time (RFC 3339); offline, a fixed instant.
+    return "2026-01-01T00:00:00Z", dict(inputs)
