@@ -175,7 +175,7 @@ def test_pack_metadata(placement):
     policies = {p["name"]: p for p in result.policies}
     assert set(policies) == {"residency-zone-known", "residency-location-in-zone", "residency-key-in-zone",
                              "residency-replication-in-zone", "residency-dns-in-zone", "residency-no-global-tls-edge",
-                             "residency-cannot-verify"}
+                             "residency-logs-in-zone", "residency-cannot-verify"}
     for name, p in policies.items():
         assert p["description"] and p["remediation"], name
         assert p["level"] == ("advisory" if name == "residency-cannot-verify" else "mandatory")
@@ -513,3 +513,76 @@ def test_out_of_zone_cell_replication_is_a_violation(cell_replication):
     # The replica's own resources are out of place too.
     for res in (case["replica"], case["key"]):
         assert any("eu-central-2" in m for m in on(result, "residency-location-in-zone", res)), res.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Azure diagnostic settings and AKS monitoring: logs go to a Log Analytics workspace in the zone
+
+WORKSPACE = "azure-native:operationalinsights:Workspace"
+DIAGNOSTIC = "azure-native:monitor:DiagnosticSetting"
+
+
+def _azure_cell_logs(s, cell, zone, region, workspace_region, workspace_id=None, known=True):
+    """A cell's vault, its workspace (in `workspace_region`), a diagnostic setting from the vault to it and a
+    cluster whose monitoring add-on and Defender write there, shaped as the engine registers them."""
+    comp = s.add("platform:azure:Cell", cell)
+    prov = s.provider("azure-native", f"{cell}-azure", location=region)
+    t = tags(zone, cell)
+    rg = s.add("azure-native:resources:ResourceGroup", f"{cell}-rg", {"location": region, "tags": t},
+               parent=comp, provider=prov)
+    ws = s.add(WORKSPACE, f"{cell}-logs", {"workspaceName": f"{cell}-logs", "location": workspace_region,
+                                           "resourceGroupName": f"{cell}-rg", "tags": t},
+               parent=comp, provider=prov, deps={"resourceGroupName": [rg]})
+    ws_id = workspace_id or (f"/subscriptions/s/resourceGroups/{cell}-rg/providers/Microsoft.OperationalInsights/"
+                             f"workspaces/{cell}-logs" if known else UNKNOWN)
+    vault = s.add("azure-native:keyvault:Vault", f"{cell}-vault", {"location": region, "tags": t,
+                                                                   "resourceGroupName": f"{cell}-rg"},
+                  parent=comp, provider=prov, deps={"resourceGroupName": [rg]})
+    ws_deps = [] if workspace_id else [ws]
+    setting = s.add(DIAGNOSTIC, f"{cell}-vault-diagnostics", {
+        "name": "to-cell-workspace", "resourceUri": f"/subscriptions/s/.../vaults/{cell}-vault" if known else UNKNOWN,
+        "workspaceId": ws_id, "logs": [{"category": "AuditEvent", "enabled": True}]},
+        parent=comp, provider=prov, deps={"resourceUri": [vault], "workspaceId": ws_deps})
+    aks = s.add("azure-native:containerservice:ManagedCluster", f"{cell}-aks", {
+        "location": region, "tags": t, "resourceGroupName": f"{cell}-rg",
+        "addonProfiles": {"omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": ws_id}}},
+        "securityProfile": {"defender": {"logAnalyticsWorkspaceResourceId": ws_id}}},
+        parent=comp, provider=prov,
+        deps={"resourceGroupName": [rg], "addonProfiles": ws_deps, "securityProfile": ws_deps})
+    return {"setting": setting, "aks": aks, "workspace": ws}
+
+
+@pytest.fixture(scope="module")
+def cell_logs():
+    s = Stack()
+    cells = {
+        "in_zone": _azure_cell_logs(s, "azure-centralindia", "in", "centralindia", "centralindia"),
+        "in_zone_preview": _azure_cell_logs(s, "azure-southindia", "in", "southindia", "southindia", known=False),
+        # The workspace in Europe: audit logs of an Indian cell leave the `in` zone.
+        "out_of_zone": _azure_cell_logs(s, "azure-westindia", "in", "westindia", "westeurope"),
+        # A central workspace of another stack: its location cannot be shown (fail closed).
+        "external": _azure_cell_logs(s, "azure-jioindiawest", "in", "jioindiawest", "jioindiawest", workspace_id=(
+            "/subscriptions/s/resourceGroups/central/providers/Microsoft.OperationalInsights/workspaces/central")),
+    }
+    return analyze(PACK, s.resources), cells
+
+
+def test_logs_to_a_workspace_of_the_zone_pass(cell_logs):
+    result, cells = cell_logs
+    for case in ("in_zone", "in_zone_preview"):
+        urns = {r.urn for r in cells[case].values()}
+        found = [(d.policy, d.message) for d in result.diagnostics if d.urn in urns]
+        assert not found, (case, found)
+
+
+def test_logs_to_a_workspace_outside_the_zone_are_a_violation(cell_logs):
+    result, cells = cell_logs
+    p = "residency-logs-in-zone"
+    case = cells["out_of_zone"]
+    for res, path in ((case["setting"], "workspaceId"),
+                      (case["aks"], "addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID"),
+                      (case["aks"], "securityProfile.defender.logAnalyticsWorkspaceResourceId")):
+        mandatory = [d.message for d in by_policy(result, p) if d.urn == res.urn and d.level == "mandatory"]
+        assert any(path in m and "westeurope" in m and "outside zone 'in'" in m for m in mandatory), (path, mandatory)
+    external = [d.message for d in by_policy(result, p) if d.urn == cells["external"]["setting"].urn]
+    assert any("not in this stack" in m and "fail closed" in m for m in external), external

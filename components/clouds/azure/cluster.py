@@ -199,10 +199,9 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
 
     deployer_ready = None
     if spec.deployer is not None and spec.deployer.azure_object_id:
-        # principal_type left out: the deployer may be a user or a service principal.
         admin = ctx.grant("aks-deployer-cluster-admin", spec.deployer.azure_object_id, ROLE_AKS_RBAC_CLUSTER_ADMIN,
                           cluster.id, "The deploying identity creates the workload through the Kubernetes API",
-                          principal_type=None)
+                          principal_type=settings.deployer_principal_type)
         deployer_ready = ctx.propagation_wait("aks-deployer-propagated", [admin])
 
     # Local accounts are disabled, so there is no admin kubeconfig: this is the user one in

@@ -119,7 +119,7 @@ class AzureCellContext:
 
     def grant(self, name: str, principal_id: pulumi.Input[str], role_guid: str, scope: pulumi.Input[str],
               description: str, depends_on: Sequence[pulumi.Resource] = (),
-              principal_type: Optional[str] = "ServicePrincipal") -> azure.authorization.RoleAssignment:
+              principal_type: str = "ServicePrincipal") -> azure.authorization.RoleAssignment:
         """An RBAC role assignment, by default for a service principal (managed identities); the type
         lets ARM skip the directory lookup that fails for a principal created seconds before."""
         return azure.authorization.RoleAssignment(

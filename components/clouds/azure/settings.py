@@ -6,7 +6,7 @@ keys are optional and the defaults are what a first `pulumi up` in a fresh subsc
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -64,7 +64,10 @@ class AzureCellSettings(_Model):
     # Keep the physical names of stacks created before names carried the stack (issue #19).
     legacy_names: bool = False
     # Entra ID groups that are cluster admins (AKS managed Entra integration), besides the deployer.
-    admin_group_object_ids: list[str] = []
+    admin_group_object_ids: list[Annotated[str, Field(pattern=_UUID)]] = []
+    # What `platform:deployer.azure_object_id` is: ARM refuses a role assignment whose principalType does not
+    # match the principal (UnmatchedPrincipalType). A CI runner is a service principal (or managed identity).
+    deployer_principal_type: Literal["ServicePrincipal", "User", "Group"] = "ServicePrincipal"
     # kubelogin's login mode in the exported kubeconfig: non-interactive only (no devicecode).
     kubelogin: Literal["azurecli", "workloadidentity"] = "azurecli"
     encryption_at_host: bool = True  # needs the EncryptionAtHost feature of Microsoft.Compute (README)
