@@ -82,7 +82,7 @@ def _certificate(ctx: AzureCellContext, keys: CellKeys, names: list[str]) -> tup
         # lego's route53 challenge: the runner's AWS credentials (README), the zone named explicitly so
         # the lookup needs no route53:ListHostedZonesByName.
         dns_challenges=[acme.CertificateDnsChallengeArgs(
-            provider="route53", config={"AWS_HOSTED_ZONE_ID": spec.zone_id, "AWS_PROPAGATION_TIMEOUT": "600"})],
+            provider="route53", config={"AWS_HOSTED_ZONE_ID": spec.zone_id, "AWS_REGION": "us-east-1", "AWS_PROPAGATION_TIMEOUT": "600"})],
         min_days_remaining=settings.min_days_remaining,
         certificate_p12_password="",  # Application Gateway reads an unencrypted PFX from Key Vault
         revoke_certificate_on_destroy=False,
