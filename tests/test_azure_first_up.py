@@ -315,3 +315,12 @@ def test_legacy_names_and_a_suffix_together_are_refused():
     cfg["platform:cells"][i]["azure"] = {"legacy_names": True, "name_suffix": "a1"}
     with pytest.raises(ConfigError, match=rf"cells\[{i}\]\.azure\.legacy_names.*one of the two"):
         _load(cfg)
+
+
+# ---- Apply checks ------------------------------------------------------------------------------------
+
+def test_no_azure_apply_finding_on_the_azure_stacks_and_the_deployable_variant(dev, prod, custom):
+    for run in (dev, prod, custom):
+        azure = [f for f in run.report["apply"] if f["rule"].startswith("azure-") or NAME in f["urn"]
+                 and f["level"] == "error" and not f.get("exempted")]
+        assert azure == [], azure
