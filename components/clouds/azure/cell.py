@@ -62,7 +62,9 @@ class AzureCell(CellComponent):
 
         self.finish(
             CellOutputs(
-                endpoint=Address(ip=lb.ip_address),
+                # The cell's own name in the platform zone (Route 53 answers it with the gateway's address;
+                # the certificate covers it), as GCP cells do: no `cloudapp.azure.com` label.
+                endpoint=Address(ip=lb.ip_address, hostname=spec.hostname),
                 health_path=spec.health_path,
                 bucket_uri=bucket.uri,
                 cluster_name=cluster.cluster.name,
