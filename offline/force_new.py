@@ -203,6 +203,19 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
     "azure-native:storage:StorageAccount": _arm(
         "resourceGroupName", "accountName", "location", "encryption.requireInfrastructureEncryption",
         doc="https://learn.microsoft.com/azure/storage/common/infrastructure-encryption-enable"),
+    "azure-native:keyvault:Secret": _arm("resourceGroupName", "vaultName", "secretName"),
+    "azure-native:monitor:DiagnosticSetting": _arm("resourceUri", "name"),
+    "azure-native:containerservice:MaintenanceConfiguration": _arm("resourceGroupName", "resourceName", "configName"),
+    # ---- ACME certificate of an Azure gateway, its account key, RBAC propagation waits ----------------
+    "acme:index/certificate:Certificate": (frozenset({
+        "accountKeyPem", "commonName", "subjectAlternativeNames", "keyType", "certificateRequestPem", "mustStaple",
+        "preferredChain"}), "https://registry.terraform.io/providers/vancluever/acme/latest/docs/resources/certificate"),
+    "acme:index/registration:Registration": (frozenset({"accountKeyPem"}),
+        "https://registry.terraform.io/providers/vancluever/acme/latest/docs/resources/registration"),
+    "tls:index/privateKey:PrivateKey": (frozenset({"algorithm", "rsaBits", "ecdsaCurve"}),
+        "https://registry.terraform.io/providers/hashicorp/tls/latest/docs/resources/private_key"),
+    "time:index/sleep:Sleep": (frozenset({"createDuration", "destroyDuration", "triggers"}),
+        "https://registry.terraform.io/providers/hashicorp/time/latest/docs/resources/sleep"),
     # ---- Kubernetes ---------------------------------------------------------------------------------
     "kubernetes:apps/v1:Deployment": _k8s(
         "spec.selector", doc="https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#label-selector-updates"),

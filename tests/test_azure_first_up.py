@@ -324,3 +324,13 @@ def test_no_azure_apply_finding_on_the_azure_stacks_and_the_deployable_variant(d
         azure = [f for f in run.report["apply"] if f["rule"].startswith("azure-") or NAME in f["urn"]
                  and f["level"] == "error" and not f.get("exempted")]
         assert azure == [], azure
+
+
+def test_server_managed_aks_fields_are_ignored(dev):
+    """The `stable` channel moves kubernetesVersion and the pools' orchestratorVersion; the autoscaler moves count."""
+    aks = resource(dev, AKS)
+    assert aks["inputs"]["autoUpgradeProfile"]["upgradeChannel"] == "stable"
+    assert set(aks["options"]["ignoreChanges"]) == {
+        "kubernetesVersion", "agentPoolProfiles[*].orchestratorVersion", "agentPoolProfiles[*].count"}
+    assert not [f for f in dev.report["apply"] if f["rule"] in (
+        "azure-aks-autoscaler-count", "azure-aks-version-upgrade-channel") and NAME in f["urn"]]
