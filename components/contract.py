@@ -86,6 +86,8 @@ class CellSpec:
     # aws with geo_redundant: where the bucket's replica lives (nearest other AWS region of the zone,
     # within platform:zones.<zone>.regions); config.load has rejected a zone without one.
     replica_region: Optional[str] = None
+    # azure: the cell's Azure plugin settings (clouds/azure/settings.AzureCellSettings, defaults filled in).
+    azure: Optional[Any] = None
     protect: bool = False                  # protect stateful resources (prod)
     # Where `pulumi up` runs and who it is (platform:deployer); the cell grants it cluster-admin.
     deployer: Optional[DeployerOptions] = None

@@ -229,9 +229,19 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
     "azure-native:storage:StorageAccount": _arm(
         "resourceGroupName", "accountName", "location", "encryption.requireInfrastructureEncryption",
         doc="https://learn.microsoft.com/azure/storage/common/infrastructure-encryption-enable"),
-    # ---- pulumiverse-time (the Terraform time provider): every argument replaces the wait ---------------
+    "azure-native:keyvault:Secret": _arm("resourceGroupName", "vaultName", "secretName"),
+    "azure-native:monitor:DiagnosticSetting": _arm("resourceUri", "name"),
+    "azure-native:containerservice:MaintenanceConfiguration": _arm("resourceGroupName", "resourceName", "configName"),
+    # ---- ACME certificate of an Azure gateway, its account key, RBAC propagation waits ----------------
+    "acme:index/certificate:Certificate": (frozenset({
+        "accountKeyPem", "commonName", "subjectAlternativeNames", "keyType", "certificateRequestPem", "mustStaple",
+        "preferredChain"}), "https://registry.terraform.io/providers/vancluever/acme/latest/docs/resources/certificate"),
+    "acme:index/registration:Registration": (frozenset({"accountKeyPem"}),
+        "https://registry.terraform.io/providers/vancluever/acme/latest/docs/resources/registration"),
+    "tls:index/privateKey:PrivateKey": (frozenset({"algorithm", "rsaBits", "ecdsaCurve"}),
+        "https://registry.terraform.io/providers/hashicorp/tls/latest/docs/resources/private_key"),
     "time:index/sleep:Sleep": (frozenset({"createDuration", "destroyDuration", "triggers"}),
-                               "https://registry.terraform.io/providers/hashicorp/time/latest/docs/resources/sleep"),
+        "https://registry.terraform.io/providers/hashicorp/time/latest/docs/resources/sleep"),
     # ---- Kubernetes ---------------------------------------------------------------------------------
     # A Helm release is named once: a new name or namespace is a new release.
     "kubernetes:helm.sh/v3:Release": (frozenset(("name", "namespace")),

@@ -85,13 +85,17 @@ def test_every_cell_resource_descends_from_the_cell_and_uses_its_provider(dev):
     assert {r["urn"] for r in dev.resources if r["type"].startswith("azure-native:")} == {r["urn"] for r in azure}
 
 
+def rg_name(run, name=NAME):
+    return one(run, "azure-native:resources:ResourceGroup", name)["resourceGroupName"]
+
+
 def test_resources_are_in_the_cell_location_and_resource_group(dev):
     rg = one(dev, "azure-native:resources:ResourceGroup")
-    assert rg["location"] == "centralindia" and rg["resourceGroupName"] == f"{NAME}-rg"
+    assert rg["location"] == "centralindia" and rg["resourceGroupName"].startswith(f"{NAME}-")
     for r in mine(dev, "azure-native:network:VirtualNetwork") + mine(dev, "azure-native:keyvault:Vault") + \
             mine(dev, "azure-native:storage:StorageAccount") + mine(dev, "azure-native:containerservice:ManagedCluster"):
         assert r["inputs"]["location"] == "centralindia"
-        assert r["inputs"]["resourceGroupName"] == f"{NAME}-rg"
+        assert r["inputs"]["resourceGroupName"] == rg["resourceGroupName"]
 
 
 def test_taggable_resources_carry_the_standard_tags(dev):
@@ -200,13 +204,14 @@ def test_aks_identity_kms_rbac_and_private_nodes(dev):
 
 
 DES = "azure-native:compute:DiskEncryptionSet"
+SLEEP = "time:index/sleep:Sleep"
 SUB = "/subscriptions/00000000-0000-4000-8000-000000000001"
 
 
 def test_disk_encryption_set_wraps_with_the_cell_disk_key_and_follows_rotation(dev):
     des = resource(dev, DES)
     inputs, outputs = des["inputs"], des["outputs"]
-    assert inputs["location"] == "centralindia" and inputs["resourceGroupName"] == f"{NAME}-rg"
+    assert inputs["location"] == "centralindia" and inputs["resourceGroupName"] == rg_name(dev)
     assert inputs["diskEncryptionSetName"] == f"{NAME}-des"
     assert inputs["encryptionType"] == "EncryptionAtRestWithCustomerKey"
     assert inputs["identity"] == {"type": "SystemAssigned"}
@@ -219,7 +224,7 @@ def test_disk_encryption_set_wraps_with_the_cell_disk_key_and_follows_rotation(d
     assert inputs["activeKey"]["keyUrl"].startswith(key["outputs"]["keyUri"] + "/")
     assert inputs["activeKey"]["sourceVault"]["id"] == resource(dev, "azure-native:keyvault:Vault")["id"]
     # What ARM answers: the set's id, the principal of its system-assigned identity.
-    assert des["id"] == f"{SUB}/resourceGroups/{NAME}-rg/providers/Microsoft.Compute/diskEncryptionSets/{NAME}-des"
+    assert des["id"] == f"{SUB}/resourceGroups/{rg_name(dev)}/providers/Microsoft.Compute/diskEncryptionSets/{NAME}-des"
     assert len(outputs["identity"]["principalId"]) == 36 and outputs["provisioningState"] == "Succeeded"
     assert outputs["tags"] == {"cell": NAME, "residency": "in", "environment": "dev", "managed-by": "pulumi"}
 
@@ -247,8 +252,11 @@ def test_aks_node_os_disks_use_the_disk_encryption_set_once_it_may_use_the_key(d
     assert reader["inputs"]["roleDefinitionId"].endswith("/" + ROLE["reader"])
     assert reader["inputs"]["scope"] == des["id"]
     assert reader["inputs"]["principalId"] == cluster_identity["outputs"]["principalId"]
-    # Nothing creates a node disk before the set may unwrap the key and AKS may read the set.
-    assert {key_grant["urn"], reader["urn"], des["urn"]} <= set(aks["dependencies"])
+    # Nothing creates a node disk before the set may unwrap the key and AKS may read the set, and
+    # both grants have propagated: the cluster waits on a Sleep that waits on them.
+    assert des["urn"] in aks["dependencies"]
+    (wait,) = [r for r in dev.of_type(SLEEP) if r["urn"] in aks["dependencies"]]
+    assert {key_grant["urn"], reader["urn"]} <= set(wait["dependencies"])
     assert des["urn"] in key_grant["dependencies"]
 
 
@@ -258,8 +266,8 @@ def test_gateway_tls_policy_https_listener_redirect_and_probe(dev):
     assert gw["sslPolicy"] == {"policyType": "Predefined", "policyName": "AppGwSslPolicy20220101S"}
     vault = one(dev, "azure-native:keyvault:Vault")["vaultName"]
     certs = {c["name"]: c["keyVaultSecretId"] for c in gw["sslCertificates"]}
-    assert certs == {"endpoint": f"https://{vault}.vault.azure.net/secrets/tls-endpoint",
-                     "public": f"https://{vault}.vault.azure.net/secrets/tls-public"}
+    # One certificate (both names), versionless: the gateway follows every renewal.
+    assert certs == {"endpoint": f"https://{vault}.vault.azure.net/secrets/tls-endpoint"}
     listeners = {l["name"]: l for l in gw["httpListeners"]}
     assert listeners["https"]["protocol"] == "Https"
     assert listeners["https"]["sslCertificate"]["id"].endswith("/sslCertificates/endpoint")
@@ -300,7 +308,7 @@ def test_gateway_serves_the_public_name_with_its_own_certificate_on_443(dev):
     listeners = {l["name"]: l for l in gw["httpListeners"]}
     public = listeners["https-public"]
     assert public["protocol"] == "Https" and public["hostName"] == "api.dev.inference.example.com"
-    assert public["sslCertificate"]["id"].endswith("/sslCertificates/public")
+    assert public["sslCertificate"]["id"].endswith("/sslCertificates/endpoint")
     assert public["frontendPort"]["id"] == listeners["https"]["frontendPort"]["id"]
     assert public["frontendPort"]["id"].endswith("/frontendPorts/https")
     rules = {r["httpListener"]["id"].rsplit("/", 1)[-1]: r for r in gw["requestRoutingRules"]}
@@ -311,37 +319,44 @@ def test_gateway_serves_the_public_name_with_its_own_certificate_on_443(dev):
     assert len({r["priority"] for r in gw["requestRoutingRules"]}) == len(gw["requestRoutingRules"])
 
 
-def test_certificates_cover_both_names_validated_in_route53_and_stored_in_the_vault(dev):
+def test_certificate_is_acme_dns01_in_route53_stored_as_the_vault_secret_the_gateway_reads(dev):
     own, public = f"{NAME}.dev.inference.example.com", "api.dev.inference.example.com"
-    apex = "dev.inference.example.com"
-    orders = {r["inputs"]["distinguishedName"]: r for r in
-              mine(dev, "azure-native:certificateregistration:AppServiceCertificateOrder")}
-    assert set(orders) == {f"CN={own}", f"CN={public}"}
-    assert all(o["inputs"]["autoRenew"] is True for o in orders.values())
-    # Each order is validated by a TXT record carrying that order's token: the cell's own name at
-    # that name; the public name, a CNAME (nothing else may live at its name), at the zone apex,
-    # as this cell's own multivalue record so that other cells' tokens can sit beside it.
-    records = {r["inputs"]["name"]: r for r in mine(dev, "aws:route53/record:Record") if r["inputs"]["type"] == "TXT"}
-    assert set(records) == {own, apex}
-    for host, at in ((own, own), (public, apex)):
-        assert records[at]["inputs"]["records"] == [orders[f"CN={host}"]["outputs"]["domainVerificationToken"]]
-        assert records[at]["inputs"]["zoneId"] == dev.one("aws:route53/zone:Zone")["id"]
-    assert records[own]["inputs"]["records"] != records[apex]["inputs"]["records"]
-    assert records[apex]["inputs"]["multivalueAnswerRoutingPolicy"] is True
-    assert records[apex]["inputs"]["setIdentifier"] == NAME and "setIdentifier" not in records[own]["inputs"]
-    assert not [r for r in dev.of_type("aws:route53/record:Record")
-                if r["inputs"]["name"] == public and r["inputs"]["type"] != "CNAME"]
-    # Each issued certificate lands in the cell's vault under the secret its listener reads.
-    stored = {r["inputs"]["certificateOrderName"]: r["inputs"] for r in
-              mine(dev, "azure-native:certificateregistration:AppServiceCertificateOrderCertificate")}
-    secret_of = {host: stored[orders[f"CN={host}"]["inputs"]["certificateOrderName"]]["keyVaultSecretName"]
-                 for host in (own, public)}
-    assert secret_of == {own: "tls-endpoint", public: "tls-public"}
-    assert all("/vaults/" in s["keyVaultId"] for s in stored.values())
-    gw_identity = one(dev, "azure-native:network:ApplicationGateway")["identity"]["userAssignedIdentities"][0]
-    secrets_users = [r for r in grants(dev) if r["inputs"]["roleDefinitionId"].endswith(ROLE["secrets-user"])]
-    assert len(secrets_users) == 1 and "/vaults/" in secrets_users[0]["inputs"]["scope"]
+    # No App Service certificate order (root-domain token, asynchronous issuance) and no Graph lookup.
+    assert not [r for r in dev.resources if r["type"].startswith(("azure-native:certificateregistration:", "azuread:"))]
+    cert = resource(dev, "acme:index/certificate:Certificate")
+    inputs = cert["inputs"]
+    assert inputs["commonName"] == own and inputs["subjectAlternativeNames"] == [public]
+    (challenge,) = inputs["dnsChallenges"]
+    assert challenge["provider"] == "route53"
+    assert challenge["config"]["AWS_HOSTED_ZONE_ID"] == dev.one("aws:route53/zone:Zone")["id"]
+    assert inputs["minDaysRemaining"] == 30  # renewed by the scheduled `up` once fewer days remain
+    assert inputs["keyType"] == "2048" and inputs["revokeCertificateOnDestroy"] is False
+    # The ACME account: a registration with a tls key, through a provider pinned to the CA's directory.
+    account = resource(dev, "acme:index/registration:Registration")
+    key = resource(dev, "tls:index/privateKey:PrivateKey")
+    assert key["inputs"]["algorithm"] == "ECDSA" and key["urn"] in account["dependencies"]
+    assert account["urn"] in cert["dependencies"]
+    (acme_provider,) = dev.of_type("pulumi:providers:acme")
+    assert acme_provider["inputs"]["serverUrl"] == "https://acme-v02.api.letsencrypt.org/directory"
+    assert cert["provider"].startswith(acme_provider["urn"])
+    # The PKCS#12 lands in the cell's vault as the secret the listeners name.
+    secret = resource(dev, "azure-native:keyvault:Secret")
+    assert secret["inputs"]["secretName"] == "tls-endpoint"
+    assert secret["inputs"]["vaultName"] == one(dev, "azure-native:keyvault:Vault")["vaultName"]
+    assert secret["inputs"]["properties"]["contentType"] == "application/x-pkcs12"
+    assert secret["inputs"]["properties"]["value"] == cert["outputs"]["certificateP12"]
+    assert cert["urn"] in secret["dependencies"]
+    # The gateway waits for the secret and for its reader grant to propagate.
+    gw = resource(dev, "azure-native:network:ApplicationGateway")
+    assert secret["urn"] in gw["dependencies"]
+    (wait,) = [r for r in dev.of_type(SLEEP) if r["urn"] in gw["dependencies"]]
+    reader = resource(dev, "azure-native:authorization:RoleAssignment", suffix="-gateway-cert-reader")
+    assert reader["urn"] in wait["dependencies"] and reader["urn"] not in gw["dependencies"]
+    assert reader["inputs"]["roleDefinitionId"].endswith("/" + ROLE["secrets-user"])
+    gw_identity = gw["inputs"]["identity"]["userAssignedIdentities"][0]
     assert gw_identity.endswith("-gateway")
+    # No TXT record is written by the program: lego writes _acme-challenge.<name> during issuance.
+    assert not [r for r in mine(dev, "aws:route53/record:Record") if r["inputs"]["type"] == "TXT"]
 
 
 def test_workload_identity_federated_and_reads_the_model_container_only(dev):
@@ -358,12 +373,14 @@ def test_outputs_are_the_cell_contract(prod):
     cell = prod.report["outputs"][NAME]
     assert cell["cloud"] == "azure" and cell["region"] == "centralindia" and cell["residency"] == "in"
     assert cell["health_path"] == "/health"
-    assert cell["endpoint_hostname"] == f"{NAME}.centralindia.cloudapp.azure.com"
+    # No DNS label on the public IP (a namespace shared by every customer): the cell's own name in the zone.
+    assert cell["endpoint_hostname"] == f"{NAME}.inference.example.com"
     assert ipaddress.ip_address(cell["endpoint_ip"])
     assert cell["bucket_uri"].startswith("https://st") and cell["bucket_uri"].endswith(".blob.core.windows.net/models")
     assert cell["cluster_name"] == f"{NAME}-aks"
     kubeconfig = prod.report["outputs"][NAME + "_kubeconfig"]
     assert "kubelogin" in kubeconfig and "clusterUser_" in kubeconfig
+    assert "devicecode" not in kubeconfig and '"azurecli"' in kubeconfig
     assert len(cell["workload_identity"]) == 36  # the workload identity's client id
 
 

@@ -284,6 +284,12 @@ RETIRED = [
     # and name); only their provider reference changes, which the engine settles with the provider's
     # DiffConfig (same region: no replacement, pulumi/pulumi#18509).
     re.compile(r"urn:pulumi:[^:]+::platform::platform:(aws|gcp|azure):Cell\$pulumi:providers:aws::[a-z0-9-]+-dns"),
+    # Issue #19: Azure's App Service certificate orders (validated at the root domain, asynchronous, never
+    # issued by a first `up`), their TXT records and the registrar's vault grant, replaced by an ACME
+    # certificate in the vault. Nothing refers to them; the next `up` deletes them.
+    re.compile(r"urn:pulumi:[^:]+::platform::platform:azure:Cell\$(aws:route53/record:Record::[a-z0-9-]+-cert-validation"
+               r"(-public)?|azure-native:authorization:RoleAssignment::[a-z0-9-]+-cert-registration-secrets|"
+               r"azure-native:certificateregistration:AppServiceCertificateOrder(Certificate)?::[a-z0-9-]+)"),
 ]
 
 

@@ -63,9 +63,9 @@ def azure_in_two_zones(runs):
 def test_azure_cells_in_two_zones_pass_both_packs(azure_in_two_zones):
     run = azure_in_two_zones
     assert run.report is not None, run.stderr[-3000:]
-    txt = [r for r in run.of_type("aws:route53/record:Record") if r["inputs"].get("type") == "TXT"
-           and r["inputs"].get("setIdentifier")]
-    assert len(txt) >= 2, "the stack under test has per-cell multivalue TXT records"
+    # Azure cells validate their certificates by ACME DNS-01 since #19: lego writes the TXT records during the
+    # apply, so the stack registers none (they cannot be judged as routing records either way).
+    assert not [r for r in run.of_type("aws:route53/record:Record") if r["inputs"].get("type") == "TXT"]
     assert mandatory(run) == [] and run.returncode == 0, mandatory(run) or run.stderr[-3000:]
     assert apply_errors(run) == []
 

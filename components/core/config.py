@@ -139,6 +139,15 @@ class CellSpecConfig(CellPlacementConfig):
     project: Optional[str] = None
     # GCP only: Binary Authorization evaluation of the cluster (the project's singleton policy).
     binary_authorization: Literal["DISABLED", "PROJECT_SINGLETON_POLICY_ENFORCE"] = "DISABLED"
+    # Azure only: the Azure plugin's settings of the cell (components/clouds/azure/settings.py checks them).
+    azure: Optional[dict[str, Any]] = None
+
+    @field_validator("azure")
+    @classmethod
+    def _azure_only(cls, v, info: ValidationInfo):
+        if v is not None and info.data.get("cloud") not in (None, "azure"):
+            raise ValueError(f"Azure settings on a {info.data.get('cloud')} cell; allowed: only on azure cells")
+        return v
 
     @field_validator("network_cidr")
     @classmethod

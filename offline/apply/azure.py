@@ -128,3 +128,100 @@ def aks_version(g: Graph):
         if inputs.get("kubernetesVersion") and channel and channel != "none" and not ignored(r, "kubernetesVersion"):
             yield r["urn"], (f"kubernetesVersion is set with upgradeChannel {channel!r}: the next `up` tries to "
                              f"downgrade what the channel upgraded (rejected); ignore_changes=['kubernetesVersion']")
+
+
+# ---- issue #19: what the review of the Azure cell found, as rules ------------------------------
+
+SECRET = "azure-native:keyvault:Secret"
+GATEWAY = "azure-native:network:ApplicationGateway"
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+_SECRET_URI = re.compile(r"^https://([a-z0-9-]+)\.vault\.azure\.net/secrets/([0-9A-Za-z-]+)(/[0-9a-f]*)?/?$", re.I)
+
+
+@rule("azure-appgw-secret-exists",
+      "An Application Gateway's Key Vault certificate is a secret the stack writes before the gateway (not an "
+      "asynchronous certificate order)",
+      "https://learn.microsoft.com/azure/application-gateway/key-vault-certs")
+def appgw_secret(g: Graph):
+    secrets = {}
+    for s in g.of_type(SECRET):
+        i = s["inputs"] or {}
+        if known(i.get("vaultName")) and known(i.get("secretName")):
+            secrets[(str(i["vaultName"]).lower(), str(i["secretName"]).lower())] = s["urn"]
+    for gw in g.of_type(GATEWAY):
+        for cert in (gw["inputs"] or {}).get("sslCertificates") or []:
+            sid = cert.get("keyVaultSecretId") if isinstance(cert, dict) else None
+            if not known(sid):
+                continue
+            m = _SECRET_URI.match(str(sid))
+            if not m:
+                continue
+            src = secrets.get((m.group(1).lower(), m.group(2).lower()))
+            if src is None:
+                yield gw["urn"], (f"sslCertificates {cert.get('name')}: {sid} is not written by this stack; the gateway "
+                                  f"fails to provision until the secret exists (an App Service certificate order fills "
+                                  f"it asynchronously, if ever): write it with keyvault.Secret (e.g. an ACME PKCS#12)")
+            elif src not in g.deps(gw["urn"]):
+                yield gw["urn"], (f"sslCertificates {cert.get('name')}: the gateway does not wait for the secret "
+                                  f"{src.split('::')[-1]}; add it to depends_on")
+
+
+# Built-in roles that let a principal create namespaced and cluster objects through AKS Azure RBAC.
+AKS_RBAC_WRITERS = {"b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",  # Azure Kubernetes Service RBAC Cluster Admin
+                    "3498e952-d568-435e-9b2c-8d77e338d7f7",  # Azure Kubernetes Service RBAC Admin
+                    "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb"}  # Azure Kubernetes Service RBAC Writer
+
+
+def _aad_rbac_only(cluster: dict) -> bool:
+    i = cluster["inputs"] or {}
+    return bool(i.get("disableLocalAccounts")) and bool((i.get("aadProfile") or {}).get("enableAzureRBAC"))
+
+
+@rule("azure-aks-deployer-access",
+      "Kubernetes objects on an AKS cluster with Azure RBAC and no local accounts need the deployer's AKS RBAC role "
+      "assignment on the cluster, propagated (a time.Sleep) before the Kubernetes provider uses it",
+      "https://learn.microsoft.com/azure/aks/manage-azure-rbac")
+def aks_deployer(g: Graph):
+    # A stack that names no deployer is refused by a real preview before any resource (config's
+    # deployment_problems, issue #20): only a named deployer can be checked for its grant here.
+    clusters = {c["urn"]: c for c in g.of_type(CLUSTER) if _aad_rbac_only(c)}
+    if not clusters or g.cfg("platform:deployer") is None:
+        return
+    admins = {}
+    for ra in g.of_type(ROLE_ASSIGNMENT):
+        role = str((ra["inputs"] or {}).get("roleDefinitionId") or "").rsplit("/", 1)[-1]
+        if role in AKS_RBAC_WRITERS:
+            admins[ra["urn"]] = g.deps(ra["urn"])
+    sleeps = {s["urn"]: g.deps(s["urn"]) for s in g.of_type(SLEEP) if (s["inputs"] or {}).get("createDuration")}
+    for prov in g.of_type("pulumi:providers:kubernetes"):
+        deps = g.deps(prov["urn"])
+        for c_urn, cluster in clusters.items():
+            if c_urn not in deps:
+                continue
+            groups = ((cluster["inputs"] or {}).get("aadProfile") or {}).get("adminGroupObjectIDs")
+            on_cluster = [a for a, adeps in admins.items() if c_urn in adeps]
+            if not on_cluster and not groups:
+                yield prov["urn"], (f"targets {cluster['name']} (Azure RBAC, local accounts disabled) and nothing grants "
+                                    f"the deployer a Kubernetes role on it: grant 'Azure Kubernetes Service RBAC Cluster "
+                                    f"Admin' on the cluster (or set aadProfile.adminGroupObjectIDs)")
+                continue
+            if on_cluster and not any(s in deps and any(a in sdeps for a in on_cluster) for s, sdeps in sleeps.items()):
+                yield prov["urn"], (f"uses {cluster['name']} right after the deployer's role assignment: Azure RBAC "
+                                    f"takes minutes to reach the API server; make the kubeconfig wait on a time.Sleep "
+                                    f"that depends on the assignment")
+
+
+@rule("azure-aks-ephemeral-os-disk-cmk",
+      "AKS node pools whose OS disks are encrypted with a disk encryption set use managed OS disks (ephemeral ones "
+      "take a rotated key only when the node is reimaged)",
+      "https://learn.microsoft.com/azure/aks/azure-disk-customer-managed-keys", level="warning")
+def aks_ephemeral(g: Graph):
+    for c in g.of_type(CLUSTER):
+        i = c["inputs"] or {}
+        if not i.get("diskEncryptionSetID"):
+            continue
+        for n, p in enumerate(i.get("agentPoolProfiles") or []):
+            if isinstance(p, dict) and p.get("osDiskType") != "Managed":
+                yield c["urn"], (f"agentPoolProfiles[{n}] ({p.get('name')}): osDiskType {p.get('osDiskType')!r} (the "
+                                 f"default is Ephemeral where the VM size allows it) with a disk encryption set; set "
+                                 f"osDiskType: Managed so key rotations reach the disks in place")

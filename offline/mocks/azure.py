@@ -1,4 +1,5 @@
-"""Mocks for pulumi-azure-native (and the one azuread lookup an Azure cell makes).
+"""Mocks for pulumi-azure-native, and for the ACME certificate of an Azure cell's gateway
+(pulumiverse-acme registration and certificate, pulumi-tls account key).
 
 ARM answers a PUT with the resource as stored: its resource id (`/subscriptions/.../providers/
 <namespace>/<type>/<name>`), `name`, `type`, the properties it was given and the ones it
@@ -9,10 +10,12 @@ are stable per stack and name.
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
 import json
 import re
 
+from .core import provider
 from .registry import (
     AZURE_OBJECT_ID,
     AZURE_SUBSCRIPTION_ID,
@@ -221,30 +224,98 @@ def managed_cluster(ctx: MockContext, name: str, inputs: dict):
     )
 
 
-@resource("azure-native:certificateregistration:AppServiceCertificateOrder")
-def certificate_order(ctx: MockContext, name: str, inputs: dict):
-    """One subject per order (the API has no SAN list): every name gets its own order and its own
-    domain verification token, derived from the order's id so two orders never share one."""
-    order = inputs.get("certificateOrderName") or name
-    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.CertificateRegistration/certificateOrders/{order}"
-    subject = str(inputs.get("distinguishedName") or "")
-    if not re.fullmatch(r"CN=[A-Za-z0-9*][A-Za-z0-9.-]*", subject):
-        raise ValueError(f"certificate order {order}: distinguishedName must be a single 'CN=<host name>', got {subject!r}")
-    return _arm(inputs, order, rid, "Microsoft.CertificateRegistration/certificateOrders", api="2024-11-01",
-                location="global", domainVerificationToken=stable_hex(ctx.stack, rid, "token", n=32),
-                status="Pendingissuance", provisioningState="Succeeded", serialNumber=None)
+@resource("azure-native:keyvault:Secret")
+def vault_secret(ctx: MockContext, name: str, inputs: dict):
+    """A secret written through ARM: the response carries its URIs, never its value."""
+    secret = inputs.get("secretName") or name
+    if not re.fullmatch(r"[0-9A-Za-z-]{1,127}", secret):
+        raise ValueError(f"secretName {secret!r}: Key Vault secret names are 1-127 letters, digits and hyphens")
+    vault_name = inputs["vaultName"]
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.KeyVault/vaults/{vault_name}/secrets/{secret}"
+    uri = f"https://{vault_name}.vault.azure.net/secrets/{secret}"
+    props = {k: v for k, v in (inputs.get("properties") or {}).items() if k != "value"}
+    props.update(secretUri=uri, secretUriWithVersion=f"{uri}/{stable_hex(ctx.stack, rid, n=32)}")
+    return _arm(inputs, secret, rid, "Microsoft.KeyVault/vaults/secrets", api="2024-11-01",
+                location=ctx.azure_location(inputs), properties=props)
 
 
-@resource("azure-native:certificateregistration:AppServiceCertificateOrderCertificate")
-def certificate_order_certificate(ctx: MockContext, name: str, inputs: dict):
-    cert = inputs.get("name") or name
-    secret = inputs.get("keyVaultSecretName")
-    if secret is not None and not re.fullmatch(r"[0-9A-Za-z-]{1,127}", secret):
-        raise ValueError(f"keyVaultSecretName {secret!r}: Key Vault secret names are 1-127 letters, digits and hyphens")
-    rid = (f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.CertificateRegistration/certificateOrders/"
-           f"{inputs['certificateOrderName']}/certificates/{cert}")
-    return _arm(inputs, cert, rid, "Microsoft.CertificateRegistration/certificateOrders/certificates",
-                api="2024-11-01", location="global", provisioningState="Succeeded")
+@resource("azure-native:monitor:DiagnosticSetting")
+def diagnostic_setting(ctx: MockContext, name: str, inputs: dict):
+    """An extension resource: its id hangs below the resource it diagnoses."""
+    setting = inputs.get("name") or name
+    rid = f"{inputs['resourceUri']}/providers/Microsoft.Insights/diagnosticSettings/{setting}"
+    return _arm(inputs, setting, rid, "Microsoft.Insights/diagnosticSettings", api="2021-05-01-preview",
+                metrics=inputs.get("metrics") or [])
+
+
+@resource("azure-native:containerservice:MaintenanceConfiguration")
+def maintenance_configuration(ctx: MockContext, name: str, inputs: dict):
+    config = inputs["configName"]
+    if config not in ("default", "aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"):
+        raise ValueError(f"configName {config!r}: AKS accepts default, aksManagedAutoUpgradeSchedule, "
+                         "aksManagedNodeOSUpgradeSchedule")
+    rid = (f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.ContainerService/managedClusters/"
+           f"{inputs['resourceName']}/maintenanceConfigurations/{config}")
+    return _arm(inputs, config, rid, "Microsoft.ContainerService/managedClusters/maintenanceConfigurations",
+                api="2025-09-01", systemData=None)
+
+
+# ---- ACME certificate of the gateway --------------------------------------------------------------
+
+resource("pulumi:providers:acme")(provider)
+_ISSUED = "2026-01-01T00:00:00Z"
+_NOT_AFTER = "2026-04-01T00:00:00Z"  # Let's Encrypt: 90 days
+
+
+def _pem(kind: str, *parts: str) -> str:
+    body = base64.b64encode(hashlib.sha256("/".join(parts).encode()).digest() * 4).decode()
+    return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n"
+
+
+@resource("tls:index/privateKey:PrivateKey")
+def tls_private_key(ctx: MockContext, name: str, inputs: dict):
+    algorithm = inputs.get("algorithm")
+    if algorithm not in ("RSA", "ECDSA", "ED25519"):
+        raise ValueError(f"algorithm {algorithm!r}: tls.PrivateKey takes RSA, ECDSA or ED25519")
+    kind = {"RSA": "RSA PRIVATE KEY", "ECDSA": "EC PRIVATE KEY", "ED25519": "PRIVATE KEY"}[algorithm]
+    public = _pem("PUBLIC KEY", ctx.stack, name, "public")
+    return stable_hex(ctx.stack, name, "key", n=40), {
+        **inputs, "ecdsaCurve": inputs.get("ecdsaCurve") or "P224", "rsaBits": inputs.get("rsaBits") or 2048,
+        "privateKeyPem": _pem(kind, ctx.stack, name), "privateKeyOpenssh": _pem("OPENSSH PRIVATE KEY", ctx.stack, name),
+        "privateKeyPemPkcs8": _pem("PRIVATE KEY", ctx.stack, name), "publicKeyPem": public,
+        "publicKeyOpenssh": f"ecdsa-sha2-nistp256 {stable_hex(ctx.stack, name, n=64)}\n",
+        "publicKeyFingerprintMd5": stable_hex(ctx.stack, name, "md5", n=32),
+        "publicKeyFingerprintSha256": stable_hex(ctx.stack, name, "sha256", n=43)}
+
+
+def _acme_server(ctx: MockContext, name: str) -> str:
+    return "https://acme-v02.api.letsencrypt.org"
+
+
+@resource("acme:index/registration:Registration")
+def acme_registration(ctx: MockContext, name: str, inputs: dict):
+    """The CA answers a new account with its URL, which is the resource id."""
+    if not inputs.get("accountKeyPem"):
+        raise ValueError("acme.Registration: account_key_pem is required (the account key)")
+    url = f"{_acme_server(ctx, name)}/acme/acct/{int(stable_hex(ctx.stack, name, n=9), 16)}"
+    return url, {**inputs, "registrationUrl": url}
+
+
+@resource("acme:index/certificate:Certificate")
+def acme_certificate(ctx: MockContext, name: str, inputs: dict):
+    """An issued certificate: PEMs, the PKCS#12 (base-64), the serving names, its validity window and
+    the URL of the certificate at the CA (the id). DNS-01 needs a challenge provider."""
+    if not inputs.get("dnsChallenges") and not inputs.get("httpChallenge") and not inputs.get("tlsChallenge"):
+        raise ValueError("acme.Certificate: no challenge configured (dns_challenges, http_challenge or tls_challenge)")
+    names = [inputs.get("commonName"), *(inputs.get("subjectAlternativeNames") or [])]
+    url = f"{_acme_server(ctx, name)}/acme/cert/{stable_hex(ctx.stack, name, n=36)}"
+    p12 = base64.b64encode(hashlib.sha256(f"{ctx.stack}/{name}/p12".encode()).digest() * 8).decode()
+    return url, {
+        **inputs, "certificateUrl": url, "certificateDomain": inputs.get("commonName"),
+        "certificatePem": _pem("CERTIFICATE", ctx.stack, name, *map(str, names)),
+        "issuerPem": _pem("CERTIFICATE", "issuer"), "privateKeyPem": _pem("RSA PRIVATE KEY", ctx.stack, name, "cert"),
+        "certificateP12": p12, "certificateNotAfter": _NOT_AFTER,
+        "certificateSerial": stable_hex(ctx.stack, name, "serial", n=36)}
 
 
 @invoke("azure-native:authorization:getClientConfig")
@@ -279,16 +350,6 @@ def cluster_user_credentials(ctx: MockContext, args: dict):
     }
     value = base64.b64encode(json.dumps(kubeconfig).encode()).decode()
     return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
-
-
-@invoke("azuread:index/getServicePrincipal:getServicePrincipal")
-def service_principal(ctx: MockContext, args: dict):
-    client_id = args.get("clientId") or stable_uuid("app", str(args.get("displayName")))
-    object_id = args.get("objectId") or stable_uuid("service-principal", client_id)
-    return {"id": object_id, "objectId": object_id, "clientId": client_id, "applicationId": client_id,
-            "displayName": args.get("displayName") or f"app-{client_id[:8]}", "accountEnabled": True,
-            "appRoleAssignmentRequired": False, "type": "Application",
-            "servicePrincipalNames": [client_id], "applicationTenantId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a"}
 
 
 # --- Azure Monitor: managed Prometheus and alerting (issue #22) ---

@@ -544,6 +544,13 @@ FREE: dict[str, str] = {
     "azure-native:keyvault:Vault": "vaults bill per key and operation, not per vault",
     "azure-native:compute:DiskEncryptionSet": "disk encryption sets are free",
     "azure-native:certificateregistration:AppServiceCertificateOrderCertificate": "the certificate's binding to a vault is free",
+    "azure-native:keyvault:Secret": "vaults bill per operation; a secret has no standing charge",
+    "azure-native:monitor:DiagnosticSetting": "its cost is the workspace's ingestion",
+    "azure-native:containerservice:MaintenanceConfiguration": "a maintenance schedule carries no charge",
+    "acme:index/registration:Registration": "ACME accounts are free (Let's Encrypt)",
+    "acme:index/certificate:Certificate": "ACME certificates are free (Let's Encrypt)",
+    "tls:index/privateKey:PrivateKey": "a key generated in the program's state",
+    "time:index/sleep:Sleep": "a wait in the program, not a cloud resource",
 }
 FREE_PREFIXES = {"kubernetes:": "runs on the cluster's nodes"}
 

@@ -555,6 +555,64 @@ def check_log_buckets(view: StackView, zones: Zones, today: dt.date) -> list[Fin
     return out
 
 
+# ---- residency-logs-in-zone ------------------------------------------------------------------
+
+WORKSPACE_TYPE = "azure-native:operationalinsights:Workspace"
+# Where a resource names the Log Analytics workspace its logs (audit, firewall, access) go to.
+LOG_DESTINATIONS: dict[str, list[tuple[str, ...]]] = {
+    "azure-native:monitor:DiagnosticSetting": [("workspaceId",)],
+    "azure-native:containerservice:ManagedCluster": [
+        ("addonProfiles", "omsagent", "config", "logAnalyticsWorkspaceResourceID"),
+        ("securityProfile", "defender", "logAnalyticsWorkspaceResourceId")],
+}
+
+
+def _workspace(view: StackView, owner: Res, prop: str, value) -> Optional[Res]:
+    """The workspace resource a destination names: through the property's dependency (ids are unknown
+    in preview), else by the workspace's name at the end of a known resource id."""
+    for urn in owner.prop_deps.get(prop, []):
+        dep = view.by_urn.get(urn)
+        if dep is not None and dep.type == WORKSPACE_TYPE:
+            return dep
+    if isinstance(value, str) and not is_unknown(value):
+        name = value.rstrip("/").rsplit("/", 1)[-1].lower()
+        for r in view.resources:
+            if r.type == WORKSPACE_TYPE and str(r.props.get("workspaceName") or "").lower() == name:
+                return r
+    return None
+
+
+def check_logs(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
+    """Logs are data: a diagnostic setting (or AKS's monitoring add-on / Defender) sends them to a
+    Log Analytics workspace that must lie in the sender's zone."""
+    rule, out = "residency-logs-in-zone", []
+    for r in view.resources:
+        paths = LOG_DESTINATIONS.get(r.type)
+        if not paths:
+            continue
+        zone = view.zone_of(r).zone
+        if zone is None or not zones.known(zone):
+            continue  # residency-zone-known reports it
+        for path in paths:
+            for value in dig(r.props, *path):
+                ws = _workspace(view, r, path[0], value)
+                what = f"{_what(r)} (zone {zone!r}) sends {'.'.join(path)} to"
+                if ws is None:
+                    if is_unknown(value):
+                        out.append(Finding(rule, r.urn, f"{what} a workspace unknown during preview", True))
+                    else:
+                        out.append(Finding(rule, r.urn, (
+                            f"{what} workspace {value!r}, which is not in this stack: its location cannot be "
+                            f"shown to lie in zone {zone!r} (fail closed)")))
+                    continue
+                loc = view.location_of(ws)
+                if loc is None:
+                    out.append(Finding(rule, r.urn, f"{what} workspace {ws.name!r}, which has no location", True))
+                    continue
+                out += _judge(rule, r, zone, loc, zones, f"{what} workspace {ws.name!r}")
+    return out
+
+
 # ---- the rule table ----------------------------------------------------------------------------
 
 RULES = [
@@ -595,4 +653,10 @@ RULES = [
          "Route the cell's logs to a regional log bucket (ProjectBucketConfig with the cell's region) and exclude them "
          "from the global `_Default` sink.",
          True, check_log_buckets),
+    Rule("residency-logs-in-zone",
+         "Diagnostic settings and AKS monitoring send a cell's logs (audit, firewall, access) only to a Log Analytics "
+         "workspace in the cell's residency zone.",
+         "Send the logs to the cell's own workspace (created in the cell's region), never to a workspace of another "
+         "region or zone or outside the stack.",
+         True, check_logs),
 ]

@@ -233,6 +233,11 @@ class StackView:
         p = r.props
         if r.type.startswith("pulumi:") or r.is_component:
             return None
+        # Local or CA-side resources: a TLS key pair and a time.Sleep live in the state only, an ACME
+        # account and certificate at the CA; none is placed in a cloud region (the certificate's copy in
+        # a Key Vault is a vault secret, placed with its vault).
+        if r.package == "tls" or r.package == "time" or r.package == "acme":
+            return None
         if r.package == "aws":
             # IAM, Route 53, CloudFront...: global services, no region input (provider schema).
             if r.type in AWS_GLOBAL_TYPES:

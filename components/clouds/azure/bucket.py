@@ -43,6 +43,8 @@ def build_bucket(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
     # The account is created with its CMK, so its identity must be able to unwrap the key first.
     unwrap = ctx.grant("storage-key-user", identity.principal_id, ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
                        keys.storage_key.id, "Storage account wraps/unwraps its data keys with the cell key")
+    # Storage checks the key access when it creates the account: wait for RBAC to propagate.
+    unwrap_ready = ctx.propagation_wait("storage-key-user-propagated", [unwrap])
 
     account_name = global_name(spec, "st", 24, hyphens=False)
     account = azure.storage.StorageAccount(
@@ -84,7 +86,7 @@ def build_bucket(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
             virtual_network_rules=[azure.storage.VirtualNetworkRuleArgs(
                 virtual_network_resource_id=network.aks_subnet.id, action="Allow")],
         ),
-        opts=ctx.opts(stateful=True, depends_on=[unwrap]),
+        opts=ctx.opts(stateful=True, depends_on=[unwrap_ready]),
     )
 
     blob_service = azure.storage.BlobServiceProperties(

@@ -1,8 +1,12 @@
 """AzureCell: one regional cell on Azure, built from the cloud-neutral CellSpec.
 
 Order of construction follows what Azure checks at create time: identities and their role
-grants exist before the storage account (created with its CMK), the cluster (KMS, and node OS
-disks through the disk encryption set) and the gateway (Key Vault certificate) that use them.
+grants exist, and have propagated (a wait after each group), before the storage account (created
+with its CMK), the cluster (KMS, and node OS disks through the disk encryption set) and the
+gateway (Key Vault certificate) that use them.
+
+Physical names are unique per stack and subscription (`common.name_salt`); the Pulumi names, and
+so the URNs, are those of before.
 """
 from __future__ import annotations
 
@@ -14,11 +18,12 @@ import pulumi_azure_native as azure
 from ...contract import Address, CellComponent, CellOutputs, CellSpec, WorkloadExposure
 from .bucket import build_bucket
 from .cluster import build_cluster
-from .common import AzureCellContext
+from .common import AzureCellContext, subscription_name
+from .diagnostics import AKS_LOGS, BLOB_LOGS, GATEWAY_LOGS, VAULT_LOGS, build_workspace, diagnose
 from .disk import build_disk_encryption
 from .identity import bind_workload, build_identities, pod_identity
 from .key import build_keys
-from .loadbalancer import build_load_balancer, internal_lb_annotations
+from .loadbalancer import DRAIN_SECONDS, build_load_balancer, internal_lb_annotations
 from .network import build_network
 from .observability import build_observability
 
@@ -34,26 +39,36 @@ class AzureCell(CellComponent):
         client = azure.authorization.get_client_config_output(
             opts=pulumi.InvokeOutputOptions(provider=provider, parent=self))
         resource_group = azure.resources.ResourceGroup(
-            f"{spec.name}-rg", resource_group_name=f"{spec.name}-rg", location=spec.region,
+            f"{spec.name}-rg", resource_group_name=subscription_name(spec, "rg"), location=spec.region,
             opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=spec.protect))
         ctx = AzureCellContext(spec=spec, parent=self, provider=provider, resource_group=resource_group,
                                subscription_id=client.subscription_id, tenant_id=client.tenant_id)
 
         network = build_network(ctx)
+        workspace = build_workspace(ctx)
         identities = build_identities(ctx)
         keys = build_keys(ctx, network)
         bucket = build_bucket(ctx, network, keys, identities.storage)
         disks = build_disk_encryption(ctx, keys)
-        cluster = build_cluster(ctx, network, keys, identities.cluster, disks)
-        bind_workload(ctx, identities.workload, cluster.oidc_issuer_url, bucket.container.id)
+        cluster = build_cluster(ctx, network, keys, identities.cluster, disks, workspace)
+        workload_bound = bind_workload(ctx, identities.workload, cluster.oidc_issuer_url, bucket.container.id)
         lb = build_load_balancer(ctx, network, keys, identities.gateway)
         # Metrics and SLO alerts in the cell's region (observability.py, issue #22).
         self.metrics = build_observability(ctx, cluster.cluster, spec.slo, spec.alert_emails)
         self.metrics_scrape = self.metrics.scrape
 
+        # Audit and firewall logs to the cell's own workspace (same region; residency-logs-in-zone).
+        diagnose(ctx, "aks", cluster.cluster.id, AKS_LOGS, workspace, dedicated=True)
+        diagnose(ctx, "vault", keys.vault.id, VAULT_LOGS, workspace)
+        diagnose(ctx, "appgw", lb.gateway.id, GATEWAY_LOGS, workspace)
+        diagnose(ctx, "blob", bucket.account.id.apply(lambda a: f"{a}/blobServices/default"), BLOB_LOGS, workspace,
+                 depends_on=[bucket.container])
+
         self.finish(
             CellOutputs(
-                endpoint=Address(ip=lb.ip_address, hostname=lb.hostname),
+                # The cell's own name in the platform zone (Route 53 answers it with the gateway's address;
+                # the certificate covers it), as GCP cells do: no `cloudapp.azure.com` label.
+                endpoint=Address(ip=lb.ip_address, hostname=spec.hostname),
                 health_path=spec.health_path,
                 bucket_uri=bucket.uri,
                 cluster_name=cluster.cluster.name,
@@ -69,6 +84,11 @@ class AzureCell(CellComponent):
                     "service.beta.kubernetes.io/azure-load-balancer-internal-subnet": network.aks_subnet_name,
                 },
                 internal_lb_annotations=internal_lb_annotations(network.plan.ilb_ip),
+                drain_seconds=DRAIN_SECONDS,
+                # The node pools come with the cluster; the pods' identity needs its federation and
+                # grant, and the deployer's cluster-admin grant must have propagated.
+                wait_for=(cluster.cluster, *workload_bound,
+                          *([cluster.deployer_ready] if cluster.deployer_ready is not None else [])),
             ),
             pod_identity(identities.workload.client_id),
         )

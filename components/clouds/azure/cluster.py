@@ -5,23 +5,50 @@ disabled (so the only kubeconfig is a user one that logs in through kubelogin), 
 workload identity, etcd encrypted with the cell's Key Vault key (KMS v2, private vault access
 through API server VNet integration), node OS disks encrypted with the cell's key through its
 disk encryption set (`disk.py`; AKS takes it only when it creates the cluster), nodes without
-public IPs in the AKS subnet (Azure CNI Overlay, Cilium network policy), automatic upgrades,
-Defender for Containers and Container Insights into the cell's Log Analytics workspace.
+public IPs in the AKS subnet (Azure CNI Overlay, Cilium network policy), automatic upgrades
+in a planned maintenance window, Defender for Containers (config) and Container Insights into the
+cell's Log Analytics workspace.
+
+First `up` in a fresh subscription, and every one after it:
+- Role grants the control plane needs at create time (KMS key, private link, subnets, disk
+  encryption set) are followed by a propagation wait the cluster depends on.
+- The deployer (`platform:deployer.azure_object_id`) gets "Azure Kubernetes Service RBAC Cluster
+  Admin" on the cluster, and the exported kubeconfig waits for that grant to propagate: the same
+  `up` creates the workload through it. `azure.admin_group_object_ids` become the cluster's admin
+  groups. The kubeconfig logs in non-interactively (kubelogin `azurecli` or `workloadidentity`).
+- Server-managed fields are ignored: `kubernetesVersion` and the pools' `orchestratorVersion`
+  move with the `stable` upgrade channel, `count` with the cluster autoscaler; otherwise the
+  second `up` would try to downgrade or to "manually scale" the pools.
+- Node OS disks are managed disks (not ephemeral, the default on D*ds_v5): a managed OS disk
+  encrypted through the disk encryption set takes a new key version in place when the set
+  rotates; an ephemeral one only when its node is reimaged. Encryption at host (config, default
+  on) encrypts the temp disk and caches too.
+- etcd's KMS key: the key rotates every 90 days (rotation policy) and each version expires after a
+  year. AKS holds a versioned key id; the scheduled `pulumi up --refresh` (deploy workflow) reads
+  the key's new version after a rotation and updates the cluster, which re-encrypts etcd with it
+  (KMS v2). The key's `notify` action (30 days before expiry) raises `KeyNearExpiry` on the
+  vault's Event Grid topic; README "Running it for real" says how to route it to an alert.
 """
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
+from typing import Optional
+
+import yaml
 
 import pulumi
 import pulumi_azure_native as azure
 
 from .common import (
+    ROLE_AKS_RBAC_CLUSTER_ADMIN,
     ROLE_KEY_VAULT_CONTRIBUTOR,
     ROLE_KEY_VAULT_CRYPTO_USER,
     ROLE_NETWORK_CONTRIBUTOR,
     ROLE_READER,
     AzureCellContext,
+    subscription_name,
     zones,
 )
 from .disk import CellDiskEncryption
@@ -30,7 +57,8 @@ from .network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, CellNetwork
 
 SYSTEM_VM_SIZE = "Standard_D4ds_v5"
 USER_VM_SIZE = "Standard_D8ds_v5"
-LOG_RETENTION_DAYS = 30
+# The first-party application id AKS-managed Entra ID tokens are issued for (kubelogin --server-id).
+AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
 
 @dataclass
@@ -39,21 +67,16 @@ class CellCluster:
     name: str
     oidc_issuer_url: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]  # secret
+    # The deployer's cluster-admin grant and its propagation wait (None without a deployer).
+    deployer_ready: Optional[pulumi.Resource] = None
 
 
 def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
-                  identity: azure.managedidentity.UserAssignedIdentity, disks: CellDiskEncryption) -> CellCluster:
+                  identity: azure.managedidentity.UserAssignedIdentity, disks: CellDiskEncryption,
+                  workspace: azure.operationalinsights.Workspace) -> CellCluster:
     spec = ctx.spec
+    settings = ctx.settings
     name = ctx.name("aks")
-
-    workspace = azure.operationalinsights.Workspace(
-        ctx.name("logs"),
-        workspace_name=ctx.name("logs"),
-        resource_group_name=ctx.rg_name, location=ctx.location,
-        sku=azure.operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
-        retention_in_days=LOG_RETENTION_DAYS,
-        opts=ctx.opts(),
-    )
 
     # KMS needs the key (and, for a private vault, the right to set up its private link), the
     # control plane needs the subnets (internal load balancer, API server integration) and must
@@ -73,6 +96,7 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
                   "AKS links its node pools' OS disks to the cell's disk encryption set"),
         disks.key_grant,
     ]
+    grants_ready = ctx.propagation_wait("aks-grants-propagated", grants)
 
     def pool(pool_name: str, mode: str, vm_size: str, min_count: int, max_count: int, taints=None):
         return azure.containerservice.ManagedClusterAgentPoolProfileArgs(
@@ -82,6 +106,9 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
             availability_zones=zones(spec.region),
             vnet_subnet_id=network.aks_subnet.id,
             enable_node_public_ip=False,
+            # Managed OS disks follow the disk encryption set's key rotation in place (see above).
+            os_disk_type="Managed",
+            enable_encryption_at_host=settings.encryption_at_host,
             node_taints=taints,
             orchestrator_version=spec.kubernetes_version,
         )
@@ -117,7 +144,8 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
             load_balancer_sku="standard", outbound_type="loadBalancer",
         ),
         aad_profile=azure.containerservice.ManagedClusterAADProfileArgs(
-            managed=True, enable_azure_rbac=True, tenant_id=ctx.tenant_id),
+            managed=True, enable_azure_rbac=True, tenant_id=ctx.tenant_id,
+            admin_group_object_ids=list(settings.admin_group_object_ids) or None),
         disable_local_accounts=True,
         enable_rbac=True,
         disk_encryption_set_id=disks.id,
@@ -135,7 +163,7 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
                 log_analytics_workspace_resource_id=workspace.id,
                 security_monitoring=azure.containerservice.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(
                     enabled=True),
-            ),
+            ) if settings.defender else None,
             image_cleaner=azure.containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
                 enabled=True, interval_hours=168),
         ),
@@ -149,11 +177,34 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
             metrics=azure.containerservice.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)),
         auto_upgrade_profile=azure.containerservice.ManagedClusterAutoUpgradeProfileArgs(
             upgrade_channel="stable", node_os_upgrade_channel="NodeImage"),
-        node_resource_group=ctx.name("aks-nodes"),
+        # A resource group of its own: unique per subscription like the cell's.
+        node_resource_group=subscription_name(spec, "aks-nodes"),
         node_resource_group_profile=azure.containerservice.ManagedClusterNodeResourceGroupProfileArgs(
             restriction_level="ReadOnly"),
-        opts=ctx.opts(stateful=True, depends_on=grants),
+        opts=ctx.opts(stateful=True, depends_on=[grants_ready], ignore_changes=[
+            "kubernetesVersion", "agentPoolProfiles[*].orchestratorVersion", "agentPoolProfiles[*].count"]),
     )
+
+    window = settings.maintenance_window
+    for config_name, key in (("aksManagedAutoUpgradeSchedule", "upgrade"),
+                             ("aksManagedNodeOSUpgradeSchedule", "node-os-upgrade")):
+        azure.containerservice.MaintenanceConfiguration(
+            ctx.name(f"aks-{key}-window"),
+            config_name=config_name,
+            resource_group_name=ctx.rg_name, resource_name_=cluster.name,
+            maintenance_window=azure.containerservice.MaintenanceWindowArgs(
+                schedule=azure.containerservice.ScheduleArgs(weekly=azure.containerservice.WeeklyScheduleArgs(
+                    day_of_week=window.day, interval_weeks=1)),
+                start_time=f"{window.start_hour:02d}:00", utc_offset="+00:00", duration_hours=window.duration_hours),
+            opts=ctx.opts(),
+        )
+
+    deployer_ready = None
+    if spec.deployer is not None and spec.deployer.azure_object_id:
+        admin = ctx.grant("aks-deployer-cluster-admin", spec.deployer.azure_object_id, ROLE_AKS_RBAC_CLUSTER_ADMIN,
+                          cluster.id, "The deploying identity creates the workload through the Kubernetes API",
+                          principal_type=settings.deployer_principal_type)
+        deployer_ready = ctx.propagation_wait("aks-deployer-propagated", [admin])
 
     # Local accounts are disabled, so there is no admin kubeconfig: this is the user one in
     # kubelogin's exec form (`format: exec`), which signs in with Entra ID.
@@ -161,7 +212,27 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
         resource_group_name=ctx.rg_name, resource_name=cluster.name, format="exec",
         opts=pulumi.InvokeOutputOptions(provider=ctx.provider, parent=ctx.parent),
     )
-    kubeconfig = pulumi.Output.secret(
-        credentials.kubeconfigs.apply(lambda ks: base64.b64decode(ks[0].value).decode()))
+    mode = settings.kubelogin
+    raw = credentials.kubeconfigs.apply(lambda ks: base64.b64decode(ks[0].value).decode())
+    # The Kubernetes provider reads the kubeconfig only once the deployer's grant has propagated.
+    ready = deployer_ready.id if deployer_ready is not None else ""
+    kubeconfig = pulumi.Output.secret(pulumi.Output.all(raw, ready).apply(
+        lambda args: non_interactive(args[0], mode)))
     issuer = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url)
-    return CellCluster(cluster, name, issuer, kubeconfig)
+    return CellCluster(cluster, name, issuer, kubeconfig, deployer_ready)
+
+
+def non_interactive(kubeconfig: str, mode: str) -> str:
+    """The user kubeconfig with kubelogin's exec in `mode` (`azurecli`: the runner's `az login`;
+    `workloadidentity`: the federated token of a GitHub/AKS workload, from AZURE_* variables) instead
+    of `devicecode`, which waits for a human in a browser and hangs CI."""
+    doc = yaml.safe_load(kubeconfig)
+    for user in doc.get("users") or []:
+        exec_ = (user.get("user") or {}).get("exec")
+        if not exec_ or exec_.get("command") != "kubelogin":
+            continue
+        args = list(exec_.get("args") or [])
+        server_id = args[args.index("--server-id") + 1] if "--server-id" in args else AKS_SERVER_APP_ID
+        exec_["args"] = ["get-token", "--login", mode, "--server-id", server_id]
+        exec_["interactiveMode"] = "Never"
+    return json.dumps(doc)

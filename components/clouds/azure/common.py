@@ -7,9 +7,11 @@ from typing import Optional, Sequence
 
 import pulumi
 import pulumi_azure_native as azure
+import pulumiverse_time as time
 
 from ...contract import CellSpec, child_options
 from ..naming import fit, stable_digest
+from .settings import AzureCellSettings
 
 # Built-in role definitions (the same GUIDs in every tenant).
 ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
@@ -20,6 +22,12 @@ ROLE_KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 ROLE_NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 ROLE_READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 ROLE_STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+ROLE_AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+
+# Azure RBAC is eventually consistent: a new role assignment takes effect within minutes
+# ("up to 10 minutes" for most, longer for Key Vault data plane caches). Every consumer waits this
+# long after its group of assignments (pulumiverse-time Sleep), once, on create.
+PROPAGATION_WAIT = "120s"
 
 # Regions without availability zones (no ZRS/GZRS storage, no zonal node pools or gateways).
 # Every other region of the catalog has three zones.
@@ -39,13 +47,32 @@ def zones(region: str) -> Optional[list[str]]:
     return ["1", "2", "3"] if has_zones(region) else None
 
 
+def name_salt(spec: CellSpec) -> Optional[str]:
+    """What makes the cell's physical names unique per stack (and so per subscription): the configured
+    `azure.name_suffix`, else a digest of project and stack; None keeps the names of stacks created before
+    names carried the stack (`azure.legacy_names`)."""
+    settings = spec.azure or AzureCellSettings()
+    if settings.legacy_names:
+        return None
+    return settings.name_suffix or stable_digest(f"{pulumi.get_project()}/{pulumi.get_stack()}", 6)
+
+
 def global_name(spec: CellSpec, kind: str, max_len: int, hyphens: bool) -> str:
-    """A name for Azure's global namespaces (vaults, storage accounts): readable, unique per
-    environment and cell (dev and prod of the same cell must not collide), within `max_len`."""
-    digest = stable_digest(f"{spec.environment}/{spec.name}/{kind}", 6)
+    """A name for Azure's global namespaces (vaults, storage accounts): readable, unique per stack
+    (dev and prod of the same cell, two stacks in one subscription, or a re-created stack with a new
+    `azure.name_suffix` never collide), within `max_len`."""
+    salt = name_salt(spec)
+    digest = stable_digest(f"{spec.environment}/{spec.name}/{kind}" + (f"/{salt}" if salt else ""), 6)
     if hyphens:
         return f"{fit(re.sub(r'-+', '-', spec.name), max_len - len(kind) - len(digest) - 2)}-{kind}{digest}"
     return f"{kind}{fit(re.sub(r'[^a-z0-9]', '', spec.name), max_len - len(kind) - len(digest))}{digest}"
+
+
+def subscription_name(spec: CellSpec, kind: str) -> str:
+    """A name unique per subscription (resource groups): `<cell>-<salt>-<kind>`, or `<cell>-<kind>` for
+    legacy stacks."""
+    salt = name_salt(spec)
+    return f"{spec.name}-{salt}-{kind}" if salt else f"{spec.name}-{kind}"
 
 
 @dataclass
@@ -79,13 +106,26 @@ class AzureCellContext:
         return self.subscription_id.apply(
             lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}")
 
+    @property
+    def settings(self) -> AzureCellSettings:
+        return self.spec.azure or AzureCellSettings()
+
+    def propagation_wait(self, name: str, grants: Sequence[pulumi.Resource]) -> time.Sleep:
+        """A pause after `grants` that their consumers depend on (instead of on the grants), so the
+        first `up` does not use a role before Azure RBAC has propagated it."""
+        return time.Sleep(
+            self.name(name), create_duration=PROPAGATION_WAIT,
+            opts=child_options(self.parent, False, depends_on=list(grants)))
+
     def grant(self, name: str, principal_id: pulumi.Input[str], role_guid: str, scope: pulumi.Input[str],
-              description: str, depends_on: Sequence[pulumi.Resource] = ()) -> azure.authorization.RoleAssignment:
-        """An RBAC role assignment for a service principal (managed identities and first-party apps)."""
+              description: str, depends_on: Sequence[pulumi.Resource] = (),
+              principal_type: str = "ServicePrincipal") -> azure.authorization.RoleAssignment:
+        """An RBAC role assignment, by default for a service principal (managed identities); the type
+        lets ARM skip the directory lookup that fails for a principal created seconds before."""
         return azure.authorization.RoleAssignment(
             self.name(name),
             principal_id=principal_id,
-            principal_type="ServicePrincipal",
+            principal_type=principal_type,
             role_definition_id=self.role_definition_id(role_guid),
             scope=scope,
             description=description,

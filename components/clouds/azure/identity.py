@@ -41,7 +41,8 @@ def build_identities(ctx: AzureCellContext) -> CellIdentities:
 
 def bind_workload(ctx: AzureCellContext, workload: azure.managedidentity.UserAssignedIdentity,
                   oidc_issuer_url: pulumi.Input[str], container_id: pulumi.Input[str]) -> list[pulumi.Resource]:
-    """Trust the cluster's service account `inference/inference` and let it read the model container only."""
+    """Trust the cluster's service account `inference/inference` and let it read the model container only;
+    returns what the workload waits for."""
     federated = azure.managedidentity.FederatedIdentityCredential(
         ctx.name("workload-federation"),
         federated_identity_credential_resource_name="inference-ksa",
@@ -54,7 +55,8 @@ def bind_workload(ctx: AzureCellContext, workload: azure.managedidentity.UserAss
     )
     reader = ctx.grant("workload-blob-reader", workload.principal_id, ROLE_STORAGE_BLOB_DATA_READER,
                        container_id, "Inference pods read models from the model container only")
-    return [federated, reader]
+    # The first pods read models at start: the grant (and the federation) must have propagated.
+    return [ctx.propagation_wait("workload-propagated", [federated, reader])]
 
 
 def pod_identity(client_id: pulumi.Input[str]) -> PodIdentity:

@@ -1,120 +1,136 @@
 """The cell's public entry point: Application Gateway v2 (WAF_v2) in front of the workload.
 
-- TLS ends at the gateway with publicly trusted certificates for the cell's own name
-  `<cell>.<domain>` and for the public name `<public_label>.<domain>` that the global traffic layer answers
-  with this gateway. Each lives in the cell's Key Vault: an App Service certificate order
-  (GoDaddy-issued, auto-renewed; one subject per order, hence one order per name),
-  domain-validated by a TXT record in the platform's Route 53 zone (the cell's name at that name,
-  the public name, a CNAME, at the zone apex) and stored by Azure as a
-  Key Vault secret. The listeners reference the secrets WITHOUT a version, so the gateway
-  picks up every renewal by itself. The public name has a multi-site listener (SNI) on the
-  same port 443; the basic listener serves the cell's own name and everything else.
+- TLS ends at the gateway, in the cell's region, with one publicly trusted certificate for the
+  cell's own name `<cell>.<domain>` and the public name `<public_label>.<domain>` (SAN) that the
+  global traffic layer answers with this gateway. It is issued by an ACME CA (Let's Encrypt by
+  default, `azure.acme`) through a DNS-01 challenge: the acme provider writes the
+  `_acme-challenge.<name>` TXT records into the platform's Route 53 zone (`platform:dns.zone_id`)
+  and removes them after validation. A TXT record below the public name does not clash with the
+  public name's CNAME, so no record at the zone apex is needed. The ACME account key is a
+  `tls.PrivateKey` in the (encrypted) stack state.
+- The PKCS#12 (base-64, unencrypted, as Application Gateway requires) is stored as the Key Vault
+  secret `tls-endpoint`; the gateway's listeners reference it WITHOUT a version and its identity
+  reads it (Key Vault Secrets User, after a propagation wait), so the gateway picks up each new
+  version by itself (it polls every 4 hours).
+- Renewal: the scheduled `pulumi up --refresh` (deploy workflow) re-issues the certificate once
+  fewer than `azure.acme.min_days_remaining` days remain (30 of Let's Encrypt's 90), writing a new
+  secret version; nothing else changes. The issuance runs inside the first `up`, before the
+  gateway, as a dependency (a minute or two of DNS propagation): nothing waits for a human or an
+  asynchronous order.
 - Predefined SSL policy AppGwSslPolicy20220101S: TLS 1.2 minimum, strong ciphers only.
 - Port 80 only redirects to HTTPS (permanent redirect, path and query kept).
 - Backend: the workload's internal LoadBalancer Service at a fixed address in the AKS subnet
   (`AddressPlan.ilb_ip`, handed to the workload through `WorkloadExposure.load_balancer_ip`):
   the gateway does not depend on node or pod addresses, which change.
-- Health probe on the workload's `health_path`, the same path Route 53 probes from outside.
+- Health probe on the workload's `health_path`, the same path Route 53 probes from outside; a pod
+  that stops answering leaves the pool after interval x unhealthy threshold, and connection
+  draining lets in-flight requests finish: `drain_seconds` tells the workload how long to sleep.
+- WAF policy: Prevention mode, DRS 2.1 and Bot Manager, request body limits and exclusions from
+  `azure.waf` (inference requests carry large JSON bodies).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_azure_native as azure
-import pulumi_azuread as azuread
+import pulumi_tls as tls
+import pulumiverse_acme as acme
 
 from ...contract import SERVICE_PORT
-from .common import ROLE_KEY_VAULT_SECRETS_OFFICER, ROLE_KEY_VAULT_SECRETS_USER, AzureCellContext, zones
+from .common import ROLE_KEY_VAULT_SECRETS_USER, AzureCellContext, zones
 from .key import CellKeys
 from .network import CellNetwork
 
 SSL_POLICY = "AppGwSslPolicy20220101S"
-# First-party app of the App Service certificate resource provider (Microsoft.Azure.CertificateRegistration):
-# it writes the issued certificate into the vault and renews it there.
-CERTIFICATE_REGISTRATION_APP_ID = "f3c21649-0979-4721-ac85-b0216b2cf413"
 CERT_SECRET = "tls-endpoint"
-# The public name (`<platform:dns.public_label>.<platform:dns.domain>`) the global traffic layer answers
-# with this gateway.
-PUBLIC_CERT_SECRET = "tls-public"
+PKCS12 = "application/x-pkcs12"
 PROBE_INTERVAL = 10
 PROBE_TIMEOUT = 5
 PROBE_UNHEALTHY = 3
-
-
-@dataclass(frozen=True)
-class _CertName:
-    hostname: str
-    suffix: str  # appended to resource names; "" keeps the cell name's resources as they were
-    secret: str  # Key Vault secret that holds the issued certificate
-    # Where the validation TXT goes when not at `hostname`: the public name is a CNAME, and no
-    # other record may share a name with a CNAME, so it is validated at its parent, the zone apex
-    # (an Authorization Domain Name in the CA/Browser Forum's sense), shared with other cells.
-    validate_at: Optional[str] = None
+DRAIN_TIMEOUT = 30
+# How long the gateway keeps sending to a pod after it starts terminating: until the probe marks it
+# unhealthy, plus connection draining for the requests in flight.
+DRAIN_SECONDS = PROBE_INTERVAL * PROBE_UNHEALTHY + DRAIN_TIMEOUT
 
 
 @dataclass
 class CellLoadBalancer:
     gateway: azure.network.ApplicationGateway
     public_ip: azure.network.PublicIPAddress
-    hostname: pulumi.Output[str]
     ip_address: pulumi.Output[str]
+    waf: azure.network.WebApplicationFirewallPolicy
+    certificate: acme.Certificate
+    secret: azure.keyvault.Secret
 
 
-def _certificates(ctx: AzureCellContext, keys: CellKeys, names: list[_CertName]) -> tuple[dict[str, pulumi.Output[str]], list]:
-    """Orders one certificate per name, validates each in Route 53 and stores each in the vault.
+def _certificate(ctx: AzureCellContext, keys: CellKeys, names: list[str]) -> tuple[acme.Certificate, azure.keyvault.Secret]:
+    """An ACME certificate for `names`, validated by DNS-01 in the platform's Route 53 zone, stored as
+    the vault secret the gateway reads."""
+    spec, settings = ctx.spec, ctx.settings.acme
+    plain = pulumi.ResourceOptions(parent=ctx.parent)
+    provider = acme.Provider(f"{spec.name}-acme", server_url=settings.server_url, opts=plain)
+    account_key = tls.PrivateKey(ctx.name("acme-account-key"), algorithm="ECDSA", ecdsa_curve="P256", opts=plain)
+    account = acme.Registration(
+        ctx.name("acme-account"), account_key_pem=account_key.private_key_pem, email_address=settings.email,
+        opts=pulumi.ResourceOptions(parent=ctx.parent, provider=provider))
+    certificate = acme.Certificate(
+        ctx.name("tls"),
+        account_key_pem=account.account_key_pem,
+        common_name=names[0], subject_alternative_names=names[1:],
+        key_type="2048",  # RSA: what every Application Gateway listener accepts
+        # lego's route53 challenge: the runner's AWS credentials (README), the zone named explicitly so
+        # the lookup needs no route53:ListHostedZonesByName.
+        dns_challenges=[acme.CertificateDnsChallengeArgs(
+            provider="route53", config={"AWS_HOSTED_ZONE_ID": spec.zone_id, "AWS_REGION": "us-east-1", "AWS_PROPAGATION_TIMEOUT": "600"})],
+        min_days_remaining=settings.min_days_remaining,
+        certificate_p12_password="",  # Application Gateway reads an unencrypted PFX from Key Vault
+        revoke_certificate_on_destroy=False,
+        opts=pulumi.ResourceOptions(parent=ctx.parent, provider=provider),
+    )
+    secret = azure.keyvault.Secret(
+        ctx.name("tls-secret"),
+        secret_name=CERT_SECRET,
+        vault_name=keys.vault.name,
+        resource_group_name=ctx.rg_name,
+        properties=azure.keyvault.SecretPropertiesArgs(
+            value=certificate.certificate_p12, content_type=PKCS12,
+            attributes=azure.keyvault.SecretAttributesArgs(
+                enabled=True, expires=certificate.certificate_not_after.apply(_epoch))),
+        opts=ctx.opts(),
+    )
+    return certificate, secret
 
-    An App Service certificate order has a single subject (no SAN list in the API), and a wildcard
-    `*.<domain>` would also be valid for every other cell of every cloud, so every served name gets
-    its own order.
-    Returns the versionless Key Vault secret id per name and the resources the gateway waits for."""
-    validator = ctx.spec.dns_validator
-    registrar = azuread.get_service_principal_output(
-        client_id=CERTIFICATE_REGISTRATION_APP_ID, opts=pulumi.InvokeOutputOptions(parent=ctx.parent))
-    writer = ctx.grant("cert-registration-secrets", registrar.object_id, ROLE_KEY_VAULT_SECRETS_OFFICER,
-                       keys.vault.id, "App Service certificates store and renew the endpoint certificates")
-    secret_ids: dict[str, pulumi.Output[str]] = {}
-    stored_all = []
-    for cert in names:
-        order = azure.certificateregistration.AppServiceCertificateOrder(
-            ctx.name(f"cert-order{cert.suffix}"),
-            certificate_order_name=ctx.name(f"tls{cert.suffix}"),
-            resource_group_name=ctx.rg_name,
-            location="global",  # certificate orders are global resources
-            product_type="StandardDomainValidatedSsl",
-            distinguished_name=f"CN={cert.hostname}",
-            key_size=2048,
-            validity_in_years=1,
-            auto_renew=True,
-            opts=ctx.opts(),
-        )
-        # Domain validation: GoDaddy looks for the order's token in a TXT record at the name.
-        # Several Azure cells (one stack each in prod) validate at the same apex: each adds its
-        # token as its own multivalue-answer TXT record (set id = the cell), so none overwrites
-        # another and a query returns all of them (up to eight). Delete before replace: Route 53
-        # cannot hold a simple TXT record and multivalue ones at one name at the same time.
-        shared = cert.validate_at is not None
-        validation = validator.record(
-            ctx.name(f"cert-validation{cert.suffix}"), parent=ctx.parent,
-            name=cert.validate_at or cert.hostname, type="TXT", ttl=300,
-            values=[order.domain_verification_token], allow_overwrite=False,
-            **(dict(set_identifier=ctx.spec.name, multivalue_answer_routing_policy=True) if shared else {}),
-            opts=pulumi.ResourceOptions(delete_before_replace=shared),
-        )
-        stored_all.append(azure.certificateregistration.AppServiceCertificateOrderCertificate(
-            ctx.name(f"cert-in-vault{cert.suffix}"),
-            name=cert.secret,
-            certificate_order_name=order.name,
-            resource_group_name=ctx.rg_name,
-            location="global",
-            key_vault_id=keys.vault.id,
-            key_vault_secret_name=cert.secret,
-            opts=ctx.opts(depends_on=[writer, validation]),
-        ))
-        secret_ids[cert.hostname] = keys.vault_uri.apply(
-            lambda uri, secret=cert.secret: f"{uri.rstrip('/')}/secrets/{secret}")
-    return secret_ids, stored_all
+
+def _epoch(rfc3339: str) -> int:
+    """Key Vault takes secret expiry as seconds since the epoch; ACME gives RFC 3339."""
+    import datetime as dt
+    return int(dt.datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp())
+
+
+def _waf_policy(ctx: AzureCellContext) -> azure.network.WebApplicationFirewallPolicy:
+    waf = ctx.settings.waf
+    return azure.network.WebApplicationFirewallPolicy(
+        ctx.name("waf"),
+        policy_name=ctx.name("waf"),
+        resource_group_name=ctx.rg_name, location=ctx.location,
+        policy_settings=azure.network.PolicySettingsArgs(
+            state="Enabled", mode="Prevention", request_body_check=True,
+            max_request_body_size_in_kb=waf.max_request_body_kb,
+            request_body_inspect_limit_in_kb=waf.request_body_inspect_limit_kb,
+            request_body_enforcement=waf.request_body_enforcement,
+            file_upload_limit_in_mb=waf.file_upload_limit_mb, file_upload_enforcement=True),
+        managed_rules=azure.network.ManagedRulesDefinitionArgs(
+            managed_rule_sets=[
+                azure.network.ManagedRuleSetArgs(rule_set_type="Microsoft_DefaultRuleSet", rule_set_version="2.1"),
+                azure.network.ManagedRuleSetArgs(rule_set_type="Microsoft_BotManagerRuleSet", rule_set_version="1.1"),
+            ],
+            exclusions=[azure.network.OwaspCrsExclusionEntryArgs(
+                match_variable=e.match_variable, selector_match_operator=e.selector_match_operator,
+                selector=e.selector) for e in waf.exclusions] or None,
+        ),
+        opts=ctx.opts(),
+    )
 
 
 def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
@@ -125,11 +141,12 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
         raise ValueError(f"cell {spec.name!r}: an Azure cell's HTTPS listener needs a public name; "
                          "set platform:dns.domain (and platform:dns.zone_id in prod)")
     public = spec.public_name
-    secret_ids, cert_ready = _certificates(ctx, keys, [
-        _CertName(hostname, "", CERT_SECRET),
-        _CertName(public, "-public", PUBLIC_CERT_SECRET, validate_at=spec.domain)])
+    certificate, secret = _certificate(ctx, keys, [hostname, public])
     reader = ctx.grant("gateway-cert-reader", identity.principal_id, ROLE_KEY_VAULT_SECRETS_USER,
                        keys.vault.id, "Application Gateway reads its TLS certificate")
+    reader_ready = ctx.propagation_wait("gateway-cert-reader-propagated", [reader])
+    # Versionless: the gateway follows every renewal (new secret version) by itself.
+    secret_id = keys.vault_uri.apply(lambda uri: f"{uri.rstrip('/')}/secrets/{CERT_SECRET}")
 
     public_ip = azure.network.PublicIPAddress(
         ctx.name("appgw-ip"),
@@ -139,20 +156,11 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
         public_ip_allocation_method="Static",
         public_ip_address_version="IPv4",
         zones=zones(spec.region),
-        dns_settings=azure.network.PublicIPAddressDnsSettingsArgs(domain_name_label=spec.name),
+        # No DNS label: `<label>.<region>.cloudapp.azure.com` is one namespace for every customer, and
+        # Route 53 answers with the address itself.
         opts=ctx.opts(),
     )
-    waf = azure.network.WebApplicationFirewallPolicy(
-        ctx.name("waf"),
-        policy_name=ctx.name("waf"),
-        resource_group_name=ctx.rg_name, location=ctx.location,
-        policy_settings=azure.network.PolicySettingsArgs(state="Enabled", mode="Prevention", request_body_check=True),
-        managed_rules=azure.network.ManagedRulesDefinitionArgs(managed_rule_sets=[
-            azure.network.ManagedRuleSetArgs(rule_set_type="Microsoft_DefaultRuleSet", rule_set_version="2.1"),
-            azure.network.ManagedRuleSetArgs(rule_set_type="Microsoft_BotManagerRuleSet", rule_set_version="1.1"),
-        ]),
-        opts=ctx.opts(),
-    )
+    waf = _waf_policy(ctx)
 
     gw_name = ctx.name("appgw")
     # Sub-resources of a gateway reference each other by id; the ids are known up front.
@@ -182,9 +190,9 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
             azure.network.ApplicationGatewayFrontendPortArgs(name="http", port=80),
         ],
         ssl_policy=azure.network.ApplicationGatewaySslPolicyArgs(policy_type="Predefined", policy_name=SSL_POLICY),
+        # One certificate for both names (SAN); the multi-site listener keeps SNI routing for the public name.
         ssl_certificates=[
-            azure.network.ApplicationGatewaySslCertificateArgs(name="endpoint", key_vault_secret_id=secret_ids[hostname]),
-            azure.network.ApplicationGatewaySslCertificateArgs(name="public", key_vault_secret_id=secret_ids[public]),
+            azure.network.ApplicationGatewaySslCertificateArgs(name="endpoint", key_vault_secret_id=secret_id),
         ],
         http_listeners=[
             # Basic listener: the cell's own name, and any other name (Route 53 health checks).
@@ -195,7 +203,7 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
             azure.network.ApplicationGatewayHttpListenerArgs(
                 name="https-public", protocol="Https", host_name=public,
                 frontend_ip_configuration=ref("frontendIPConfigurations", "public"),
-                frontend_port=ref("frontendPorts", "https"), ssl_certificate=ref("sslCertificates", "public")),
+                frontend_port=ref("frontendPorts", "https"), ssl_certificate=ref("sslCertificates", "endpoint")),
             azure.network.ApplicationGatewayHttpListenerArgs(
                 name="http", protocol="Http", frontend_ip_configuration=ref("frontendIPConfigurations", "public"),
                 frontend_port=ref("frontendPorts", "http")),
@@ -210,7 +218,9 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
             match=azure.network.ApplicationGatewayProbeHealthResponseMatchArgs(status_codes=["200-399"]))],
         backend_http_settings_collection=[azure.network.ApplicationGatewayBackendHttpSettingsArgs(
             name="workload", port=SERVICE_PORT, protocol="Http", cookie_based_affinity="Disabled",
-            request_timeout=30, host_name=hostname, probe=ref("probes", "health"))],
+            request_timeout=30, host_name=hostname, probe=ref("probes", "health"),
+            connection_draining=azure.network.ApplicationGatewayConnectionDrainingArgs(
+                enabled=True, drain_timeout_in_sec=DRAIN_TIMEOUT))],
         redirect_configurations=[azure.network.ApplicationGatewayRedirectConfigurationArgs(
             name="http-to-https", redirect_type="Permanent", target_listener=ref("httpListeners", "https"),
             include_path=True, include_query_string=True)],
@@ -228,10 +238,10 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
                 name="http-redirect", rule_type="Basic", priority=200, http_listener=ref("httpListeners", "http"),
                 redirect_configuration=ref("redirectConfigurations", "http-to-https")),
         ],
-        opts=ctx.opts(depends_on=[reader, *cert_ready]),
+        # The secret exists and the gateway may read it before the gateway is created (same `up`).
+        opts=ctx.opts(depends_on=[reader_ready, secret]),
     )
-    fqdn = public_ip.dns_settings.apply(lambda d: d.fqdn)
-    return CellLoadBalancer(gateway, public_ip, fqdn, public_ip.ip_address)
+    return CellLoadBalancer(gateway, public_ip, public_ip.ip_address, waf, certificate, secret)
 
 
 def internal_lb_annotations(address: str) -> dict[str, str]:

@@ -67,10 +67,17 @@ class CellNetwork:
 
 
 def _rule(name, priority, source, ports, description, destination="*", protocol="Tcp", access="Allow"):
+    """One inbound rule. ARM takes `*` (any port) only in the single-value `destinationPortRange`;
+    in the `destinationPortRanges` list it answers SecurityRuleInvalidPortRange. So: any port -> the
+    single value, a set of ports -> the list (the single value then absent)."""
+    any_port = list(ports) == ["*"]
     return azure.network.SecurityRuleArgs(
         name=name, priority=priority, direction="Inbound", access=access, protocol=protocol,
         source_address_prefix=source, source_port_range="*",
-        destination_address_prefix=destination, destination_port_ranges=ports, description=description,
+        destination_address_prefix=destination,
+        destination_port_range="*" if any_port else None,
+        destination_port_ranges=None if any_port else list(ports),
+        description=description,
     )
 
 

@@ -1,10 +1,85 @@
 """What an Azure cell accepts in config (pure: see clouds/aws/settings.py for why this module exists).
 
-Nothing beyond the cloud-neutral schema today: `bucket.geo_redundant` maps to GZRS/ZRS inside
-the zone (`bucket.replication_sku`), which the cell decides at build time."""
+`platform:cells[i].azure` (only on azure cells) holds the Azure plugin's settings of that cell; all
+keys are optional and the defaults are what a first `pulumi up` in a fresh subscription needs.
+`bucket.geo_redundant` maps to GZRS/ZRS inside the zone (`bucket.replication_sku`).
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ...core.placement import PROJECT
+
+_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WafExclusion(_Model):
+    """A managed-rule exclusion of the WAF policy (ARM `OwaspCrsExclusionEntry`)."""
+    match_variable: Literal["RequestHeaderNames", "RequestCookieNames", "RequestArgNames", "RequestHeaderKeys",
+                            "RequestHeaderValues", "RequestCookieKeys", "RequestCookieValues", "RequestArgKeys",
+                            "RequestArgValues"]
+    selector_match_operator: Literal["Equals", "Contains", "StartsWith", "EndsWith", "EqualsAny"]
+    selector: str = Field(min_length=1, max_length=256)
+
+
+class WafSettings(_Model):
+    """Request limits of the WAF policy (Application Gateway WAF_v2 with DRS 2.1: body up to 2 MB, file
+    uploads up to 4000 MB, inspection up to 2 MB). Inference requests carry large JSON bodies, so the
+    defaults take the largest body WAF_v2 allows and inspect its first 128 KB."""
+    max_request_body_kb: int = Field(2000, ge=8, le=2000)
+    request_body_inspect_limit_kb: int = Field(128, ge=8, le=2000)
+    # False: bodies above max_request_body_kb pass (only their first inspect-limit KB is inspected).
+    request_body_enforcement: bool = True
+    file_upload_limit_mb: int = Field(100, ge=1, le=4000)
+    exclusions: list[WafExclusion] = []
+
+
+class MaintenanceWindow(_Model):
+    """When AKS may upgrade the cluster and node images (planned maintenance, weekly, UTC)."""
+    day: Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"] = "Sunday"
+    start_hour: int = Field(2, ge=0, le=23)
+    duration_hours: int = Field(4, ge=4, le=24)  # AKS requires at least 4 hours
+
+
+class AcmeSettings(_Model):
+    """The ACME CA that issues the gateway's certificate (DNS-01 in the platform's Route 53 zone)."""
+    server_url: str = Field(LETSENCRYPT, pattern=r"^https://[^\s]+$")
+    email: Optional[str] = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    # The scheduled `pulumi up` renews once fewer days than this remain (Let's Encrypt: 90-day certificates).
+    min_days_remaining: int = Field(30, ge=7, le=60)
+
+
+class AzureCellSettings(_Model):
+    # Suffix of the physical names in Azure's shared namespaces (resource group, vault, storage account):
+    # default = a digest of project and stack. Set it to keep an existing stack's names, or to take new
+    # ones after a destroy (a purge-protected vault's name stays reserved for 90 days).
+    name_suffix: Optional[str] = Field(None, pattern=r"^[a-z0-9]{1,8}$")
+    # Keep the physical names of stacks created before names carried the stack (issue #19).
+    legacy_names: bool = False
+    # Entra ID groups that are cluster admins (AKS managed Entra integration), besides the deployer.
+    admin_group_object_ids: list[Annotated[str, Field(pattern=_UUID)]] = []
+    # What `platform:deployer.azure_object_id` is: ARM refuses a role assignment whose principalType does not
+    # match the principal (UnmatchedPrincipalType). A CI runner is a service principal (or managed identity).
+    deployer_principal_type: Literal["ServicePrincipal", "User", "Group"] = "ServicePrincipal"
+    # kubelogin's login mode in the exported kubeconfig: non-interactive only (no devicecode).
+    kubelogin: Literal["azurecli", "workloadidentity"] = "azurecli"
+    encryption_at_host: bool = True  # needs the EncryptionAtHost feature of Microsoft.Compute (README)
+    defender: bool = True            # Microsoft Defender for Containers (paid per vCore)
+    maintenance_window: MaintenanceWindow = MaintenanceWindow()
+    waf: WafSettings = WafSettings()
+    acme: AcmeSettings = AcmeSettings()
+    log_retention_days: int = Field(30, ge=30, le=730)
+
+
+def parse(raw: Any) -> AzureCellSettings:
+    return AzureCellSettings.model_validate(raw or {})
 
 
 # Sizes of `network_cidr` the cell's address plan fits (the plan gives AKS half the range and cuts /24s for the gateway and a /28 for the API server from the rest: /22 is the smallest).
@@ -12,8 +87,20 @@ NETWORK_PREFIXES = range(8, 23)
 
 
 def check(index: int, cell: Any, cfg: Any) -> list[str]:
+    """Problems of `platform:cells[index].azure` as `platform:<key> ...: <why>` lines."""
+    try:
+        s = parse(getattr(cell, "azure", None))
+    except ValidationError as e:
+        out = []
+        for err in e.errors():
+            loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
+            out.append(f"{PROJECT}:cells[{index}].azure{loc} (cell {cell.name!r}): {err['msg']}")
+        return out
+    if s.legacy_names and s.name_suffix:
+        return [f"{PROJECT}:cells[{index}].azure.legacy_names (cell {cell.name!r}): set together with name_suffix; "
+                "allowed: one of the two"]
     return []
 
 
 def spec_fields(cell: Any, cfg: Any) -> dict:
-    return {}
+    return {"azure": parse(getattr(cell, "azure", None))}

@@ -1,0 +1,106 @@
+"""Apply rules of issue #19 (offline/apply/azure.py): each fails on a real SDK program that breaks it and
+passes on the same program fixed, under the offline engine (one small program, two stacks)."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from offline_helpers import offline
+
+PROGRAM = '''
+import pulumi, pulumi_azure_native as az, pulumi_kubernetes as k8s
+import pulumiverse_time as time
+GOOD = pulumi.get_stack() == "good"
+dep = lambda *rs: pulumi.ResourceOptions(depends_on=[r for r in rs if r is not None])
+
+rg = az.resources.ResourceGroup("rg", resource_group_name="rg-a")
+vault = az.keyvault.Vault("kv", vault_name="kv-a-1", resource_group_name=rg.name, properties={
+    "tenant_id": "00000000-0000-4000-8000-000000000002", "sku": {"family": "A", "name": "standard"},
+    "enable_rbac_authorization": True})
+# The gateway's certificate: a secret the stack writes (good) or one an App Service order fills later (bad).
+secret = az.keyvault.Secret("tls", secret_name="tls-endpoint", vault_name="kv-a-1", resource_group_name=rg.name,
+    properties={"value": "MIIK", "content_type": "application/x-pkcs12"}, opts=dep(vault)) if GOOD else None
+az.network.ApplicationGateway("agw", application_gateway_name="agw", resource_group_name=rg.name,
+    sku={"name": "WAF_v2", "tier": "WAF_v2"},
+    ssl_certificates=[{"name": "endpoint", "key_vault_secret_id": "https://kv-a-1.vault.azure.net/secrets/tls-endpoint"}],
+    opts=dep(secret))
+
+# AKS with Entra ID + Azure RBAC only; node OS disks through a disk encryption set.
+aks = az.containerservice.ManagedCluster("aks", resource_name_="aks-a", resource_group_name=rg.name, dns_prefix="aks",
+    disable_local_accounts=True, aad_profile={"managed": True, "enable_azure_rbac": True},
+    disk_encryption_set_id="/subscriptions/s/resourceGroups/rg-a/providers/Microsoft.Compute/diskEncryptionSets/des",
+    agent_pool_profiles=[{"name": "system", "mode": "System", "count": 1, "vm_size": "Standard_D4ds_v5",
+                          **({"os_disk_type": "Managed"} if GOOD else {})}],
+    identity={"type": "SystemAssigned"})
+admin = az.authorization.RoleAssignment("aks-deployer-admin", principal_id="0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    principal_type="ServicePrincipal", scope=aks.id,
+    role_definition_id="/providers/Microsoft.Authorization/roleDefinitions/b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b")
+wait = time.Sleep("aks-deployer-propagated", create_duration="120s", opts=dep(admin)) if GOOD else None
+kubeconfig = pulumi.Output.all(aks.name, wait.id if wait else "").apply(lambda a: a[0])
+prov = k8s.Provider("aks-k8s", kubeconfig=kubeconfig, opts=dep(aks))
+k8s.core.v1.Namespace("ns", metadata={"name": "inference"}, opts=pulumi.ResourceOptions(provider=prov))
+'''
+
+RULES = ("azure-appgw-secret-exists", "azure-aks-deployer-access", "azure-aks-ephemeral-os-disk-cmk")
+CONFIG = {"azure-native:location": "westeurope", "platform:environment": "dev",
+          "platform:deployer": {"in_network": True, "azure_object_id": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"}}
+
+
+def _run(tmp_path, stack):
+    proj = tmp_path / stack
+    (proj / "stacks").mkdir(parents=True)
+    (proj / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "applytest", "runtime": "python",
+                                                      "stackConfigDir": "stacks"}))
+    (proj / "__main__.py").write_text(PROGRAM)
+    (proj / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": CONFIG}))
+    run = offline(["preview", stack, "--quiet", "--project-dir", str(proj)], tmp_path)
+    assert run.report is not None, run.stderr
+    return run
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return {s: _run(tmp_path_factory.mktemp(s), s) for s in ("bad", "good")}
+
+
+def test_the_rules_are_registered_with_their_documentation():
+    from offline import apply
+
+    rules = apply.load_all()
+    for rid in RULES:
+        assert rules[rid].doc.startswith("https://learn.microsoft.com/"), rid
+    assert rules["azure-aks-ephemeral-os-disk-cmk"].level == "warning"
+
+
+@pytest.mark.parametrize("rule_id", RULES)
+def test_rule_fails_on_the_broken_program(runs, rule_id):
+    found = [f for f in runs["bad"].report["apply"] if f["rule"] == rule_id]
+    assert found, [f["rule"] for f in runs["bad"].report["apply"]]
+
+
+@pytest.mark.parametrize("rule_id", RULES)
+def test_rule_passes_on_the_fixed_program(runs, rule_id):
+    assert not [f for f in runs["good"].report["apply"] if f["rule"] == rule_id]
+
+
+def test_messages_name_the_fix(runs):
+    by_rule = {f["rule"]: f["message"] for f in runs["bad"].report["apply"]}
+    assert "tls-endpoint" in by_rule["azure-appgw-secret-exists"] and "keyvault.Secret" in by_rule["azure-appgw-secret-exists"]
+    assert "time.Sleep" in by_rule["azure-aks-deployer-access"]
+    assert "osDiskType: Managed" in by_rule["azure-aks-ephemeral-os-disk-cmk"]
+
+
+def test_no_grant_at_all_is_named(tmp_path):
+    """Without the deployer's assignment and without admin groups, the rule says what to grant."""
+    from offline.apply import Graph, RULES as ALL
+
+    cluster = {"urn": "urn:c", "type": "azure-native:containerservice:ManagedCluster", "name": "aks",
+               "inputs": {"disableLocalAccounts": True, "aadProfile": {"enableAzureRBAC": True}}, "dependencies": []}
+    provider = {"urn": "urn:p", "type": "pulumi:providers:kubernetes", "name": "k", "inputs": {},
+                "dependencies": ["urn:c"]}
+    g = Graph([cluster, provider], [], {"platform:deployer": '{"in_network": true}'}, "s")
+    (finding,) = list(ALL["azure-aks-deployer-access"].check(g))
+    assert "Azure Kubernetes Service RBAC Cluster Admin" in finding.message
+    groups = dict(cluster, inputs={**cluster["inputs"], "aadProfile": {"enableAzureRBAC": True,
+                                                                       "adminGroupObjectIDs": ["g"]}})
+    assert not list(ALL["azure-aks-deployer-access"].check(Graph([groups, provider], [], g.config, "s")))
