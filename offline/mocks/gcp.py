@@ -268,6 +268,15 @@ def storage_service_agent(ctx: MockContext, args: dict) -> dict:
     return {"id": project, "project": project, "emailAddress": email, "member": f"serviceAccount:{email}"}
 
 
+@invoke("gcp:logging/getProjectCmekSettings:getProjectCmekSettings")
+def logging_cmek_settings(ctx: MockContext, args: dict) -> dict:
+    # The account Cloud Logging encrypts with; the API creates it with the project's CMEK settings.
+    project = args.get("project") or ctx.gcp_project()
+    account = f"cmek-p{project_number(project)}@gcp-sa-logging.iam.gserviceaccount.com"
+    return {"id": f"projects/{project}/cmekSettings", "project": project, "name": f"projects/{project}/cmekSettings",
+            "serviceAccountId": account, "kmsKeyName": args.get("kmsKeyName") or "", "kmsKeyVersionName": ""}
+
+
 @invoke("gcp:organizations/getProject:getProject")
 def get_project(ctx: MockContext, args: dict) -> dict:
     project = args.get("projectId") or ctx.gcp_project()

@@ -41,7 +41,7 @@ class GcpCell(CellComponent):
         key = CellKey(f"{name}-kms", ctx, depends_on=[apis["cloudkms"]], opts=self.child())
         bucket = DataBucket(f"{name}-bucket", ctx, BucketArgs(key, apis.agents.storage, spec.noncurrent_version_days),
                             depends_on=[apis["storage"]], opts=self.child())
-        logs = CellLogs(f"{name}-logs", ctx, depends_on=[apis["logging"]], opts=self.child())
+        logs = CellLogs(f"{name}-logs", ctx, key, depends_on=[apis["logging"]], opts=self.child())
         # From the zone table, not a compute.get_zones invoke: the program knows them before the
         # Compute API is enabled (a fresh project answers that invoke with SERVICE_DISABLED).
         zones = zones_of(spec.region)

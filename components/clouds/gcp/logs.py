@@ -20,6 +20,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from .context import GcpContext
+from .key import CellKey, KeyGrant
 
 RETENTION_DAYS = 30   # the _Default bucket's own retention: no more, no less than before
 
@@ -32,15 +33,25 @@ def regional_filter(region: str) -> str:
 
 
 class CellLogs(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: GcpContext, depends_on: Sequence[pulumi.Resource],
+    def __init__(self, name: str, ctx: GcpContext, key: CellKey, depends_on: Sequence[pulumi.Resource],
                  opts: pulumi.ResourceOptions):
         super().__init__("platform:gcp:Logs", name, None, opts)
         bucket_id = f"{ctx.cell}-logs"
         self.filter = regional_filter(ctx.region)
+        # The logs hold client addresses and URLs: encrypted with the cell's key, which lives in the same
+        # region as the bucket (Cloud Logging requires it). Logging encrypts as the project's own CMEK
+        # account (`cmek-p<number>@gcp-sa-logging`), which exists once the Logging API is on and which
+        # the project's CMEK settings name: asked after the API, granted on the key, then a propagation
+        # wait before the bucket is created (https://cloud.google.com/logging/docs/routing/managed-encryption-storage).
+        settings = gcp.logging.get_project_cmek_settings_output(
+            project=ctx.project, opts=pulumi.InvokeOutputOptions(provider=ctx.provider, depends_on=list(depends_on)))
+        grant = key.grant(KeyGrant("logging-agent", settings.service_account_id))
+        settled = key.settled("logs", [grant])
         self.bucket = gcp.logging.ProjectBucketConfig(
             f"{name}-bucket", project=ctx.project, location=ctx.region, bucket_id=bucket_id,
             retention_days=RETENTION_DAYS, description=f"Logs of cell {ctx.cell}, kept in {ctx.region}",
-            opts=ctx.opts(self, stateful=True, depends_on=depends_on))
+            cmek_settings=gcp.logging.ProjectBucketConfigCmekSettingsArgs(kms_key_name=key.key.id),
+            opts=ctx.opts(self, stateful=True, depends_on=[*depends_on, settled]))
         # A sink to a log bucket of its own project needs no writer grant.
         self.sink = gcp.logging.ProjectSink(
             f"{name}-sink", project=ctx.project, name=f"{ctx.cell}-regional-logs",
