@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 
@@ -618,6 +619,21 @@ def test_logs_stay_in_a_regional_bucket(dev):
     assert f'resource.labels.region="{REGION}"' in sink["inputs"]["filter"]
     assert f'resource.labels.zone=~"^{REGION}-[a-z]$"' in sink["inputs"]["filter"]
     assert sink["urn"] in exclusion["dependencies"]   # never excluded from _Default before routed
+
+
+def test_log_bucket_is_encrypted_with_the_cell_key_after_loggings_cmek_account_is_granted(dev):
+    bucket = one(dev, "gcp:logging/projectBucketConfig:ProjectBucketConfig")
+    key = one(dev, "gcp:kms/cryptoKey:CryptoKey")
+    assert bucket["inputs"]["cmekSettings"]["kmsKeyName"] == key["id"]
+    grant = next(r for r in dev.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+                 if r["name"].endswith("-logging-agent"))
+    assert re.fullmatch(r"serviceAccount:cmek-p\d+@gcp-sa-logging\.iam\.gserviceaccount\.com", grant["inputs"]["member"])
+    wait = next(r for r in dev.of_type("time:index/sleep:Sleep") if grant["urn"] in r["dependencies"])
+    assert wait["urn"] in bucket["dependencies"]
+    # The CMEK account is read only once the Logging API is on (a fresh project answers SERVICE_DISABLED).
+    api = next(r for r in dev.of_type("gcp:projects/service:Service") if r["inputs"]["service"] == "logging.googleapis.com")
+    invoke = next(i for i in dev.report["invokes"] if i["token"] == "gcp:logging/getProjectCmekSettings:getProjectCmekSettings")
+    assert api["urn"] in invoke["dependsOn"]
 
 
 def test_nat_allocates_ports_dynamically(dev):
