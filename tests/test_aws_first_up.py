@@ -234,7 +234,8 @@ def test_access_entries_for_the_deployer_operators_and_read_only_role(access):
     # The deployer's explicit entry replaces the bootstrap one (both for one role: ResourceInUseException).
     assert cluster["inputs"]["accessConfig"] == {"authenticationMode": "API",
                                                  "bootstrapClusterCreatorAdminPermissions": False}
-    entries = {e["inputs"]["principalArn"]: e for e in of(access, "aws:eks/accessEntry:AccessEntry")}
+    entries = {e["inputs"]["principalArn"]: e for e in of(access, "aws:eks/accessEntry:AccessEntry")
+               if not _scraper(e)}
     assert set(entries) == {DEPLOYER, OPERATORS, READONLY}
     assert all(e["inputs"]["type"] == "STANDARD" for e in entries.values())
     policies = {a["inputs"]["principalArn"]: a["inputs"] for a in
@@ -245,10 +246,15 @@ def test_access_entries_for_the_deployer_operators_and_read_only_role(access):
     assert all(p["accessScope"] == {"type": "cluster"} for p in policies.values())
 
 
+def _scraper(entry: dict) -> bool:
+    """The AMP managed collector's entry (#22): its service-linked role reads metrics, nothing else."""
+    return "/AWSServiceRoleForAmazonPrometheusScraper" in str(entry["inputs"]["principalArn"])
+
+
 def test_without_a_deployer_the_creator_keeps_the_bootstrap_admin_entry(dev):
     cluster = one(dev, "aws:eks/cluster:Cluster", f"{CELL}-eks")
     assert cluster["inputs"]["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
-    assert not of(dev, "aws:eks/accessEntry:AccessEntry")
+    assert all(_scraper(e) for e in of(dev, "aws:eks/accessEntry:AccessEntry"))
 
 
 def test_operators_equal_to_the_deployer_get_one_entry():
@@ -283,8 +289,10 @@ def test_alb_alarms_notify_the_cells_encrypted_alarm_topic(run):
 
 
 def test_prod_mails_the_alarms_to_its_alarm_email(prod):
-    (sub,) = of(prod, "aws:sns/topicSubscription:TopicSubscription")
-    assert sub["inputs"]["protocol"] == "email" and sub["inputs"]["endpoint"] == "oncall@example.com"
+    # The load balancer alarms' topic and the SLO alerts' topic (#22) both mail the stack's address.
+    subs = of(prod, "aws:sns/topicSubscription:TopicSubscription")
+    assert subs and all(s["inputs"]["protocol"] == "email" and s["inputs"]["endpoint"] == "oncall@example.com"
+                        for s in subs)
 
 
 def test_a_prod_stack_without_alarm_email_is_a_config_error_naming_the_key():
@@ -364,7 +372,7 @@ def test_the_deployer_policy_covers_every_service_the_aws_cell_and_global_layer_
     granted = {a.split(":")[0] for s in doc["Statement"] for a in _actions(s)}
     used = {r["type"].split(":")[1].split("/")[0] for r in dev.resources if r["type"].startswith("aws:")}
     # Pulumi module -> IAM service prefix where they differ.
-    prefix = {"lb": "elasticloadbalancing", "vpc": "ec2", "cloudwatch": "cloudwatch", "route53": "route53",
+    prefix = {"amp": "aps", "lb": "elasticloadbalancing", "vpc": "ec2", "cloudwatch": "cloudwatch", "route53": "route53",
               "acm": "acm", "autoscaling": "autoscaling", "eks": "eks", "iam": "iam", "kms": "kms", "s3": "s3",
               "sns": "sns", "ec2": "ec2"}
     missing = {prefix.get(m, m) for m in used} - granted
