@@ -28,6 +28,7 @@ def deployable_dev() -> dict:
     cfg["platform:deployer"] = {"cidrs": ["20.42.1.0/28"], "aws_role_arn": ROLE, "gcp_service_account": GSA,
                                 "azure_object_id": OID}
     cfg["platform:dns"] = {**cfg["platform:dns"], "parent_zone_id": PARENT}
+    cfg.pop("platform:apply_exemptions", None)  # a deployable stack needs none
     return cfg
 
 
@@ -135,3 +136,27 @@ def test_deployable_dev_opens_each_cluster_api_to_the_deployer(deployable):
     assert [b["cidrBlock"] for b in blocks] == ["198.18.7.0/24", "20.42.1.0/28"]
     aks = deployable.one("azure-native:containerservice:ManagedCluster")
     assert aks["inputs"]["apiServerAccessProfile"]["authorizedIPRanges"] == ["198.18.7.0/24", "20.42.1.0/28"]
+
+
+def test_deployable_dev_previews_as_a_real_preview_with_no_apply_finding_and_clean_packs(tmp_path):
+    """#20's bar: dev with its deployer and parent zone, judged as a real preview would (--real-mode),
+    with no apply exemption at all: zero apply findings, no mandatory violation, exit 0."""
+    import yaml
+
+    from offline_helpers import REPO
+
+    cfg = deployable_dev()
+    assert "platform:apply_exemptions" not in cfg or not cfg["platform:apply_exemptions"]
+    proj = tmp_path / "project"
+    (proj / "stacks").mkdir(parents=True)
+    doc = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+    doc["main"] = str(REPO)
+    (proj / "Pulumi.yaml").write_text(yaml.safe_dump(doc))
+    (proj / "stacks" / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": cfg}))
+    run = offline(["preview", "dev", "--quiet", "--real-mode", "--project-dir", str(proj),
+                   "--policy-pack", str(REPO / "policy" / "encryption"),
+                   "--policy-pack", str(REPO / "policy" / "residency")], tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.report["apply"] == []
+    assert [d for d in run.diagnostics if d["level"] == "mandatory"] == []
+    assert len(run.resources) > 300
