@@ -201,6 +201,18 @@ class DeployerOptions(_Model):
         return v
 
 
+class EdgeOptions(_Model):
+    """The edge guard of every cell (web application firewall on its load balancer, issue #21)."""
+    # Requests a single client IP may send in 5 minutes before the guard throttles it (AWS WAF
+    # rate-based rule, Cloud Armor throttle, App Gateway rate-limit rule; AWS's minimum is 10).
+    rate_limit: int = Field(2000, ge=10, le=2_000_000_000)
+    # The cloud's managed core rule set: `block` enforces it, `count` only logs matches (tuning).
+    managed_rules: Literal["block", "count"] = "block"
+    # Zones served by the whole platform, other stacks' cells included (a prod cell stack sees only
+    # its own cell); default: the zones of this stack's cells and cell_stacks.
+    served_zones: Optional[list[str]] = None
+
+
 class WorkloadOptions(_Model):
     image: str
     replicas: int = Field(2, ge=1, le=100)
@@ -256,6 +268,7 @@ class PlatformConfig(_Model):
     zones: dict[str, ZoneOptions] = {}
     exceptions: list[ResidencyException] = []
     deployer: Optional[DeployerOptions] = None
+    edge: EdgeOptions = EdgeOptions()
     # Usage assumptions of the cost estimate (requests, GB stored, GB egress per cell); validated by the
     # offline engine's pricing model (offline/pricing), which owns their meaning.
     usage: Optional[dict[str, Any]] = None
@@ -269,9 +282,15 @@ class PlatformConfig(_Model):
     def zone(self, zone_id: str) -> ZoneOptions:
         return self.zones.get(zone_id) or ZoneOptions(strict=placement.default_strict(zone_id))
 
+    @property
+    def served_zones(self) -> list[str]:
+        """Zones the platform serves: `platform:edge.served_zones`, else the zones of this stack's cells."""
+        placed = dict.fromkeys(c.residency for c in [*self.cells, *self.cell_stacks])
+        return list(dict.fromkeys([*(self.edge.served_zones or []), *placed]))
+
 
 # Keys of `platform:*` and what model field they feed.
-_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage"}
+_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage", "edge"}
 
 _DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 
@@ -471,6 +490,16 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
         if ex.expires < today:
             problems.append(f"{PROJECT}:exceptions[{i}].expires = {ex.expires.isoformat()!r}: the exception "
                             f"expired (today is {today.isoformat()}); renew it with a new approval or remove it")
+    known = catalog.known_zones()
+    for j, z in enumerate(cfg.edge.served_zones or []):
+        if z not in known:
+            problems.append(f"{PROJECT}:edge.served_zones[{j}] = {z!r}: not a residency zone of the catalog; "
+                            f"allowed: {', '.join(known)}")
+    if cfg.edge.served_zones is not None:
+        missing = sorted({c.residency for c in [*cfg.cells, *cfg.cell_stacks]} - set(cfg.edge.served_zones))
+        if missing:
+            problems.append(f"{PROJECT}:edge.served_zones: misses {', '.join(missing)}, served by this stack's own "
+                            "cells; allowed: every zone the platform serves")
     if cfg.cells and cfg.workload is None:
         problems.append(f"{PROJECT}:workload: missing; cells need the inference workload (image, replicas)")
     return problems

@@ -25,6 +25,7 @@ from ...tags import standard_labels
 from . import iam
 from .bucket import SecureBucket
 from .cluster import Cluster
+from .edge_guard import EdgeGuard
 from .identity import WorkloadIdentity, pod_identity
 from .key import CellKey
 from .loadbalancer import LoadBalancer
@@ -90,6 +91,8 @@ class AwsCell(CellComponent):
             validator=spec.dns_validator,
             health_path=spec.health_path, account=account, provider=provider, protect=spec.protect,
             opts=self.child())
+        if spec.edge_guard is not None:  # issue #21: the WAF in front of the ALB
+            EdgeGuard(name, spec.edge_guard, lb.alb.arn, spec.environment, provider, opts=self.child())
 
         self.finish(
             CellOutputs(

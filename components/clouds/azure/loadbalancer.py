@@ -26,6 +26,7 @@ import pulumi_azure_native as azure
 import pulumi_azuread as azuread
 
 from ...contract import SERVICE_PORT
+from .edge_guard import custom_rules
 from .common import ROLE_KEY_VAULT_SECRETS_OFFICER, ROLE_KEY_VAULT_SECRETS_USER, AzureCellContext, zones
 from .key import CellKeys
 from .network import CellNetwork
@@ -147,6 +148,7 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
         policy_name=ctx.name("waf"),
         resource_group_name=ctx.rg_name, location=ctx.location,
         policy_settings=azure.network.PolicySettingsArgs(state="Enabled", mode="Prevention", request_body_check=True),
+        custom_rules=custom_rules(spec.edge_guard) if spec.edge_guard else None,  # issue #21
         managed_rules=azure.network.ManagedRulesDefinitionArgs(managed_rule_sets=[
             azure.network.ManagedRuleSetArgs(rule_set_type="Microsoft_DefaultRuleSet", rule_set_version="2.1"),
             azure.network.ManagedRuleSetArgs(rule_set_type="Microsoft_BotManagerRuleSet", rule_set_version="1.1"),
