@@ -36,7 +36,7 @@ def _internet_facing(r: Res) -> Optional[bool]:
     if r.type == GCP_BACKEND:
         return p.get("loadBalancingScheme") in ("EXTERNAL", "EXTERNAL_MANAGED")
     if r.type == AZ_GATEWAY:
-        pips = dig(p, "frontendIpConfigurations", "publicIPAddress")
+        pips = dig(p, "frontendIPConfigurations", "publicIPAddress")
         return bool(pips)
     return None
 
