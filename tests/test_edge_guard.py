@@ -252,8 +252,8 @@ def pack():
     geo = {"name": "ResidencyEu0", "priority": 10, "ruleType": "MatchRule", "action": "Block", "matchConditions": [
         {"matchVariables": [{"variableName": "RemoteAddr"}], "operator": "GeoMatch", "matchValues": EU}]}
     s.add("azure-native:network:WebApplicationFirewallPolicy", "in-waf", {
-        "tags": tags("in", "azure-centralindia"), "policySettings": {"state": "Enabled", "mode": "Prevention"},
-        "customRules": [geo]}, parent=in_cell, provider=in_prov, outputs={"id": pid})
+        "policyName": "in-waf", "resourceGroupName": "rg-in", "tags": tags("in", "azure-centralindia"), "policySettings": {"state": "Enabled", "mode": "Prevention"},
+        "customRules": [geo]}, parent=in_cell, provider=in_prov)
     r["ok_in"] = s.add("azure-native:network:ApplicationGateway", "in-appgw", {
         "tags": tags("in", "azure-centralindia"), "firewallPolicy": {"id": pid},
         "frontendIPConfigurations": [{"name": "public", "publicIPAddress": {"id": "/pip"}}]},

@@ -175,7 +175,7 @@ def test_pack_metadata(placement):
     policies = {p["name"]: p for p in result.policies}
     assert set(policies) == {"residency-zone-known", "residency-location-in-zone", "residency-key-in-zone",
                              "residency-replication-in-zone", "residency-dns-in-zone", "residency-no-global-tls-edge",
-                             "residency-cannot-verify"}
+                             "residency-edge-guard", "residency-cannot-verify"}
     for name, p in policies.items():
         assert p["description"] and p["remediation"], name
         assert p["level"] == ("advisory" if name == "residency-cannot-verify" else "mandatory")

@@ -106,7 +106,7 @@ def _azure(view: StackView, gateway: Res):
         return None, "no WAF policy on the application gateway"
     if is_unknown(ref[0]):
         return UNKNOWN, "the gateway's WAF policy id is unknown at preview"
-    policy = _find(view, "azure-native:network:WebApplicationFirewallPolicy", ref[0], ("id",))
+    policy = _azure_policy(view, str(ref[0]))
     if policy is None:
         return None, f"its WAF policy {ref[0]} is not in the stack"
     settings = policy.props.get("policySettings") or {}
@@ -122,6 +122,24 @@ def _azure(view: StackView, gateway: Res):
                 and dig(conds[0], "matchVariables", "variableName") == ["RemoteAddr"]:
             out |= set(conds[0].get("matchValues") or [])
     return out, None
+
+
+_AZ_POLICY_ID = re.compile(r"/resourceGroups/([^/]+)/providers/Microsoft\.Network/"
+                           r"ApplicationGatewayWebApplicationFirewallPolicies/([^/]+)$", re.I)
+
+
+def _azure_policy(view: StackView, ref: str) -> Optional[Res]:
+    """The WAF policy an id names (ARM ids are case-insensitive; a stack policy's props carry no id)."""
+    m = _AZ_POLICY_ID.search(ref)
+    for r in view.resources:
+        if r.type != "azure-native:network:WebApplicationFirewallPolicy":
+            continue
+        if str(r.props.get("id", "")).lower() == ref.lower():
+            return r
+        if m and str(r.props.get("policyName", "")).lower() == m.group(2).lower() \
+                and str(r.props.get("resourceGroupName", "")).lower() == m.group(1).lower():
+            return r
+    return None
 
 
 GUARDS = {ALB: _aws, GCP_BACKEND: _gcp, AZ_GATEWAY: _azure}
