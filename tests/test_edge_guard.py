@@ -23,6 +23,7 @@ from components.core.routing.edge import ROUTE53_CHECKER_RANGES
 from offline_helpers import preview_stack
 from offline.project import load_project
 from offline.project import stack_config as raw_stack_config
+from offline.analyzer import PolicyResource
 from test_policy_residency import PACK, Stack, analyze, by_policy, on, tags
 
 ALL_COUNTRIES = sorted(catalog.COUNTRY_CONTINENT)
@@ -161,13 +162,7 @@ def _judge(evaluate, refused: set[str], own: str, health: str, refusal: int, thr
 
 def test_aws_web_acl_refuses_with_451_and_admits_health_checks(dev):
     acl = _inputs(dev.one("aws:wafv2/webAcl:WebAcl"))
-    ip_sets = {r["outputs"]["arn"] if r.get("outputs") else None: _inputs(r)["addresses"]
-               for r in dev.of_type("aws:wafv2/ipSet:IpSet")}
-    if None in ip_sets:  # the report keeps inputs only: the ACL names the set by its ARN
-        (addresses,) = ip_sets.values()
-        arn = next(s["ipSetReferenceStatement"]["arn"] for r in acl["rules"] if "andStatement" in r["statement"]
-                   for s in r["statement"]["andStatement"]["statements"] if "ipSetReferenceStatement" in s)
-        ip_sets = {arn: addresses}
+    ip_sets = {r["outputs"]["arn"]: _inputs(r)["addresses"] for r in dev.of_type("aws:wafv2/ipSet:IpSet")}
     refused = set(catalog.EEA_COUNTRIES) | {"IN"}
     _judge(lambda req: waf_eval.aws(acl, ip_sets, req), refused, "US", "/health", 451, 429)
     bodies = {b["key"]: json.loads(b["content"]) for b in acl["customResponseBodies"]}
@@ -300,3 +295,47 @@ def test_pack_an_active_exception_lets_its_zone_into_the_fallback_cell(pack):
     assert not any("eu" in m and "no edge guard" in m for m in on(with_exception, RULE, r["none_us"]))
     # ...which does not excuse it from refusing India.
     assert any("strict zone(s) in" in m for m in on(with_exception, RULE, r["none_us"]))
+
+
+def _policy_resources(run, drop=(), edit=None) -> list[PolicyResource]:
+    """The dev stack's captured resources as the analyzer receives them, optionally crippled."""
+    out = []
+    for r in run.resources:
+        if r["type"] in drop:
+            continue
+        inputs, outputs = dict(r["inputs"] or {}), dict(r.get("outputs") or {})
+        if edit and r["type"] in edit:
+            inputs, outputs = edit[r["type"]](inputs), edit[r["type"]](outputs)
+        out.append(PolicyResource(urn=r["urn"], type=r["type"], name=r["name"], inputs=inputs, outputs=outputs,
+                                  parent=r.get("parent"), provider=r.get("provider"), protect=r.get("protect", False),
+                                  dependencies=r.get("dependencies") or []))
+    return out
+
+
+def test_pack_judges_the_guards_the_dev_cells_really_build(dev):
+    """Not vacuous: the same resources with each cloud's guard taken away or emptied fail, cell by cell."""
+    assert not by_policy(analyze(PACK, _policy_resources(dev)), RULE)
+    crippled = analyze(PACK, _policy_resources(
+        dev, drop=("aws:wafv2/webAclAssociation:WebAclAssociation",),
+        edit={"gcp:compute/regionBackendService:RegionBackendService":
+              lambda p: {k: v for k, v in p.items() if k != "securityPolicy"},
+              "azure-native:network:WebApplicationFirewallPolicy":
+              lambda p: {k: v for k, v in p.items() if k != "customRules"}}))
+    found = {d.urn.rsplit("::", 1)[-1]: d.message for d in by_policy(crippled, RULE)}
+    assert set(found) == {"aws-us-west-2-alb", "gcp-europe-west1-lb-backend", "azure-centralindia-appgw"}, found
+    assert "no WAFv2 web ACL" in found["aws-us-west-2-alb"]
+    assert "no Cloud Armor security policy" in found["gcp-europe-west1-lb-backend"]
+    assert "does not refuse AT BE" in found["azure-centralindia-appgw"]
+
+
+def test_report_lists_each_cells_refused_countries(dev):
+    from offline import report
+    from offline.engine import StackRun
+    guards = dev.report["outputs"]["edge_guards"]
+    assert guards["gcp-europe-west1"] == {"residency": "eu", "refused_zones": ["in"], "refused_countries": ["IN"]}
+    assert guards["azure-centralindia"]["refused_countries"] == sorted(catalog.EEA_COUNTRIES)
+    run = StackRun(stack="dev", project="platform", resources=[], outputs={"edge_guards": guards}, config={})
+    md = report.to_markdown(run, [])
+    assert "| gcp-europe-west1 | eu | in | IN |" in md
+    assert f"| aws-us-west-2 | us | eu, in | {' '.join(sorted([*catalog.EEA_COUNTRIES, 'IN']))} |" in md
+    assert "    azure-centralindia (in): AT BE" in report.to_text(run, [], verbose=False)
