@@ -208,22 +208,33 @@ def test_managed_rules_in_count_mode_only_log():
 ALB = "aws:lb/loadBalancer:LoadBalancer"
 
 
-def _aws_cell(s, cell, zone, region, refuse, known=True, own_acl=True):
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown string during preview
+
+
+def _aws_cell(s, cell, zone, region, refuse, known=True, preview=False):
+    """An AWS cell's ALB and, unless `refuse` is None, a web ACL blocking each country list of `refuse`.
+    `known=False`: the ALB's ARN is unknown; `preview`: the association's ARNs are unknown too, but it
+    depends on the ALB and the ACL (what a real first preview sends)."""
     prov = s.provider("aws", f"{cell}-aws", region=region)
     comp = s.add("platform:aws:Cell", cell)
     arn = f"arn:aws:elasticloadbalancing:{region}:123456789012:loadbalancer/app/{cell}/0123456789abcdef"
     lb = s.add(ALB, f"{cell}-alb", {"tags": tags(zone, cell), "loadBalancerType": "application", "internal": False},
-               parent=comp, provider=prov, outputs={"arn": arn if known else "04da6b54-80e4-46f7-96ec-b56ff0331ba9"})
+               parent=comp, provider=prov, outputs={"arn": arn if known and not preview else UNKNOWN})
     if refuse is None:
         return lb
     acl_arn = f"arn:aws:wafv2:{region}:123456789012:regional/webacl/{cell}-edge/1b2c"
     rules = [{"name": f"residency-{i}", "priority": 10 + i, "statement": {"geoMatchStatement": {"countryCodes": cs}},
               "action": {"block": {"customResponse": {"responseCode": 451}}}} for i, cs in enumerate(refuse)]
-    s.add("aws:wafv2/webAcl:WebAcl", f"{cell}-edge", {"scope": "REGIONAL", "rules": rules, "tags": tags(zone, cell),
-                                                    "defaultAction": {"allow": {}}},
-          parent=comp, provider=prov, outputs={"arn": acl_arn})
-    s.add("aws:wafv2/webAclAssociation:WebAclAssociation", f"{cell}-edge", {"resourceArn": arn, "webAclArn": acl_arn},
-          parent=comp, provider=prov)
+    acl = s.add("aws:wafv2/webAcl:WebAcl", f"{cell}-edge", {"scope": "REGIONAL", "rules": rules,
+                                                          "tags": tags(zone, cell), "defaultAction": {"allow": {}}},
+                parent=comp, provider=prov, outputs={"arn": UNKNOWN if preview else acl_arn})
+    if preview:
+        s.add("aws:wafv2/webAclAssociation:WebAclAssociation", f"{cell}-edge",
+              {"resourceArn": UNKNOWN, "webAclArn": UNKNOWN}, parent=comp, provider=prov,
+              deps={"resourceArn": [lb], "webAclArn": [acl]})
+    else:
+        s.add("aws:wafv2/webAclAssociation:WebAclAssociation", f"{cell}-edge",
+              {"resourceArn": arn if known else UNKNOWN, "webAclArn": acl_arn}, parent=comp, provider=prov)
     return lb
 
 
@@ -239,7 +250,8 @@ def pack():
         "none_us": _aws_cell(s, "aws-us-east-1", "us", "us-east-1", None),
         "partial_us": _aws_cell(s, "aws-us-east-2", "us", "us-east-2", [EU[:10]]),
         "own_eu": _aws_cell(s, "aws-eu-west-1", "eu", "eu-west-1", [["IN"], ["DE"]]),
-        "unknown_us": _aws_cell(s, "aws-us-west-1", "us", "us-west-1", [EU, ["IN"]], known=False),
+        "preview_ok": _aws_cell(s, "aws-eu-west-3", "eu", "eu-west-3", [["IN"]], preview=True),
+        "preview_bad": _aws_cell(s, "aws-eu-north-1", "eu", "eu-north-1", [["SG"]], preview=True),
     }
     in_prov = s.provider("azure-native", "azure-centralindia", location="centralindia")
     in_cell = s.add("platform:azure:Cell", "azure-centralindia")
@@ -283,11 +295,23 @@ def test_pack_fails_a_missing_or_partial_guard_and_one_that_refuses_its_own_zone
     assert levels == {"mandatory"}
 
 
-def test_pack_unknown_values_are_advisory(pack):
+def test_pack_unknown_values_are_advisory():
+    """An association whose target is unknown and traceable to no resource: the ALB might be it."""
+    s = Stack()
+    lb = _aws_cell(s, "aws-us-west-1", "us", "us-west-1", [EU, ["IN"]], known=False)
+    eu = _aws_cell(s, "aws-eu-central-1", "eu", "eu-central-1", [["IN"]])
+    result = analyze(PACK, s.resources)
+    assert not on(result, RULE, lb) and not on(result, RULE, eu)
+    advisory = on(result, "residency-cannot-verify", lb)
+    assert any(RULE in m and "unknown at preview" in m for m in advisory), advisory
+
+
+def test_pack_decides_at_preview_through_property_dependencies(pack):
+    """A real first preview knows no ARN, but knows which ALB and ACL the association's ARNs come from."""
     result, _, r = pack
-    assert not on(result, RULE, r["unknown_us"])
-    advisory = on(result, "residency-cannot-verify", r["unknown_us"])
-    assert any(RULE in m and "unknown at preview" in m for m in advisory)
+    assert not on(result, RULE, r["preview_ok"])
+    assert any("does not refuse" in m and "IN" in m for m in on(result, RULE, r["preview_bad"]))
+    assert not any(RULE in m for m in on(result, "residency-cannot-verify", r["preview_ok"]))
 
 
 def test_pack_an_active_exception_lets_its_zone_into_the_fallback_cell(pack):

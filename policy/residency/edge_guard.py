@@ -48,22 +48,38 @@ def _find(view: StackView, type_: str, ref, keys=("arn", "id", "selfLink", "name
     return None
 
 
+def _via(view: StackView, r: Res, prop: str, type_: str, ref, keys=("arn", "id", "selfLink", "name")) -> Optional[Res]:
+    """The resource of `type_` that `r.prop` names: by its value when known, else by the property's
+    dependency (a real preview knows which resource an unknown ARN or id comes from)."""
+    if not is_unknown(ref) and ref:
+        found = _find(view, type_, ref, keys)
+        if found is not None:
+            return found
+    for urn in r.prop_deps.get(prop, []):
+        dep = view.by_urn.get(urn)
+        if dep is not None and dep.type == type_:
+            return dep
+    return None
+
+
 def _aws(view: StackView, lb: Res):
-    """(refused countries, None) or (None, why)."""
+    """(refused countries, None) or (None, why), or (UNKNOWN, why)."""
     arn = lb.props.get("arn")
-    if is_unknown(arn):
-        return UNKNOWN, "the ALB's ARN is unknown at preview"
     assoc = [a for a in view.resources if a.type == "aws:wafv2/webAclAssociation:WebAclAssociation"
-             and a.props.get("resourceArn") in (arn, UNKNOWN)]
-    known = [a for a in assoc if a.props.get("resourceArn") == arn]
-    if not known:
-        return (UNKNOWN, "a web ACL association's resource is unknown at preview") if assoc else (None, "no WAFv2 web ACL is associated with it")
-    acl_arn = known[0].props.get("webAclArn")
-    if is_unknown(acl_arn):
-        return UNKNOWN, "the associated web ACL's ARN is unknown at preview"
-    acl = _find(view, "aws:wafv2/webAcl:WebAcl", acl_arn)
+             and ((not is_unknown(arn) and a.props.get("resourceArn") == arn)
+                  or lb.urn in a.prop_deps.get("resourceArn", []))]
+    if not assoc:
+        # An association whose target is unknown and comes from no known resource may be this ALB's.
+        if any(a.type == "aws:wafv2/webAclAssociation:WebAclAssociation"
+                                  and is_unknown(a.props.get("resourceArn")) and not a.prop_deps.get("resourceArn")
+                                  for a in view.resources):
+            return UNKNOWN, "which web ACL protects the ALB is unknown at preview"
+        return None, "no WAFv2 web ACL is associated with it"
+    acl = _via(view, assoc[0], "webAclArn", "aws:wafv2/webAcl:WebAcl", assoc[0].props.get("webAclArn"))
     if acl is None:
-        return None, f"the associated web ACL {acl_arn} is not in the stack"
+        if is_unknown(assoc[0].props.get("webAclArn")):
+            return UNKNOWN, "the associated web ACL is unknown at preview"
+        return None, f"the associated web ACL {assoc[0].props.get('webAclArn')} is not in the stack"
     out: set[str] = set()
     for rule in acl.props.get("rules") or []:
         if is_unknown(rule) or "block" not in (rule.get("action") or {}):
@@ -77,13 +93,13 @@ def _aws(view: StackView, lb: Res):
 
 def _gcp(view: StackView, backend: Res):
     ref = backend.props.get("securityPolicy")
-    if is_unknown(ref):
-        return UNKNOWN, "the backend service's security policy is unknown at preview"
     if not ref:
         return None, "no Cloud Armor security policy on the backend service"
-    policy = _find(view, "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy", ref,
-                   ("selfLink", "id", "selfLinkWithPolicyId", "name"))
+    policy = _via(view, backend, "securityPolicy", "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy", ref,
+                  ("selfLink", "id", "selfLinkWithPolicyId", "name"))
     if policy is None:
+        if is_unknown(ref):
+            return UNKNOWN, "the backend service's security policy is unknown at preview"
         return None, f"its security policy {ref} is not in the stack"
     out: set[str] = set()
     for rule in policy.props.get("rules") or []:
@@ -104,10 +120,12 @@ def _azure(view: StackView, gateway: Res):
     ref = dig(gateway.props, "firewallPolicy", "id")
     if not ref:
         return None, "no WAF policy on the application gateway"
-    if is_unknown(ref[0]):
-        return UNKNOWN, "the gateway's WAF policy id is unknown at preview"
-    policy = _azure_policy(view, str(ref[0]))
+    policy = None if is_unknown(ref[0]) else _azure_policy(view, str(ref[0]))
     if policy is None:
+        policy = _via(view, gateway, "firewallPolicy", "azure-native:network:WebApplicationFirewallPolicy", None)
+    if policy is None:
+        if is_unknown(ref[0]):
+            return UNKNOWN, "the gateway's WAF policy id is unknown at preview"
         return None, f"its WAF policy {ref[0]} is not in the stack"
     settings = policy.props.get("policySettings") or {}
     if settings.get("state", "Enabled") != "Enabled" or settings.get("mode") != "Prevention":
