@@ -1,22 +1,65 @@
 """How long the offline preview of a stack takes, next to the bare floor.
 
-The floor is a fresh interpreter importing the SDK modules the program uses;
-everything above it is the program, the mocks and the engine. Not a test: run it
-by hand and put the figures in the issue note.
+Two floors: a fresh interpreter importing the SDK modules the program uses; and the same plus
+registering as many resources (same types and names, empty inputs) under Pulumi's mocks, the
+least any run of the stack can cost. Everything above the second is the program's own work, the
+project's mocks, capture and the policy packs. Not a test: run it by hand and put the figures in
+the issue note.
 
-    .venv/bin/python bench/offline_preview.py [STACK] [--runs N] [--policy-pack DIR]...
+    .venv/bin/python bench/offline_preview.py [STACK] [--runs N] [--policy-pack DIR]... [--apply-overhead]
+
+--apply-overhead: the preview with the apply checks (offline/apply) against the same preview without
+them (`--no-apply-checks`), runs interleaved so machine load hits both alike, plus the checks alone
+in-process over the stack's JSON report. Target: the checks add at most 10%.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-FLOOR = "import pulumi, pulumi_aws, pulumi_gcp, pulumi_azure_native, pulumi_kubernetes"
+SDK = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "azure-native": "pulumi_azure_native", "kubernetes": "pulumi_kubernetes"}
+# Importing the SDK modules of the stack's resource types (argv[1]: a JSON list of [type, name]).
+FLOOR = """
+import importlib, json, sys
+import pulumi
+for m in sorted({m for m in json.load(open(sys.argv[1]))["modules"]}):
+    importlib.import_module(m)
+"""
+# The same plus registering the stack's resources under mocks.
+REGISTER_FLOOR = FLOOR + """
+from pulumi.runtime import mocks, set_mocks
+from pulumi.runtime.stack import wait_for_rpcs
+from pulumi.runtime.sync_await import _sync_await
+
+class Mocks(mocks.Mocks):
+    def new_resource(self, args):
+        return [args.name + "-id", args.inputs]
+
+    def call(self, args):
+        return {}
+
+set_mocks(Mocks(), project="floor", stack="floor", preview=False)
+for type_, name in json.load(open(sys.argv[1]))["resources"]:
+    pulumi.CustomResource(type_, name, {})
+_sync_await(wait_for_rpcs())
+"""
+
+
+def sdk_module(type_: str):
+    """aws:s3/bucket:Bucket -> pulumi_aws.s3; kubernetes:apps/v1:Deployment -> pulumi_kubernetes.apps.v1."""
+    pkg, module = type_.split(":")[:2]
+    if pkg not in SDK:
+        return None
+    if pkg == "kubernetes":
+        return f"{SDK[pkg]}.{module.replace('/', '.').replace('.k8s.io', '')}"
+    return f"{SDK[pkg]}.{module.split('/')[0]}"
 
 
 def timed(cmd: list[str]) -> float:
@@ -33,17 +76,62 @@ def main() -> None:
     p.add_argument("stack", nargs="?", default="dev")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--policy-pack", action="append", default=[])
+    p.add_argument("--apply-overhead", action="store_true")
     a = p.parse_args()
-    floor = [timed([sys.executable, "-c", FLOOR]) for _ in range(a.runs)]
+    if a.apply_overhead:
+        return apply_overhead(a.stack, a.runs)
     cmd = [sys.executable, "-m", "offline", "preview", a.stack, "--quiet"]
     for pack in a.policy_pack:
         cmd += ["--policy-pack", pack]
-    runs = [timed(cmd) for _ in range(a.runs)]
-    f, r = statistics.median(floor), statistics.median(runs)
+    with tempfile.TemporaryDirectory() as tmp:
+        report, names = Path(tmp) / "report.json", Path(tmp) / "resources.json"
+        timed(cmd + ["--json", str(report)])  # warm-up run; also gives the stack's resources
+        resources = [r for r in json.loads(report.read_text())["resources"]
+                     if not r["type"].startswith("pulumi:providers:") and r["type"] != "pulumi:pulumi:Stack"]
+        names.write_text(json.dumps({"resources": [[r["type"], r["name"]] for r in resources],
+                                     "modules": sorted({m for r in resources if (m := sdk_module(r["type"]))})}))
+        floor, register, runs = [], [], []
+        for _ in range(a.runs):  # interleaved, so a busy machine weighs on all three alike
+            floor.append(timed([sys.executable, "-c", FLOOR, str(names)]))
+            register.append(timed([sys.executable, "-c", REGISTER_FLOOR, str(names)]))
+            runs.append(timed(cmd))
+    f, g, r = statistics.median(floor), statistics.median(register), statistics.median(runs)
     print(f"floor (import SDKs):          median {f:6.2f} s over {a.runs} runs")
+    print(f"floor (+ register {len(resources):4d} res.): median {g:6.2f} s over {a.runs} runs")
     print(f"offline preview {a.stack:<13} median {r:6.2f} s over {a.runs} runs "
           f"({' '.join(a.policy_pack) or 'no packs'})")
-    print(f"above the floor:              {r - f:6.2f} s ({r / f:.1f}x)")
+    print(f"above the import floor:       {r - f:6.2f} s ({r / f:.1f}x)")
+    print(f"above the registration floor: {r - g:6.2f} s ({r / g:.2f}x)")
+
+
+def apply_overhead(stack: str, runs: int) -> None:
+    import json
+    import tempfile
+
+    sys.path.insert(0, str(REPO))
+    from offline import apply
+    from offline.project import load_project, stack_config
+
+    base = [sys.executable, "-m", "offline", "preview", stack, "--quiet"]
+    with_, without = [], []
+    for _ in range(runs):
+        without.append(timed(base + ["--no-apply-checks"]))
+        with_.append(timed(base))
+    w, wo = statistics.median(with_), statistics.median(without)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "r.json"
+        subprocess.run(base + ["--json", str(out)], cwd=REPO, capture_output=True)
+        report = json.loads(out.read_text())
+    config, _ = stack_config(load_project(), stack)
+    times = []
+    for _ in range(max(runs, 5)):
+        start = time.perf_counter()
+        apply.check(apply.Graph(report["resources"], report["invokes"], config, stack))
+        times.append(time.perf_counter() - start)
+    c = statistics.median(times)
+    print(f"preview {stack} without apply checks: median {wo:6.2f} s over {runs} runs")
+    print(f"preview {stack} with apply checks:    median {w:6.2f} s over {runs} runs ({(w - wo) / wo:+.1%})")
+    print(f"apply checks alone (in-process):  median {c * 1000:6.1f} ms ({c / wo:.2%} of the preview)")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@
                            [--max-monthly-increase AMOUNT]
     python -m offline stacks [--project-dir DIR]    (deploy order and CI matrices, JSON)
 
-Exit codes: 0 clean, 1 a mandatory policy is violated (diff: or a stateful resource would be deleted
-or replaced, or a stack's monthly cost estimate rises above --max-monthly-increase), 2 a config (or usage) error, 3 the program failed under the offline engine.
+Exit codes: 0 clean, 1 a mandatory policy is violated, or an apply check (offline/apply) finds an
+`error` (with --apply-warnings-as-errors: or a `warning`) no platform:apply_exemptions entry silences
+(diff: or a stateful resource would be deleted or replaced, or a stack's monthly cost estimate rises
+above --max-monthly-increase), 2 a config (or usage) error, 3 the program failed under the offline engine.
 """
 from __future__ import annotations
 
@@ -41,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_flags(pv, pack_help="a CrossGuard pack directory (repeatable)", json_help="write the JSON report here",
                       project_help="directory holding Pulumi.yaml (default: this repository)")
     pv.add_argument("--quiet", action="store_true", help="print counts and verdicts only, not the resource tree")
+    pv.add_argument("--apply-warnings-as-errors", action="store_true",
+                    help="exit 1 on apply-check warnings too (not only errors)")
+    pv.add_argument("--no-apply-checks", action="store_true", help=argparse.SUPPRESS)  # bench/ baseline
     pv.add_argument("--unmasked-outputs", action="store_true", help=argparse.SUPPRESS)
     pv.add_argument("--real-mode", action="store_true",
                     help="judge the config as a real preview would (documentation ranges, an undelegated zone "
@@ -134,18 +139,41 @@ def preview_all(args) -> int:
                 print(f"{stack}: error: {run.error}")
                 continue
             mandatory = _mandatory(run.report)
+            apply_errors = _apply_errors(run.report)
             print(f"{stack}: {len(run.report['resources'])} resources, "
                   f"{'%d mandatory violation(s)' % mandatory if mandatory else 'policies ok'}"
-                  + (f", ${run.report['cost']['monthly']:,.2f}/month" if run.report.get("cost") else ""))  # issue #23
+                  + (f", {apply_errors} apply error(s)" if apply_errors else "")
+                  + (f", ${run.report['cost']['monthly']:,.2f}/month" if run.report.get("cost") else ""))
+    collisions = _global_name_collisions(runs)
+    for stack, urn, message in collisions:
+        print(f"{stack}: apply error: global-name-fixed ({urn.split('::')[-1]}): {message}")
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"stacks": {s: (r.report if r.report is not None else {"error": r.error}) for s, r in runs}},
+            {"stacks": {s: (r.report if r.report is not None else {"error": r.error}) for s, r in runs},
+             "apply_collisions": [{"rule": "global-name-fixed", "stack": s, "urn": u, "level": "error", "message": m}
+                                  for s, u, m in collisions]},
             indent=1, default=str))
     if args.markdown:
         Path(args.markdown).write_text(preview_markdown(runs))
     if any(r.error for _, r in runs):
         return 3
-    return 1 if any(_mandatory(r.report) for _, r in runs) else 0
+    failed = any(_mandatory(r.report) or _apply_errors(r.report) for _, r in runs) or collisions
+    return 1 if failed else 0
+
+
+def _apply_errors(report: dict) -> int:
+    return sum(1 for f in report.get("apply", []) if f["level"] == "error" and not f.get("exempted"))
+
+
+def _global_name_collisions(runs) -> list[tuple[str, str, str]]:
+    """Fixed global names two stacks both ask for (dev and prod of one cell), unless exempted."""
+    from .apply import Graph
+    from .apply.common import collisions
+
+    graphs = [Graph(r.report["resources"], [], {}, s) for s, r in runs if r.report is not None]
+    exempted = {(s, f["urn"]) for s, r in runs if r.report is not None for f in r.report.get("apply", [])
+                if f["rule"] == "global-name-fixed" and f.get("exempted")}
+    return [(s, u, m) for s, u, m in collisions(graphs) if (s, u) not in exempted]
 
 
 def diff(args) -> int:
@@ -204,7 +232,7 @@ def _is_config_error(exc: BaseException) -> bool:
 
 
 def preview(args) -> int:
-    from .analyzer import analyze, from_captured, load_policy_config
+    from .analyzer import PackProcess, analyze_all, default_policy_config, from_captured, load_policy_config
     from .engine import run_stack
     from .project import load_project
     from .pricing import cost_of_run, stack_usage
@@ -216,32 +244,57 @@ def preview(args) -> int:
         return 2
     if args.all:
         return preview_all(args)
+    configs = [load_policy_config(args.policy_pack_config[i] if i < len(args.policy_pack_config)
+                                  else default_policy_config(pack_dir))
+               for i, pack_dir in enumerate(args.policy_pack)]
+    # The packs start up (a new interpreter each) while the program runs, as the CLI's analyzers do.
+    started: list = []
+    try:
+        for pack_dir in args.policy_pack:
+            started.append(PackProcess.spawn(pack_dir))
+    except BaseException:
+        for pack in started:
+            pack.close()
+        raise
     try:
         project = load_project(Path(args.project_dir).resolve()) if args.project_dir else None
         usage = stack_usage(args.stack, project)  # issue #23: usage.yaml / platform:usage, checked first
         run = run_stack(args.stack, project, real_mode=args.real_mode)
         run.cost = cost_of_run(run, usage=usage)
-    except Exception as exc:  # noqa: BLE001 - reported to the user below
+    except BaseException as exc:  # noqa: BLE001 - reported to the user below
+        for pack in started:
+            pack.close()
+        if not isinstance(exc, Exception):
+            raise
         if _is_config_error(exc):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         traceback.print_exc()
         print(f"error: stack {args.stack!r}: the program failed under the offline engine: {exc}", file=sys.stderr)
         return 3
-    packs = []
-    resources = from_captured(run.resources)
-    for i, pack_dir in enumerate(args.policy_pack):
-        cfg = load_policy_config(args.policy_pack_config[i]) if i < len(args.policy_pack_config) else None
-        packs.append(analyze(pack_dir, resources, config=cfg, stack=run.stack, project=run.project))
-    report = to_json(run, packs)
+    from . import apply as apply_checks
+
+    findings = []
+    if not args.no_apply_checks:
+        try:
+            findings = apply_checks.check(apply_checks.Graph.of_run(run))
+        except apply_checks.ExemptionError as exc:
+            for pack in started:
+                pack.close()
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    packs = analyze_all(list(zip(started, configs)), from_captured(run.resources), stack=run.stack,
+                        project=run.project)
+    report = to_json(run, packs, findings)
     if args.unmasked_outputs:
         report["outputs"] = run.raw_outputs
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, sort_keys=False, default=str))
     if args.markdown:
-        Path(args.markdown).write_text(to_markdown(run, packs))
-    sys.stdout.write(to_text(run, packs, verbose=not args.quiet))
-    return 1 if mandatory_violations(packs) else 0
+        Path(args.markdown).write_text(to_markdown(run, packs, findings))
+    sys.stdout.write(to_text(run, packs, verbose=not args.quiet, findings=findings))
+    blocking = apply_checks.blocking(findings, args.apply_warnings_as_errors)
+    return 1 if mandatory_violations(packs) or blocking else 0
 
 
 def main(argv=None) -> int:

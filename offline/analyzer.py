@@ -90,10 +90,17 @@ def _merged(inputs: Any, outputs: Any) -> struct_pb2.Struct:
 
 
 class PackProcess:
-    """A running policy pack, started like the CLI starts it."""
+    """A running policy pack, started like the CLI starts it.
 
-    def __init__(self, pack_dir: Path, python: Optional[str] = None):
+    Starting is split in two so a caller can overlap the pack's start-up (a new interpreter
+    importing pulumi_policy and grpc) with other work, e.g. the program's run:
+    `PackProcess.spawn(dir)` only launches the process; `connect()` (called by `analyze`, or
+    by the constructor) waits for the port it prints and opens the channel."""
+
+    def __init__(self, pack_dir: Path, python: Optional[str] = None, connect: bool = True):
         self.pack_dir = Path(pack_dir).resolve()
+        self.channel = None
+        self.stub = None
         main = self.pack_dir / "__main__.py"
         if not main.exists() or not (self.pack_dir / "PulumiPolicy.yaml").exists():
             raise PackError(f"{pack_dir}: not a policy pack (needs PulumiPolicy.yaml and __main__.py)")
@@ -102,16 +109,28 @@ class PackProcess:
             [python or sys.executable, str(main)], cwd=self.pack_dir, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
+        if connect:
+            self.connect()
+
+    @classmethod
+    def spawn(cls, pack_dir: Path | str, python: Optional[str] = None) -> "PackProcess":
+        """Launch the pack and return at once; it connects when first used."""
+        return cls(Path(pack_dir), python=python, connect=False)
+
+    def connect(self) -> "PackProcess":
+        if self.stub is not None:
+            return self
         line = self.proc.stdout.readline().decode().strip()
         if not line.isdigit():
             err = self.proc.stderr.read().decode() if self.proc.poll() is not None else ""
             self.close()
-            raise PackError(f"{pack_dir}: pack did not print a port (got {line!r}) {err}")
+            raise PackError(f"{self.pack_dir}: pack did not print a port (got {line!r}) {err}")
         self.channel = grpc.insecure_channel(
             f"127.0.0.1:{line}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024),
                                           ("grpc.max_send_message_length", 400 * 1024 * 1024)])
         grpc.channel_ready_future(self.channel).result(timeout=30)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return self
 
     def close(self) -> None:
         if getattr(self, "channel", None) is not None:
@@ -150,12 +169,16 @@ def _diag(d, urn: str = "") -> Diagnostic:
                       message=d.message, description=d.description)
 
 
-def analyze(pack_dir: Path | str, resources: Iterable[PolicyResource], config: Optional[dict] = None,
+def analyze(pack_dir: "Path | str | PackProcess", resources: Iterable[PolicyResource], config: Optional[dict] = None,
             stack: str = "offline", project: str = "offline", python: Optional[str] = None) -> PackResult:
-    """Run one pack over `resources`. `config` is the pack's policy config (as --policy-pack-config)."""
+    """Run one pack over `resources`. `config` is the pack's policy config (as --policy-pack-config).
+
+    `pack_dir` may be a pack already launched with `PackProcess.spawn` (it is closed afterwards)."""
     resources = list(resources)
     by_urn = {r.urn: r for r in resources}
-    with PackProcess(Path(pack_dir), python=python) as pack:
+    started = pack_dir if isinstance(pack_dir, PackProcess) else None
+    with (started or PackProcess(Path(pack_dir), python=python, connect=False)) as pack:
+        pack.connect()
         info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
         # As the CLI does: every policy starts from its own level and its schema defaults, then the
         # given config overrides them (a config entry without enforcementLevel keeps the policy's level).
@@ -217,6 +240,20 @@ def analyze(pack_dir: Path | str, resources: Iterable[PolicyResource], config: O
                       analyzed=len(resources))
 
 
+def analyze_all(packs: list[tuple["Path | str | PackProcess", Optional[dict]]], resources: Iterable[PolicyResource],
+                stack: str = "offline", project: str = "offline") -> list[PackResult]:
+    """Run several packs over the same resources at once (each pack is its own process, as with
+    the CLI, which runs its analyzers side by side). Results keep the order of `packs`."""
+    resources = list(resources)
+    if len(packs) <= 1:
+        return [analyze(p, resources, config=c, stack=stack, project=project) for p, c in packs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(packs)) as pool:
+        futures = [pool.submit(analyze, p, resources, config=c, stack=stack, project=project) for p, c in packs]
+        return [f.result() for f in futures]  # each analyze closes its own pack, failing or not
+
+
 def from_captured(captured) -> list[PolicyResource]:
     """Captured engine resources -> analyzer resources (wire structs passed through untouched)."""
     return [
@@ -226,6 +263,16 @@ def from_captured(captured) -> list[PolicyResource]:
                        property_dependencies=c.property_dependencies)
         for c in captured
     ]
+
+
+# A pack's default config in the offline engine, when none is given for it: the approvals the
+# repository keeps beside the pack (policy/residency/approvals.json), as CI passes them.
+DEFAULT_PACK_CONFIG = "approvals.json"
+
+
+def default_policy_config(pack_dir: "Path | str") -> Optional[str]:
+    path = Path(pack_dir) / DEFAULT_PACK_CONFIG
+    return str(path) if path.is_file() else None
 
 
 def load_policy_config(path: Optional[str]) -> Optional[dict]:

@@ -11,7 +11,8 @@ Then each resource is classified:
 - create / delete: only on one side;
 - replace: the same logical resource under a new URN without an alias (same type, and the same
   name or the same name relative to its renamed parent), or an input change the provider
-  cannot apply in place (`FORCE_NEW`, or `replaceOnChanges` declared by the program);
+  cannot apply in place (`FORCE_NEW`: the create-only inputs of every type the project uses, from
+  the provider documentation, in offline/force_new.py; or `replaceOnChanges` declared by the program);
 - update: the same URN with changed inputs (the changed top-level input keys are listed).
 
 Deleting or replacing a stateful resource (`STATEFUL`) destroys data or identity (bucket
@@ -33,38 +34,25 @@ from typing import Iterator, Optional
 
 import yaml
 
+from .force_new import CREATE_ONLY, IMPACT, create_only_changes
 from .project import Project, load_project
 
 ENGINE_ROOT = Path(__file__).resolve().parent.parent
 MARKDOWN_ROWS = 60  # changes listed per stack in the Markdown report (a PR comment holds 65,536 chars)
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
-# Inputs the provider cannot change in place (Terraform ForceNew for the bridged providers; the
-# ARM resource id's path parameters and location for azure-native), for the stateful types where
-# a silent replacement costs data. Wire names checked against the provider schemas.
-FORCE_NEW: dict[str, frozenset[str]] = {
-    "aws:s3/bucket:Bucket": frozenset({"bucket", "bucketPrefix", "objectLockEnabled"}),
-    "aws:s3/bucketV2:BucketV2": frozenset({"bucket", "bucketPrefix", "objectLockEnabled"}),
-    "aws:kms/key:Key": frozenset({"customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId",
-                                  "xksKeyId"}),
-    "aws:route53/zone:Zone": frozenset({"name", "delegationSetId"}),
-    "aws:eks/cluster:Cluster": frozenset({"name", "roleArn"}),
-    "gcp:storage/bucket:Bucket": frozenset({"name", "location", "project"}),
-    "gcp:kms/keyRing:KeyRing": frozenset({"name", "location", "project"}),
-    "gcp:kms/cryptoKey:CryptoKey": frozenset({"name", "keyRing", "purpose", "importOnly",
-                                              "skipInitialVersionCreation"}),
-    "gcp:container/cluster:Cluster": frozenset({"name", "location", "project", "network", "subnetwork"}),
-    "azure-native:keyvault:Vault": frozenset({"vaultName", "resourceGroupName", "location"}),
-    "azure-native:keyvault:Key": frozenset({"vaultName", "keyName", "resourceGroupName"}),
-    "azure-native:storage:StorageAccount": frozenset({"accountName", "resourceGroupName", "location"}),
-    # AKS takes the node OS disks' encryption set only when it creates the cluster.
-    "azure-native:containerservice:ManagedCluster": frozenset({"resourceName", "resourceGroupName", "location",
-                                                               "diskEncryptionSetID"}),
-    "azure-native:compute:DiskEncryptionSet": frozenset({"diskEncryptionSetName", "resourceGroupName", "location"}),
-}
+# Inputs the provider cannot change in place, for every type the project uses (with the provider
+# documentation each comes from): offline/force_new.py.
+FORCE_NEW: dict[str, frozenset[str]] = {t: paths for t, (paths, _doc) in CREATE_ONLY.items()}
 
 # Resources whose deletion or replacement loses data, key material or a serving identity.
-STATEFUL: frozenset[str] = frozenset(FORCE_NEW)
+STATEFUL: frozenset[str] = frozenset({
+    "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "aws:kms/key:Key", "aws:route53/zone:Zone",
+    "aws:eks/cluster:Cluster", "gcp:storage/bucket:Bucket", "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey",
+    "gcp:container/cluster:Cluster", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
+    "azure-native:storage:StorageAccount", "azure-native:containerservice:ManagedCluster",
+    "azure-native:compute:DiskEncryptionSet",
+})
 
 
 class DiffError(Exception):
@@ -241,11 +229,15 @@ def _rewrite(value, kept: dict[str, str]):
     return value
 
 
-def _force_new(res: dict, keys: list[str]) -> list[str]:
-    declared = set(res.get("replaceOnChanges") or [])
-    table = FORCE_NEW.get(res["type"], frozenset())
-    return [k for k in keys if k in table or k in declared or "*" in declared
-            or any(d.split(".")[0] == k for d in declared)]
+def _force_new(old: dict, new: dict, kept: Optional[dict[str, str]] = None) -> list[str]:
+    """Changed create-only inputs (the provider's, or the program's `replaceOnChanges`)."""
+    return create_only_changes(new["type"], old.get("inputs") or {}, _rewrite(new.get("inputs") or {}, kept or {}),
+                               declared=new.get("replaceOnChanges") or ())
+
+
+def _replace_reason(type_: str, forced: list[str]) -> str:
+    reason = f"force-new input changed: {', '.join(forced)}"
+    return f"{reason} ({IMPACT[type_]})" if type_ in IMPACT else reason
 
 
 def diff_resources(old: list[dict], new: list[dict]) -> tuple[list[Change], int, list[tuple[str, str]]]:
@@ -289,10 +281,10 @@ def diff_resources(old: list[dict], new: list[dict]) -> tuple[list[Change], int,
         elif res["urn"] in match:
             old_res = old_by_urn[match[res["urn"]]]
             keys = _changed_keys(old_res, res, kept)
-            forced = _force_new(res, keys)
+            forced = _force_new(old_res, res, kept) if keys else []
             if forced:
                 changes.append(Change("replace", res["type"], res["name"], res["urn"], old_res["urn"], keys,
-                                      f"force-new input changed: {', '.join(forced)}", stateful))
+                                      _replace_reason(res["type"], forced), stateful))
             elif keys:
                 changes.append(Change("update", res["type"], res["name"], res["urn"], old_res["urn"], keys,
                                       "", stateful))

@@ -44,6 +44,8 @@ class CapturedResource:
     aliases: list[dict] = field(default_factory=list)
     replace_on_changes: list[str] = field(default_factory=list)
     retain_on_delete: bool = False
+    # Resource options that change what an apply does (ignoreChanges, deleteBeforeReplace, ...).
+    options: dict = field(default_factory=dict)
     # The wire structs as the engine received/returned them (secrets and all), for the analyzers.
     inputs_struct: Any = None
     outputs_struct: Any = None
@@ -56,8 +58,13 @@ class CapturedResource:
             # What the program declared to keep the state of renamed/moved resources (offline diff).
             "aliases": self.aliases, "replaceOnChanges": self.replace_on_changes,
             "retainOnDelete": self.retain_on_delete,
-            # URNs this resource waits for (depends_on and inputs from other resources).
-            "dependencies": self.dependencies,
+            # URNs this resource waits for: depends_on, inputs from other resources and its parent
+            # (registered first), unless the parent is the root stack.
+            "dependencies": self.dependencies + (
+                [self.parent] if self.parent and self.parent not in self.dependencies
+                and "::pulumi:pulumi:Stack::" not in self.parent else []),
+            "propertyDependencies": self.property_dependencies,
+            "options": self.options,
         }
 
 
@@ -70,6 +77,9 @@ class StackRun:
     config: dict[str, str]
     raw_outputs: dict = field(default_factory=dict)  # secrets unmasked (for StackReference)
     cost: Optional[dict] = None  # the "cost" section (offline.pricing), set by the CLI
+    # Every invoke in the order the monitor received it: token, args, the URNs registered before it
+    # ("after") and the resources it was gated on ("dependsOn", output-form invokes with depends_on).
+    invokes: list[dict] = field(default_factory=list)
 
     def by_type(self, type_: str) -> list[CapturedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -100,6 +110,7 @@ def _make_monitor_classes():
     import pulumi
     from pulumi.runtime import mocks as pmocks
     from pulumi.runtime import rpc
+    from pulumi.runtime.proto import resource_pb2
 
     class OfflineMocks(pmocks.Mocks):
         def __init__(self, ctx: mock_registry.MockContext):
@@ -141,6 +152,7 @@ def _make_monitor_classes():
             super().__init__(mocks)
             self.captured: dict[str, CapturedResource] = {}
             self.order: list[str] = []
+            self.invokes: list[dict] = []
 
         def make_urn(self, parent: str, type_: str, name: str) -> str:
             # As the real engine (resource.NewURN): a child's type is qualified by its parent's
@@ -165,11 +177,12 @@ def _make_monitor_classes():
                 parent=request.parent or None, provider=request.provider or None,
                 protect=bool(request.protect), custom=bool(request.custom),
                 inputs=to_json_value(inputs), outputs=to_json_value(outputs),
-                dependencies=list(request.dependencies),
+                dependencies=_dependencies(request),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 aliases=[_struct_alias(a) for a in request.aliases],
                 replace_on_changes=list(request.replaceOnChanges),
                 retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+                options=_options(request),
                 inputs_struct=request.object, outputs_struct=response.object,
             ))
             return response
@@ -189,6 +202,23 @@ def _make_monitor_classes():
             ))
             return response
 
+        def GetDeploymentInfo(self, request):
+            # Advertise invoke gating so output-form invokes send their `dependsOn` (which the
+            # SDK has already awaited, as a real engine would): the apply rules read it.
+            info = super().GetDeploymentInfo(request)
+            feature = resource_pb2.RESOURCE_MONITOR_FEATURE_INVOKE_DEPENDS_ON
+            if feature not in info.supportedFeatures:
+                info.supportedFeatures.append(feature)
+            return info
+
+        def Invoke(self, request):
+            args = to_json_value(rpc.deserialize_properties(request.args, keep_unknowns=True))
+            with self.mocks.lock:
+                after = list(self.order)
+                self.invokes.append({"token": request.tok, "args": args, "after": after,
+                                     "dependsOn": list(getattr(request, "dependsOn", []))})
+            return super().Invoke(request)
+
         def RegisterResourceOutputs(self, request):
             # A component's register_outputs: what it exposes (its CellOutputs, its routing
             # summary...) lands in the report as the component's outputs, as `pulumi up` records them.
@@ -204,6 +234,26 @@ def _make_monitor_classes():
                 raise RuntimeError(f"duplicate resource URN {res.urn}")
             self.captured[res.urn] = res
             self.order.append(res.urn)
+
+    def _dependencies(request) -> list[str]:
+        # depends_on and inputs (request.dependencies, a superset of propertyDependencies), as the
+        # engine's state records them and hands them to analyzers.
+        deps = list(request.dependencies)
+        for urns in request.propertyDependencies.values():
+            deps += [u for u in urns.urns if u not in deps]
+        return deps
+
+    def _options(request) -> dict:
+        timeouts = request.customTimeouts
+        return {
+            "ignoreChanges": list(request.ignoreChanges),
+            "replaceOnChanges": list(request.replaceOnChanges),
+            "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+            "retainOnDelete": bool(getattr(request, "retainOnDelete", False)),
+            "customTimeouts": {k: v for k, v in (("create", timeouts.create), ("update", timeouts.update),
+                                                 ("delete", timeouts.delete)) if v},
+            "aliases": [_struct_alias(a) for a in request.aliases],
+        }
 
     def _struct_alias(alias) -> dict:
         spec = getattr(alias, "spec", None)
@@ -272,7 +322,8 @@ def run_stack(stack: str, project: Optional[Project] = None,
         os.chdir(cwd)
     resources = [monitor.captured[u] for u in monitor.order]
     return StackRun(stack=stack, project=project.name, resources=resources,
-                    outputs=to_json_value(outputs), config=config, raw_outputs=_unwrap_secrets(outputs))
+                    outputs=to_json_value(outputs), config=config, raw_outputs=_unwrap_secrets(outputs),
+                    invokes=monitor.invokes)
 
 
 def _unwrap_secrets(value: Any) -> Any:
@@ -302,6 +353,7 @@ def referenced_stack_outputs(stack: str, project: Project) -> dict:
             out = Path(tmp) / "report.json"
             proc = subprocess.run(
                 [sys.executable, "-m", "offline", "preview", stack, "--json", str(out), "--unmasked-outputs",
+                 "--no-apply-checks",  # only its outputs are read; its own preview checks it
                  "--project-dir", str(project.root)],
                 cwd=project.root, capture_output=True, text=True,
             )

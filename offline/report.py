@@ -37,7 +37,7 @@ def _cost(run: StackRun) -> dict:
     return run.cost
 
 
-def to_json(run: StackRun, packs: list[PackResult]) -> dict:
+def to_json(run: StackRun, packs: list[PackResult], findings: Optional[list] = None) -> dict:
     return {
         "stack": run.stack,
         "resources": [r.report() for r in run.resources],
@@ -47,6 +47,9 @@ def to_json(run: StackRun, packs: list[PackResult]) -> dict:
                   for p in packs],
         "counts": counts(run),
         "cost": _cost(run),
+        "invokes": run.invokes,
+        # Apply checks (offline/apply): what a first `pulumi up` would reveal; exempted ones carry why.
+        "apply": [f.report() for f in findings or []],
     }
 
 
@@ -68,7 +71,7 @@ def _tree(run: StackRun) -> list[str]:
     return lines
 
 
-def to_text(run: StackRun, packs: list[PackResult], verbose: bool = True) -> str:
+def to_text(run: StackRun, packs: list[PackResult], verbose: bool = True, findings: Optional[list] = None) -> str:
     lines = [f"Previewing update ({run.stack}) offline:", "", "     Type                                                    Name",
              f" +   pulumi:pulumi:Stack                                     {run.project}-{run.stack}"]
     if verbose:
@@ -86,8 +89,24 @@ def to_text(run: StackRun, packs: list[PackResult], verbose: bool = True) -> str
         lines += [f"    {cell} ({g.get('residency', '')}): {' '.join(g.get('refused_countries') or []) or 'none'}"
                   for cell, g in sorted(guards.items())]
     lines += _policy_text(packs)
+    lines += _apply_text(findings or [])
     from .pricing import cost_text  # issue #23
     return "\n".join(lines) + "\n" + cost_text(_cost(run))
+
+
+def _apply_text(findings: list) -> list[str]:
+    if not findings:
+        return []
+    open_ = [f for f in findings if not f.exempted]
+    lines = ["", f"Apply checks: {sum(f.level == 'error' for f in open_)} error(s), "
+                 f"{sum(f.level == 'warning' for f in open_)} warning(s), {len(findings) - len(open_)} exempted"]
+    for f in findings:
+        tag = "exempted" if f.exempted else f.level
+        lines.append(f"    - [{tag}] {f.rule} ({f.urn.split('::')[-1]})")
+        lines.append(f"      {f.message}")
+        if f.exempted:
+            lines.append(f"      exempted: {f.exempted}")
+    return lines
 
 
 def _policy_text(packs: list[PackResult]) -> list[str]:
@@ -117,9 +136,10 @@ def _edge_lines(run: StackRun) -> list[str]:
     return lines
 
 
-def to_markdown(run: StackRun, packs: list[PackResult]) -> str:
+def to_markdown(run: StackRun, packs: list[PackResult], findings: Optional[list] = None) -> str:
     n_bad = mandatory_violations(packs)
-    status = "❌ policy violations" if n_bad else "✅ clean"
+    n_apply = sum(1 for f in findings or [] if f.level == "error" and not f.exempted)
+    status = "❌ policy violations" if n_bad else "❌ apply errors" if n_apply else "✅ clean"
     lines = [f"### Offline preview: `{run.stack}` — {status}", "",
              f"**{len(run.resources)}** resources to create.", "", "| cloud | resources |", "|---|---:|"]
     for cloud, types in counts(run).items():
@@ -139,5 +159,11 @@ def to_markdown(run: StackRun, packs: list[PackResult]) -> str:
                 msg = d.message.strip().replace("\n", " ").replace("|", "\\|")[:300]
                 lines.append(f"| {d.level} | {d.pack} | {d.policy} | `{d.urn.split('::')[-1]}` | {msg} |")
             lines += ["", "</details>"]
+    if findings:
+        lines += ["", "| apply check | level | resource | message |", "|---|---|---|---|"]
+        for f in findings:
+            level = f"{f.level} (exempted: {f.exempted})" if f.exempted else f.level
+            msg = f.message.replace("\n", " ").replace("|", "\\|")[:300]
+            lines.append(f"| {f.rule} | {level} | `{f.urn.split('::')[-1]}` | {msg} |")
     from .pricing import cost_markdown  # issue #23
     return "\n".join(lines) + "\n" + cost_markdown(_cost(run))

@@ -1,7 +1,8 @@
 """Checks captured resource inputs against the provider schemas rebuilt from the pinned SDKs.
 
-../shared/schemas/full/<provider>.json.gz holds every resource and type of the
-pinned SDK versions: a captured resource must have a known type token, only
+tests/schemas/<provider>.json.gz holds the resources the project uses and every type they reach,
+trimmed from the schemas of the pinned SDK versions (tests/schemas/regenerate.py): a captured
+resource must have a known type token, only
 known input wire names, every required input, and enum values the provider
 accepts, recursively through object, array and map types.
 """
@@ -13,19 +14,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
-SCHEMAS = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"  # vendored: the suite needs nothing outside the repository
 PACKAGES = {"aws": "aws", "gcp": "gcp", "azure-native": "azure-native", "kubernetes": "kubernetes"}
 # Values the offline report uses for what it cannot show.
 _OPAQUE = ("[secret]", "[unknown]", "[resource]")
 
 
 def available() -> bool:
-    return (SCHEMAS / "full").is_dir()
+    return all((SCHEMAS / f"{p}.json.gz").is_file() for p in set(PACKAGES.values()))
 
 
 @lru_cache(maxsize=None)
 def schema(package: str) -> dict:
-    with gzip.open(SCHEMAS / "full" / f"{package}.json.gz") as f:
+    with gzip.open(SCHEMAS / f"{package}.json.gz") as f:
         return json.load(f)
 
 

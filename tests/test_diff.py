@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import schema_check
 from offline.diff import alias_urns, diff_resources, stack_waves
 from offline.project import load_project
 
@@ -216,3 +217,75 @@ def test_deploy_waves_put_cell_stacks_before_the_global_stack():
     waves = stack_waves(load_project(REPO))
     assert waves[-1] == ["prod-global"]
     assert {"prod-aws-us-west-2", "prod-gcp-europe-west1", "prod-azure-centralindia"} <= set(waves[0])
+
+
+# --- create-only inputs of every type the project uses (issue #24) -------------------------------
+
+def _one_change(type_: str, old_inputs: dict, new_inputs: dict):
+    urn = f"urn:pulumi:dev::p::{type_}::r"
+    changes, _, _ = diff_resources([_res(urn, STACK, inputs=old_inputs)], [_res(urn, STACK, inputs=new_inputs)])
+    assert len(changes) == 1, changes
+    return changes[0]
+
+
+RECORD = {"zoneId": "Z0EXAMPLE01", "name": "api.example.com", "type": "CNAME", "ttl": 30,
+          "records": ["aws-us-west-2.example.com"]}
+
+
+@pytest.mark.parametrize("type_, old, new, op, forced", [
+    # Route 53: name and zone_id are ForceNew; records/ttl/type are updated through one change batch.
+    ("aws:route53/record:Record", RECORD, {**RECORD, "name": "www.example.com"}, "replace", "name"),
+    ("aws:route53/record:Record", RECORD, {**RECORD, "zoneId": "Z0OTHER"}, "replace", "zoneId"),
+    ("aws:route53/record:Record", RECORD, {**RECORD, "ttl": 60}, "update", None),
+    # A load balancer's scheme and type are fixed; its idle timeout is not.
+    ("aws:lb/loadBalancer:LoadBalancer", {"internal": False, "loadBalancerType": "application"},
+     {"internal": True, "loadBalancerType": "application"}, "replace", "internal"),
+    ("aws:lb/loadBalancer:LoadBalancer", {"idleTimeout": 60}, {"idleTimeout": 120}, "update", None),
+    # Health check type and request interval are ForceNew; the failure threshold is not.
+    ("aws:route53/healthCheck:HealthCheck", {"type": "HTTPS", "requestInterval": 30},
+     {"type": "HTTPS", "requestInterval": 10}, "replace", "requestInterval"),
+    ("aws:route53/healthCheck:HealthCheck", {"failureThreshold": 3}, {"failureThreshold": 2}, "update", None),
+    # The per-resource region of the AWS provider v7 moves the resource.
+    ("aws:ec2/subnet:Subnet", {"cidrBlock": "10.0.0.0/20"}, {"cidrBlock": "10.0.16.0/20"}, "replace", "cidrBlock"),
+    ("aws:sns/topic:Topic", {"region": "us-east-1"}, {"region": "us-west-2"}, "replace", "region"),
+    # GKE node pool: the machine type is create-only, its labels are not (nested paths).
+    ("gcp:container/nodePool:NodePool", {"nodeConfig": {"machineType": "e2-standard-4", "labels": {"a": "1"}}},
+     {"nodeConfig": {"machineType": "e2-standard-8", "labels": {"a": "1"}}}, "replace", "nodeConfig.machineType"),
+    ("gcp:container/nodePool:NodePool", {"nodeConfig": {"machineType": "e2-standard-4", "labels": {"a": "1"}}},
+     {"nodeConfig": {"machineType": "e2-standard-4", "labels": {"a": "2"}}}, "update", None),
+    # Azure: the ARM id's parts and location; a public IP's zones.
+    ("azure-native:network:PublicIPAddress", {"location": "westeurope", "zones": ["1", "2", "3"]},
+     {"location": "westeurope", "zones": ["1"]}, "replace", "zones"),
+    ("azure-native:network:VirtualNetwork", {"location": "westeurope"}, {"location": "northeurope"}, "replace",
+     "location"),
+    # Kubernetes: a Deployment's selector is immutable; its replicas are not.
+    ("kubernetes:apps/v1:Deployment", {"spec": {"selector": {"matchLabels": {"app": "a"}}, "replicas": 2}},
+     {"spec": {"selector": {"matchLabels": {"app": "b"}}, "replicas": 2}}, "replace", "spec.selector"),
+    ("kubernetes:apps/v1:Deployment", {"spec": {"selector": {"matchLabels": {"app": "a"}}, "replicas": 2}},
+     {"spec": {"selector": {"matchLabels": {"app": "a"}}, "replicas": 3}}, "update", None),
+])
+def test_create_only_inputs_follow_the_provider(type_, old, new, op, forced):
+    change = _one_change(type_, old, new)
+    assert change.op == op, change
+    if forced:
+        assert forced in change.reason, change.reason
+
+
+def test_replaced_record_and_load_balancer_state_the_downtime():
+    change = _one_change("aws:route53/record:Record", RECORD, {**RECORD, "name": "www.example.com"})
+    assert "old name stops answering" in change.reason and not change.alert
+    change = _one_change("aws:lb/loadBalancer:LoadBalancer", {"name": "a"}, {"name": "b"})
+    assert "new DNS name" in change.reason
+
+
+@pytest.mark.skipif(not schema_check.available(), reason="../shared/schemas/full is not beside this checkout")
+def test_create_only_paths_are_inputs_of_the_provider_schemas():
+    from offline.force_new import CREATE_ONLY
+
+    for type_, (paths, _doc) in CREATE_ONLY.items():
+        pkg = type_.split(":")[0]
+        if pkg == "kubernetes":
+            continue  # metadata/spec paths of the Kubernetes API objects
+        inputs = schema_check.schema(pkg)["resources"][type_]["inputProperties"]
+        for path in paths:
+            assert path.split(".")[0] in inputs, f"{type_}: {path} is not an input of the provider's schema"

@@ -99,3 +99,80 @@ def test_markdown_report(tmp_path):
     assert run2.returncode == 1
     text = md.read_text()
     assert "### Offline preview: `test`" in text and "no-public-read-bucket" in text and "| sample |" in text
+
+
+MARKER_PACK = '''
+import os
+from pathlib import Path
+Path(os.environ["OFFLINE_TEST_PACK_MARKER"]).write_text(str(os.getpid()))
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+PolicyPack(name="marker", enforcement_level=EnforcementLevel.ADVISORY, policies=[
+    ResourceValidationPolicy(name="noop", description="Reports nothing.", validate=lambda args, report: None)])
+'''
+WAITING_PROGRAM = '''
+import os, time
+from pathlib import Path
+import pulumi
+marker = Path(os.environ["OFFLINE_TEST_PACK_MARKER"])
+deadline = time.monotonic() + 60
+while not marker.exists() and time.monotonic() < deadline:
+    time.sleep(0.05)
+pulumi.export("pack_started_during_program", marker.exists())
+'''
+
+
+def _marker_pack(tmp_path):
+    pack = tmp_path / "marker-pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\\n")
+    (pack / "__main__.py").write_text(MARKER_PACK)
+    return pack
+
+
+def test_packs_start_while_the_program_runs(tmp_path):
+    """The packs' start-up overlaps the program (bench/offline_preview.py measures the gain)."""
+    marker = tmp_path / "pack-started"
+    pack = _marker_pack(tmp_path)
+    run = offline(["preview", "test", "--quiet", "--project-dir", str(_project(tmp_path, WAITING_PROGRAM)),
+                   "--policy-pack", str(pack), "--policy-pack", str(REPO / "tests/packs/sample")], tmp_path,
+                  env={"OFFLINE_TEST_PACK_MARKER": str(marker)})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.report["outputs"]["pack_started_during_program"] is True
+    assert [p["pack"] for p in run.report["packs"]] == ["marker", "sample"], "results keep the packs' order"
+
+
+def test_packs_started_early_are_stopped_on_a_config_error(tmp_path):
+    import os
+    import time
+
+    marker = tmp_path / "pack-started"
+    pack = _marker_pack(tmp_path)
+    proj = _project(tmp_path, None, {**CONFIG, "platform:enviroment": "dev"})  # the project's program
+    run = offline(["preview", "test", "--project-dir", str(proj), "--policy-pack", str(pack)], tmp_path,
+                  env={"OFFLINE_TEST_PACK_MARKER": str(marker)})
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    if marker.exists():  # the pack got as far as starting: its process must be gone
+        pid = int(marker.read_text())
+        for _ in range(50):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"pack process {pid} outlived the preview")
+
+
+def _project(tmp_path, program, config=CONFIG):
+    import yaml
+
+    proj = tmp_path / "project"
+    (proj / "stacks").mkdir(parents=True)
+    doc = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+    if program is None:
+        doc["main"] = str(REPO)
+    else:
+        (proj / "__main__.py").write_text(program)
+    (proj / "Pulumi.yaml").write_text(yaml.safe_dump(doc))
+    (proj / "stacks" / "Pulumi.test.yaml").write_text(yaml.safe_dump({"config": config}))
+    return proj

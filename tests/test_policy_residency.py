@@ -175,10 +175,11 @@ def test_pack_metadata(placement):
     policies = {p["name"]: p for p in result.policies}
     assert set(policies) == {"residency-zone-known", "residency-location-in-zone", "residency-key-in-zone",
                              "residency-replication-in-zone", "residency-dns-in-zone", "residency-no-global-tls-edge",
-                             "residency-edge-guard", "residency-cannot-verify"}
+                             "residency-edge-guard", "residency-cannot-verify", "residency-exception-approved"}
     for name, p in policies.items():
         assert p["description"] and p["remediation"], name
-        assert p["level"] == ("advisory" if name == "residency-cannot-verify" else "mandatory")
+        assert p["level"] == ("advisory" if name in ("residency-cannot-verify", "residency-exception-approved")
+                              else "mandatory")
     assert policies["residency-location-in-zone"]["framework"] == "GDPR"
     assert policies["residency-dns-in-zone"]["framework"] == "GDPR"
 
@@ -361,7 +362,8 @@ def dns():
     ]
     zones = {"eu": {"regions": ["eu-central-1", "europe-west1", "us-east-1"]}}
     config = {name: {"zones": zones, "exceptions": exceptions} for name in (
-        "residency-location-in-zone", "residency-dns-in-zone", "residency-cannot-verify")}
+        "residency-location-in-zone", "residency-dns-in-zone", "residency-cannot-verify",
+        "residency-exception-approved")}
     return analyze(PACK, s.resources, config=config), r
 
 
@@ -376,6 +378,17 @@ def test_dns_failover_across_zones(dns):
 def test_dns_exception_allows_named_fallback(dns):
     result, r = dns
     assert not on(result, "residency-dns-in-zone", r["api_secondary"])
+    # ... and the report says who approved it, until when (issue #24)
+    approved = [d for d in by_policy(result, "residency-exception-approved")]
+    assert len(approved) == 1 and approved[0].level == "advisory", approved
+    assert ("zone 'in' may fall back to 'aws-us-west-2' until " + FUTURE in approved[0].message
+            and "dpo@acme.example" in approved[0].message), approved[0].message
+
+
+def test_dns_unapproved_fallback_says_where_to_approve_it(dns):
+    result, r = dns
+    msgs = on(result, "residency-dns-in-zone", r["app_secondary"])
+    assert any("unapproved" in m and "policy/residency/approvals.json" in m for m in msgs), msgs
 
 
 def test_dns_expired_and_invalid_exceptions_reported(dns):
@@ -425,9 +438,8 @@ def test_shipped_catalog_is_the_project_catalog():
 
 
 def test_shipped_locations_match_the_provider_schemas():
-    schemas = Path("/work/shared/schemas/full")
-    if not schemas.exists():
-        pytest.skip("provider schemas not available")
+    # Every resource of each package with its location inputs, vendored (tests/schemas/regenerate.py).
+    schemas = Path(__file__).resolve().parent / "schemas" / "located"
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("gen_locations", PACK / "gen_locations.py")
@@ -513,3 +525,47 @@ def test_out_of_zone_cell_replication_is_a_violation(cell_replication):
     # The replica's own resources are out of place too.
     for res in (case["replica"], case["key"]):
         assert any("eu-central-2" in m for m in on(result, "residency-location-in-zone", res)), res.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Only A/AAAA/CNAME records (and aliases) route users (issue #24)
+
+@pytest.fixture(scope="module")
+def txt_validation():
+    """Two Azure cells in two strict zones, each validating its certificate with its own
+    multivalue TXT record at the zone apex (set id = the cell), as components/azure does."""
+    s = Stack()
+    glob = s.provider("aws", "global-aws", region="us-east-1")
+    r = {}
+    for cell, zone, location, ip in (("azure-westeurope", "eu", "westeurope", "20.50.0.10"),
+                                     ("azure-centralindia", "in", "centralindia", "20.40.0.10")):
+        prov = s.provider("azure-native", f"azure-{location}", location=location)
+        comp = s.add("platform:azure:Cell", cell)
+        r[f"order_{zone}"] = s.add(
+            "azure-native:certificateregistration:AppServiceCertificateOrder", f"{cell}-cert",
+            {"resourceGroupName": f"rg-{zone}", "tags": tags(zone, cell), "productType": "StandardDomainValidatedSsl",
+             "location": "global"}, parent=comp, provider=prov, outputs={"domainVerificationToken": f"tok-{zone}"})
+        r[f"pip_{zone}"] = s.add("azure-native:network:PublicIPAddress", f"{cell}-ip", {
+            "resourceGroupName": f"rg-{zone}", "tags": tags(zone, cell), "publicIPAllocationMethod": "Static"},
+            parent=comp, provider=prov, outputs={"ipAddress": ip})
+        r[f"txt_{zone}"] = s.add("aws:route53/record:Record", f"{cell}-cert-validation", {
+            "zoneId": "Z0EXAMPLE01", "name": "example.com", "type": "TXT", "ttl": 300, "setIdentifier": cell,
+            "multivalueAnswerRoutingPolicy": True, "records": [f"tok-{zone}"]},
+            provider=glob, deps={"records": [r[f"order_{zone}"]]})
+        # the same shape on an A record does route users: still judged
+        r[f"a_{zone}"] = s.add("aws:route53/record:Record", f"{cell}-mv", {
+            "zoneId": "Z0EXAMPLE01", "name": "mv.example.com", "type": "A", "ttl": 30, "setIdentifier": cell,
+            "multivalueAnswerRoutingPolicy": True, "records": [ip]},
+            provider=glob, deps={"records": [r[f"pip_{zone}"]]})
+    return analyze(PACK, s.resources), r
+
+
+def test_dns_multivalue_txt_is_not_a_traffic_route(txt_validation):
+    result, r = txt_validation
+    p = "residency-dns-in-zone"
+    for zone in ("eu", "in"):
+        assert not on(result, p, r[f"txt_{zone}"]), on(result, p, r[f"txt_{zone}"])
+    # A multivalue A record across the two zones does send users out of zone.
+    leaks = on(result, p, r["a_in"]) + on(result, p, r["a_eu"])
+    assert any("strict zone 'eu'" in m and "azure-centralindia" in m for m in leaks), leaks
+    assert any("strict zone 'in'" in m and "azure-westeurope" in m for m in leaks), leaks

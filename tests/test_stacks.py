@@ -78,3 +78,11 @@ def test_every_labelable_resource_carries_the_standard_labels(run):
         if "residency" not in labels:
             missing.append(f"{r['urn']}: no residency label")
     assert not missing, "\n".join(missing[:40])
+
+
+def test_every_type_has_its_create_only_inputs_for_the_review_diff(run):
+    """offline diff knows what each type the stack registers cannot change in place (issue #24)."""
+    from offline.force_new import CREATE_ONLY
+
+    used = {r["type"] for r in run.resources if not r["type"].startswith(("pulumi:", "platform:"))}
+    assert used - set(CREATE_ONLY) == set(), "types without their create-only inputs in offline/force_new.py"

@@ -53,6 +53,9 @@ def _ipv4_cidrs(v: list[str], what: str) -> list[str]:
     return v
 
 
+_RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
 def is_documentation_range(cidr: str) -> bool:
     net = ipaddress.ip_network(cidr, strict=False)
     return any(net.subnet_of(ipaddress.ip_network(d)) for d in DOCUMENTATION_RANGES)
@@ -128,11 +131,23 @@ class CellPlacementConfig(_Model):
 
 
 class CellSpecConfig(CellPlacementConfig):
+    # The cell's private address space; how large it must be is the cloud's rule (settings.NETWORK_PREFIXES).
     network_cidr: str = "10.0.0.0/16"
     cluster: ClusterOptions = ClusterOptions()
     bucket: BucketOptions = BucketOptions()
     # GCP only: project the cell lives in (default: gcp:project).
     project: Optional[str] = None
+
+    @field_validator("network_cidr")
+    @classmethod
+    def _private_network(cls, v: str) -> str:
+        try:
+            net = ipaddress.ip_network(v, strict=True)
+        except ValueError as e:
+            raise ValueError(f"not an IPv4 network address ({e}); allowed: e.g. 10.10.0.0/16") from None
+        if net.version != 4 or not any(net.subnet_of(ipaddress.ip_network(p)) for p in _RFC1918):
+            raise ValueError("not a private IPv4 range; allowed: inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+        return v
 
 
 class HealthCheckOptions(_Model):
@@ -247,6 +262,14 @@ class ResidencyException(_Model):
     expires: _dt.date
 
 
+class ApplyExemption(_Model):
+    """Silences one offline apply check (offline/apply) for matching resources, visibly."""
+    rule: str
+    resource: str = Field(min_length=1)  # a URN, a resource name or a glob over either
+    reason: str = Field(min_length=10)
+    expires: _dt.date
+
+
 class CellStackRef(CellPlacementConfig):
     """prod-global: a cell stack to read the cell contract from (StackReference).
 
@@ -272,6 +295,7 @@ class PlatformConfig(_Model):
     # Usage assumptions of the cost estimate (requests, GB stored, GB egress per cell); validated by the
     # offline engine's pricing model (offline/pricing), which owns their meaning.
     usage: Optional[dict[str, Any]] = None
+    apply_exemptions: list[ApplyExemption] = []
     # Provider settings read from Pulumi's own keys.
     gcp_project: Optional[str] = None
 
@@ -290,7 +314,8 @@ class PlatformConfig(_Model):
 
 
 # Keys of `platform:*` and what model field they feed.
-_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage", "edge"}
+_KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage",
+         "apply_exemptions", "edge"}
 
 _DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 
@@ -454,7 +479,8 @@ def deployment_problems(cfg: PlatformConfig) -> list[str]:
 
 def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
     """Rules that span keys (pydantic validates one value at a time)."""
-    problems = []
+    problems = [f"{PROJECT}:apply_exemptions[{i}].expires = {e.expires}: has passed; fix the finding or renew "
+                f"the exemption with a reason" for i, e in enumerate(cfg.apply_exemptions) if e.expires < today]
     if cfg.dns and cfg.dns.zone_id and cfg.dns.parent_zone_id:
         problems.append(f"{PROJECT}:dns.parent_zone_id = {cfg.dns.parent_zone_id!r}: only a created zone is "
                         f"delegated by the stack, and {PROJECT}:dns.zone_id names an existing one; allowed: one of "
@@ -465,7 +491,13 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
                 problems.append(f"{PROJECT}:cells[{i}].cluster.api_allowed_cidrs: set while "
                                 f"{PROJECT}:deployer.in_network is true (private endpoints only); allowed: []")
     for i, c in enumerate(cfg.cells):
-        problems += cloud_settings(c.cloud).check(i, c, cfg)  # what only this cell's cloud knows
+        settings = cloud_settings(c.cloud)
+        problems += settings.check(i, c, cfg)  # what only this cell's cloud knows
+        sizes = settings.NETWORK_PREFIXES  # the address plan of the cloud's network piece needs these sizes
+        prefix = ipaddress.ip_network(c.network_cidr).prefixlen
+        if prefix not in sizes:
+            problems.append(f"{PROJECT}:cells[{i}].network_cidr = {c.network_cidr!r}: a /{prefix} does not hold a "
+                            f"{c.cloud} cell's address plan; allowed: /{sizes[0]} to /{sizes[-1]}")
         zone = cfg.zones.get(c.residency)
         if zone and zone.regions is not None and c.region not in zone.regions:
             problems.append(

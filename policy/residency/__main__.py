@@ -10,6 +10,11 @@ during preview never fail a rule nor pass it silently: they are reported by the 
     zones:      {<zone>: {strict: bool, regions: [<region>...]}}   # narrow a zone, set strictness
     exceptions: [{zone, fallback_cell, reason, approver, expires: YYYY-MM-DD}]   # DNS and edge guards
     served_zones: [<zone>...]   # zones other stacks' cells serve (edge guards refuse their countries)
+
+Approvals live in the pack config, never in the stack: `approvals.json` beside this file is the
+repository's approved list (owned via .github/CODEOWNERS), passed for every stack by the README's
+commands and CI (the offline engine uses it when no config is given for this pack). The advisory
+`residency-exception-approved` lists each approved exception a stack relies on.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the pack's own modul
 from pulumi_policy import (EnforcementLevel, PolicyComplianceFramework, PolicyConfigSchema, PolicyPack,
                            StackValidationPolicy)
 
-from rules import RULES, Rule
+from rules import RULES, Rule, check_exceptions_in_use
 from stack_view import StackView
 from zones import EXCEPTIONS_SCHEMA, SERVED_ZONES_SCHEMA, ZONES_SCHEMA, from_config
 
@@ -70,5 +75,19 @@ policies.append(StackValidationPolicy(
     remediation_steps="Nothing to do before the update; the pack judges the known values when they exist.",
     enforcement_level=EnforcementLevel.ADVISORY, config_schema=CONFIG_SCHEMA, tags=["residency"],
     validate=_cannot_verify))
+
+def _exceptions_in_use(args, report_violation):
+    zones = from_config(args.get_config())
+    for f in check_exceptions_in_use(StackView(args.resources), zones, dt.date.today()):
+        report_violation(f"[{f.rule}] {f.message}", f.urn or None)
+
+
+policies.append(StackValidationPolicy(
+    name="residency-exception-approved",
+    description="Lists each residency exception the stack's DNS relies on that the pack config approves "
+                "(by whom, until when); an unapproved one is a residency-dns-in-zone violation.",
+    remediation_steps="Nothing to do while it is approved; renew or remove it before it expires.",
+    enforcement_level=EnforcementLevel.ADVISORY, config_schema=CONFIG_SCHEMA, tags=["residency"],
+    validate=_exceptions_in_use))
 
 PolicyPack(name="residency", enforcement_level=EnforcementLevel.MANDATORY, policies=policies)

@@ -1,7 +1,8 @@
 """Route 53 as residency sees it: which cells can answer a country's query, failures included.
 
 Route 53 records are global: they live nowhere, so they are judged by what they point at.
-A record set is every record of one (name, type). Resolution, as Route 53 does it:
+A record set is every record of one (name, type) among A/AAAA/CNAME (and aliases, which are
+A/AAAA/CNAME records): only those send users somewhere. Resolution, as Route 53 does it:
 
 - geolocation: the most specific record matching the country (subdivision, country, continent,
   default `*`); when that record is unhealthy Route 53 answers from the next broader one, down to
@@ -23,6 +24,10 @@ from zones import COUNTRY_CONTINENT
 
 RECORD = "aws:route53/record:Record"
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+# Only these record types send users to an endpoint (an alias is an A/AAAA/CNAME record too).
+# TXT, MX, CAA, NS... with a set identifier (e.g. one multivalue TXT per cell for certificate
+# validation) are routing policies on data nobody connects to: they are no traffic route.
+ROUTED_TYPES = ("A", "AAAA", "CNAME")
 ROUTING_POLICIES = ("geolocationRoutingPolicies", "failoverRoutingPolicies", "latencyRoutingPolicies",
                     "weightedRoutingPolicies", "cidrRoutingPolicy", "geoproximityRoutingPolicy")
 
@@ -96,6 +101,8 @@ class DnsModel:
                 continue
             p = r.props
             name, rtype = p.get("name"), p.get("type")
+            if not is_unknown(rtype) and rtype is not None and str(rtype).upper() not in ROUTED_TYPES:
+                continue  # not a route users follow (an unknown type is kept: fail closed)
             if is_unknown(name) or is_unknown(rtype) or name is None:
                 name = f"<unknown name of {r.name}>"
             targets = []

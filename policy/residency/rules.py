@@ -395,14 +395,36 @@ def _countries(cs: list[str]) -> str:
     return f"{len(cs)} countries ({shown}{', ...' if len(cs) > 6 else ''})"
 
 
+APPROVALS_HINT = ("approve it in the residency pack's config: an `exceptions` entry {zone, fallback_cell, reason, "
+                  "approver, expires} (policy/residency/approvals.json, owned by the residency approvers in "
+                  ".github/CODEOWNERS); the stack cannot approve itself")
+
+
 def check_dns(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
+    return _dns(view, zones, today)[0]
+
+
+def check_exceptions_in_use(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
+    """One finding per approved exception this stack's DNS relies on (reported, advisory)."""
+    uses = _dns(view, zones, today)[1]
+    out = []
+    for e, (urns, paths) in uses.items():
+        shown = "; ".join(sorted(paths)[:3]) + (" ..." if len(paths) > 3 else "")
+        out.append(Finding("residency-exception-approved", sorted(urns)[0],
+                           f"approved: zone {e.zone!r} may fall back to {e.fallback_cell!r} until "
+                           f"{e.expires.isoformat()} (approved by {e.approver}; reason: {e.reason}) through {shown}"))
+    return out
+
+
+def _dns(view: StackView, zones: Zones, today: dt.date):
     rule, out = "residency-dns-in-zone", []
+    uses: dict = {}  # approved exception -> (entry URNs, paths) it allows
     for e in zones.expired_exceptions(today):
         out.append(Finding(rule, "", f"{e.describe()} expired on {e.expires.isoformat()} and no longer applies; "
                                      "renew it (new expiry, approver) or remove it"))
     model = DnsModel.build(view)
     if not model.sets:
-        return out
+        return out, uses
     endpoints = Endpoints(view)
     candidate_zones = set(endpoints.cells.values()) | {o.zone for o in endpoints.values.values() if o.zone}
     strict = sorted(z for z in candidate_zones if zones.strict(z))
@@ -425,7 +447,11 @@ def check_dns(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
                         served = True
                         continue
                     names = {owner.cell, str(target), leaf.record.set_id, leaf.record.res.name} - {None}
-                    if any(e.zone == zone and e.fallback_cell in names for e in active):
+                    approved = [e for e in active if e.zone == zone and e.fallback_cell in names]
+                    if approved:
+                        urns, paths = uses.setdefault(approved[0], (set(), set()))
+                        urns.add(leaf.entry.res.urn)
+                        paths.add(path)
                         continue
                     key = (leaf.entry.res.urn, path, owner.zone, owner.cell or str(target), owner.how)
                     leaks.setdefault(key, []).append(country)
@@ -442,8 +468,9 @@ def check_dns(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
                            f"{ozone!r} ({how}) through {path}")
                 if late:
                     msg += f"; {late[0].describe()} expired on {late[0].expires.isoformat()} and no longer applies"
+                msg += f"; unapproved: if this fallback is intended, {APPROVALS_HINT}"
                 out.append(Finding(rule, urn, msg))
-    return out
+    return out, uses
 
 
 # ---- residency-no-global-tls-edge -------------------------------------------------------------

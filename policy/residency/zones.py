@@ -1,6 +1,6 @@
 """Residency zones: the region catalog shipped with the pack, narrowed by policy config.
 
-`catalog.json` is `python -m components.catalog` of the project (a test keeps the copy equal),
+`catalog.json` is `python -m components.core.catalog` of the project (a test keeps the copy equal),
 so the pack stays self-contained: it runs wherever `pulumi preview --policy-pack` runs it.
 """
 from __future__ import annotations

@@ -21,6 +21,10 @@ def no_replica_region(region: str, zone: str, narrowed: bool) -> str:
             f"{', '.join(with_two)})")
 
 
+# Sizes of `network_cidr` the cell's address plan fits (a VPC is /16 at most; the plan cuts 4 quarters (2 AZs x private/public) with room for nodes and pods (VPC CNI) down to /20).
+NETWORK_PREFIXES = range(16, 21)
+
+
 def check(index: int, cell: Any, cfg: Any) -> list[str]:
     """Problems of `platform:cells[index]` (an aws cell) as `platform:<key> ...: <why>` lines."""
     if not cell.bucket.geo_redundant:

@@ -6,6 +6,10 @@ from typing import Any
 from ...core.placement import PROJECT
 
 
+# Sizes of `network_cidr` the cell's address plan fits (the plan gives pods half the range and nodes/services/proxy-only subnets eighths of the other half: /19 is the smallest that fits a node pool).
+NETWORK_PREFIXES = range(8, 20)
+
+
 def check(index: int, cell: Any, cfg: Any) -> list[str]:
     out = []
     if cell.bucket.geo_redundant:

@@ -1,0 +1,230 @@
+"""Cross-cloud apply rules: Kubernetes labels, global namespaces, deployer reach, DNS delegation."""
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from . import Graph, known, rule
+
+_K8S_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_K8S_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_DNS1123_SUB = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def _k8s_label_problem(k: str, v) -> str | None:
+    prefix, _, name = k.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS1123_SUB.match(prefix)):
+        return f"label key prefix {prefix!r}: a DNS subdomain (253)"
+    if len(name) > 63 or not _K8S_NAME.match(name):
+        return f"label key name {name!r}: 63 chars of [A-Za-z0-9-_.], alphanumeric at both ends"
+    if known(v) and (len(str(v)) > 63 or not _K8S_VALUE.match(str(v))):
+        return f"label {k}={v!r}: values are empty or 63 chars of [A-Za-z0-9-_.], alphanumeric at both ends"
+    return None
+
+
+@rule("k8s-label-syntax",
+      "Kubernetes label keys and values: 63 chars of [A-Za-z0-9-_.], alphanumeric at both ends",
+      "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set")
+def k8s_labels(g: Graph):
+    for r in g.resources:
+        if not r["type"].startswith("kubernetes:") or r["type"].startswith("kubernetes:helm"):
+            continue
+        inputs = r["inputs"] or {}
+        metas = [inputs.get("metadata") or {}, ((inputs.get("spec") or {}).get("template") or {}).get("metadata") or {}]
+        for meta in metas:
+            for k, v in (meta.get("labels") or {}).items() if isinstance(meta, dict) else ():
+                problem = _k8s_label_problem(k, v)
+                if problem:
+                    yield r["urn"], problem
+
+
+# Types whose name lives in a global namespace: (input path, namespace).
+GLOBAL_NAMES = {
+    "aws:s3/bucket:Bucket": (("bucket",), "S3 bucket names (global across all AWS accounts)"),
+    "aws:s3/bucketV2:BucketV2": (("bucket",), "S3 bucket names (global across all AWS accounts)"),
+    "gcp:storage/bucket:Bucket": (("name",), "GCS bucket names (global)"),
+    "azure-native:storage:StorageAccount": (("accountName",), "storage account names (<name>.blob.core.windows.net)"),
+    "azure-native:keyvault:Vault": (("vaultName",), "key vault names (<name>.vault.azure.net; kept 90 days after delete)"),
+    "azure-native:network:PublicIPAddress": (("dnsSettings", "domainNameLabel"),
+                                             "public IP DNS labels (<label>.<region>.cloudapp.azure.com)"),
+}
+_DIGEST = re.compile(r"[0-9a-f]{6,}")
+
+
+def _get(d, path):
+    for p in path:
+        d = d.get(p) if isinstance(d, dict) else None
+    return d
+
+
+def stack_tokens(g: Graph) -> list[str]:
+    """Values that differ between stacks of the project: a fixed global name must carry one."""
+    toks = [g.stack, g.environment, g.cfg("gcp:project")]
+    return [t.lower() for t in toks if isinstance(t, str) and t]
+
+
+def global_names(g: Graph) -> list[tuple[dict, str, str]]:
+    """(resource, fixed name, namespace) of every explicitly named resource in a global namespace."""
+    out = []
+    for type_, (path, namespace) in GLOBAL_NAMES.items():
+        for r in g.of_type(type_):
+            name = _get(r["inputs"] or {}, path)
+            if known(name) and isinstance(name, str):
+                out.append((r, name, namespace))
+    return out
+
+
+@rule("global-name-fixed",
+      "Fixed names in global namespaces carry the stack/environment/project (or a digest of them)",
+      "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html")
+def fixed_global_names(g: Graph):
+    toks = stack_tokens(g)
+    for r, name, namespace in global_names(g):
+        low = name.lower()
+        if any(t in low or re.sub(r"[^a-z0-9]", "", t) in low for t in toks) or _DIGEST.search(low):
+            continue
+        yield r["urn"], (f"{name!r} is one of the {namespace} and does not vary with the stack "
+                         f"(no {', '.join(toks)} nor a digest in it): every stack of the project asks for the "
+                         f"same name and the second apply fails (already taken); derive it from the environment")
+
+
+def collisions(graphs: list[Graph]) -> list[tuple[str, str, str]]:
+    """Across stacks: (stack, urn, message) for every global name two stacks both ask for."""
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
+    out = []
+    for g in graphs:
+        for r, name, namespace in global_names(g):
+            key = (namespace, name.lower())
+            if key in seen and seen[key][0] != g.stack:
+                out.append((g.stack, r["urn"], f"{name!r} ({namespace}) is also asked for by stack "
+                                               f"{seen[key][0]!r} ({seen[key][1].split('::')[-1]})"))
+            seen.setdefault(key, (g.stack, r["urn"]))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Deployer reach: Kubernetes objects go through the cluster's API endpoint.
+
+DOC_RANGES = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
+CLUSTERS = ("aws:eks/cluster:Cluster", "gcp:container/cluster:Cluster", "azure-native:containerservice:ManagedCluster")
+
+
+def _api_access(r: dict) -> tuple[bool, list[str]]:
+    """(private only, allowed CIDRs or ['0.0.0.0/0'] when open) of a cluster's API endpoint."""
+    i = r["inputs"] or {}
+    if r["type"] == CLUSTERS[0]:
+        vpc = i.get("vpcConfig") or {}
+        if vpc.get("endpointPublicAccess") is False:
+            return True, []
+        return False, list(vpc.get("publicAccessCidrs") or ["0.0.0.0/0"])
+    if r["type"] == CLUSTERS[1]:
+        if (i.get("privateClusterConfig") or {}).get("enablePrivateEndpoint"):
+            return True, []
+        blocks = (i.get("masterAuthorizedNetworksConfig") or {}).get("cidrBlocks")
+        return False, [b.get("cidrBlock") for b in blocks] if blocks else ["0.0.0.0/0"]
+    prof = i.get("apiServerAccessProfile") or {}
+    if prof.get("enablePrivateCluster"):
+        return True, []
+    return False, list(prof.get("authorizedIPRanges") or ["0.0.0.0/0"])
+
+
+def _doc_only(cidrs: list[str]) -> bool:
+    nets = []
+    for c in cidrs:
+        try:
+            nets.append(ipaddress.ip_network(str(c), strict=False))
+        except ValueError:
+            return False
+    return bool(nets) and all(any(n.subnet_of(d) for d in DOC_RANGES) for n in nets if n.version == 4)
+
+
+def _deployer_reaches(deployer: dict, cidrs: list[str]) -> bool:
+    try:
+        mine = [ipaddress.ip_network(c, strict=False) for c in deployer.get("cidrs") or []]
+        allowed = [ipaddress.ip_network(c, strict=False) for c in cidrs]
+    except ValueError:
+        return False
+    return bool(mine) and all(any(m.version == a.version and m.subnet_of(a) for a in allowed) for m in mine)
+
+
+@rule("k8s-api-unreachable",
+      "Kubernetes objects need a cluster API endpoint the deployer can reach (platform:deployer)",
+      "https://kubernetes.io/docs/concepts/security/controlling-access/")
+def k8s_reach(g: Graph):
+    deployer = g.cfg("platform:deployer")
+    clusters = {r["urn"]: r for r in g.of_type(*CLUSTERS)}
+    for p in g.of_type("pulumi:providers:kubernetes"):
+        behind = [clusters[u] for u in sorted(g.deps(p["urn"])) if u in clusters]
+        users = [r for r in g.resources if r["type"].startswith("kubernetes:")
+                 and (r.get("provider") or "").split("::" + (r.get("id") or "-"))[0].startswith(p["urn"])]
+        if not behind or not users:
+            continue
+        for c in behind:
+            finding = _reach_problem(deployer, c)
+            if finding:
+                message, level = finding
+                yield p["urn"], f"{len(users)} Kubernetes object(s) go through cluster {c['name']}, but {message}", level
+
+
+def _reach_problem(deployer, cluster: dict):
+    """(message, level) when the deployer cannot (or may not) reach `cluster`'s API, else None."""
+    private, cidrs = _api_access(cluster)
+    if isinstance(deployer, dict) and deployer.get("in_network") is True:
+        return None  # the runner sits in the cluster's network (private endpoint or not)
+    if not private and "0.0.0.0/0" in cidrs:
+        return None
+    if not private and isinstance(deployer, dict) and _deployer_reaches(deployer, cidrs):
+        return None
+    why = ("its API endpoint is private only" if private else
+           f"its API allow-list {cidrs} holds only documentation ranges (RFC 5737)" if _doc_only(cidrs)
+           else f"its API allow-list {cidrs} does not cover the deployer")
+    if deployer is None:
+        level = "error" if private or _doc_only(cidrs) else "warning"
+        return (f"{why}; the deployer is unknown: set platform:deployer (cidrs, or in_network: true for a "
+                f"runner inside the network), else the apply hangs until it times out", level)
+    return (f"{why} (platform:deployer.cidrs {deployer.get('cidrs') if isinstance(deployer, dict) else deployer}): "
+            f"the apply hangs until it times out; allow the deployer's cidrs or set "
+            f"platform:deployer.in_network: true", "error")
+
+
+# ---------------------------------------------------------------------------------------------
+# DNS delegation: certificates validated in a created zone need the zone to be resolvable.
+
+def _zone_refs(g: Graph, zone: dict) -> set[str]:
+    outs = zone.get("outputs") or {}
+    return {v for v in (outs.get("zoneId"), outs.get("id"), zone.get("id")) if known(v)}
+
+
+@rule("dns-zone-undelegated",
+      "A created Route 53 zone holding certificate validation records is delegated (NS in a parent zone)",
+      "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/CreatingNewSubdomain.html")
+def undelegated(g: Graph):
+    dns = g.cfg("platform:dns") or {}
+    if isinstance(dns, dict) and dns.get("parent_zone_id"):
+        return
+    zones = g.of_type("aws:route53/zone:Zone")
+    records = g.of_type("aws:route53/record:Record")
+    for z in zones:
+        zname = str((z["inputs"] or {}).get("name") or "").rstrip(".").lower()
+        refs = _zone_refs(g, z)
+        inside = [r for r in records if (r["inputs"] or {}).get("zoneId") in refs
+                  or z["urn"] in (r.get("propertyDependencies") or {}).get("zoneId", [])]
+        validating = [r for r in inside if _is_validation(r)]
+        if not validating:
+            continue
+        delegated = any(
+            (r["inputs"] or {}).get("type") == "NS"
+            and str((r["inputs"] or {}).get("name") or "").rstrip(".").lower() == zname
+            and r not in inside for r in records)
+        if not delegated:
+            yield z["urn"], (f"zone {zname} holds {len(validating)} certificate validation record(s) but nothing "
+                             f"delegates it (no NS record for it in a parent zone of the stack, no "
+                             f"platform:dns.parent_zone_id): validation never resolves and the apply waits "
+                             f"until it times out")
+
+
+def _is_validation(r: dict) -> bool:
+    i = r["inputs"] or {}
+    name = str(i.get("name") or "")
+    return (name.startswith(("_acme-challenge", "_")) and i.get("type") in ("CNAME", "TXT")) or \
+        "validation" in r["name"] or "dnsauth" in r["name"].lower() or "authorization" in r["name"].lower()

@@ -1,0 +1,120 @@
+"""GCP apply rules."""
+from __future__ import annotations
+
+import re
+
+from . import Graph, ignored, known, rule
+
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+_RFC1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+@rule("gcp-label-charset",
+      "GCP labels: keys start with a lowercase letter; keys and values lowercase, digits, _ and -, 63 chars",
+      "https://cloud.google.com/resource-manager/docs/labels-overview#requirements")
+def labels(g: Graph):
+    for r in g.resources:
+        if not r["type"].startswith("gcp:"):
+            continue
+        for field in ("labels", "resourceLabels"):
+            for k, v in ((r["inputs"] or {}).get(field) or {}).items():
+                if not _LABEL_KEY.match(k):
+                    yield r["urn"], f"{field} key {k!r}: must start with a lowercase letter; a-z 0-9 _ -, max 63"
+                if known(v) and not _LABEL_VALUE.match(str(v)):
+                    yield r["urn"], f"{field} {k}={v!r}: values allow a-z 0-9 _ -, max 63"
+
+
+@rule("gcp-name-rfc1035",
+      "GCP Compute/GKE resource names: RFC 1035, lowercase, 1-63 chars, start with a letter",
+      "https://cloud.google.com/compute/docs/naming-resources#resource-name-format")
+def names(g: Graph):
+    for r in g.resources:
+        if not r["type"].startswith(("gcp:compute/", "gcp:container/")):
+            continue
+        name = (r["inputs"] or {}).get("name")
+        if known(name) and isinstance(name, str) and not _RFC1035.match(name):
+            yield r["urn"], f"name {name!r}: must match [a-z]([-a-z0-9]{{0,61}}[a-z0-9])? (RFC 1035, max 63)"
+
+
+# The API a resource type (module of its token) or an invoke needs enabled.
+API_OF_MODULE = {
+    "compute": "compute.googleapis.com", "container": "container.googleapis.com",
+    "kms": "cloudkms.googleapis.com", "storage": "storage.googleapis.com",
+    "serviceaccount": "iam.googleapis.com", "certificatemanager": "certificatemanager.googleapis.com",
+    "dns": "dns.googleapis.com", "secretmanager": "secretmanager.googleapis.com",
+    "artifactregistry": "artifactregistry.googleapis.com", "logging": "logging.googleapis.com",
+    "monitoring": "monitoring.googleapis.com", "networkservices": "networkservices.googleapis.com",
+}
+API_OF_TOKEN = {"gcp:organizations/getProject:getProject": "cloudresourcemanager.googleapis.com",
+                "gcp:projects/serviceIdentity:ServiceIdentity": None}
+
+
+def api_of(token: str) -> str | None:
+    if token in API_OF_TOKEN:
+        return API_OF_TOKEN[token]
+    module = token.split(":")[1].split("/")[0] if token.count(":") >= 2 else ""
+    return API_OF_MODULE.get(module)
+
+
+def _services(g: Graph) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for r in g.of_type("gcp:projects/service:Service"):
+        svc = (r["inputs"] or {}).get("service")
+        if known(svc):
+            out.setdefault(svc, []).append(r["urn"])
+    return out
+
+
+@rule("gcp-api-order",
+      "GCP resources and invokes wait for the projects.Service enabling their API, when the stack enables it",
+      "https://cloud.google.com/service-usage/docs/enable-disable")
+def api_order(g: Graph):
+    services = _services(g)
+    for r in g.resources:
+        if not r["type"].startswith("gcp:") or r["type"] == "gcp:projects/service:Service":
+            continue
+        api = api_of(r["type"])
+        if api in services and not set(services[api]) & g.deps(r["urn"]):
+            yield r["urn"], (f"{r['type']} needs {api}, which this stack enables, but does not depend on that "
+                             f"projects.Service: a fresh project answers 403 SERVICE_DISABLED; add depends_on")
+    for i, inv in enumerate(g.invokes):
+        api = api_of(inv["token"]) if inv["token"].startswith("gcp:") else None
+        if api in services and not set(services[api]) & g.deps_of_urns(inv.get("dependsOn", [])):
+            yield (services[api][0], f"invoke #{i} {inv['token']} needs {api} but runs before the projects.Service "
+                   f"enabling it (use the output form with depends_on=[service])")
+
+
+_AGENT = re.compile(r"serviceAccount:(service-\d+@(container-engine-robot|compute-system|gcp-sa-[a-z-]+)"
+                    r"\.iam\.gserviceaccount\.com)")
+
+
+@rule("gcp-service-agent-identity",
+      "IAM grants to Google service agents depend on a projects.ServiceIdentity (agents are created lazily)",
+      "https://cloud.google.com/iam/docs/service-agents#service-agent-creation")
+def service_agents(g: Graph):
+    identities = {r["urn"] for r in g.of_type("gcp:projects/serviceIdentity:ServiceIdentity")}
+    for r in g.resources:
+        last = r["type"].rsplit(":", 1)[-1]
+        if not r["type"].startswith("gcp:") or not ("IAMMember" in last or "IAMBinding" in last):
+            continue
+        inputs = r["inputs"] or {}
+        members = [inputs.get("member")] + list(inputs.get("members") or [])
+        for m in members:
+            match = _AGENT.match(str(m)) if known(m) else None
+            if match and not identities & g.deps(r["urn"]):
+                yield r["urn"], (f"grant to service agent {match.group(1)}, which Google creates asynchronously "
+                                 f"(on first API use): the grant fails with 'does not exist' on a fresh project; "
+                                 f"create a gcp:projects/serviceIdentity:ServiceIdentity and depend on it")
+
+
+@rule("gcp-gke-node-config-ignored",
+      "A GKE cluster with remove_default_node_pool must ignore nodeConfig (server-managed after removal)",
+      "https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/container_cluster#remove_default_node_pool")
+def gke_node_config(g: Graph):
+    for r in g.of_type("gcp:container/cluster:Cluster"):
+        inputs = r["inputs"] or {}
+        if inputs.get("removeDefaultNodePool") and inputs.get("nodeConfig") and not ignored(r, "nodeConfig"):
+            yield r["urn"], ("removeDefaultNodePool with nodeConfig: the server reports the removed pool's "
+                             "config differently, so the second `up` plans a cluster replacement; "
+                             "add ignore_changes=['nodeConfig']")
