@@ -363,3 +363,25 @@ def test_report_lists_each_cells_refused_countries(dev):
     assert "| gcp-europe-west1 | eu | in | IN |" in md
     assert f"| aws-us-west-2 | us | eu, in | {' '.join(sorted([*catalog.EEA_COUNTRIES, 'IN']))} |" in md
     assert "    azure-centralindia (in): AT BE" in report.to_text(run, [], verbose=False)
+
+
+def test_guard_inputs_are_what_the_providers_accept(dev):
+    """The limits an apply would hit: names, metric names, priorities (AWS WAFv2, Cloud Armor, App Gateway WAF)."""
+    import re
+    acl = _inputs(dev.one("aws:wafv2/webAcl:WebAcl"))
+    names = [acl["name"], *(r["name"] for r in acl["rules"]), _inputs(dev.one("aws:wafv2/ipSet:IpSet"))["name"]]
+    assert all(re.fullmatch(r"[\w-]{1,128}", n) for n in names), names
+    metrics = [acl["visibilityConfig"]["metricName"], *(r["visibilityConfig"]["metricName"] for r in acl["rules"])]
+    assert all(re.fullmatch(r"[\w#:.\-/]{1,255}", m) for m in metrics), metrics
+    assert len({r["priority"] for r in acl["rules"]}) == len(acl["rules"])
+    assert {b["key"] for b in acl["customResponseBodies"]} == {
+        r["action"]["block"]["customResponse"]["customResponseBodyKey"] for r in acl["rules"]
+        if "customResponseBodyKey" in r.get("action", {}).get("block", {}).get("customResponse", {})}
+    assert all(len(b["content"]) <= 4096 for b in acl["customResponseBodies"])
+    policy = _inputs(dev.one("gcp:compute/regionSecurityPolicy:RegionSecurityPolicy"))
+    priorities = [r["priority"] for r in policy["rules"]]
+    assert len(set(priorities)) == len(priorities) and max(priorities) == 2147483647
+    waf = _inputs(dev.one("azure-native:network:WebApplicationFirewallPolicy"))
+    custom = waf["customRules"]
+    assert all(re.fullmatch(r"[A-Za-z0-9]{1,128}", r["name"]) for r in custom), [r["name"] for r in custom]
+    assert len({r["priority"] for r in custom}) == len(custom) and all(1 <= r["priority"] <= 100 for r in custom)
