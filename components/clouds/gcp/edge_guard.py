@@ -7,8 +7,9 @@ Rules, evaluated by priority (lowest number first; the first match wins):
   checkers' published ranges (one rule per checker region: an expression has at most five
   subexpressions, so the ranges cannot all sit in one).
 - 1000..: the refused countries, `origin.region_code == 'XX' || ...` five per rule, action
-  `deny(403)`. Cloud Armor's deny takes 403, 404 or 502 only, and a regional policy has no
-  redirect action nor a custom body, so 451 is not available: 403 is the closest ("forbidden").
+  `deny(403)`. Cloud Armor's deny takes 403, 404 or 502 only (Google's body, no custom one), so 451
+  is not available: 403 ("forbidden") is the closest. A redirect to the zone's endpoint would move
+  the client on instead of refusing it, which is not what a residency refusal should do silently.
 - 2000: `throttle` per client IP above `rate_limit` requests per 300 s, exceeding requests get 429.
 - 3000..: the preconfigured WAF rules (OWASP CRS 3.3, `*-v33-stable`) deny(403), or only logged
   (`preview: true`) when `managed_rules` is `count`.
