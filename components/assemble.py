@@ -22,6 +22,8 @@ from .global_traffic.hosted_zone import global_aws_provider, public_zone
 from .global_traffic.records import GlobalTraffic
 from .workload import InferenceService
 
+EDGE_GUARDS_EXPORT = "edge_guards"
+
 # The cell component of each cloud; every one takes a CellSpec and exposes CellOutputs.
 CELL_COMPONENTS: dict[str, type[CellComponent]] = {cloud: d.cell for cloud, d in DRIVERS.items()}
 
@@ -91,6 +93,14 @@ def build(cfg: PlatformConfig) -> None:
     for cell in cells:
         cell.outputs.export()
     health_check_ids = None
+    guards = {c.spec.name: c.spec.edge_guard for c in cells if c.spec.edge_guard is not None}
+    if guards:
+        # Issue #21: what each cell's edge refuses (the report's "Edge guards"); an underscore is never a cell name.
+        pulumi.export(EDGE_GUARDS_EXPORT, {name: {"residency": next(c.spec.residency for c in cells
+                                                                    if c.spec.name == name),
+                                                  "refused_zones": list(g.refused_zones),
+                                                  "refused_countries": list(g.refused_countries)}
+                                           for name, g in guards.items()})
     if builds_global_traffic(cfg):
         assert cfg.dns is not None and zone_id is not None and global_provider is not None
         placed = [(routing.Cell.from_config(cell.spec), cell.outputs) for cell in cells] + referenced_cells(cfg)

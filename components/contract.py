@@ -20,12 +20,13 @@ Why the cloud-shaped decisions are *values* here rather than branches on the clo
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
 
 import pulumi
 
-from .core import catalog
+from .core import catalog, placement, routing
 from .core.config import (AccessOptions, CellSpecConfig, DeployerOptions, PlatformConfig, SloOptions,
                           WorkloadOptions, cloud_settings)
 
@@ -54,6 +55,67 @@ CELL_LABEL = "cell"
 # Only these series are kept by any scrape (the rest is dropped before it leaves the cluster).
 KEPT_METRICS = (REQUESTS_TOTAL, f"{LATENCY_HISTOGRAM}_bucket", f"{LATENCY_HISTOGRAM}_sum",
                 f"{LATENCY_HISTOGRAM}_count", "process_cpu_seconds_total", "process_resident_memory_bytes", "up")
+
+
+HTTP_UNAVAILABLE_FOR_LEGAL_REASONS = 451
+
+
+@dataclass(frozen=True)
+class RefusedZone:
+    """A strict zone whose countries a cell's edge refuses, and where those clients belong."""
+
+    zone: str
+    countries: tuple[str, ...]   # ISO 3166-1 alpha-2, sorted
+    endpoint: str                # the zone's own name (`<zone>.pool.<public_label>.<domain>`)
+
+    def body(self) -> str:
+        """The JSON body of the refusal: why, and which name serves this client's zone."""
+        return json.dumps({
+            "error": "unavailable_for_legal_reasons", "status": HTTP_UNAVAILABLE_FOR_LEGAL_REASONS,
+            "zone": self.zone, "endpoint": f"https://{self.endpoint}",
+            "message": f"Data residency: requests from zone {self.zone!r} are served only in that zone; "
+                       f"call https://{self.endpoint}",
+        }, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class EdgeGuardSpec:
+    """What a cell's edge guard is, on every cloud (the WAF in front of its load balancer).
+
+    - refuses every country of `refused` (geo match on the client address) with HTTP 451 where the
+      cloud allows it, the body naming the client's own zone endpoint (`RefusedZone.body`);
+    - admits the Route 53 health checkers first: a request for `health_path` from
+      `health_checker_cidrs` passes before any geo, rate or managed rule;
+    - throttles a client IP above `rate_limit` requests per 5 minutes;
+    - runs the cloud's managed core rule set in `managed_rules` mode (block, or count only)."""
+
+    refused: tuple[RefusedZone, ...]
+    rate_limit: int
+    managed_rules: Literal["block", "count"]
+    health_path: str
+    health_checker_cidrs: tuple[str, ...] = routing.checker_cidrs()
+    RATE_WINDOW_SECONDS = 300
+
+    @property
+    def refused_countries(self) -> tuple[str, ...]:
+        return tuple(sorted(c for z in self.refused for c in z.countries))
+
+    @property
+    def refused_zones(self) -> tuple[str, ...]:
+        return tuple(z.zone for z in self.refused)
+
+    @classmethod
+    def for_cell(cls, cell: "CellSpecConfig", cfg: PlatformConfig) -> "EdgeGuardSpec":
+        """The guard of a configured cell, from the same zones and exceptions as the routing plan."""
+        strict = placement.strict_map(cfg.zones, [*cfg.cells, *cfg.cell_stacks])
+        zones = routing.refused_zones(cell.name, cell.residency, cfg.served_zones, strict, cfg.exceptions)
+        label = cfg.dns.public_label if cfg.dns else "api"
+        domain = cfg.dns.domain if cfg.dns else None
+        refused = tuple(RefusedZone(z, routing.countries_of([z]), routing.zone_endpoint(z, label, domain))
+                        for z in zones)
+        assert cfg.workload is not None
+        return cls(refused=refused, rate_limit=cfg.edge.rate_limit, managed_rules=cfg.edge.managed_rules,
+                   health_path=cfg.workload.health_path)
 
 
 @dataclass(frozen=True)
@@ -99,6 +161,8 @@ class CellSpec:
     alarm_email: Optional[str] = None
     # aws: this cell creates the account's EC2 Auto Scaling service-linked role (the stack's first aws cell).
     aws_account_roles: bool = False
+    # The cell's edge guard (WAF on its load balancer); None only for hand-built specs in tests.
+    edge_guard: Optional[EdgeGuardSpec] = None
 
     @property
     def health_path(self) -> str:
@@ -131,6 +195,7 @@ class CellSpec:
             public_name=cfg.dns.public_name if cfg.dns else None,
             protect=cfg.protect_stateful,
             dns_validator=dns_validator, slo=cfg.slo, alert_emails=tuple(cfg.alert_emails),
+            edge_guard=EdgeGuardSpec.for_cell(cell, cfg),
             **cloud_settings(cell.cloud).spec_fields(cell, cfg),
         )
 

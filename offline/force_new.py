@@ -98,6 +98,9 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
                                              "customerOwnedIpv4Pool"),
     "aws:lb/targetGroup:TargetGroup": _aws("lb_target_group", "name", "namePrefix", "port", "protocol",
                                            "protocolVersion", "targetType", "vpcId", "ipAddressType"),
+    "aws:wafv2/ipSet:IpSet": _aws("wafv2_ip_set", "name", "namePrefix", "scope", "ipAddressVersion"),
+    "aws:wafv2/webAcl:WebAcl": _aws("wafv2_web_acl", "name", "namePrefix", "scope"),
+    "aws:wafv2/webAclAssociation:WebAclAssociation": _aws("wafv2_web_acl_association", "resourceArn", "webAclArn"),
     "aws:route53/healthCheck:HealthCheck": _aws("route53_health_check", "type", "requestInterval", "measureLatency",
                                                 "referenceName", "routingControlArn", regional=False),
     # `type` and `setIdentifier` are updated through one atomic ChangeResourceRecordSets batch.
@@ -145,6 +148,8 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
                                            "description", "enableUlaInternalIpv6"),
     "gcp:compute/regionBackendService:RegionBackendService": _google(
         "compute_region_backend_service", "name", "project", "region", "loadBalancingScheme"),
+    "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy": _google("compute_region_security_policy", "name",
+                                                                     "project", "region", "type"),
     "gcp:compute/regionHealthCheck:RegionHealthCheck": _google("compute_region_health_check", "name", "project",
                                                                "region"),
     "gcp:compute/regionSslPolicy:RegionSslPolicy": _google("compute_region_ssl_policy", "name", "project", "region",
@@ -272,6 +277,10 @@ IMPACT: dict[str, str] = {
     "aws:route53/healthCheck:HealthCheck": "records lose their health check while it is recreated (a failed "
                                            "cell keeps receiving traffic meanwhile)",
     "aws:ec2/eip:Eip": "the public address changes",
+    "aws:wafv2/webAcl:WebAcl": "the load balancer is unguarded (no residency refusal, no rate limit) between the "
+                               "old ACL's disassociation and the new one's association",
+    "aws:wafv2/webAclAssociation:WebAclAssociation": "the load balancer is unguarded until the new association "
+                                                     "exists",
     "aws:ec2/natGateway:NatGateway": "the cell's egress address changes; outbound connections drop",
     "aws:eks/nodeGroup:NodeGroup": "every node is drained and recreated",
     "aws:acm/certificate:Certificate": "a new certificate must validate before listeners can use it",

@@ -83,6 +83,11 @@ def to_text(run: StackRun, packs: list[PackResult], verbose: bool = True, findin
         lines += ["", "Outputs:"]
         for k, v in sorted(run.outputs.items()):
             lines.append(f"    {k}: {json.dumps(v, sort_keys=True)[:200]}")
+    guards = (run.outputs or {}).get("edge_guards")
+    if isinstance(guards, dict) and guards:
+        lines += ["", "Edge guards (refused even when DNS is bypassed):"]
+        lines += [f"    {cell} ({g.get('residency', '')}): {' '.join(g.get('refused_countries') or []) or 'none'}"
+                  for cell, g in sorted(guards.items())]
     lines += _policy_text(packs)
     lines += _apply_text(findings or [])
     from .pricing import cost_text  # issue #23
@@ -118,6 +123,19 @@ def _policy_text(packs: list[PackResult]) -> list[str]:
     return lines
 
 
+def _edge_lines(run: StackRun) -> list[str]:
+    """Each cell's edge guard (issue #21): the zones and countries it refuses even when DNS is bypassed."""
+    guards = (run.outputs or {}).get("edge_guards")
+    if not isinstance(guards, dict) or not guards:
+        return []
+    lines = ["", "**Edge guards** (refused even when DNS is bypassed):", "",
+             "| cell | zone | refused zones | refused countries |", "|---|---|---|---|"]
+    for cell, g in sorted(guards.items()):
+        lines.append(f"| {cell} | {g.get('residency', '')} | {', '.join(g.get('refused_zones') or []) or 'none'} | "
+                     f"{' '.join(g.get('refused_countries') or []) or 'none'} |")
+    return lines
+
+
 def to_markdown(run: StackRun, packs: list[PackResult], findings: Optional[list] = None) -> str:
     n_bad = mandatory_violations(packs)
     n_apply = sum(1 for f in findings or [] if f.level == "error" and not f.exempted)
@@ -126,6 +144,7 @@ def to_markdown(run: StackRun, packs: list[PackResult], findings: Optional[list]
              f"**{len(run.resources)}** resources to create.", "", "| cloud | resources |", "|---|---:|"]
     for cloud, types in counts(run).items():
         lines.append(f"| {cloud} | {sum(types.values())} |")
+    lines += _edge_lines(run)
     if packs:
         lines += ["", "| pack | version | mandatory | advisory |", "|---|---|---:|---:|"]
         for p in packs:

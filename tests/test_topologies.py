@@ -109,6 +109,8 @@ def test_shipped_approvals_file_is_the_packs_config_and_owned():
 
     doc = json.loads((REPO / "policy" / "residency" / "approvals.json").read_text())
     assert doc["residency-dns-in-zone"]["exceptions"] == doc["residency-exception-approved"]["exceptions"]
+    # An approved exception also lets its zone in at the fallback cell's edge guard (issue #21).
+    assert doc["residency-edge-guard"]["exceptions"] == doc["residency-dns-in-zone"]["exceptions"]
     owners = (REPO / ".github" / "CODEOWNERS").read_text().splitlines()
     assert any(line.split()[:1] == ["/policy/residency/approvals.json"] and len(line.split()) > 1 for line in owners)
 

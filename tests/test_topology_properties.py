@@ -80,7 +80,7 @@ def _residency_config(raw: dict) -> dict:
     body = {"zones": {z: {"strict": o["strict"]} for z, o in raw["platform:zones"].items()},
             "exceptions": raw.get("platform:exceptions", [])}
     return {p: body for p in ("residency-dns-in-zone", "residency-location-in-zone", "residency-exception-approved",
-                              "residency-cannot-verify")}
+                              "residency-edge-guard", "residency-cannot-verify")}
 
 
 def _run_stack(raw: dict, tmp_path) -> tuple[dict, dict]:

@@ -268,6 +268,18 @@ class AccessOptions(_Model):
     aws_readonly_role_arn: Optional[str] = Field(None, pattern=r"^arn:aws:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 
 
+class EdgeOptions(_Model):
+    """The edge guard of every cell (web application firewall on its load balancer, issue #21)."""
+    # Requests a single client IP may send in 5 minutes before the guard throttles it (AWS WAF
+    # rate-based rule, Cloud Armor throttle, App Gateway rate-limit rule; AWS's minimum is 10).
+    rate_limit: int = Field(2000, ge=10, le=2_000_000_000)
+    # The cloud's managed core rule set: `block` enforces it, `count` only logs matches (tuning).
+    managed_rules: Literal["block", "count"] = "block"
+    # Zones served by the whole platform, other stacks' cells included (a prod cell stack sees only
+    # its own cell); default: the zones of this stack's cells and cell_stacks.
+    served_zones: Optional[list[str]] = None
+
+
 class WorkloadOptions(_Model):
     image: str
     replicas: int = Field(2, ge=1, le=100)
@@ -332,6 +344,7 @@ class PlatformConfig(_Model):
     exceptions: list[ResidencyException] = []
     deployer: Optional[DeployerOptions] = None
     access: Optional[AccessOptions] = None
+    edge: EdgeOptions = EdgeOptions()
     # Usage assumptions of the cost estimate (requests, GB stored, GB egress per cell); validated by the
     # offline engine's pricing model (offline/pricing), which owns their meaning.
     usage: Optional[dict[str, Any]] = None
@@ -354,10 +367,16 @@ class PlatformConfig(_Model):
     def zone(self, zone_id: str) -> ZoneOptions:
         return self.zones.get(zone_id) or ZoneOptions(strict=placement.default_strict(zone_id))
 
+    @property
+    def served_zones(self) -> list[str]:
+        """Zones the platform serves: `platform:edge.served_zones`, else the zones of this stack's cells."""
+        placed = dict.fromkeys(c.residency for c in [*self.cells, *self.cell_stacks])
+        return list(dict.fromkeys([*(self.edge.served_zones or []), *placed]))
+
 
 # Keys of `platform:*` and what model field they feed.
 _KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage",
-         "apply_exemptions", "slo", "access"}
+         "apply_exemptions", "slo", "access", "edge"}
 
 _DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 
@@ -583,6 +602,16 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
     if cfg.slo and cfg.cells and not cfg.alert_emails:
         problems.append(f"{PROJECT}:slo.alert_emails: empty and {PROJECT}:dns.alarm_email unset; SLO alerts would "
                         "reach nobody; allowed: one or more email addresses in either key")
+    known = catalog.known_zones()
+    for j, z in enumerate(cfg.edge.served_zones or []):
+        if z not in known:
+            problems.append(f"{PROJECT}:edge.served_zones[{j}] = {z!r}: not a residency zone of the catalog; "
+                            f"allowed: {', '.join(known)}")
+    if cfg.edge.served_zones is not None:
+        missing = sorted({c.residency for c in [*cfg.cells, *cfg.cell_stacks]} - set(cfg.edge.served_zones))
+        if missing:
+            problems.append(f"{PROJECT}:edge.served_zones: misses {', '.join(missing)}, served by this stack's own "
+                            "cells; allowed: every zone the platform serves")
     if cfg.cells and cfg.workload is None:
         problems.append(f"{PROJECT}:workload: missing; cells need the inference workload (image, replicas)")
     return problems

@@ -483,3 +483,33 @@ def eks_access_entry(ctx: MockContext, name: str, inputs: dict):
         "userName": inputs.get("userName") or principal, "type": inputs.get("type", "STANDARD"),
         "createdAt": "2026-01-01T00:00:00Z", "modifiedAt": "2026-01-01T00:00:00Z",
         "tagsAll": inputs.get("tags") or {}}
+
+
+# --- WAFv2 (edge guard, issue #21) ---
+
+def _waf_arn(ctx: MockContext, kind: str, name: str, inputs: dict) -> tuple[str, str, str]:
+    """A regional WAFv2 id/ARN: `arn:aws:wafv2:<region>:<account>:regional/<kind>/<name>/<uuid>`."""
+    waf_name = inputs.get("name") or name
+    waf_id = stable_uuid(ctx.stack, ctx.aws_region(inputs), kind, waf_name)
+    scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
+    return waf_id, waf_name, _arn(ctx, "wafv2", f"{scope}/{kind}/{waf_name}/{waf_id}", inputs)
+
+
+@resource("aws:wafv2/ipSet:IpSet")
+def waf_ip_set(ctx: MockContext, name: str, inputs: dict):
+    waf_id, waf_name, arn = _waf_arn(ctx, "ipset", name, inputs)
+    return waf_id, {**inputs, "name": waf_name, "arn": arn, "lockToken": stable_uuid(ctx.stack, arn, "lock")}
+
+
+@resource("aws:wafv2/webAcl:WebAcl")
+def waf_web_acl(ctx: MockContext, name: str, inputs: dict):
+    waf_id, waf_name, arn = _waf_arn(ctx, "webacl", name, inputs)
+    # Capacity (WCUs): the common rule set alone costs 700; the rest are a few units each.
+    capacity = 700 + 50 * len(inputs.get("rules") or [])
+    return waf_id, {**inputs, "name": waf_name, "arn": arn, "capacity": capacity,
+                    "applicationIntegrationUrl": "", "lockToken": stable_uuid(ctx.stack, arn, "lock")}
+
+
+@resource("aws:wafv2/webAclAssociation:WebAclAssociation")
+def waf_web_acl_association(ctx: MockContext, name: str, inputs: dict):
+    return f"{inputs.get('webAclArn')},{inputs.get('resourceArn')}", dict(inputs)

@@ -76,6 +76,8 @@ def _extras(kind: str, ctx: MockContext, rid: str, inputs: dict) -> dict:
                   "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
                   "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"]
         return {"fingerprint": _etag(rid), "enabledFeatures": suites}
+    if kind == "securityPolicies":
+        return {"fingerprint": _etag(rid), "policyId": num[:19], "selfLinkWithPolicyId": f"{COMPUTE}/{rid}"}
     if kind == "subnetworks":
         cidr = inputs.get("ipCidrRange")
         gateway = str(next(ipaddress.ip_network(cidr).hosts())) if cidr else ""
@@ -95,6 +97,7 @@ for _token, _kind in {
     "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy": "targetHttpsProxies",
     "gcp:compute/regionTargetHttpProxy:RegionTargetHttpProxy": "targetHttpProxies",
     "gcp:compute/regionSslPolicy:RegionSslPolicy": "sslPolicies",
+    "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy": "securityPolicies",
 }.items():
     resource(_token)(_regional(_kind))
 

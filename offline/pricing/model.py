@@ -503,6 +503,8 @@ FREE: dict[str, str] = {
     "aws:lb/listener:Listener": "priced with the load balancer", "aws:lb/targetGroup:TargetGroup": "priced with the load balancer",
     "aws:route53/record:Record": "records are free; queries are priced on the zone",
     "aws:kms/alias:Alias": "aliases are free",
+    "aws:wafv2/ipSet:IpSet": "WAF IP sets carry no charge (rules that use them are priced on the web ACL)",
+    "aws:wafv2/webAclAssociation:WebAclAssociation": "an association carries no charge (priced on the web ACL)",
     "aws:sns/topic:Topic": "the first million publishes and email notifications a month are free",
     "aws:sns/topicSubscription:TopicSubscription": "subscriptions are free; deliveries are priced on the topic",
     "aws:eks/accessEntry:AccessEntry": "access entries are free",

@@ -8,7 +8,8 @@ during preview never fail a rule nor pass it silently: they are reported by the 
 `residency-cannot-verify` policy. Config (same keys for every policy):
 
     zones:      {<zone>: {strict: bool, regions: [<region>...]}}   # narrow a zone, set strictness
-    exceptions: [{zone, fallback_cell, reason, approver, expires: YYYY-MM-DD}]   # DNS only
+    exceptions: [{zone, fallback_cell, reason, approver, expires: YYYY-MM-DD}]   # DNS and edge guards
+    served_zones: [<zone>...]   # zones other stacks' cells serve (edge guards refuse their countries)
 
 Approvals live in the pack config, never in the stack: `approvals.json` beside this file is the
 repository's approved list (owned via .github/CODEOWNERS), passed for every stack by the README's
@@ -28,13 +29,14 @@ from pulumi_policy import (EnforcementLevel, PolicyComplianceFramework, PolicyCo
 
 from rules import RULES, Rule, check_exceptions_in_use
 from stack_view import StackView
-from zones import EXCEPTIONS_SCHEMA, ZONES_SCHEMA, from_config
+from zones import EXCEPTIONS_SCHEMA, SERVED_ZONES_SCHEMA, ZONES_SCHEMA, from_config
 
 GDPR_CHAPTER_V = PolicyComplianceFramework(
     name="GDPR", version="2016/679", reference="Chapter V (Art. 44-49)",
     specification="Transfers of personal data to third countries or international organisations")
 
-CONFIG_SCHEMA = PolicyConfigSchema(properties={"zones": ZONES_SCHEMA, "exceptions": EXCEPTIONS_SCHEMA})
+CONFIG_SCHEMA = PolicyConfigSchema(properties={"zones": ZONES_SCHEMA, "exceptions": EXCEPTIONS_SCHEMA,
+                                               "served_zones": SERVED_ZONES_SCHEMA})
 
 
 def _report_rule(rule: Rule):

@@ -660,3 +660,14 @@ RULES = [
          "region or zone or outside the stack.",
          True, check_logs),
 ]
+
+# Issue #21, its own module: the edge guard of every internet-facing load balancer of a cell.
+from edge_guard import check_edge_guard  # noqa: E402
+
+RULES.append(Rule(
+    "residency-edge-guard",
+    "Every internet-facing load balancer of a cell refuses, at its edge (WAF geo rule), the countries of every other "
+    "strict zone served, so residency holds when DNS is bypassed; no guard refuses its own zone's countries.",
+    "Attach the cell's edge guard (AWS WAFv2 web ACL, GCP Cloud Armor policy, Azure WAF policy GeoMatch rule) with "
+    "the refused countries from the routing plan; list other stacks' zones in the pack config's served_zones.",
+    True, lambda view, zones, today: check_edge_guard(view, zones, today, zones.served)))

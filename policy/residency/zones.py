@@ -119,6 +119,8 @@ class Zones:
     narrowed: dict[str, frozenset[str]] = field(default_factory=dict)
     strictness: dict[str, bool] = field(default_factory=dict)
     exceptions: list[ResidencyException] = field(default_factory=list)
+    # Zones served by the whole platform (a cell stack sees only its own cells): edge guards refuse them.
+    served: frozenset[str] = frozenset()
     problems: list[str] = field(default_factory=list)  # config errors, reported as violations
 
     def known(self, zone: str) -> bool:
@@ -166,6 +168,11 @@ ZONES_SCHEMA = {
         },
         "additionalProperties": False,
     },
+}
+
+SERVED_ZONES_SCHEMA = {
+    "type": "array", "items": {"type": "string"},
+    "description": "Zones served by cells of other stacks too (residency-edge-guard refuses their countries).",
 }
 
 EXCEPTIONS_SCHEMA = {
@@ -231,6 +238,11 @@ def from_config(config: Mapping[str, Any]) -> Zones:
                     f"zones.{name}.regions: {', '.join(map(str, bad))} not in zone {name!r} per the region catalog "
                     "(config may narrow a zone, not widen it)")
             zones.narrowed[name] = frozenset(str(r) for r in regions if region_zone(str(r)) == name)
+    served = config.get("served_zones") or []
+    if not isinstance(served, list) or not all(isinstance(z, str) for z in served):
+        zones.problems.append("served_zones: expected a list of zone names")
+    else:
+        zones.served = frozenset(served)
     for i, raw in enumerate(config.get("exceptions") or []):
         try:
             zones.exceptions.append(_exception(i, raw))

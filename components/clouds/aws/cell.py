@@ -25,6 +25,7 @@ from ...tags import standard_labels
 from . import iam
 from .bucket import SecureBucket
 from .cluster import Cluster
+from .edge_guard import EdgeGuard
 from .identity import WorkloadIdentity, pod_identity
 from .cluster import COREDNS, POD_IDENTITY_AGENT, VPC_CNI
 from .key import CellKey, autoscaling_service_role, stack_autoscaling_service_role
@@ -105,6 +106,8 @@ class AwsCell(CellComponent):
             security_group_id=cluster.security_group_id, private_cidrs=network.plan.private, key_arn=key_arn,
             account=account, provider=provider, slo=spec.slo, alert_emails=spec.alert_emails)
         self.metrics_scrape = self.metrics.scrape
+        if spec.edge_guard is not None:  # issue #21: the WAF in front of the ALB
+            EdgeGuard(name, spec.edge_guard, lb.alb.arn, spec.environment, provider, opts=self.child())
 
         self.finish(
             CellOutputs(

@@ -39,6 +39,7 @@ import pulumiverse_acme as acme
 
 from ...contract import SERVICE_PORT
 from .common import ROLE_KEY_VAULT_SECRETS_USER, AzureCellContext, zones
+from .edge_guard import custom_rules
 from .key import CellKeys
 from .network import CellNetwork
 
@@ -110,10 +111,12 @@ def _epoch(rfc3339: str) -> int:
 
 def _waf_policy(ctx: AzureCellContext) -> azure.network.WebApplicationFirewallPolicy:
     waf = ctx.settings.waf
+    guard = ctx.spec.edge_guard
     return azure.network.WebApplicationFirewallPolicy(
         ctx.name("waf"),
         policy_name=ctx.name("waf"),
         resource_group_name=ctx.rg_name, location=ctx.location,
+        custom_rules=custom_rules(guard) if guard else None,  # issue #21: the edge guard's geo and rate rules
         policy_settings=azure.network.PolicySettingsArgs(
             state="Enabled", mode="Prevention", request_body_check=True,
             max_request_body_size_in_kb=waf.max_request_body_kb,

@@ -11,6 +11,7 @@ from ...core.config import ConfigError
 from .bucket import BucketArgs, DataBucket
 from .cluster import ClusterArgs, GkeCluster
 from .context import GcpContext
+from .edge_guard import edge_guard
 from .identity import IdentityArgs, WorkloadIdentity, pod_identity
 from .key import CellKey
 from .loadbalancer import LoadBalancerArgs, RegionalLoadBalancer, drain_seconds
@@ -55,12 +56,14 @@ class GcpCell(CellComponent):
                         binary_authorization=spec.gcp_binary_authorization),
             depends_on=[apis["container"], apis["iam"], apis["compute"], apis["containersecurity"]],
             opts=self.child())
+        guard = (edge_guard(name, ctx, spec.edge_guard, self, [apis["compute"]])  # issue #21
+                 if spec.edge_guard is not None else None)
         lb = RegionalLoadBalancer(
             f"{name}-lb", ctx,
             LoadBalancerArgs(network=network, node_pool=cluster.node_pool, zones=zones,
                              node_port=WORKLOAD_NODE_PORT, health_path=spec.health_path, hostname=spec.hostname,
                              domain=spec.public_name,
-                             validator=spec.dns_validator),
+                             validator=spec.dns_validator, security_policy=guard.self_link if guard else None),
             depends_on=[apis["compute"], apis["certificatemanager"]], opts=self.child())
         identity = WorkloadIdentity(f"{name}-identity", ctx, IdentityArgs(cluster, bucket),
                                     depends_on=[apis["iam"]], opts=self.child())

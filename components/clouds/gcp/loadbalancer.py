@@ -18,7 +18,7 @@ The node firewall admits that port only from the proxy-only subnet and Google's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
@@ -59,6 +59,7 @@ class LoadBalancerArgs:
     hostname: str                   # the cell's own name, `<cell>.<domain>`
     domain: str                     # the public name `<public_label>.<domain>` routed to the cells
     validator: DnsValidator         # publishes the DNS authorization records (Route 53)
+    security_policy: Optional[pulumi.Input[str]] = None  # the cell's edge guard (Cloud Armor, issue #21)
 
 
 def group_in_zone(urls: Sequence[str], zone: str) -> str:
@@ -99,6 +100,7 @@ class RegionalLoadBalancer(pulumi.ComponentResource):
                     group=g, balancing_mode="UTILIZATION", max_utilization=0.8, capacity_scaler=1.0)
                 for g in groups]),
             log_config=gcp.compute.RegionBackendServiceLogConfigArgs(enable=True, sample_rate=1.0),
+            security_policy=args.security_policy,
             opts=ctx.opts(self, depends_on=[*self.named_ports, *depends_on]),
         )
         self.url_map = gcp.compute.RegionUrlMap(

@@ -46,9 +46,10 @@ from __future__ import annotations
 from ..placement import exception_problems, strict_map
 from .model import (DEFAULT_LOCATION, LEAF_TYPE, ROLE_ORDER, TREE_TYPE, WORLD, Cell, Decision, HealthCheck,
                     Policy, Record, RoutingError)
+from .edge import EdgePlan, checker_cidrs, countries_of, refused_zones, zone_endpoint
 from .plan import assign_latency_regions, plan, ranked_latency_regions
 from .route53 import RoutingTree
 
-__all__ = ["DEFAULT_LOCATION", "LEAF_TYPE", "ROLE_ORDER", "TREE_TYPE", "WORLD", "Cell", "Decision", "HealthCheck",
+__all__ = ["EdgePlan", "checker_cidrs", "countries_of", "refused_zones", "zone_endpoint", "DEFAULT_LOCATION", "LEAF_TYPE", "ROLE_ORDER", "TREE_TYPE", "WORLD", "Cell", "Decision", "HealthCheck",
            "Policy", "Record", "RoutingError", "RoutingTree", "assign_latency_regions", "exception_problems", "plan",
            "ranked_latency_regions", "strict_map"]
