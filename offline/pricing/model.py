@@ -243,6 +243,16 @@ def _aws_waf(ctx: Ctx, res: dict) -> None:
             "WAF requests", usage=True)
 
 
+def _gcp_armor(ctx: Ctx, res: dict) -> None:
+    """Cloud Armor Standard (the edge guard, #21): per policy, per rule, per million requests evaluated."""
+    ctx.add(res, "gcp", "armor.policy", 1, "Cloud Armor policy", months=True)
+    rules = len(res["inputs"].get("rules") or [])
+    if rules:
+        ctx.add(res, "gcp", "armor.rule", rules, "Cloud Armor rule", months=True)
+    ctx.add(res, "gcp", "armor.requests", ctx.usage.cell(ctx.cells[res["urn"]])["requests_per_month"],
+            "Cloud Armor requests", usage=True)
+
+
 def _aws_certificate(ctx: Ctx, res: dict) -> None:
     if res["inputs"].get("certificateAuthorityArn"):
         ctx.not_priced(res, "private CA certificate (AWS Private CA)")
@@ -456,6 +466,7 @@ RULES: dict[str, Callable[[Ctx, dict], None]] = {
                                                                  months=True),
     "aws:ec2/vpcEndpoint:VpcEndpoint": _aws_vpc_endpoint,
     "aws:wafv2/webAcl:WebAcl": _aws_waf,
+    "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy": _gcp_armor,
     "aws:acm/certificate:Certificate": _aws_certificate,
     "gcp:container/cluster:Cluster": _gcp_cluster,
     "gcp:container/nodePool:NodePool": _gcp_node_pool,
@@ -479,6 +490,7 @@ RULES: dict[str, Callable[[Ctx, dict], None]] = {
 
 # Types the providers do not bill by themselves (their cost, if any, is on a priced resource).
 FREE: dict[str, str] = {
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": "IAM roles carry no charge",
     **{t: "IAM carries no charge" for t in (
         "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         "aws:iam/policy:Policy", "aws:iam/instanceProfile:InstanceProfile", "aws:eks/podIdentityAssociation:PodIdentityAssociation",
