@@ -385,3 +385,10 @@ def test_guard_inputs_are_what_the_providers_accept(dev):
     custom = waf["customRules"]
     assert all(re.fullmatch(r"[A-Za-z0-9]{1,128}", r["name"]) for r in custom), [r["name"] for r in custom]
     assert len({r["priority"] for r in custom}) == len(custom) and all(1 <= r["priority"] <= 100 for r in custom)
+
+
+def test_aws_common_rule_set_does_not_refuse_large_inference_bodies(dev):
+    acl = _inputs(dev.one("aws:wafv2/webAcl:WebAcl"))
+    managed = next(r for r in acl["rules"] if "managedRuleGroupStatement" in r["statement"])
+    overrides = managed["statement"]["managedRuleGroupStatement"]["ruleActionOverrides"]
+    assert {"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}} in overrides

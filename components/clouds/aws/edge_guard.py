@@ -8,7 +8,8 @@ Rules, evaluated by priority (the first terminating match wins):
 1. `residency-<zone>` BLOCK, one per refused zone: geo match on the client address, custom response
    HTTP 451 with a JSON body naming that zone's own endpoint (`<zone>.pool.<public>.<domain>`).
 2. `rate-limit` BLOCK with 429: a client IP over `rate_limit` requests per 5 minutes.
-3. `aws-common-rule-set`: AWSManagedRulesCommonRuleSet, enforced (`block`) or count-only (`count`).
+3. `aws-common-rule-set`: AWSManagedRulesCommonRuleSet, enforced (`block`) or count-only (`count`);
+   its 8 KB body limit (`SizeRestrictions_BODY`) only counts: inference requests are larger.
 Default: ALLOW.
 
 The geo rule matches the connecting address: the ALB is internet-facing with no CDN in front, so
@@ -24,6 +25,7 @@ import pulumi_aws as aws
 from ...contract import EdgeGuardSpec
 
 MANAGED_RULE_SET = "AWSManagedRulesCommonRuleSet"
+COUNT_ONLY_RULES = ("SizeRestrictions_BODY",)
 PRIORITY_HEALTH, PRIORITY_GEO, PRIORITY_RATE, PRIORITY_MANAGED = 0, 10, 50, 60
 
 
@@ -64,7 +66,10 @@ def rules(guard: EdgeGuardSpec, checkers_arn: pulumi.Input[str], prefix: str) ->
     out.append({
         "name": "aws-common-rule-set", "priority": PRIORITY_MANAGED,
         "override_action": {"none": {}} if guard.managed_rules == "block" else {"count": {}},
-        "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": MANAGED_RULE_SET}},
+        "statement": {"managed_rule_group_statement": {
+            "vendor_name": "AWS", "name": MANAGED_RULE_SET,
+            # The set blocks request bodies over 8 KB; inference requests (prompts, inputs) are larger.
+            "rule_action_overrides": [{"name": r, "action_to_use": {"count": {}}} for r in COUNT_ONLY_RULES]}},
         "visibility_config": _visibility(f"{prefix}-common-rule-set"),
     })
     return out
