@@ -384,6 +384,30 @@ def child_options(parent: pulumi.Resource, protect: bool, stateful: bool = False
     return pulumi.ResourceOptions.merge(base, opts)
 
 
+class Piece(pulumi.ComponentResource):
+    """One part of a cell (network, key, bucket, cluster, load balancer, identity, guard...), the same
+    shape on every cloud: `Piece(name, args, opts)`.
+
+    - `args` is a frozen dataclass named `<Piece>Args` holding everything the piece reads, including
+      the cloud's shared context (provider, project, account, resource group) and the resources it
+      must wait for. Nothing else is passed; keyword sprawl is a review finding (#16).
+    - `opts` carries the parent (the cell) and plain resource options; children are parented to
+      the piece, protected in prod when they hold state (`child_options`).
+    - The piece's outputs are attributes set in `__init__`, then `register_outputs`.
+
+    `TYPE` is the piece's type token. It is part of every child's URN: once deployed it never
+    changes, and a resource moved into a piece carries an alias to its old parent.
+    `tests/test_structure.py` checks every subclass keeps this shape."""
+
+    TYPE: str = ""
+
+    def __init__(self, name: str, args: Any, opts: Optional[pulumi.ResourceOptions] = None):
+        if not self.TYPE:
+            raise TypeError(f"{type(self).__name__} has no TYPE token")
+        super().__init__(self.TYPE, name, None, opts)
+        self.args = args
+
+
 class CellComponent(pulumi.ComponentResource):
     """Base of AwsCell / GcpCell / AzureCell: labels its children and registers the contract."""
 

@@ -317,3 +317,51 @@ def test_every_baseline_urn_is_still_produced_or_aliased(stack, tmp_path_factory
     # Component type tokens are part of every child's URN: they must all still be there.
     types = {u.split("::")[2].split("$")[-1] for u in baseline}
     assert {t for t in types if t.startswith("platform:")} <= {r["type"] for r in run.resources}
+
+
+# --- One piece shape (#16): every part of a cell is `Piece(name, <Piece>Args, opts)` -----------------
+# Clouds whose pieces are not converted yet (each conversion removes its cloud from this set).
+PIECES_PENDING = {"aws", "gcp", "azure"}
+
+
+def _component_classes(cloud: str) -> list[type]:
+    import importlib
+    import inspect
+
+    import pulumi
+
+    found = []
+    for path in sorted((REPO / "components" / "clouds" / cloud).glob("*.py")):
+        module = importlib.import_module(_module_name(path))
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and issubclass(cls, pulumi.ComponentResource):
+                found.append(cls)
+    return found
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_every_piece_of_a_cell_has_the_one_shape(cloud):
+    import dataclasses
+    import inspect
+    import typing
+
+    from components.contract import CellComponent, Piece
+
+    if cloud in PIECES_PENDING:
+        pytest.xfail(f"{cloud}: pieces not yet converted to Piece(name, Args, opts) (issue #16)")
+    classes = _component_classes(cloud)
+    assert any(issubclass(c, CellComponent) for c in classes), f"{cloud}: no cell class found"
+    pieces = [c for c in classes if not issubclass(c, CellComponent)]
+    assert pieces, f"{cloud}: no pieces found"
+    for cls in pieces:
+        assert issubclass(cls, Piece), f"{cls.__qualname__}: a cell's component must be a Piece"
+        assert cls.TYPE.startswith(f"platform:{cloud}:"), f"{cls.__qualname__}: TYPE {cls.TYPE!r}"
+        params = list(inspect.signature(cls.__init__).parameters.values())
+        assert [p.name for p in params] == ["self", "name", "args", "opts"], \
+            f"{cls.__qualname__}{inspect.signature(cls.__init__)}: want (self, name, args, opts=None)"
+        assert params[3].default is None
+        hints = typing.get_type_hints(cls.__init__)
+        args_type = hints["args"]
+        assert dataclasses.is_dataclass(args_type) and args_type.__name__ == f"{cls.__name__}Args", \
+            f"{cls.__qualname__}: args must be the dataclass {cls.__name__}Args, not {args_type!r}"
+        assert args_type.__dataclass_params__.frozen, f"{args_type.__name__} must be frozen"
