@@ -225,6 +225,11 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
     "azure-native:monitor:DataCollectionRule": _arm("resourceGroupName", "dataCollectionRuleName", "location", "kind"),
     "azure-native:monitor:DataCollectionRuleAssociation": _arm("resourceUri", "associationName"),
     "azure-native:monitor:ActionGroup": _arm("resourceGroupName", "actionGroupName", "location"),
+    # A system topic is bound to one source resource and its type for life.
+    "azure-native:eventgrid:SystemTopic": _arm("resourceGroupName", "systemTopicName", "location", "source",
+                                               "topicType"),
+    "azure-native:eventgrid:SystemTopicEventSubscription": _arm("resourceGroupName", "systemTopicName",
+                                                                "eventSubscriptionName"),
     "azure-native:alertsmanagement:PrometheusRuleGroup": _arm("resourceGroupName", "ruleGroupName", "location"),
     "azure-native:resources:ResourceGroup": _arm("resourceGroupName", "location"),
     "azure-native:storage:BlobContainer": _arm("resourceGroupName", "accountName", "containerName"),

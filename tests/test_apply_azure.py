@@ -39,9 +39,19 @@ wait = time.Sleep("aks-deployer-propagated", create_duration="120s", opts=dep(ad
 kubeconfig = pulumi.Output.all(aks.name, wait.id if wait else "").apply(lambda a: a[0])
 prov = k8s.Provider("aks-k8s", kubeconfig=kubeconfig, opts=dep(aks))
 k8s.core.v1.Namespace("ns", metadata={"name": "inference"}, opts=pulumi.ResourceOptions(provider=prov))
+
+# Key Vault events as Azure Monitor alerts: only CloudEvents v1.0 is accepted by that destination.
+topic = az.eventgrid.SystemTopic("kv-events", system_topic_name="kv-events", resource_group_name=rg.name,
+    source=vault.id, topic_type="Microsoft.KeyVault.vaults")
+az.eventgrid.SystemTopicEventSubscription("kv-expiry", event_subscription_name="kv-expiry",
+    system_topic_name=topic.name, resource_group_name=rg.name,
+    event_delivery_schema="CloudEventSchemaV1_0" if GOOD else "EventGridSchema",
+    filter={"included_event_types": ["Microsoft.KeyVault.KeyNearExpiry"]},
+    destination={"endpoint_type": "MonitorAlert", "severity": "Sev1", "description": "key expires"})
 '''
 
-RULES = ("azure-appgw-secret-exists", "azure-aks-deployer-access", "azure-aks-ephemeral-os-disk-cmk")
+RULES = ("azure-appgw-secret-exists", "azure-aks-deployer-access", "azure-aks-ephemeral-os-disk-cmk",
+         "azure-monitor-alert-destination")
 CONFIG = {"azure-native:location": "westeurope", "platform:environment": "dev",
           "platform:deployer": {"in_network": True, "azure_object_id": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"}}
 
@@ -88,6 +98,21 @@ def test_messages_name_the_fix(runs):
     assert "tls-endpoint" in by_rule["azure-appgw-secret-exists"] and "keyvault.Secret" in by_rule["azure-appgw-secret-exists"]
     assert "time.Sleep" in by_rule["azure-aks-deployer-access"]
     assert "osDiskType: Managed" in by_rule["azure-aks-ephemeral-os-disk-cmk"]
+    assert "CloudEventSchemaV1_0" in by_rule["azure-monitor-alert-destination"]
+
+
+def test_monitor_alerts_only_from_a_key_vault_topic():
+    from offline.apply import Graph, RULES as ALL
+
+    topic = {"urn": "urn:t", "type": "azure-native:eventgrid:SystemTopic", "name": "t", "dependencies": [],
+             "inputs": {"systemTopicName": "t", "topicType": "Microsoft.Storage.StorageAccounts"}}
+    sub = {"urn": "urn:s", "type": "azure-native:eventgrid:SystemTopicEventSubscription", "name": "s",
+           "dependencies": [], "inputs": {"systemTopicName": "t", "eventDeliverySchema": "CloudEventSchemaV1_0",
+                                          "destination": {"endpointType": "MonitorAlert"}}}
+    (finding,) = list(ALL["azure-monitor-alert-destination"].check(Graph([topic, sub], [], {}, "s")))
+    assert "Key Vault system topics" in finding.message
+    vault_topic = dict(topic, inputs={**topic["inputs"], "topicType": "Microsoft.KeyVault.vaults"})
+    assert not list(ALL["azure-monitor-alert-destination"].check(Graph([vault_topic, sub], [], {}, "s")))
 
 
 def test_no_grant_at_all_is_named(tmp_path):

@@ -309,6 +309,19 @@ def test_azure_settings_on_another_cloud_are_refused():
         _load(cfg)
 
 
+def test_managed_rules_in_count_mode_are_refused_with_azure_cells():
+    """Issue #21: App Gateway's WAF policy mode covers custom rules too; counting the managed sets would let
+    refused countries through, so `count` is a config error naming the stack, the key and what is allowed."""
+    cfg = copy.deepcopy(stack_config("dev"))
+    cfg["platform:edge"] = {"managed_rules": "count"}
+    with pytest.raises(ConfigError) as err:
+        _load(cfg)
+    assert "stack 'dev': platform:edge.managed_rules" in str(err.value)
+    assert "Allowed with Azure cells: block" in str(err.value)
+    cfg["platform:cells"] = [c for c in cfg["platform:cells"] if c["cloud"] != "azure"]
+    assert _load(cfg).edge.managed_rules == "count"  # the other clouds count their managed sets
+
+
 def test_legacy_names_and_a_suffix_together_are_refused():
     cfg = copy.deepcopy(stack_config("dev"))
     i = next(i for i, c in enumerate(cfg["platform:cells"]) if c["cloud"] == "azure")
@@ -334,3 +347,37 @@ def test_server_managed_aks_fields_are_ignored(dev):
         "kubernetesVersion", "agentPoolProfiles[*].orchestratorVersion", "agentPoolProfiles[*].count"}
     assert not [f for f in dev.report["apply"] if f["rule"] in (
         "azure-aks-autoscaler-count", "azure-aks-version-upgrade-channel") and NAME in f["urn"]]
+
+
+# ---- Would drift or break: the etcd KMS key's versions expire ------------------------------------
+
+def test_etcd_key_rotation_and_expiry_are_alarmed_to_the_cell_action_group(dev):
+    """AKS KMS holds a versioned key id; a rotated key's old version expires a year after creation.
+    Rotation raises a notice (refresh + up moves the cluster), near-expiry/expired raise Sev1 alerts,
+    both through Event Grid's Azure Monitor alert destination to the cell's action group."""
+    topic = resource(dev, "azure-native:eventgrid:SystemTopic")
+    vault = resource(dev, "azure-native:keyvault:Vault")
+    assert topic["inputs"]["topicType"] == "Microsoft.KeyVault.vaults"
+    assert topic["inputs"]["source"] == vault["id"]
+    assert topic["inputs"]["location"] == "centralindia"  # the vault's region: no event leaves the cell's zone
+    etcd = [k["inputs"] for k in mine(dev, "azure-native:keyvault:Key") if k["name"].endswith("etcd-key")]
+    (etcd,) = etcd
+    group = resource(dev, "azure-native:monitor:ActionGroup")
+    subs = {s["name"].rsplit("-", 1)[-1]: s["inputs"]
+            for s in mine(dev, "azure-native:eventgrid:SystemTopicEventSubscription")}
+    assert set(subs) == {"rotated", "expiry"}
+    for s in subs.values():
+        assert s["systemTopicName"] == topic["outputs"]["name"]
+        assert s["eventDeliverySchema"] == "CloudEventSchemaV1_0"
+        assert s["destination"]["endpointType"] == "MonitorAlert"
+        assert s["destination"]["actionGroups"] == [group["id"]]
+    rotated, expiry = subs["rotated"], subs["expiry"]
+    assert rotated["filter"]["includedEventTypes"] == ["Microsoft.KeyVault.KeyNewVersionCreated"]
+    assert rotated["filter"]["subjectBeginsWith"] == rotated["filter"]["subjectEndsWith"] == etcd["keyName"]
+    assert "refresh + up" in rotated["destination"]["description"]
+    assert set(expiry["filter"]["includedEventTypes"]) == {"Microsoft.KeyVault.KeyNearExpiry",
+                                                           "Microsoft.KeyVault.KeyExpired"}
+    assert expiry["destination"]["severity"] == "Sev1"
+    # The near-expiry event exists only if the key's rotation policy notifies before expiry.
+    actions = {a["action"]["type"]: a["trigger"] for a in etcd["properties"]["rotationPolicy"]["lifetimeActions"]}
+    assert actions["notify"]["timeBeforeExpiry"] == "P30D" and actions["rotate"]["timeAfterCreate"]

@@ -192,7 +192,8 @@ def test_managed_rules_in_count_mode_only_log():
     from components.clouds.aws import edge_guard as aws_guard
     from components.clouds.gcp import edge_guard as gcp_guard
     from components.contract import EdgeGuardSpec
-    cfg = load("dev", **{"platform:edge": {"managed_rules": "count", "rate_limit": 100}})
+    # (a stack with no Azure cell: Azure refuses `count`, test_azure_first_up.py)
+    cfg = load("prod-aws-us-west-2", **{"platform:edge": {"managed_rules": "count", "rate_limit": 100}})
     spec = EdgeGuardSpec.for_cell(cfg.cells[0], cfg)
     assert spec.rate_limit == 100
     managed = [r for r in aws_guard.rules(spec, "arn", "p") if r["name"] == "aws-common-rule-set"]

@@ -225,3 +225,32 @@ def aks_ephemeral(g: Graph):
                 yield c["urn"], (f"agentPoolProfiles[{n}] ({p.get('name')}): osDiskType {p.get('osDiskType')!r} (the "
                                  f"default is Ephemeral where the VM size allows it) with a disk encryption set; set "
                                  f"osDiskType: Managed so key rotations reach the disks in place")
+
+
+SYSTEM_TOPIC = "azure-native:eventgrid:SystemTopic"
+TOPIC_SUBSCRIPTION = "azure-native:eventgrid:SystemTopicEventSubscription"
+
+
+@rule("azure-monitor-alert-destination",
+      "An Event Grid subscription delivering to Azure Monitor alerts uses the CloudEvents v1.0 schema on a Key Vault "
+      "system topic (the only schema and source that destination accepts)",
+      "https://learn.microsoft.com/azure/event-grid/handler-azure-monitor-alerts")
+def monitor_alert_destination(g: Graph):
+    topics = {}
+    for t in g.of_type(SYSTEM_TOPIC):
+        name = (t["inputs"] or {}).get("systemTopicName")
+        if known(name):
+            topics[str(name)] = t["inputs"] or {}
+    for s in g.of_type(TOPIC_SUBSCRIPTION):
+        inputs = s["inputs"] or {}
+        if (inputs.get("destination") or {}).get("endpointType") != "MonitorAlert":
+            continue
+        schema = inputs.get("eventDeliverySchema")
+        if schema is None or (known(schema) and schema != "CloudEventSchemaV1_0"):
+            yield s["urn"], (f"delivers to Azure Monitor alerts with eventDeliverySchema {schema or 'EventGridSchema (default)'}: "
+                             f"that destination takes only CloudEventSchemaV1_0 (the create is rejected)")
+        topic = topics.get(str(inputs.get("systemTopicName")))
+        topic_type = (topic or {}).get("topicType")
+        if known(topic_type) and topic_type is not None and str(topic_type).lower() != "microsoft.keyvault.vaults":
+            yield s["urn"], (f"delivers to Azure Monitor alerts from a {topic_type} system topic: that destination "
+                             f"accepts Key Vault system topics (Microsoft.KeyVault.vaults) only")

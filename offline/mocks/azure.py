@@ -418,3 +418,23 @@ def prometheus_rule_group(ctx: MockContext, name: str, inputs: dict):
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.AlertsManagement/prometheusRuleGroups/{res_name}"
     return _arm(inputs, res_name, rid, "Microsoft.AlertsManagement/prometheusRuleGroups", api="2023-03-01",
                 location=ctx.azure_location(inputs))
+
+
+@resource("azure-native:eventgrid:SystemTopic")
+def system_topic(ctx: MockContext, name: str, inputs: dict):
+    # A system topic lives in its source's region; ARM also reports the id its metrics are kept under.
+    res_name = inputs.get("systemTopicName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
+    rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.EventGrid/systemTopics/{res_name}"
+    return _arm(inputs, res_name, rid, "Microsoft.EventGrid/systemTopics", api="2025-02-15",
+                location=ctx.azure_location(inputs), provisioningState="Succeeded",
+                metricResourceId=stable_uuid(rid, "metrics"))
+
+
+@resource("azure-native:eventgrid:SystemTopicEventSubscription")
+def system_topic_event_subscription(ctx: MockContext, name: str, inputs: dict):
+    res_name = inputs.get("eventSubscriptionName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
+    topic_id = (f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.EventGrid/systemTopics/"
+                f"{inputs['systemTopicName']}")
+    rid = f"{topic_id}/eventSubscriptions/{res_name}"
+    return _arm(inputs, res_name, rid, "Microsoft.EventGrid/systemTopics/eventSubscriptions", api="2025-02-15",
+                provisioningState="Succeeded", topic=topic_id)

@@ -531,6 +531,8 @@ FREE: dict[str, str] = {
     "azure-native:monitor:DataCollectionRule": "data collection rules are free; ingestion is priced on the workspace",
     "azure-native:monitor:DataCollectionRuleAssociation": "associations are free",
     "azure-native:monitor:ActionGroup": "the first 1,000 emails a month are free",
+    "azure-native:eventgrid:SystemTopic": "a system topic is free; operations bill per million (usage), a few a year here",
+    "azure-native:eventgrid:SystemTopicEventSubscription": "subscriptions are free; deliveries are operations (usage)",
     "azure-native:alertsmanagement:PrometheusRuleGroup": "rule evaluation bills per query samples (usage)",
     "aws:sns/topicPolicy:TopicPolicy": "a policy carries no charge",
     **{t: "bucket configuration, priced with the bucket" for t in (

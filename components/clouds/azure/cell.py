@@ -23,6 +23,7 @@ from .diagnostics import AKS_LOGS, BLOB_LOGS, GATEWAY_LOGS, VAULT_LOGS, build_wo
 from .disk import build_disk_encryption
 from .identity import bind_workload, build_identities, pod_identity
 from .key import build_keys
+from .key_expiry import key_expiry_alarms
 from .loadbalancer import DRAIN_SECONDS, build_load_balancer, internal_lb_annotations
 from .network import build_network
 from .observability import build_observability
@@ -56,6 +57,9 @@ class AzureCell(CellComponent):
         # Metrics and SLO alerts in the cell's region (observability.py, issue #22).
         self.metrics = build_observability(ctx, cluster.cluster, spec.slo, spec.alert_emails)
         self.metrics_scrape = self.metrics.scrape
+        # The etcd KMS key must not expire under the cluster: rotation notice and expiry alarm (key_expiry.py).
+        key_expiry_alarms(ctx, keys.vault, keys.etcd_key_name, self.metrics.action_group,
+                          depends_on=[keys.etcd_key])
 
         # Audit and firewall logs to the cell's own workspace (same region; residency-logs-in-zone).
         diagnose(ctx, "aks", cluster.cluster.id, AKS_LOGS, workspace, dedicated=True)

@@ -38,6 +38,12 @@ class CellKeys:
     storage_key: azure.keyvault.Key
     etcd_key: azure.keyvault.Key
     disk_key: azure.keyvault.Key
+    # The etcd key's name in the vault (Key Vault events name the key in their subject).
+    etcd_key_name: str = "etcd-cmk"
+
+
+def key_name(purpose: str) -> str:
+    return f"{purpose}-cmk"
 
 
 def _rotation_policy() -> azure.keyvault.RotationPolicyArgs:
@@ -87,7 +93,7 @@ def build_keys(ctx: AzureCellContext, network: CellNetwork) -> CellKeys:
     def key(purpose: str, size: int, ops: list[str]) -> azure.keyvault.Key:
         return azure.keyvault.Key(
             ctx.name(f"{purpose}-key"),
-            key_name=f"{purpose}-cmk",
+            key_name=key_name(purpose),
             vault_name=vault_name,
             resource_group_name=ctx.rg_name,
             properties=azure.keyvault.KeyPropertiesArgs(
@@ -99,4 +105,4 @@ def build_keys(ctx: AzureCellContext, network: CellNetwork) -> CellKeys:
     storage_key = key("storage", 3072, ["wrapKey", "unwrapKey"])
     etcd_key = key("etcd", 2048, ["encrypt", "decrypt"])
     disk_key = key("disk", 3072, ["wrapKey", "unwrapKey"])
-    return CellKeys(vault, vault_name, vault.properties.vault_uri, storage_key, etcd_key, disk_key)
+    return CellKeys(vault, vault_name, vault.properties.vault_uri, storage_key, etcd_key, disk_key, key_name("etcd"))

@@ -96,6 +96,14 @@ def check(index: int, cell: Any, cfg: Any) -> list[str]:
             loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
             out.append(f"{PROJECT}:cells[{index}].azure{loc} (cell {cell.name!r}): {err['msg']}")
         return out
+    edge = getattr(cfg, "edge", None)
+    if edge is not None and edge.managed_rules == "count":
+        # Issue #21: an Application Gateway WAF policy has one mode for all its rules. Detection (the only way
+        # to count the managed sets) would also make the edge guard's geo rule log instead of refuse.
+        return [f"{PROJECT}:edge.managed_rules (cell {cell.name!r}): 'count' is not available on Azure cells: an "
+                "Application Gateway WAF policy has one mode for all its rules, and Detection would stop the edge "
+                f"guard refusing other zones' countries; tune false positives with {PROJECT}:cells[{index}].azure.waf "
+                "(body limits, exclusions) instead. Allowed with Azure cells: block"]
     if s.legacy_names and s.name_suffix:
         return [f"{PROJECT}:cells[{index}].azure.legacy_names (cell {cell.name!r}): set together with name_suffix; "
                 "allowed: one of the two"]

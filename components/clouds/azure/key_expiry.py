@@ -1,0 +1,75 @@
+"""Alarms on the cell's keys: the AKS etcd KMS key must never expire under the cluster (issue #19).
+
+Why an alarm is needed at all: AKS KMS v2 takes a *versioned* key id. The vault's rotation policy
+(key.py) makes a new version every 90 days, each valid for a year, but the cluster keeps using the
+version it was given until the next `pulumi up` after a refresh carries the new one to it. The
+weekly renewal run (`.github/workflows/renew.yml`: refresh + up, README "Operations") is that path;
+these alarms tell when it is needed and when it has not happened:
+
+- `KeyNewVersionCreated` on `etcd-cmk` (Sev3): the key rotated; the cluster still encrypts with the
+  previous version until the next refresh + up. Nothing is broken yet; a notice that the renewal
+  run must move the cluster within the version's year.
+- `KeyNearExpiry` (30 days ahead) and `KeyExpired` on any key of the vault (Sev1): the current
+  version is about to expire, so rotation did not happen (policy removed, vault firewall, permission).
+  For the etcd key an expired version means the API server can no longer decrypt Secrets.
+
+Key Vault publishes these to an Event Grid *system topic* of the vault (in the vault's region; no
+event leaves the cell's region). Event Grid turns them into Azure Monitor alerts directly (the
+`MonitorAlert` destination, which exists only for Key Vault system topics and takes only the
+CloudEvents v1.0 schema: learn.microsoft.com/azure/event-grid/handler-azure-monitor-alerts); the
+alert goes to the cell's action group (the SLO group: the addresses of `platform:slo.alert_emails`).
+
+Runbook (README "Rotating the AKS etcd key"): `pulumi refresh` then `pulumi up` on the cell's stack;
+the cluster's `securityProfile.azureKeyVaultKms.keyId` moves to the new version and AKS re-encrypts
+the data-encryption keys.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import pulumi
+import pulumi_azure_native as azure
+
+from .common import AzureCellContext
+
+TOPIC_TYPE = "Microsoft.KeyVault.vaults"
+# The only schema Event Grid accepts for the Azure Monitor alert destination.
+CLOUD_EVENTS = "CloudEventSchemaV1_0"
+ROTATED = "Microsoft.KeyVault.KeyNewVersionCreated"
+NEAR_EXPIRY = "Microsoft.KeyVault.KeyNearExpiry"
+EXPIRED = "Microsoft.KeyVault.KeyExpired"
+
+
+def key_expiry_alarms(ctx: AzureCellContext, vault: azure.keyvault.Vault, etcd_key_name: str,
+                      action_group: Optional[azure.monitor.ActionGroup],
+                      depends_on: Optional[list[pulumi.Resource]] = None
+                      ) -> tuple[azure.eventgrid.SystemTopic, list[azure.eventgrid.SystemTopicEventSubscription]]:
+    spec = ctx.spec
+    topic = azure.eventgrid.SystemTopic(
+        ctx.name("vault-events"), system_topic_name=ctx.name("vault-events"), resource_group_name=ctx.rg_name,
+        location=ctx.location, source=vault.id, topic_type=TOPIC_TYPE, opts=ctx.opts(depends_on=depends_on))
+    groups = [action_group.id] if action_group is not None else []
+
+    def alarm(suffix: str, events: list[str], severity: str, description: str,
+              subject: Optional[str] = None) -> azure.eventgrid.SystemTopicEventSubscription:
+        return azure.eventgrid.SystemTopicEventSubscription(
+            ctx.name(f"key-{suffix}"), event_subscription_name=f"key-{suffix}", system_topic_name=topic.name,
+            resource_group_name=ctx.rg_name, event_delivery_schema=CLOUD_EVENTS,
+            filter=azure.eventgrid.EventSubscriptionFilterArgs(
+                included_event_types=events,
+                # Key Vault events carry the object's name as their subject: begins and ends with the
+                # key's name is that one key (`etcd-cmk2` would not match).
+                subject_begins_with=subject, subject_ends_with=subject),
+            destination=azure.eventgrid.MonitorAlertEventSubscriptionDestinationArgs(
+                endpoint_type="MonitorAlert", severity=severity, action_groups=groups, description=description),
+            opts=ctx.opts())
+
+    return topic, [
+        alarm("rotated", [ROTATED], "Sev3",
+              f"Cell {spec.name}: the AKS etcd KMS key {etcd_key_name} has a new version. Run refresh + up on the "
+              f"cell's stack (the weekly renewal run does) so the cluster moves to it before the old version expires.",
+              subject=etcd_key_name),
+        alarm("expiry", [NEAR_EXPIRY, EXPIRED], "Sev1",
+              f"Cell {spec.name}: a key of the cell's vault expires within 30 days (or has expired) and did not "
+              f"rotate; for {etcd_key_name} the API server then cannot decrypt Secrets. Rotate it, then refresh + up."),
+    ]
