@@ -15,9 +15,11 @@ from components.clouds.aws import settings as aws_settings
 from components.core import config
 from components.core.config import ConfigError
 from offline_helpers import preview_config, preview_stack, stack_config
+# The dev/prod runs (cached) and the cell helpers are test_aws_cell.py's.
+from test_aws_cell import CELL, dev, in_cell, of, prod, run  # noqa: F401 (fixtures)
+from test_aws_cell import policy as statements
 
 REPO = Path(__file__).resolve().parents[1]
-CELL = "aws-us-west-2"
 DEPLOYER = "arn:aws:iam::123456789012:role/platform-deployer"
 OPERATORS = "arn:aws:iam::123456789012:role/platform-operators"
 READONLY = "arn:aws:iam::123456789012:role/platform-pr-preview"
@@ -25,20 +27,6 @@ READONLY = "arn:aws:iam::123456789012:role/platform-pr-preview"
 ROUTE53_TAG = re.compile(r"^[A-Za-z0-9 .:/=+\-@]*$")
 # EC2 security group (rule) descriptions: a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* (EC2 API).
 EC2_DESCRIPTION = re.compile(r"^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$")
-
-
-@pytest.fixture(scope="module")
-def dev(tmp_path_factory):
-    run = preview_stack("dev", tmp_path_factory.mktemp("dev"))
-    assert run.report is not None and run.returncode == 0, run.stderr[-3000:]
-    return run
-
-
-@pytest.fixture(scope="module")
-def prod(tmp_path_factory):
-    run = preview_stack("prod-aws-us-west-2", tmp_path_factory.mktemp("prod"))
-    assert run.report is not None and run.returncode == 0, run.stderr[-3000:]
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -63,28 +51,10 @@ def access(tmp_path_factory):
     return run
 
 
-@pytest.fixture(params=["dev", "prod"])
-def run(request):
-    return request.getfixturevalue(request.param)
-
-
-def in_cell(run, cell: str = CELL) -> list[dict]:
-    root = run.one("platform:aws:Cell", cell)
-    return [r for r in run.resources if root in run.ancestors(r)]
-
-
-def of(run, type_: str, cell: str = CELL) -> list[dict]:
-    return [r for r in in_cell(run, cell) if r["type"] == type_]
-
-
 def one(run, type_: str, name: str, cell: str = CELL) -> dict:
     found = [r for r in of(run, type_, cell) if r["name"] == name]
     assert len(found) == 1, f"{type_} {name}: {[r['name'] for r in of(run, type_, cell)]}"
     return found[0]
-
-
-def statements(resource: dict, key: str = "policy") -> list[dict]:
-    return json.loads(resource["inputs"][key])["Statement"]
 
 
 def addons(run) -> dict[str, dict]:

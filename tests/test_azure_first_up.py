@@ -14,7 +14,7 @@ import yaml
 from components.core import config
 from components.core.config import ConfigError
 from offline_helpers import preview_config, preview_stack, stack_config
-from test_azure_cell import NAME, grants, mine, one, resource
+from test_azure_cell import NAME, dev, grants, mine, one, prod, resource  # noqa: F401 (dev, prod: fixtures)
 from test_deployer import OID, deployable_dev
 
 SLEEP = "time:index/sleep:Sleep"
@@ -36,20 +36,6 @@ SETTINGS = {
     "acme": {"email": "platform@example.com", "min_days_remaining": 21,
              "server_url": "https://acme-staging-v02.api.letsencrypt.org/directory"},
 }
-
-
-@pytest.fixture(scope="module")
-def dev(tmp_path_factory):
-    run = preview_stack("dev", tmp_path_factory.mktemp("azure-dev"))
-    assert run.returncode == 0, run.stderr
-    return run
-
-
-@pytest.fixture(scope="module")
-def prod(tmp_path_factory):
-    run = preview_stack("prod-azure-centralindia", tmp_path_factory.mktemp("azure-prod"), extra=("--unmasked-outputs",))
-    assert run.returncode == 0, run.stderr
-    return run
 
 
 def _deployable_with_settings() -> dict:
