@@ -13,7 +13,7 @@ The workspace lives in the cell's own region (logs are data: the residency pack'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_azure_native as azure
