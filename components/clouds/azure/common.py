@@ -87,7 +87,8 @@ def piece_child_options(piece: pulumi.Resource, cell: pulumi.Resource, protect: 
     """Options of a resource a piece builds that the cell built directly before pieces (#16): under the
     piece, protected in prod when stateful (`contract.child_options`), and aliased to its URN under the
     cell (same name and type, the cell as parent). `piece is cell` (a resource the cell itself builds)
-    needs no alias."""
+    needs no alias. A resource added to a piece later carries an alias to a URN that never existed,
+    which the engine ignores (an alias only matches state that is there)."""
     aliases = None if piece is cell else [pulumi.Alias(parent=cell)]
     return child_options(piece, protect, stateful, aliases=aliases, **kw)
 
