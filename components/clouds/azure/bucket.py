@@ -8,14 +8,15 @@ the region has availability zones, locally redundant where it has none.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_azure_native as azure
 
+from ...contract import Piece
 from ...core import catalog
 from .common import ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, AzureCellContext, global_name, has_zones
-from .key import CellKeys
-from .network import CellNetwork
+from .key import Keys
 
 MODEL_CONTAINER = "models"
 SOFT_DELETE_DAYS = 7
@@ -29,24 +30,35 @@ def replication_sku(region: str, geo_redundant: bool) -> str:
     return "Standard_ZRS" if zonal else "Standard_LRS"
 
 
-@dataclass
-class CellBucket:
-    account: azure.storage.StorageAccount
-    account_name: str
-    container: azure.storage.BlobContainer
-    uri: pulumi.Output[str]
+@dataclass(frozen=True)
+class BucketArgs:
+    ctx: AzureCellContext
+    keys: Keys                                              # the vault and its `storage` key
+    identity: azure.managedidentity.UserAssignedIdentity    # the account's (Identities.storage)
+    subnet_id: pulumi.Input[str]                            # the one subnet the account's firewall admits
 
 
-def build_bucket(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
-                 identity: azure.managedidentity.UserAssignedIdentity) -> CellBucket:
-    spec = ctx.spec
+class Bucket(Piece):
+    """The cell's model store. Outputs: `account`, `account_name`, `container`, `uri`."""
+
+    TYPE = "platform:azure:Bucket"
+
+    def __init__(self, name: str, args: BucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        self.account_name = global_name(args.ctx.spec, "st", 24, hyphens=False)
+        self.account, self.container = _build(args.ctx.within(self), args, self.account_name)
+        self.uri = self.account.primary_endpoints.apply(lambda e: f"{e.blob.rstrip('/')}/{MODEL_CONTAINER}")
+        self.register_outputs({"account": self.account.id, "container": self.container.id, "uri": self.uri})
+
+
+def _build(ctx: AzureCellContext, args: BucketArgs, account_name: str):
+    spec, keys, identity = ctx.spec, args.keys, args.identity
     # The account is created with its CMK, so its identity must be able to unwrap the key first.
     unwrap = ctx.grant("storage-key-user", identity.principal_id, ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
                        keys.storage_key.id, "Storage account wraps/unwraps its data keys with the cell key")
     # Storage checks the key access when it creates the account: wait for RBAC to propagate.
     unwrap_ready = ctx.propagation_wait("storage-key-user-propagated", [unwrap])
 
-    account_name = global_name(spec, "st", 24, hyphens=False)
     account = azure.storage.StorageAccount(
         ctx.name("storage"),
         account_name=account_name,
@@ -84,7 +96,7 @@ def build_bucket(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
             default_action="Deny",
             bypass="AzureServices",
             virtual_network_rules=[azure.storage.VirtualNetworkRuleArgs(
-                virtual_network_resource_id=network.aks_subnet.id, action="Allow")],
+                virtual_network_resource_id=args.subnet_id, action="Allow")],
         ),
         opts=ctx.opts(stateful=True, depends_on=[unwrap_ready]),
     )
@@ -126,5 +138,4 @@ def build_bucket(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
         public_access="None",
         opts=ctx.opts(stateful=True),
     )
-    uri = account.primary_endpoints.apply(lambda e: f"{e.blob.rstrip('/')}/{MODEL_CONTAINER}")
-    return CellBucket(account, account_name, container, uri)
+    return account, container

@@ -41,6 +41,7 @@ import yaml
 import pulumi
 import pulumi_azure_native as azure
 
+from ...contract import Piece
 from .common import (
     ROLE_AKS_RBAC_CLUSTER_ADMIN,
     ROLE_KEY_VAULT_CONTRIBUTOR,
@@ -51,9 +52,9 @@ from .common import (
     subscription_name,
     zones,
 )
-from .disk import CellDiskEncryption
-from .key import CellKeys
-from .network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, CellNetwork
+from .disk import DiskEncryption
+from .key import Keys
+from .network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, Network
 
 SYSTEM_VM_SIZE = "Standard_D4ds_v5"
 USER_VM_SIZE = "Standard_D8ds_v5"
@@ -61,22 +62,34 @@ USER_VM_SIZE = "Standard_D8ds_v5"
 AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
 
-@dataclass
-class CellCluster:
-    cluster: azure.containerservice.ManagedCluster
-    name: str
-    oidc_issuer_url: pulumi.Output[str]
-    kubeconfig: pulumi.Output[str]  # secret
-    # The deployer's cluster-admin grant and its propagation wait (None without a deployer).
-    deployer_ready: Optional[pulumi.Resource] = None
+@dataclass(frozen=True)
+class ClusterArgs:
+    ctx: AzureCellContext
+    network: Network                                        # node and API server subnets
+    keys: Keys                                              # the vault and its `etcd` key (KMS)
+    identity: azure.managedidentity.UserAssignedIdentity    # the control plane's (Identities.cluster)
+    disks: DiskEncryption                                   # the node OS disks' encryption set
+    workspace: azure.operationalinsights.Workspace          # Container Insights and Defender (Logs)
 
 
-def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
-                  identity: azure.managedidentity.UserAssignedIdentity, disks: CellDiskEncryption,
-                  workspace: azure.operationalinsights.Workspace) -> CellCluster:
-    spec = ctx.spec
+class Cluster(Piece):
+    """The cell's AKS cluster. Outputs: `cluster`, `name`, `oidc_issuer_url`, `kubeconfig` (secret) and
+    `deployer_ready` (the deployer's cluster-admin grant, propagated; None without a deployer)."""
+
+    TYPE = "platform:azure:Cluster"
+
+    def __init__(self, name: str, args: ClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        self.name = args.ctx.name("aks")
+        self.cluster, self.deployer_ready, self.kubeconfig = _build(args.ctx.within(self), args, self.name)
+        self.oidc_issuer_url = self.cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url)
+        self.register_outputs({"cluster": self.cluster.id, "oidc_issuer_url": self.oidc_issuer_url})
+
+
+def _build(ctx: AzureCellContext, args: ClusterArgs, name: str):
+    spec, network, keys, identity, disks, workspace = (
+        ctx.spec, args.network, args.keys, args.identity, args.disks, args.workspace)
     settings = ctx.settings
-    name = ctx.name("aks")
 
     # KMS needs the key (and, for a private vault, the right to set up its private link), the
     # control plane needs the subnets (internal load balancer, API server integration) and must
@@ -218,8 +231,7 @@ def build_cluster(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
     ready = deployer_ready.id if deployer_ready is not None else ""
     kubeconfig = pulumi.Output.secret(pulumi.Output.all(raw, ready).apply(
         lambda args: non_interactive(args[0], mode)))
-    issuer = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url)
-    return CellCluster(cluster, name, issuer, kubeconfig, deployer_ready)
+    return cluster, deployer_ready, kubeconfig
 
 
 def non_interactive(kubeconfig: str, mode: str) -> str:

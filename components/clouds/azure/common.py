@@ -1,6 +1,13 @@
-"""What every piece of an Azure cell shares: its provider, resource group, names and role grants."""
+"""What every piece of an Azure cell shares: its provider, resource group, names and role grants.
+
+Pieces (issue #16): every part of the cell is a `Piece(name, <Piece>Args, opts)` whose Args carry the
+cell's `AzureCellContext`. The resources a piece builds were children of the cell before pieces existed;
+they keep their Pulumi names and carry `aliases=[Alias(parent=<the cell>)]` (`piece_child_options`), so
+the engine matches each to its state under the cell and nothing is replaced.
+"""
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -75,16 +82,36 @@ def subscription_name(spec: CellSpec, kind: str) -> str:
     return f"{spec.name}-{salt}-{kind}" if salt else f"{spec.name}-{kind}"
 
 
-@dataclass
+def piece_child_options(piece: pulumi.Resource, cell: pulumi.Resource, protect: bool, stateful: bool = False,
+                        **kw) -> pulumi.ResourceOptions:
+    """Options of a resource a piece builds that the cell built directly before pieces (#16): under the
+    piece, protected in prod when stateful (`contract.child_options`), and aliased to its URN under the
+    cell (same name and type, the cell as parent). `piece is cell` (a resource the cell itself builds)
+    needs no alias. A resource added to a piece later carries an alias to a URN that never existed,
+    which the engine ignores (an alias only matches state that is there)."""
+    aliases = None if piece is cell else [pulumi.Alias(parent=cell)]
+    return child_options(piece, protect, stateful, aliases=aliases, **kw)
+
+
+@dataclass(frozen=True)
 class AzureCellContext:
-    """The cell's Azure scope: its provider (pinned to the cell's location), resource group and tenant."""
+    """The cell's Azure scope: its provider (pinned to the cell's location), resource group and tenant.
+
+    `cell` is the AzureCell; `parent` is what the resources being built hang under: the cell in the
+    cell's own Args, the piece itself once a piece calls `within(self)`. Options from `opts()` (and the
+    `grant`/`propagation_wait` helpers) alias every resource to its old URN under the cell."""
 
     spec: CellSpec
-    parent: pulumi.Resource
+    cell: pulumi.Resource
     provider: azure.Provider
     resource_group: azure.resources.ResourceGroup
     subscription_id: pulumi.Output[str]
     tenant_id: pulumi.Output[str]
+    parent: Optional[pulumi.Resource] = None
+
+    def within(self, piece: pulumi.Resource) -> "AzureCellContext":
+        """This context building under `piece`."""
+        return dataclasses.replace(self, parent=piece)
 
     @property
     def location(self) -> str:
@@ -98,9 +125,12 @@ class AzureCellContext:
         return f"{self.spec.name}-{suffix}"
 
     def opts(self, stateful: bool = False, depends_on: Sequence[pulumi.Resource] = (),
-             ignore_changes: Sequence[str] = ()) -> pulumi.ResourceOptions:
-        return child_options(self.parent, self.spec.protect, stateful, provider=self.provider,
-                             depends_on=list(depends_on) or None, ignore_changes=list(ignore_changes) or None)
+             ignore_changes: Sequence[str] = (), provider: Optional[pulumi.ProviderResource] = None,
+             ) -> pulumi.ResourceOptions:
+        """Options of a resource of this piece: the cell's Azure provider unless `provider` is given."""
+        return piece_child_options(self.parent or self.cell, self.cell, self.spec.protect, stateful,
+                                   provider=provider or self.provider,
+                                   depends_on=list(depends_on) or None, ignore_changes=list(ignore_changes) or None)
 
     def role_definition_id(self, role_guid: str) -> pulumi.Output[str]:
         return self.subscription_id.apply(
@@ -115,7 +145,7 @@ class AzureCellContext:
         first `up` does not use a role before Azure RBAC has propagated it."""
         return time.Sleep(
             self.name(name), create_duration=PROPAGATION_WAIT,
-            opts=child_options(self.parent, False, depends_on=list(grants)))
+            opts=piece_child_options(self.parent or self.cell, self.cell, False, depends_on=list(grants)))
 
     def grant(self, name: str, principal_id: pulumi.Input[str], role_guid: str, scope: pulumi.Input[str],
               description: str, depends_on: Sequence[pulumi.Resource] = (),

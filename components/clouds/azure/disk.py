@@ -20,43 +20,53 @@ key (`EncryptionAtRestWithCustomerKey`, the type AKS documents for node OS disks
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_azure_native as azure
 
+from ...contract import Piece
 from .common import ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, AzureCellContext
-from .key import CellKeys
+from .key import Keys
 
 ENCRYPTION_TYPE = "EncryptionAtRestWithCustomerKey"
 
 
-@dataclass
-class CellDiskEncryption:
-    encryption_set: azure.compute.DiskEncryptionSet
-    # Disks can use the set only once this grant exists: their users depend on it.
-    key_grant: azure.authorization.RoleAssignment
+@dataclass(frozen=True)
+class DiskEncryptionArgs:
+    ctx: AzureCellContext
+    keys: Keys   # the vault and its `disk` key
+
+
+class DiskEncryption(Piece):
+    """The node OS disks' encryption set. Outputs: `encryption_set`, `id`, and `key_grant`: disks can use
+    the set only once this grant exists, so their users depend on it."""
+
+    TYPE = "platform:azure:DiskEncryption"
+
+    def __init__(self, name: str, args: DiskEncryptionArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, keys = args.ctx.within(self), args.keys
+        self.encryption_set = azure.compute.DiskEncryptionSet(
+            ctx.name("disk-encryption"),
+            disk_encryption_set_name=ctx.name("des"),
+            resource_group_name=ctx.rg_name, location=ctx.location,
+            encryption_type=ENCRYPTION_TYPE,
+            identity=azure.compute.EncryptionSetIdentityArgs(type="SystemAssigned"),
+            active_key=azure.compute.KeyForDiskEncryptionSetArgs(
+                key_url=keys.disk_key.key_uri_with_version,
+                source_vault=azure.compute.SourceVaultArgs(id=keys.vault.id),
+            ),
+            rotation_to_latest_key_version_enabled=True,
+            # Disks encrypted with the set are unreadable without it: protected like the key.
+            opts=ctx.opts(stateful=True),
+        )
+        principal = self.encryption_set.identity.apply(lambda identity: identity.principal_id)
+        self.key_grant = ctx.grant(
+            "disk-key-user", principal, ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, keys.disk_key.id,
+            "Disk encryption set wraps/unwraps the node disks' keys with the cell key")
+        self.register_outputs({"encryption_set": self.encryption_set.id, "key_grant": self.key_grant.id})
 
     @property
     def id(self) -> pulumi.Output[str]:
         return self.encryption_set.id
-
-
-def build_disk_encryption(ctx: AzureCellContext, keys: CellKeys) -> CellDiskEncryption:
-    encryption_set = azure.compute.DiskEncryptionSet(
-        ctx.name("disk-encryption"),
-        disk_encryption_set_name=ctx.name("des"),
-        resource_group_name=ctx.rg_name, location=ctx.location,
-        encryption_type=ENCRYPTION_TYPE,
-        identity=azure.compute.EncryptionSetIdentityArgs(type="SystemAssigned"),
-        active_key=azure.compute.KeyForDiskEncryptionSetArgs(
-            key_url=keys.disk_key.key_uri_with_version,
-            source_vault=azure.compute.SourceVaultArgs(id=keys.vault.id),
-        ),
-        rotation_to_latest_key_version_enabled=True,
-        # Disks encrypted with the set are unreadable without it: protected like the key.
-        opts=ctx.opts(stateful=True),
-    )
-    principal = encryption_set.identity.apply(lambda identity: identity.principal_id)
-    key_grant = ctx.grant("disk-key-user", principal, ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-                          keys.disk_key.id, "Disk encryption set wraps/unwraps the node disks' keys with the cell key")
-    return CellDiskEncryption(encryption_set, key_grant)

@@ -8,55 +8,77 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_azure_native as azure
 
-from ...contract import WORKLOAD_SUBJECT, PodIdentity
+from ...contract import WORKLOAD_SUBJECT, Piece, PodIdentity
 from .common import ROLE_STORAGE_BLOB_DATA_READER, AzureCellContext
 
 # The audience AKS-issued service account tokens are exchanged for (Entra workload identity).
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 
 
-@dataclass
-class CellIdentities:
-    storage: azure.managedidentity.UserAssignedIdentity
-    cluster: azure.managedidentity.UserAssignedIdentity
-    gateway: azure.managedidentity.UserAssignedIdentity
-    workload: azure.managedidentity.UserAssignedIdentity
+@dataclass(frozen=True)
+class IdentitiesArgs:
+    ctx: AzureCellContext
 
 
-def build_identities(ctx: AzureCellContext) -> CellIdentities:
-    def identity(suffix: str) -> azure.managedidentity.UserAssignedIdentity:
-        return azure.managedidentity.UserAssignedIdentity(
-            ctx.name(f"{suffix}-id"),
-            resource_name_=ctx.name(suffix),
-            resource_group_name=ctx.rg_name, location=ctx.location,
+class Identities(Piece):
+    """The cell's user-assigned identities: `storage`, `cluster`, `gateway`, `workload`."""
+
+    TYPE = "platform:azure:Identities"
+
+    def __init__(self, name: str, args: IdentitiesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx = args.ctx.within(self)
+
+        def identity(suffix: str) -> azure.managedidentity.UserAssignedIdentity:
+            return azure.managedidentity.UserAssignedIdentity(
+                ctx.name(f"{suffix}-id"),
+                resource_name_=ctx.name(suffix),
+                resource_group_name=ctx.rg_name, location=ctx.location,
+                opts=ctx.opts(),
+            )
+
+        self.storage, self.cluster, self.gateway, self.workload = (
+            identity("storage"), identity("cluster"), identity("gateway"), identity("workload"))
+        self.register_outputs({k: getattr(self, k).principal_id for k in ("storage", "cluster", "gateway", "workload")})
+
+
+@dataclass(frozen=True)
+class WorkloadIdentityArgs:
+    ctx: AzureCellContext
+    identity: azure.managedidentity.UserAssignedIdentity   # the workload's (Identities.workload)
+    oidc_issuer_url: pulumi.Input[str]                     # the cluster's service account token issuer
+    container_id: pulumi.Input[str]                        # the model container the pods read
+
+
+class WorkloadIdentity(Piece):
+    """Trust the cluster's service account `inference/inference` and let it read the model container
+    only. Output: `ready`, what the workload waits for (the grant and federation, propagated)."""
+
+    TYPE = "platform:azure:WorkloadIdentity"
+
+    def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx = args.ctx.within(self)
+        federated = azure.managedidentity.FederatedIdentityCredential(
+            ctx.name("workload-federation"),
+            federated_identity_credential_resource_name="inference-ksa",
+            resource_name_=args.identity.name,
+            resource_group_name=ctx.rg_name,
+            issuer=args.oidc_issuer_url,
+            subject=WORKLOAD_SUBJECT,
+            audiences=[TOKEN_EXCHANGE_AUDIENCE],
             opts=ctx.opts(),
         )
-
-    return CellIdentities(identity("storage"), identity("cluster"), identity("gateway"), identity("workload"))
-
-
-def bind_workload(ctx: AzureCellContext, workload: azure.managedidentity.UserAssignedIdentity,
-                  oidc_issuer_url: pulumi.Input[str], container_id: pulumi.Input[str]) -> list[pulumi.Resource]:
-    """Trust the cluster's service account `inference/inference` and let it read the model container only;
-    returns what the workload waits for."""
-    federated = azure.managedidentity.FederatedIdentityCredential(
-        ctx.name("workload-federation"),
-        federated_identity_credential_resource_name="inference-ksa",
-        resource_name_=workload.name,
-        resource_group_name=ctx.rg_name,
-        issuer=oidc_issuer_url,
-        subject=WORKLOAD_SUBJECT,
-        audiences=[TOKEN_EXCHANGE_AUDIENCE],
-        opts=ctx.opts(),
-    )
-    reader = ctx.grant("workload-blob-reader", workload.principal_id, ROLE_STORAGE_BLOB_DATA_READER,
-                       container_id, "Inference pods read models from the model container only")
-    # The first pods read models at start: the grant (and the federation) must have propagated.
-    return [ctx.propagation_wait("workload-propagated", [federated, reader])]
+        reader = ctx.grant("workload-blob-reader", args.identity.principal_id, ROLE_STORAGE_BLOB_DATA_READER,
+                           args.container_id, "Inference pods read models from the model container only")
+        # The first pods read models at start: the grant (and the federation) must have propagated.
+        self.ready = ctx.propagation_wait("workload-propagated", [federated, reader])
+        self.register_outputs({"federation": federated.id, "ready": self.ready.id})
 
 
 def pod_identity(client_id: pulumi.Input[str]) -> PodIdentity:

@@ -16,30 +16,19 @@ One key per consumer (so each grant names exactly one key), all RSA with a rotat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_azure_native as azure
 
+from ...contract import Piece
 from .common import AzureCellContext, global_name
-from .network import CellNetwork
 
 SOFT_DELETE_DAYS = 90
 # Rotate every 90 days (the encryption pack's limit), expire after a year, warn a month before expiry.
 ROTATE_AFTER = "P90D"
 EXPIRE_AFTER = "P1Y"
 NOTIFY_BEFORE = "P30D"
-
-
-@dataclass
-class CellKeys:
-    vault: azure.keyvault.Vault
-    vault_name: str
-    vault_uri: pulumi.Output[str]
-    storage_key: azure.keyvault.Key
-    etcd_key: azure.keyvault.Key
-    disk_key: azure.keyvault.Key
-    # The etcd key's name in the vault (Key Vault events name the key in their subject).
-    etcd_key_name: str = "etcd-cmk"
 
 
 def key_name(purpose: str) -> str:
@@ -60,8 +49,32 @@ def _rotation_policy() -> azure.keyvault.RotationPolicyArgs:
     )
 
 
-def build_keys(ctx: AzureCellContext, network: CellNetwork) -> CellKeys:
-    vault_name = global_name(ctx.spec, "kv", 24, hyphens=True)
+@dataclass(frozen=True)
+class KeysArgs:
+    ctx: AzureCellContext
+    # The subnets the vault's firewall admits (service endpoints): the nodes' and the gateway's.
+    subnet_ids: tuple[pulumi.Input[str], ...]
+
+
+class Keys(Piece):
+    """The cell's Key Vault and one key per consumer. Outputs: `vault`, `vault_name`, `vault_uri`,
+    `storage_key`, `etcd_key`, `disk_key`."""
+
+    TYPE = "platform:azure:Keys"
+
+    def __init__(self, name: str, args: KeysArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx = args.ctx.within(self)
+        self.vault_name = global_name(ctx.spec, "kv", 24, hyphens=True)
+        self.vault, self.storage_key, self.etcd_key, self.disk_key = _build(ctx, self.vault_name, args.subnet_ids)
+        self.vault_uri = self.vault.properties.vault_uri
+        # The etcd key's name in the vault (Key Vault events name the key in their subject).
+        self.etcd_key_name = key_name("etcd")
+        self.register_outputs({"vault": self.vault.id, "storage_key": self.storage_key.id,
+                               "etcd_key": self.etcd_key.id, "disk_key": self.disk_key.id})
+
+
+def _build(ctx: AzureCellContext, vault_name: str, subnet_ids: tuple[pulumi.Input[str], ...]):
     vault = azure.keyvault.Vault(
         ctx.name("vault"),
         vault_name=vault_name,
@@ -81,10 +94,7 @@ def build_keys(ctx: AzureCellContext, network: CellNetwork) -> CellKeys:
                 default_action="Deny",
                 bypass="AzureServices",
                 ip_rules=[],
-                virtual_network_rules=[
-                    azure.keyvault.VirtualNetworkRuleArgs(id=network.aks_subnet.id),
-                    azure.keyvault.VirtualNetworkRuleArgs(id=network.gateway_subnet.id),
-                ],
+                virtual_network_rules=[azure.keyvault.VirtualNetworkRuleArgs(id=i) for i in subnet_ids],
             ),
         ),
         opts=ctx.opts(stateful=True),
@@ -105,4 +115,4 @@ def build_keys(ctx: AzureCellContext, network: CellNetwork) -> CellKeys:
     storage_key = key("storage", 3072, ["wrapKey", "unwrapKey"])
     etcd_key = key("etcd", 2048, ["encrypt", "decrypt"])
     disk_key = key("disk", 3072, ["wrapKey", "unwrapKey"])
-    return CellKeys(vault, vault_name, vault.properties.vault_uri, storage_key, etcd_key, disk_key, key_name("etcd"))
+    return vault, storage_key, etcd_key, disk_key

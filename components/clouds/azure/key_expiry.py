@@ -25,11 +25,13 @@ the data-encryption keys.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_azure_native as azure
 
+from ...contract import Piece
 from .common import AzureCellContext
 
 TOPIC_TYPE = "Microsoft.KeyVault.vaults"
@@ -40,36 +42,54 @@ NEAR_EXPIRY = "Microsoft.KeyVault.KeyNearExpiry"
 EXPIRED = "Microsoft.KeyVault.KeyExpired"
 
 
-def key_expiry_alarms(ctx: AzureCellContext, vault: azure.keyvault.Vault, etcd_key_name: str,
-                      action_group: Optional[azure.monitor.ActionGroup],
-                      depends_on: Optional[list[pulumi.Resource]] = None
-                      ) -> tuple[azure.eventgrid.SystemTopic, list[azure.eventgrid.SystemTopicEventSubscription]]:
-    spec = ctx.spec
-    topic = azure.eventgrid.SystemTopic(
-        ctx.name("vault-events"), system_topic_name=ctx.name("vault-events"), resource_group_name=ctx.rg_name,
-        location=ctx.location, source=vault.id, topic_type=TOPIC_TYPE, opts=ctx.opts(depends_on=depends_on))
-    groups = [action_group.id] if action_group is not None else []
+@dataclass(frozen=True)
+class KeyAlarmsArgs:
+    ctx: AzureCellContext
+    vault: azure.keyvault.Vault                          # whose system topic carries the key events
+    etcd_key: azure.keyvault.Key                         # the AKS KMS key (waited for)
+    etcd_key_name: str                                   # its name in the vault: the events' subject
+    action_group: Optional[azure.monitor.ActionGroup]    # the cell's (SLO) group; None: alerts only in the portal
 
-    def alarm(suffix: str, events: list[str], severity: str, description: str,
-              subject: Optional[str] = None) -> azure.eventgrid.SystemTopicEventSubscription:
-        return azure.eventgrid.SystemTopicEventSubscription(
-            ctx.name(f"key-{suffix}"), event_subscription_name=f"key-{suffix}", system_topic_name=topic.name,
-            resource_group_name=ctx.rg_name, event_delivery_schema=CLOUD_EVENTS,
-            filter=azure.eventgrid.EventSubscriptionFilterArgs(
-                included_event_types=events,
-                # Key Vault events carry the object's name as their subject: begins and ends with the
-                # key's name is that one key (`etcd-cmk2` would not match).
-                subject_begins_with=subject, subject_ends_with=subject),
-            destination=azure.eventgrid.MonitorAlertEventSubscriptionDestinationArgs(
-                endpoint_type="MonitorAlert", severity=severity, action_groups=groups, description=description),
-            opts=ctx.opts())
 
-    return topic, [
-        alarm("rotated", [ROTATED], "Sev3",
-              f"Cell {spec.name}: the AKS etcd KMS key {etcd_key_name} has a new version. Run refresh + up on the "
-              f"cell's stack (the weekly renewal run does) so the cluster moves to it before the old version expires.",
-              subject=etcd_key_name),
-        alarm("expiry", [NEAR_EXPIRY, EXPIRED], "Sev1",
-              f"Cell {spec.name}: a key of the cell's vault expires within 30 days (or has expired) and did not "
-              f"rotate; for {etcd_key_name} the API server then cannot decrypt Secrets. Rotate it, then refresh + up."),
-    ]
+class KeyAlarms(Piece):
+    """The vault's Event Grid system topic and the two alarm subscriptions. Outputs: `topic`, `rotated`,
+    `expiry`."""
+
+    TYPE = "platform:azure:KeyAlarms"
+
+    def __init__(self, name: str, args: KeyAlarmsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx = args.ctx.within(self)
+        spec = ctx.spec
+        self.topic = azure.eventgrid.SystemTopic(
+            ctx.name("vault-events"), system_topic_name=ctx.name("vault-events"), resource_group_name=ctx.rg_name,
+            location=ctx.location, source=args.vault.id, topic_type=TOPIC_TYPE,
+            opts=ctx.opts(depends_on=[args.etcd_key]))
+        groups = [args.action_group.id] if args.action_group is not None else []
+        key = args.etcd_key_name
+
+        def alarm(suffix: str, events: list[str], severity: str, description: str,
+                  subject: Optional[str] = None) -> azure.eventgrid.SystemTopicEventSubscription:
+            return azure.eventgrid.SystemTopicEventSubscription(
+                ctx.name(f"key-{suffix}"), event_subscription_name=f"key-{suffix}",
+                system_topic_name=self.topic.name, resource_group_name=ctx.rg_name,
+                event_delivery_schema=CLOUD_EVENTS,
+                filter=azure.eventgrid.EventSubscriptionFilterArgs(
+                    included_event_types=events,
+                    # Key Vault events carry the object's name as their subject: begins and ends with the
+                    # key's name is that one key (`etcd-cmk2` would not match).
+                    subject_begins_with=subject, subject_ends_with=subject),
+                destination=azure.eventgrid.MonitorAlertEventSubscriptionDestinationArgs(
+                    endpoint_type="MonitorAlert", severity=severity, action_groups=groups, description=description),
+                opts=ctx.opts())
+
+        self.rotated = alarm(
+            "rotated", [ROTATED], "Sev3",
+            f"Cell {spec.name}: the AKS etcd KMS key {key} has a new version. Run refresh + up on the cell's "
+            f"stack (the weekly renewal run does) so the cluster moves to it before the old version expires.",
+            subject=key)
+        self.expiry = alarm(
+            "expiry", [NEAR_EXPIRY, EXPIRED], "Sev1",
+            f"Cell {spec.name}: a key of the cell's vault expires within 30 days (or has expired) and did not "
+            f"rotate; for {key} the API server then cannot decrypt Secrets. Rotate it, then refresh + up.")
+        self.register_outputs({"topic": self.topic.id})

@@ -31,17 +31,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_azure_native as azure
 import pulumi_tls as tls
 import pulumiverse_acme as acme
 
-from ...contract import SERVICE_PORT
-from .common import ROLE_KEY_VAULT_SECRETS_USER, AzureCellContext, zones
+from ...contract import SERVICE_PORT, Piece
+from .common import ROLE_KEY_VAULT_SECRETS_USER, AzureCellContext, piece_child_options, zones
 from .edge_guard import custom_rules
-from .key import CellKeys
-from .network import CellNetwork
+from .key import Keys
+from .network import Network
 
 SSL_POLICY = "AppGwSslPolicy20220101S"
 CERT_SECRET = "tls-endpoint"
@@ -55,26 +56,49 @@ DRAIN_TIMEOUT = 30
 DRAIN_SECONDS = PROBE_INTERVAL * PROBE_UNHEALTHY + DRAIN_TIMEOUT
 
 
-@dataclass
-class CellLoadBalancer:
-    gateway: azure.network.ApplicationGateway
-    public_ip: azure.network.PublicIPAddress
-    ip_address: pulumi.Output[str]
-    waf: azure.network.WebApplicationFirewallPolicy
-    certificate: acme.Certificate
-    secret: azure.keyvault.Secret
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    ctx: AzureCellContext
+    network: Network                                        # the gateway's subnet, the workload's ILB address
+    keys: Keys                                              # the vault holding the TLS certificate
+    identity: azure.managedidentity.UserAssignedIdentity    # the gateway's (Identities.gateway)
 
 
-def _certificate(ctx: AzureCellContext, keys: CellKeys, names: list[str]) -> tuple[acme.Certificate, azure.keyvault.Secret]:
+class LoadBalancer(Piece):
+    """The cell's Application Gateway, its WAF policy, public address and ACME certificate. Outputs:
+    `gateway`, `public_ip`, `ip_address`, `waf`, `certificate`, `secret`."""
+
+    TYPE = "platform:azure:LoadBalancer"
+
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        _check(args.ctx)  # bad config: before registering
+        super().__init__(name, args, opts)
+        (self.gateway, self.public_ip, self.waf, self.certificate, self.secret) = _build(args.ctx.within(self), args)
+        self.ip_address = self.public_ip.ip_address
+        self.register_outputs({"gateway": self.gateway.id, "ip_address": self.ip_address, "waf": self.waf.id})
+
+
+def _check(ctx: AzureCellContext) -> None:
+    spec = ctx.spec
+    if spec.hostname is None or spec.dns_validator is None:
+        raise ValueError(f"cell {spec.name!r}: an Azure cell's HTTPS listener needs a public name; "
+                         "set platform:dns.domain (and platform:dns.zone_id in prod)")
+
+
+def _certificate(ctx: AzureCellContext, keys: Keys, names: list[str]) -> tuple[acme.Certificate, azure.keyvault.Secret]:
     """An ACME certificate for `names`, validated by DNS-01 in the platform's Route 53 zone, stored as
     the vault secret the gateway reads."""
     spec, settings = ctx.spec, ctx.settings.acme
-    plain = pulumi.ResourceOptions(parent=ctx.parent)
-    provider = acme.Provider(f"{spec.name}-acme", server_url=settings.server_url, opts=plain)
+    # The ACME provider stays the cell's child, like the cell's Azure provider: a provider keeps its URN
+    # (provider aliases only hold for providers with no state yet, pulumi/pulumi#18395).
+    provider = acme.Provider(f"{spec.name}-acme", server_url=settings.server_url,
+                             opts=pulumi.ResourceOptions(parent=ctx.cell))
+    # The account key and registration are state (a new key is a new ACME account): aliased like the rest.
+    plain = piece_child_options(ctx.parent, ctx.cell, False)
     account_key = tls.PrivateKey(ctx.name("acme-account-key"), algorithm="ECDSA", ecdsa_curve="P256", opts=plain)
     account = acme.Registration(
         ctx.name("acme-account"), account_key_pem=account_key.private_key_pem, email_address=settings.email,
-        opts=pulumi.ResourceOptions(parent=ctx.parent, provider=provider))
+        opts=ctx.opts(provider=provider))
     certificate = acme.Certificate(
         ctx.name("tls"),
         account_key_pem=account.account_key_pem,
@@ -87,7 +111,7 @@ def _certificate(ctx: AzureCellContext, keys: CellKeys, names: list[str]) -> tup
         min_days_remaining=settings.min_days_remaining,
         certificate_p12_password="",  # Application Gateway reads an unencrypted PFX from Key Vault
         revoke_certificate_on_destroy=False,
-        opts=pulumi.ResourceOptions(parent=ctx.parent, provider=provider),
+        opts=ctx.opts(provider=provider),
     )
     secret = azure.keyvault.Secret(
         ctx.name("tls-secret"),
@@ -136,13 +160,9 @@ def _waf_policy(ctx: AzureCellContext) -> azure.network.WebApplicationFirewallPo
     )
 
 
-def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellKeys,
-                        identity: azure.managedidentity.UserAssignedIdentity) -> CellLoadBalancer:
-    spec = ctx.spec
+def _build(ctx: AzureCellContext, args: LoadBalancerArgs):
+    spec, network, keys, identity = ctx.spec, args.network, args.keys, args.identity
     hostname = spec.hostname
-    if hostname is None or spec.dns_validator is None:
-        raise ValueError(f"cell {spec.name!r}: an Azure cell's HTTPS listener needs a public name; "
-                         "set platform:dns.domain (and platform:dns.zone_id in prod)")
     public = spec.public_name
     certificate, secret = _certificate(ctx, keys, [hostname, public])
     reader = ctx.grant("gateway-cert-reader", identity.principal_id, ROLE_KEY_VAULT_SECRETS_USER,
@@ -244,7 +264,7 @@ def build_load_balancer(ctx: AzureCellContext, network: CellNetwork, keys: CellK
         # The secret exists and the gateway may read it before the gateway is created (same `up`).
         opts=ctx.opts(depends_on=[reader_ready, secret]),
     )
-    return CellLoadBalancer(gateway, public_ip, public_ip.ip_address, waf, certificate, secret)
+    return gateway, public_ip, waf, certificate, secret
 
 
 def internal_lb_annotations(address: str) -> dict[str, str]:

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import Optional
 
+import pulumi
 import pulumi_azure_native as azure
 
+from ...contract import Piece
 from ...core.config import PROJECT, ConfigError
 from .common import AzureCellContext
 
@@ -56,16 +59,6 @@ class AddressPlan:
         return cls(str(net), str(aks), str(gateway), str(apiserver), str(ilb_ip))
 
 
-@dataclass
-class CellNetwork:
-    plan: AddressPlan
-    vnet: azure.network.VirtualNetwork
-    aks_subnet: azure.network.Subnet
-    gateway_subnet: azure.network.Subnet
-    apiserver_subnet: azure.network.Subnet
-    aks_subnet_name: str
-
-
 def _rule(name, priority, source, ports, description, destination="*", protocol="Tcp", access="Allow"):
     """One inbound rule. ARM takes `*` (any port) only in the single-value `destinationPortRange`;
     in the `destinationPortRanges` list it answers SecurityRuleInvalidPortRange. So: any port -> the
@@ -81,8 +74,29 @@ def _rule(name, priority, source, ports, description, destination="*", protocol=
     )
 
 
-def build_network(ctx: AzureCellContext) -> CellNetwork:
-    plan = AddressPlan.of(ctx.spec.name, ctx.spec.network_cidr)
+@dataclass(frozen=True)
+class NetworkArgs:
+    ctx: AzureCellContext
+
+
+class Network(Piece):
+    """The cell's VNet, its three subnets and their NSGs. Outputs: `plan`, `vnet`, `aks_subnet`,
+    `gateway_subnet`, `apiserver_subnet`, `aks_subnet_name`."""
+
+    TYPE = "platform:azure:Network"
+
+    def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        plan = AddressPlan.of(args.ctx.spec.name, args.ctx.spec.network_cidr)  # bad config: before registering
+        super().__init__(name, args, opts)
+        ctx = args.ctx.within(self)
+        self.plan = plan
+        self.vnet, self.aks_subnet, self.gateway_subnet, self.apiserver_subnet = _build(ctx, plan)
+        self.aks_subnet_name = "aks"
+        self.register_outputs({"vnet": self.vnet.id, "aks_subnet": self.aks_subnet.id,
+                               "gateway_subnet": self.gateway_subnet.id, "apiserver_subnet": self.apiserver_subnet.id})
+
+
+def _build(ctx: AzureCellContext, plan: AddressPlan):
     rg = ctx.rg_name
 
     vnet = azure.network.VirtualNetwork(
@@ -157,4 +171,4 @@ def build_network(ctx: AzureCellContext) -> CellNetwork:
     gateway_subnet = subnet("appgw", plan.gateway, gateway_nsg, ["Microsoft.KeyVault"], [aks_subnet])
     apiserver_subnet = subnet("apiserver", plan.apiserver, apiserver_nsg, [], [gateway_subnet],
                               delegation="Microsoft.ContainerService/managedClusters")
-    return CellNetwork(plan, vnet, aks_subnet, gateway_subnet, apiserver_subnet, "aks")
+    return vnet, aks_subnet, gateway_subnet, apiserver_subnet

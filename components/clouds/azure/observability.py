@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_azure_native as azure
 
-from ...contract import MetricsScrape
+from ...contract import MetricsScrape, Piece
 from ...core.config import SloOptions
 from ...observability import slo as slo_rules
 from .common import AzureCellContext
@@ -32,23 +32,39 @@ SCRAPE = MetricsScrape(kind="pod_monitor", interval_seconds=SCRAPE_INTERVAL_SECO
 SEVERITY = {"page": 1, "ticket": 3}
 
 
-@dataclass
-class CellMetrics:
-    workspace: azure.monitor.AzureMonitorWorkspace
-    rule: azure.monitor.DataCollectionRule
-    scrape: MetricsScrape
-    action_group: Optional[azure.monitor.ActionGroup] = None
-    rule_group: Optional[azure.alertsmanagement.PrometheusRuleGroup] = None
-
-
 def _iso(duration: str) -> str:
     """A PromQL duration as the ISO 8601 one Azure's rules take (`5m` -> `PT5M`)."""
     n, unit = duration[:-1], duration[-1]
     return f"P{n}D" if unit == "d" else f"PT{n}{unit.upper()}"
 
 
-def build_observability(ctx: AzureCellContext, cluster: azure.containerservice.ManagedCluster,
-                        slo: Optional[SloOptions], alert_emails: Sequence[str]) -> CellMetrics:
+@dataclass(frozen=True)
+class ObservabilityArgs:
+    ctx: AzureCellContext
+    cluster: azure.containerservice.ManagedCluster   # whose Prometheus stream is collected
+    slo: Optional[SloOptions]                         # platform:slo (None: metrics only, no alerts)
+    alert_emails: tuple[str, ...] = ()
+
+
+class Observability(Piece):
+    """The cell's managed Prometheus and SLO alerts. Outputs: `workspace`, `rule`, `scrape`, and with an
+    SLO `action_group`, `rule_group`."""
+
+    TYPE = "platform:azure:Observability"
+
+    def __init__(self, name: str, args: ObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx = args.ctx.within(self)
+        self.scrape = SCRAPE
+        self.workspace, self.rule = _metrics(ctx, args.cluster)
+        self.action_group: Optional[azure.monitor.ActionGroup] = None
+        self.rule_group: Optional[azure.alertsmanagement.PrometheusRuleGroup] = None
+        if args.slo is not None:
+            self.action_group, self.rule_group = _alerts(ctx, args.cluster, self.workspace, args.slo, args.alert_emails)
+        self.register_outputs({"workspace": self.workspace.id, "rule": self.rule.id})
+
+
+def _metrics(ctx: AzureCellContext, cluster: azure.containerservice.ManagedCluster):
     spec = ctx.spec
     workspace = azure.monitor.AzureMonitorWorkspace(
         ctx.name("metrics"), azure_monitor_workspace_name=ctx.name("metrics"), resource_group_name=ctx.rg_name,
@@ -71,10 +87,7 @@ def build_observability(ctx: AzureCellContext, cluster: azure.containerservice.M
     azure.monitor.DataCollectionRuleAssociation(
         ctx.name("metrics-dcea"), association_name="configurationAccessEndpoint", resource_uri=cluster.id,
         data_collection_endpoint_id=endpoint.id, opts=ctx.opts())
-    metrics = CellMetrics(workspace, rule, SCRAPE)
-    if slo is not None:
-        metrics.action_group, metrics.rule_group = _alerts(ctx, cluster, workspace, slo, alert_emails)
-    return metrics
+    return workspace, rule
 
 
 def _alerts(ctx: AzureCellContext, cluster, workspace, slo: SloOptions, alert_emails: Sequence[str]):
