@@ -6,7 +6,7 @@ import json
 from typing import Any, Iterator
 
 from .at_rest import CIS_AZURE, Expect, S3_BUCKETS, _field_rule, _present, _true
-from .model import cannot_verify, EVERY_TYPE, Finding, framework, glob_any, Option, pci, require, Rule, rule, violation
+from .model import cannot_verify, EVERY_TYPE, Finding, framework, glob_any, Option, pci, require, rule, violation
 from .stack import Res, Stack
 from .values import as_list, get, is_unknown
 
