@@ -58,3 +58,69 @@ def test_an_unknown_sink_destination_is_advisory(logs):
     result, r = logs
     assert not on(result, RULE, r["sink_unknown"])
     assert any("destination unknown" in m for m in on(result, "residency-cannot-verify", r["sink_unknown"]))
+
+
+# ---- residency-logs-in-zone: where an Azure cell sends its logs ------------------------------
+
+LOGS = "residency-logs-in-zone"
+WORKSPACE = "azure-native:operationalinsights:Workspace"
+SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-eu/providers"
+
+
+@pytest.fixture(scope="module")
+def azure_logs():
+    s = Stack()
+    az_eu = s.provider("azure-native", "azure-westeurope", location="westeurope")
+    az_us = s.provider("azure-native", "azure-eastus", location="eastus")
+    ws = lambda name, provider, **extra: s.add(WORKSPACE, name, {
+        "resourceGroupName": "rg", "workspaceName": name, "tags": tags("eu"), **extra}, provider=provider)
+    r = {"ws_eu": ws("eu-logs", az_eu), "ws_us": ws("us-logs", az_us), "ws_nowhere": ws("odd-logs", az_eu,
+                                                                                          location=UNKNOWN)}
+    vault = s.add("azure-native:keyvault:Vault", "eu-vault", {"resourceGroupName": "rg-eu", "tags": tags("eu")},
+                  provider=az_eu)
+    setting = lambda name, workspace_id, deps=None: s.add("azure-native:monitor:DiagnosticSetting", name, {
+        "resourceUri": f"{SUB}/Microsoft.KeyVault/vaults/eu-vault", "workspaceId": workspace_id,
+        "logs": [{"categoryGroup": "audit", "enabled": True}]}, parent=vault, provider=az_eu, deps=deps)
+    ws_id = lambda name: f"{SUB}/Microsoft.OperationalInsights/workspaces/{name}"
+    r["to_eu"] = setting("to-eu", ws_id("eu-logs"))
+    r["to_eu_at_preview"] = setting("to-eu-at-preview", UNKNOWN, deps={"workspaceId": [r["ws_eu"]]})
+    r["to_us"] = setting("to-us", ws_id("us-logs"))
+    r["to_us_at_preview"] = setting("to-us-at-preview", UNKNOWN, deps={"workspaceId": [r["ws_us"]]})
+    r["to_elsewhere"] = setting("to-elsewhere", ws_id("someone-elses"))
+    r["to_later"] = setting("to-later", UNKNOWN)
+    r["to_unlocated"] = setting("to-unlocated", ws_id("odd-logs"))
+    r["aks"] = s.add("azure-native:containerservice:ManagedCluster", "eu-aks", {
+        "resourceGroupName": "rg-eu", "tags": tags("eu"),
+        "addonProfiles": {"omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": ws_id("us-logs")}}},
+        "securityProfile": {"defender": {"logAnalyticsWorkspaceResourceId": ws_id("eu-logs")}}}, provider=az_eu)
+    return analyze(PACK, s.resources), r
+
+
+def test_logs_sent_to_a_workspace_of_the_zone_pass(azure_logs):
+    result, r = azure_logs
+    for key in ("to_eu", "to_eu_at_preview"):  # by the workspace's name, or by the dependency at preview
+        assert not on(result, LOGS, r[key]) and not on(result, "residency-cannot-verify", r[key]), key
+
+
+def test_logs_sent_out_of_the_zone_fail(azure_logs):
+    result, r = azure_logs
+    for key in ("to_us", "to_us_at_preview"):
+        assert any("workspace 'us-logs'" in m and "eastus" in m and "outside zone 'eu'" in m
+                   for m in on(result, LOGS, r[key])), (key, on(result, LOGS, r[key]))
+    # AKS: the monitoring add-on's workspace is judged, and so is Defender's (in zone here).
+    msgs = on(result, LOGS, r["aks"])
+    assert len(msgs) == 1 and "addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID" in msgs[0], msgs
+
+
+def test_a_workspace_outside_the_stack_fails_closed(azure_logs):
+    result, r = azure_logs
+    assert any("someone-elses" in m and "not in this stack" in m and "fail closed" in m
+               for m in on(result, LOGS, r["to_elsewhere"])), on(result, LOGS, r["to_elsewhere"])
+
+
+def test_unknown_workspaces_and_locations_are_advisory(azure_logs):
+    result, r = azure_logs
+    for key, said in (("to_later", "unknown during preview"), ("to_unlocated", "unknown during preview")):
+        assert not on(result, LOGS, r[key]), key
+        assert any(said in m for m in on(result, "residency-cannot-verify", r[key])), \
+            (key, on(result, "residency-cannot-verify", r[key]))

@@ -7,7 +7,9 @@
   (none falls through to the echoing default), rows in the encryption pack where data-bearing,
   and a locator in the residency pack;
 - URN stability: every URN of the baseline (tests/fixtures/urns, captured before the restructure)
-  is still produced, or named in an alias of a produced resource.
+  is still produced, or named in an alias of a produced resource;
+- policy packs: one rule shape (policy/shared/rule_shape.py) vendored byte-identical into each pack,
+  every rule of both packs declared with it, and each pack working when its directory is copied alone.
 """
 from __future__ import annotations
 
@@ -427,3 +429,101 @@ def test_every_piece_of_a_cell_has_the_one_shape(cloud):
         assert dataclasses.is_dataclass(args_type) and args_type.__name__ == f"{cls.__name__}Args", \
             f"{cls.__qualname__}: args must be the dataclass {cls.__name__}Args, not {args_type!r}"
         assert args_type.__dataclass_params__.frozen, f"{args_type.__name__} must be frozen"
+
+
+# ---- policy packs: one rule shape, vendored ---------------------------------------------------
+
+POLICY = REPO / "policy"
+
+
+def _vendor():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("policy_vendor", POLICY / "shared" / "vendor.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_pack_vendors_the_rule_shape_byte_identical():
+    vendor = _vendor()
+    packs = {p.name for p in POLICY.iterdir() if (p / "PulumiPolicy.yaml").exists()}
+    assert packs == {"encryption", "residency"}
+    for source, copies in vendor.VENDORED.items():
+        assert {c.split("/")[0] for c in copies} == packs, f"{source}: every pack carries a copy"
+        for copy in copies:
+            assert (POLICY / copy).read_bytes() == (POLICY / "shared" / source).read_bytes(), \
+                f"policy/{copy} differs from policy/shared/{source}: run python policy/shared/vendor.py"
+    assert vendor.stale() == []
+
+
+def test_the_vendor_check_finds_a_stale_copy_and_refresh_fixes_it(tmp_path):
+    import shutil
+    import subprocess
+
+    shutil.copytree(POLICY, tmp_path / "policy", ignore=shutil.ignore_patterns("__pycache__", "*.json"))
+    script = tmp_path / "policy" / "shared" / "vendor.py"
+    copy = tmp_path / "policy" / "residency" / "residency_rules" / "rule_shape.py"
+    copy.write_text(copy.read_text() + "# drift\n")
+    check = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert check.returncode == 1 and "residency/residency_rules/rule_shape.py" in check.stdout, check.stdout
+    assert subprocess.run([sys.executable, str(script)], capture_output=True).returncode == 0
+    assert copy.read_bytes() == (tmp_path / "policy" / "shared" / "rule_shape.py").read_bytes()
+    assert subprocess.run([sys.executable, str(script), "--check"]).returncode == 0
+
+
+def _pack_rules():
+    """Both packs' rules, imported the way each pack imports them (its directory first on sys.path)."""
+    saved = sys.path[:]
+    sys.path[:0] = [str(POLICY / "encryption"), str(POLICY / "residency")]
+    try:
+        import encryption_rules
+        import residency_rules
+    finally:
+        sys.path[:] = saved
+    return {"encryption": (encryption_rules.rule_shape, encryption_rules.RULES),
+            "residency": (residency_rules.rule_shape, residency_rules.ALL_RULES)}
+
+
+def test_both_packs_declare_every_rule_with_the_shared_shape():
+    for pack, (shape, rules) in _pack_rules().items():
+        assert Path(shape.__file__).read_bytes() == (POLICY / "shared" / "rule_shape.py").read_bytes()
+        assert rules and all(type(r) is shape.Rule for r in rules), pack
+        for r in rules:
+            assert r.topics == (pack,), (pack, r.id)
+            assert r.framework is None or type(r.framework) is shape.Framework, r.id
+    # No second rule or finding model anywhere in the packs.
+    for path in POLICY.rglob("*.py"):
+        if path.name == "rule_shape.py":
+            continue
+        classes = {n.name for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ClassDef)}
+        assert not classes & {"Rule", "Finding", "Violation", "CannotVerify", "Framework"}, (path, classes)
+
+
+def test_the_shape_refuses_a_bad_rule():
+    shape, _ = _pack_rules()["residency"]
+    check = lambda *args: []
+    with pytest.raises(ValueError, match="level 'blocking' is not one of advisory, mandatory"):
+        shape.Rule(id="r", description="d", remediation="x", check=check, level="blocking")
+    with pytest.raises(ValueError, match="severity 'urgent'"):
+        shape.Rule(id="r", description="d", remediation="x", check=check, severity="urgent")
+    with pytest.raises(ValueError, match="duplicate rule ids: \\['r'\\]"):
+        shape.unique([shape.Rule(id="r", description="d", remediation="x", check=check)] * 2)
+
+
+@pytest.mark.parametrize("pack", ["encryption", "residency"])
+def test_a_pack_copied_alone_still_runs(pack, tmp_path):
+    """`pulumi preview --policy-pack policy/<pack>` loads that directory only: a copy of it, away from
+    the repository, serves the same policies and judges a resource."""
+    import shutil
+
+    from offline.analyzer import PolicyResource, analyze
+
+    alone = tmp_path / pack
+    shutil.copytree(POLICY / pack, alone, ignore=shutil.ignore_patterns("__pycache__"))
+    bucket = PolicyResource(urn="urn:pulumi:t::p::gcp:storage/bucket:Bucket::b", type="gcp:storage/bucket:Bucket",
+                            name="b", inputs={"location": "mars-west1", "labels": {"residency": "eu"}})
+    copied, original = analyze(alone, [bucket]), analyze(POLICY / pack, [bucket])
+    assert copied.policies == original.policies and len(copied.policies) > 5
+    assert [(d.policy, d.message) for d in copied.diagnostics] == [(d.policy, d.message) for d in original.diagnostics]
+    assert copied.diagnostics, "the bucket (no customer key, an unknown region) is judged"

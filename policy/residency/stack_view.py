@@ -335,6 +335,11 @@ class StackView:
         return None
 
 
+def what(r: Res) -> str:
+    """How a finding names a resource: its type's last segment and its name."""
+    return f"{r.type.split(':')[-1]} {r.name!r}"
+
+
 def region_in_hostname(host: str) -> Optional[str]:
     """The catalog region a provider-generated hostname names (`x.eu-central-1.elb.amazonaws.com`,
     `x.centralindia.cloudapp.azure.com`), if any."""

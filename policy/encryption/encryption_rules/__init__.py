@@ -1,15 +1,21 @@
-"""Rules of the encryption pack: data (id, description, remediation, framework, level) + pure checks."""
-from . import at_rest, in_transit
-from .rulebook import Rule, to_policy
+"""Rules of the encryption pack, in the shared rule shape (rule_shape.py, vendored from policy/shared/).
 
-RULES: list[Rule] = at_rest.RULES + in_transit.RULES
+    values.py      property values as checks read them (plain dicts, Unknown markers)
+    stack.py       resources and the stack, reference resolution for stack rules
+    model.py       rule(...) with the pack's defaults; helpers checks share (require, durations)
+    exemptions.py  per-rule config: options and exemptions with expiry
+    crossguard.py  rule -> CrossGuard policy (config, exemptions, unknown values)
+    at_rest.py, in_transit.py   the rules
+    server.py      serves the pack with Analyze dispatched by resource type
+"""
+from . import at_rest, in_transit
+from .crossguard import to_policy
+from .rule_shape import Rule, unique
+
+RULES: list[Rule] = unique(at_rest.RULES + in_transit.RULES)
 
 
 def policies() -> list:
-    ids = [r.id for r in RULES]
-    duplicates = {i for i in ids if ids.count(i) > 1}
-    if duplicates:
-        raise ValueError(f"duplicate rule ids: {sorted(duplicates)}")
     return [to_policy(r) for r in RULES]
 
 

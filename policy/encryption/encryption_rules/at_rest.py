@@ -8,22 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
-from .rulebook import (
-    CannotVerify,
-    Finding,
-    Option,
-    Res,
-    Rule,
-    Stack,
-    Violation,
-    as_list,
-    duration_days,
-    framework,
-    get,
-    is_unknown,
-    pci,
-    require,
-)
+from .model import cannot_verify, duration_days, Finding, framework, Option, pci, require, Rule, rule, violation
+from .stack import Res, Stack
+from .values import as_list, get, is_unknown
 
 PCI_AT_REST = pci("3.5.1", "Stored account data is rendered unreadable with strong cryptography")
 PCI_KEY_ROTATION = pci("3.7.4", "Cryptographic keys are changed at the end of their defined cryptoperiod")
@@ -58,7 +45,7 @@ def expect_all(*expectations: Expect) -> Callable[[Res, Any], Iterator[Finding]]
 
 
 def _field_rule(id: str, types: tuple[str, ...], description: str, remediation: str, fw, *expectations: Expect) -> Rule:
-    return Rule(id=id, description=description, remediation=remediation, types=types, framework=fw,
+    return rule(id=id, description=description, remediation=remediation, types=types, framework=fw,
                 check=expect_all(*expectations))
 
 
@@ -203,7 +190,7 @@ CLUSTER_SECRETS = {
 CLOUD_TITLE = {"aws": "EKS", "gcp": "GKE", "azure": "AKS"}
 
 CLUSTER_RULES = [
-    Rule(id=f"{cloud}-{CLOUD_TITLE[cloud].lower()}-secrets-encryption", types=(spec.type,),
+    rule(id=f"{cloud}-{CLOUD_TITLE[cloud].lower()}-secrets-encryption", types=(spec.type,),
          description=f"{CLOUD_TITLE[cloud]} clusters envelope-encrypt Kubernetes Secrets with a customer-managed key.",
          remediation=spec.remediation, framework=spec.framework, check=expect_all(spec.enabled, spec.key))
     for cloud, spec in CLUSTER_SECRETS.items()
@@ -313,24 +300,24 @@ def rotation_check(spec: Rotation):
     def check(res: Res, settings) -> Iterator[Finding]:
         rotatable = spec.rotatable(res.props)
         if is_unknown(rotatable):
-            yield CannotVerify(f"whether the key can rotate ({rotatable.path})")
+            yield cannot_verify(f"whether the key can rotate ({rotatable.path})")
             return
         if not rotatable:
             return
         days = spec.period(res.props)
         limit = settings["maxRotationDays"]
         if is_unknown(days):
-            yield CannotVerify(f"the rotation setting ({days.path})")
+            yield cannot_verify(f"the rotation setting ({days.path})")
         elif days is None:
-            yield Violation("automatic key rotation is off")
+            yield violation("automatic key rotation is off")
         elif days > limit:
             shown = "unparsable" if days == float("inf") else f"{days:g} days"
-            yield Violation(f"the key rotates every {shown}; at most {limit} days are allowed")
+            yield violation(f"the key rotates every {shown}; at most {limit} days are allowed")
     return check
 
 
 ROTATION_RULES = [
-    Rule(id=f"{cloud}-key-rotation", types=(spec.type,),
+    rule(id=f"{cloud}-key-rotation", types=(spec.type,),
          description=f"{ {'aws': 'KMS keys', 'gcp': 'Cloud KMS crypto keys', 'azure': 'Key Vault keys'}[cloud]} "
                      f"rotate automatically, at least every {spec.max_days} days.",
          remediation=spec.remediation, framework=spec.framework, check=rotation_check(spec),
@@ -352,11 +339,11 @@ def _ebs_check(res: Res, _settings) -> Iterator[Finding]:
     if res.type in ("aws:ec2/launchTemplate:LaunchTemplate",):
         mappings = as_list(get(p, "blockDeviceMappings"))
         if is_unknown(mappings):
-            yield CannotVerify(f"block device mappings ({mappings.path})")
+            yield cannot_verify(f"block device mappings ({mappings.path})")
             return
         for i, m in enumerate(mappings):
             if is_unknown(m):
-                yield CannotVerify(f"blockDeviceMappings[{i}]")
+                yield cannot_verify(f"blockDeviceMappings[{i}]")
             elif get(m, "ebs") is not None:  # instance-store and suppressed devices carry no EBS volume
                 # The launch template spells this boolean as a string ("true").
                 yield from require(get(m, "ebs.encrypted"), _true, f"blockDeviceMappings[{i}].ebs.encrypted",
@@ -366,13 +353,13 @@ def _ebs_check(res: Res, _settings) -> Iterator[Finding]:
     yield from require(get(p, "rootBlockDevice.encrypted"), _true, "rootBlockDevice.encrypted", "true")
     devices = as_list(get(p, "ebsBlockDevices"))
     if is_unknown(devices):
-        yield CannotVerify(f"EBS block devices ({devices.path})")
+        yield cannot_verify(f"EBS block devices ({devices.path})")
         return
     for i, d in enumerate(devices):
         yield from require(get(d, "encrypted"), _true, f"ebsBlockDevices[{i}].encrypted", "true")
 
 
-EBS_RULE = Rule(
+EBS_RULE = rule(
     id="aws-ebs-encryption",
     description="EBS volumes, launch-template block devices and instance volumes are encrypted.",
     remediation="Set encrypted (volumes, instance block devices: true; launch templates: \"true\") with kmsKeyId "
@@ -458,9 +445,9 @@ def s3_bucket_kms_check(stack: Stack, _settings) -> Iterator[Finding]:
         if bound:
             for c, problem in problems:
                 if is_unknown(problem):
-                    yield CannotVerify(f"{c.name}: {problem.path}", urn=bucket.urn)
+                    yield cannot_verify(f"{c.name}: {problem.path}", urn=bucket.urn)
                 elif problem is not None:
-                    yield Violation(f"bucket {bucket.name}: encryption configuration {c.name}: {problem}", urn=bucket.urn)
+                    yield violation(f"bucket {bucket.name}: encryption configuration {c.name}: {problem}", urn=bucket.urn)
             continue
         # No separate configuration: the (deprecated) inline one, else S3's default SSE-S3.
         inline = _sse_config_problem(get(bucket.props, "serverSideEncryptionConfiguration.rule"), log_bucket)
@@ -468,15 +455,15 @@ def s3_bucket_kms_check(stack: Stack, _settings) -> Iterator[Finding]:
             continue
         if unbound or is_unknown(inline):
             what = ", ".join(c.name for c in unbound) or "the inline configuration"
-            yield CannotVerify(f"which bucket {what} encrypts", urn=bucket.urn)
+            yield cannot_verify(f"which bucket {what} encrypts", urn=bucket.urn)
         elif get(bucket.props, "serverSideEncryptionConfiguration") is None:
-            yield Violation(f"bucket {bucket.name} has no server-side encryption configuration in the stack, so S3 "
+            yield violation(f"bucket {bucket.name} has no server-side encryption configuration in the stack, so S3 "
                             "applies SSE-S3 (AES256) with an AWS-owned key", urn=bucket.urn)
         else:
-            yield Violation(f"bucket {bucket.name}: server-side encryption {inline}", urn=bucket.urn)
+            yield violation(f"bucket {bucket.name}: server-side encryption {inline}", urn=bucket.urn)
 
 
-S3_KMS_RULE = Rule(
+S3_KMS_RULE = rule(
     id="aws-s3-bucket-kms-encryption",
     description="S3 buckets are encrypted with a customer-managed KMS key (SSE-KMS or DSSE-KMS).",
     remediation="Add an aws.s3.BucketServerSideEncryptionConfiguration for the bucket with sseAlgorithm aws:kms "

@@ -5,26 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from pulumi_policy import EnforcementLevel, Severity
-
 from .at_rest import CIS_AZURE, Expect, S3_BUCKETS, _field_rule, _present, _true
-from .rulebook import (
-    EVERY_TYPE,
-    CannotVerify,
-    Finding,
-    Option,
-    Res,
-    Rule,
-    Stack,
-    Violation,
-    as_list,
-    framework,
-    get,
-    glob_any,
-    is_unknown,
-    pci,
-    require,
-)
+from .model import cannot_verify, EVERY_TYPE, Finding, framework, glob_any, Option, pci, require, rule, violation
+from .stack import Res, Stack
+from .values import as_list, get, is_unknown
 
 PCI_IN_TRANSIT = pci("4.2.1", "Strong cryptography protects account data during transmission over open, public networks")
 
@@ -58,7 +42,7 @@ TLS_PROTOCOLS = ("HTTPS", "TLS")
 def aws_listener_tls_policy(res: Res, settings) -> Iterator[Finding]:
     protocol = get(res.props, "protocol")
     if is_unknown(protocol):
-        yield CannotVerify(f"the listener protocol ({protocol.path})")
+        yield cannot_verify(f"the listener protocol ({protocol.path})")
         return
     if protocol not in TLS_PROTOCOLS:
         return  # plaintext listeners are judged by aws-lb-listener-no-plaintext
@@ -71,36 +55,36 @@ def aws_listener_tls_policy(res: Res, settings) -> Iterator[Finding]:
 def aws_listener_no_plaintext(res: Res, _settings) -> Iterator[Finding]:
     protocol = get(res.props, "protocol")
     if is_unknown(protocol):
-        yield CannotVerify(f"the listener protocol ({protocol.path})")
+        yield cannot_verify(f"the listener protocol ({protocol.path})")
         return
     if protocol in TLS_PROTOCOLS or protocol == "GENEVE":  # GENEVE: Gateway LB appliance traffic, not a client edge
         return
     if protocol in ("TCP", "UDP", "TCP_UDP"):
-        yield Violation(f"{protocol} listener carries traffic without TLS termination; use a TLS listener")
+        yield violation(f"{protocol} listener carries traffic without TLS termination; use a TLS listener")
         return
     # HTTP (the default for an Application Load Balancer): only a redirect to HTTPS is allowed.
     actions = as_list(get(res.props, "defaultActions"))
     if is_unknown(actions):
-        yield CannotVerify(f"the default actions ({actions.path})")
+        yield cannot_verify(f"the default actions ({actions.path})")
         return
     for i, action in enumerate(actions):
         kind = get(action, "type")
         target = get(action, "redirect.protocol")
         if is_unknown(kind) or is_unknown(target):
-            yield CannotVerify(f"defaultActions[{i}]")
+            yield cannot_verify(f"defaultActions[{i}]")
         elif kind != "redirect" or target != "HTTPS":
-            yield Violation(f"HTTP listener defaultActions[{i}] is {kind!r}"
+            yield violation(f"HTTP listener defaultActions[{i}] is {kind!r}"
                             + (f" to {target}" if kind == "redirect" else "") + "; only a redirect to HTTPS is allowed")
     if not actions:
-        yield Violation("HTTP listener has no default action; it must redirect to HTTPS")
+        yield violation("HTTP listener has no default action; it must redirect to HTTPS")
 
 
 AWS_LISTENER_RULES = [
-    Rule(id="aws-lb-listener-tls-policy", types=AWS_LISTENERS,
+    rule(id="aws-lb-listener-tls-policy", types=AWS_LISTENERS,
          description="HTTPS/TLS load balancer listeners use a TLS 1.2+ security policy.",
          remediation="Set sslPolicy to ELBSecurityPolicy-TLS13-1-2-2021-06 (or another policy in allowedTlsPolicies).",
          framework=PCI_IN_TRANSIT, check=aws_listener_tls_policy, options=(TLS_POLICIES_OPTION,)),
-    Rule(id="aws-lb-listener-no-plaintext", types=AWS_LISTENERS,
+    rule(id="aws-lb-listener-no-plaintext", types=AWS_LISTENERS,
          description="Load balancer listeners terminate TLS; plain HTTP only redirects to HTTPS.",
          remediation="Use protocol HTTPS (ALB) or TLS (NLB); keep an HTTP listener only with a default action "
                      "{type: redirect, redirect: {protocol: HTTPS, port: \"443\", statusCode: HTTP_301}}.",
@@ -161,13 +145,13 @@ def s3_tls_only_check(stack: Stack, _settings) -> Iterator[Finding]:
         if any(v is True for v in verdicts):
             continue
         if unbound or any(is_unknown(v) for v in verdicts):
-            yield CannotVerify("the bucket policy document", urn=bucket.urn)
+            yield cannot_verify("the bucket policy document", urn=bucket.urn)
         else:
-            yield Violation(f"bucket {bucket.name} has no bucket policy denying requests without TLS "
+            yield violation(f"bucket {bucket.name} has no bucket policy denying requests without TLS "
                             "(aws:SecureTransport false)", urn=bucket.urn)
 
 
-S3_TLS_RULE = Rule(
+S3_TLS_RULE = rule(
     id="aws-s3-bucket-tls-only",
     description="S3 bucket policies deny every request that does not use TLS.",
     remediation="Add an aws.s3.BucketPolicy with a statement {Effect: Deny, Principal: \"*\", Action: \"s3:*\", "
@@ -202,20 +186,20 @@ def gcp_proxy_ssl_policy_check(stack: Stack, settings) -> Iterator[Finding]:
         ref = get(proxy.props, "sslPolicy")
         targets = stack.referenced(proxy, "sslPolicy", GCP_SSL_POLICIES)
         if is_unknown(targets):
-            yield CannotVerify("sslPolicy", urn=proxy.urn)
+            yield cannot_verify("sslPolicy", urn=proxy.urn)
         elif targets:
             for policy in targets:
                 version = get(policy.props, "minTlsVersion", "TLS_1_0")
                 if is_unknown(version):
-                    yield CannotVerify(f"{policy.name}.minTlsVersion", urn=proxy.urn)
+                    yield cannot_verify(f"{policy.name}.minTlsVersion", urn=proxy.urn)
                 elif version not in GCP_TLS_VERSIONS:
-                    yield Violation(f"proxy {proxy.name} uses SSL policy {policy.name} with minTlsVersion {version}",
+                    yield violation(f"proxy {proxy.name} uses SSL policy {policy.name} with minTlsVersion {version}",
                                     urn=proxy.urn)
         elif ref is None:
-            yield Violation(f"proxy {proxy.name} sets no sslPolicy, so the GCP default policy applies "
+            yield violation(f"proxy {proxy.name} sets no sslPolicy, so the GCP default policy applies "
                             "(TLS 1.0 and weak ciphers allowed)", urn=proxy.urn)
         elif not glob_any(str(ref).rsplit("/", 1)[-1], settings["allowedTlsPolicies"]):
-            yield CannotVerify(f"SSL policy {ref} is not in this stack nor in allowedTlsPolicies", urn=proxy.urn)
+            yield cannot_verify(f"SSL policy {ref} is not in this stack nor in allowedTlsPolicies", urn=proxy.urn)
 
 
 def _redirect_only(url_map: Res) -> Any:
@@ -237,41 +221,41 @@ def gcp_http_redirect_check(stack: Stack, _settings) -> Iterator[Finding]:
         target_ref = get(rule.props, "target")
         proxies = stack.referenced(rule, "target", GCP_HTTP_PROXIES)
         if is_unknown(proxies):
-            yield CannotVerify("the forwarding rule's target", urn=rule.urn)
+            yield cannot_verify("the forwarding rule's target", urn=rule.urn)
             continue
         if not proxies:
             if isinstance(target_ref, str) and "/targetHttpProxies/" in target_ref:
-                yield CannotVerify(f"HTTP proxy {target_ref} (not in this stack)", urn=rule.urn)
+                yield cannot_verify(f"HTTP proxy {target_ref} (not in this stack)", urn=rule.urn)
             continue  # HTTPS/SSL proxies, backend services and the like are judged elsewhere
         for proxy in proxies:
             maps = stack.referenced(proxy, "urlMap", GCP_URL_MAPS)
             if is_unknown(maps) or not maps:
-                yield CannotVerify(f"the URL map of HTTP proxy {proxy.name}", urn=rule.urn)
+                yield cannot_verify(f"the URL map of HTTP proxy {proxy.name}", urn=rule.urn)
                 continue
             for url_map in maps:
                 problem = _redirect_only(url_map)
                 if is_unknown(problem):
-                    yield CannotVerify(f"{url_map.name}: {problem.path}", urn=rule.urn)
+                    yield cannot_verify(f"{url_map.name}: {problem.path}", urn=rule.urn)
                 elif problem is not None:
-                    yield Violation(f"forwarding rule {rule.name} serves plain HTTP through {proxy.name}: URL map "
+                    yield violation(f"forwarding rule {rule.name} serves plain HTTP through {proxy.name}: URL map "
                                     f"{url_map.name} {problem}", urn=rule.urn)
 
 
 GCP_RULES = [
-    Rule(id="gcp-ssl-policy-min-tls", types=GCP_SSL_POLICIES,
+    rule(id="gcp-ssl-policy-min-tls", types=GCP_SSL_POLICIES,
          description="GCP SSL policies require TLS 1.2 or later.",
          remediation="Set minTlsVersion to TLS_1_2 (with profile MODERN or RESTRICTED).",
          framework=framework("CIS Google Cloud Platform Foundation Benchmark", "3.0.0", "3.9",
                              "Ensure no HTTPS or SSL proxy load balancers permit SSL policies with weak cipher suites"),
          check=gcp_ssl_policy_check),
-    Rule(id="gcp-https-proxy-ssl-policy", types=GCP_TLS_PROXIES, reads=GCP_SSL_POLICIES, scope="stack",
+    rule(id="gcp-https-proxy-ssl-policy", types=GCP_TLS_PROXIES, reads=GCP_SSL_POLICIES, scope="stack",
          description="GCP HTTPS and SSL proxies use an SSL policy with TLS 1.2 or later.",
          remediation="Set sslPolicy to a (region) SSL policy with minTlsVersion TLS_1_2; without one the proxy "
                      "uses Google's default policy, which allows TLS 1.0.",
          framework=framework("CIS Google Cloud Platform Foundation Benchmark", "3.0.0", "3.9",
                              "Ensure no HTTPS or SSL proxy load balancers permit SSL policies with weak cipher suites"),
          check=gcp_proxy_ssl_policy_check, options=(TLS_POLICIES_OPTION,)),
-    Rule(id="gcp-http-forwarding-redirect-only", types=GCP_FORWARDING_RULES, reads=GCP_HTTP_PROXIES + GCP_URL_MAPS,
+    rule(id="gcp-http-forwarding-redirect-only", types=GCP_FORWARDING_RULES, reads=GCP_HTTP_PROXIES + GCP_URL_MAPS,
          scope="stack",
          description="GCP forwarding rules serve plain HTTP only to redirect to HTTPS.",
          remediation="Point the HTTP forwarding rule's target proxy at a URL map with only "
@@ -304,15 +288,15 @@ APP_GATEWAY = ("azure-native:network:ApplicationGateway",)
 def azure_gateway_tls_policy(res: Res, settings) -> Iterator[Finding]:
     policy = get(res.props, "sslPolicy")
     if is_unknown(policy):
-        yield CannotVerify(f"sslPolicy ({policy.path})")
+        yield cannot_verify(f"sslPolicy ({policy.path})")
         return
     if policy is None:
-        yield Violation("sslPolicy is not set, so the gateway's default policy applies (AppGwSslPolicy20150501, "
+        yield violation("sslPolicy is not set, so the gateway's default policy applies (AppGwSslPolicy20150501, "
                         "TLS 1.0, on older API versions)")
         return
     kind = get(policy, "policyType")
     if is_unknown(kind):
-        yield CannotVerify("sslPolicy.policyType")
+        yield cannot_verify("sslPolicy.policyType")
     elif kind in ("Custom", "CustomV2"):
         yield from require(get(policy, "minProtocolVersion"), lambda v: v in ("TLSv1_2", "TLSv1_3"),
                            "sslPolicy.minProtocolVersion", "TLSv1_2 or TLSv1_3")
@@ -338,46 +322,46 @@ def azure_gateway_http_redirect(res: Res, _settings) -> Iterator[Finding]:
     redirects = as_list(get(p, "redirectConfigurations"))
     for v, what in ((listeners, "httpListeners"), (rules, "requestRoutingRules"), (redirects, "redirectConfigurations")):
         if is_unknown(v):
-            yield CannotVerify(what)
+            yield cannot_verify(what)
             return
     protocol_of = {get(l, "name"): get(l, "protocol") for l in listeners}
     redirect_by_name = {get(r, "name"): r for r in redirects}
     for i, rule in enumerate(rules):
         listener = _last(get(rule, "httpListener"), "httpListeners")
         if is_unknown(listener):
-            yield CannotVerify(f"requestRoutingRules[{i}].httpListener")
+            yield cannot_verify(f"requestRoutingRules[{i}].httpListener")
             continue
         protocol = protocol_of.get(listener)
         if is_unknown(protocol):
-            yield CannotVerify(f"the protocol of listener {listener}")
+            yield cannot_verify(f"the protocol of listener {listener}")
             continue
         if protocol != "Http":
             continue
         name = get(rule, "name")
         redirect_name = _last(get(rule, "redirectConfiguration"), "redirectConfigurations")
         if is_unknown(redirect_name):
-            yield CannotVerify(f"requestRoutingRules[{i}].redirectConfiguration")
+            yield cannot_verify(f"requestRoutingRules[{i}].redirectConfiguration")
             continue
         if redirect_name is None or get(rule, "backendAddressPool") or get(rule, "urlPathMap"):
-            yield Violation(f"routing rule {name} serves plain-HTTP listener {listener} instead of redirecting to HTTPS")
+            yield violation(f"routing rule {name} serves plain-HTTP listener {listener} instead of redirecting to HTTPS")
             continue
         redirect = redirect_by_name.get(redirect_name)
         target = _last(get(redirect, "targetListener"), "httpListeners") if redirect else None
         url = get(redirect, "targetUrl") if redirect else None
         if is_unknown(target) or is_unknown(url):
-            yield CannotVerify(f"redirect configuration {redirect_name}")
+            yield cannot_verify(f"redirect configuration {redirect_name}")
         elif not (protocol_of.get(target) == "Https" or (isinstance(url, str) and url.startswith("https://"))):
-            yield Violation(f"routing rule {name} redirects plain-HTTP listener {listener} to "
+            yield violation(f"routing rule {name} redirects plain-HTTP listener {listener} to "
                             f"{target or url or 'nowhere'}, not to an HTTPS listener or https:// URL")
 
 
 AZURE_GATEWAY_RULES = [
-    Rule(id="azure-app-gateway-tls-policy", types=APP_GATEWAY,
+    rule(id="azure-app-gateway-tls-policy", types=APP_GATEWAY,
          description="Application Gateways use a TLS 1.2+ SSL policy.",
          remediation="Set sslPolicy {policyType: Predefined, policyName: AppGwSslPolicy20220101} (or CustomV2 with "
                      "minProtocolVersion TLSv1_2).",
          framework=PCI_IN_TRANSIT, check=azure_gateway_tls_policy, options=(TLS_POLICIES_OPTION,)),
-    Rule(id="azure-app-gateway-http-redirect-only", types=APP_GATEWAY,
+    rule(id="azure-app-gateway-http-redirect-only", types=APP_GATEWAY,
          description="Application Gateways serve plain HTTP only to redirect to HTTPS.",
          remediation="Route every Http listener's rule to a redirectConfiguration {redirectType: Permanent, "
                      "targetListener: <Https listener>} and to no backend pool.",
@@ -398,28 +382,28 @@ def ingress_tls_check(res: Res, _settings) -> Iterator[Finding]:
     tls = as_list(get(res.props, "spec.tls"))
     annotations = get(res.props, "metadata.annotations", {})
     if is_unknown(tls):
-        yield CannotVerify("spec.tls")
+        yield cannot_verify("spec.tls")
         return
     if tls:
         covered: set = set()
         for entry in tls:
             hosts = as_list(get(entry, "hosts"))
             if is_unknown(hosts):
-                yield CannotVerify("spec.tls hosts")
+                yield cannot_verify("spec.tls hosts")
                 return
             covered |= set(hosts)
         rules = as_list(get(res.props, "spec.rules"))
         hosts = [] if is_unknown(rules) else [get(r, "host") for r in rules]
         uncovered = [h for h in hosts if isinstance(h, str) and h and covered and h not in covered]
         if uncovered:
-            yield Violation(f"hosts {', '.join(uncovered)} are not covered by spec.tls")
+            yield violation(f"hosts {', '.join(uncovered)} are not covered by spec.tls")
         return
     if is_unknown(annotations):
-        yield CannotVerify("metadata.annotations")
+        yield cannot_verify("metadata.annotations")
         return
     if isinstance(annotations, dict) and any(a in annotations for a in TLS_ANNOTATIONS):
         return
-    yield Violation("the Ingress does not terminate TLS: spec.tls is empty and no controller certificate "
+    yield violation("the Ingress does not terminate TLS: spec.tls is empty and no controller certificate "
                     "annotation is set")
 
 
@@ -432,22 +416,22 @@ def secret_literal_check(stack: Stack, _settings) -> Iterator[Finding]:
             # A value computed from another resource's output (a generated password, a secret manager
             # entry, a kubeconfig) carries a property dependency; a literal written in the program has none.
             if not secret.deps.get(key):
-                yield Violation(f"Secret {secret.name} sets {key} ({', '.join(sorted(value))}) from values written in "
+                yield violation(f"Secret {secret.name} sets {key} ({', '.join(sorted(value))}) from values written in "
                                 "the program rather than from a secret output", urn=secret.urn)
 
 
 K8S_RULES = [
-    Rule(id="k8s-ingress-tls", types=INGRESSES,
+    rule(id="k8s-ingress-tls", types=INGRESSES,
          description="Kubernetes Ingresses terminate TLS for every host they serve.",
          remediation="Add spec.tls entries (hosts and secretName) covering every rule host, or the controller's "
                      "certificate annotation (e.g. alb.ingress.kubernetes.io/certificate-arn).",
          framework=PCI_IN_TRANSIT, check=ingress_tls_check),
-    Rule(id="k8s-secret-no-literal-data", types=("kubernetes:core/v1:Secret",), reads=(EVERY_TYPE,), scope="stack",
+    rule(id="k8s-secret-no-literal-data", types=("kubernetes:core/v1:Secret",), reads=(EVERY_TYPE,), scope="stack",
          description="Kubernetes Secrets are not filled from literals committed in the program.",
          remediation="Feed stringData from a resource output (random.RandomPassword, a secrets-manager secret "
                      "version) so the value never sits in source control. A policy cannot tell a config secret "
                      "from a literal (secrets are unwrapped before policies run): exempt such a Secret by name.",
-         level=EnforcementLevel.ADVISORY, severity=Severity.MEDIUM, check=secret_literal_check),
+         level="advisory", severity="medium", check=secret_literal_check),
 ]
 
 

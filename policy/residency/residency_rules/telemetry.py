@@ -1,10 +1,9 @@
-"""Telemetry stays in its zone: every metrics workspace, log bucket and log sink lies in its cell's zone.
+"""residency-telemetry-in-zone: telemetry stays in its zone: every metrics workspace, log bucket and log sink lies in its cell's zone.
 
 Aggregated, label-only metrics may be *read* across zones by the one global dashboard (README
 "Observe"); they are *stored* in the cell's zone. The only store allowed outside a zone is the
 declared global dashboard data source: a resource tagged/labelled `telemetry: global-dashboard`.
 
-Kept apart from rules.py (its own rule, its own function); rules.py lists it in RULES.
 """
 from __future__ import annotations
 
@@ -14,6 +13,9 @@ from typing import Optional
 
 from stack_view import Res, StackView
 from zones import Location, Zones, is_unknown, parse_location
+
+from .common import judge, zoned
+from .rule_shape import Finding, violation
 
 # Stores of metrics and logs, by type (location from the resource or its provider, as everywhere).
 TELEMETRY_STORES = frozenset({
@@ -50,28 +52,21 @@ def _sink_location(view: StackView, r: Res) -> Optional[Location]:
     return Location("unrecognized", str(dest), source="destination outside this stack")
 
 
-def check_telemetry(view: StackView, zones: Zones, today: dt.date, judge) -> list:
-    """`judge(rule, r, zone, loc, zones, what)` is rules._judge (one place says what 'inside' means)."""
-    from rules import Finding
-
-    rule, out = "residency-telemetry-in-zone", []
-    for r in view.resources:
-        if r.type not in TELEMETRY_STORES and r.type not in GCP_SINKS:
-            continue
+def check_telemetry(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
+    out = []
+    for r, zone in zoned(view, zones, TELEMETRY_STORES | GCP_SINKS):
         if is_global_dashboard_source(r):
             continue
-        zone = view.zone_of(r).zone
-        if zone is None or not zones.known(zone):
-            continue  # residency-zone-known reports it
         sink = r.type in GCP_SINKS
         loc = _sink_location(view, r) if sink else view.location_of(r)
         what = f"{'log sink' if sink else 'telemetry store'} {r.type.split(':')[-1]} {r.name!r} (zone {zone!r})"
         if loc is None:
-            out.append(Finding(rule, r.urn, f"{what} has no location, so it cannot be shown to stay in the zone"))
+            out.append(violation(f"{what} has no location, so it cannot be shown to stay in the zone", r.urn))
         elif loc.kind == "global":
-            out.append(Finding(rule, r.urn, (
+            out.append(violation((
                 f"{what} is in 'global' ({loc.source}): metrics and logs are stored in the cell's zone; only the "
-                f"declared global dashboard data source ({GLOBAL_DASHBOARD_KEY}: {GLOBAL_DASHBOARD_VALUE}) may be global")))
+                f"declared global dashboard data source ({GLOBAL_DASHBOARD_KEY}: {GLOBAL_DASHBOARD_VALUE}) may be global"),
+                r.urn))
         else:
-            out += judge(rule, r, zone, loc, zones, what)
+            out += judge(r, zone, loc, zones, what)
     return out

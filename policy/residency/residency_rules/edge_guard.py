@@ -19,10 +19,11 @@ import datetime as dt
 import re
 from typing import Optional
 
-from stack_view import Res, StackView, dig
+from stack_view import Res, StackView, dig, what
 from zones import UNKNOWN, Zones, countries_of_zone, is_unknown
 
-RULE = "residency-edge-guard"
+from .rule_shape import Finding, cannot_verify, violation
+
 ALB = "aws:lb/loadBalancer:LoadBalancer"
 GCP_BACKEND = "gcp:compute/regionBackendService:RegionBackendService"
 AZ_GATEWAY = "azure-native:network:ApplicationGateway"
@@ -163,11 +164,9 @@ def _azure_policy(view: StackView, ref: str) -> Optional[Res]:
 GUARDS = {ALB: _aws, GCP_BACKEND: _gcp, AZ_GATEWAY: _azure}
 
 
-def check_edge_guard(view: StackView, zones: Zones, today: dt.date, served_zones=()) -> list[Finding]:
-    from rules import Finding, _what  # the shared finding type (rules imports this module at its end)
-
+def check_edge_guard(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
     lbs = [(r, view.zone_of(r)) for r in view.resources if r.type in GUARDS and _internet_facing(r)]
-    served = {z.zone for _, z in lbs if z.zone} | set(served_zones)
+    served = {z.zone for _, z in lbs if z.zone} | set(zones.served)
     strict = {z for z in served if zones.strict(z)}
     out = []
     for lb, z in lbs:
@@ -181,22 +180,23 @@ def check_edge_guard(view: StackView, zones: Zones, today: dt.date, served_zones
         own = set(countries_of_zone(z.zone))
         refused, why = GUARDS[lb.type](view, lb)
         if refused is UNKNOWN:
-            out.append(Finding(RULE, lb.urn, f"{_what(lb)} (zone {z.zone!r}): {why}", True))
+            out.append(cannot_verify(f"{what(lb)} (zone {z.zone!r}): {why}", lb.urn))
             continue
         if refused is None:
             if must:
-                out.append(Finding(RULE, lb.urn, (
-                    f"{_what(lb)} of zone {z.zone!r} has no edge guard ({why}): clients that bypass DNS from "
-                    f"strict zone(s) {', '.join(must_zones)} are served out of zone")))
+                out.append(violation((
+                    f"{what(lb)} of zone {z.zone!r} has no edge guard ({why}): clients that bypass DNS from "
+                    f"strict zone(s) {', '.join(must_zones)} are served out of zone"), lb.urn))
             continue
         missing = sorted(must - refused)
         if missing:
-            out.append(Finding(RULE, lb.urn, (
-                f"{_what(lb)} of zone {z.zone!r}: its edge guard does not refuse {' '.join(missing)} "
-                f"(countries of strict zone(s) {', '.join(must_zones)}), served out of zone when DNS is bypassed")))
+            out.append(violation((
+                f"{what(lb)} of zone {z.zone!r}: its edge guard does not refuse {' '.join(missing)} "
+                f"(countries of strict zone(s) {', '.join(must_zones)}), served out of zone when DNS is bypassed"),
+                lb.urn))
         wrong = sorted(own & refused)
         if wrong:
-            out.append(Finding(RULE, lb.urn, (
-                f"{_what(lb)} of zone {z.zone!r}: its edge guard refuses its own zone's countries "
-                f"{' '.join(wrong)} (an outage for them)")))
+            out.append(violation((
+                f"{what(lb)} of zone {z.zone!r}: its edge guard refuses its own zone's countries "
+                f"{' '.join(wrong)} (an outage for them)"), lb.urn))
     return out
