@@ -121,7 +121,7 @@ def _project_dir(args) -> Path:
 def preview_all(args) -> int:
     import tempfile
 
-    from .diff import DiffError, SideRun, _mandatory, all_stacks, preview_markdown, run_side
+    from .diff import DiffError, SideRun, all_stacks, mandatory_count, preview_markdown, run_side
     from .project import load_project
 
     project_dir = _project_dir(args)
@@ -138,7 +138,7 @@ def preview_all(args) -> int:
             if run.report is None:
                 print(f"{stack}: error: {run.error}")
                 continue
-            mandatory = _mandatory(run.report)
+            mandatory = mandatory_count(run.report)
             apply_errors = _apply_errors(run.report)
             print(f"{stack}: {len(run.report['resources'])} resources, "
                   f"{'%d mandatory violation(s)' % mandatory if mandatory else 'policies ok'}"
@@ -157,7 +157,7 @@ def preview_all(args) -> int:
         Path(args.markdown).write_text(preview_markdown(runs))
     if any(r.error for _, r in runs):
         return 3
-    failed = any(_mandatory(r.report) or _apply_errors(r.report) for _, r in runs) or collisions
+    failed = any(mandatory_count(r.report) or _apply_errors(r.report) for _, r in runs) or collisions
     return 1 if failed else 0
 
 

@@ -308,3 +308,48 @@ def test_report_dependencies_include_the_parent_and_options_every_resource(tmp_p
     for r in run.resources:
         for urns_ in r["propertyDependencies"].values():
             assert set(urns_) <= set(r["dependencies"]), r["urn"]
+
+
+def _res(type_: str, name: str, deps=(), **inputs) -> dict:
+    return {"urn": f"urn:pulumi:s::p::{type_}::{name}", "type": type_, "name": name, "inputs": inputs,
+            "dependencies": [f"urn:pulumi:s::p::{t}::{n}" for t, n in deps]}
+
+
+SLEEP = "time:index/sleep:Sleep"
+RA = "azure-native:authorization:RoleAssignment"
+
+
+def test_propagation_wait_walk_shared_by_the_clouds():
+    """offline/apply/common.propagation_waits: the walk azure-role-assignment-propagation,
+    azure-aks-deployer-access and gcp-cmek-grant-propagation share."""
+    from offline.apply import Graph
+    from offline.apply.common import propagation_waits
+
+    a, b = _res(RA, "a"), _res(RA, "b")
+    after_a = _res(SLEEP, "after-a", [(RA, "a")], createDuration="120s")
+    after_both = _res(SLEEP, "after-both", [(RA, "a"), (RA, "b")], createDuration="120s")
+    no_pause = _res(SLEEP, "no-pause", [(RA, "a"), (RA, "b")])  # no createDuration: does not wait
+    users = {n: _res("azure-native:storage:BlobContainer", n, deps) for n, deps in (
+        ("via-a", [(SLEEP, "after-a")]), ("via-both", [(SLEEP, "after-both")]),
+        ("via-no-pause", [(SLEEP, "no-pause")]), ("direct", [(RA, "a")]))}
+    waited = propagation_waits(Graph([a, b, after_a, after_both, no_pause, *users.values()], [], {}, "s"))
+    urn = {n: u["urn"] for n, u in users.items()}
+    assert waited(urn["via-a"], [a["urn"]]) and waited(urn["via-a"], [a["urn"], b["urn"]])
+    assert not waited(urn["via-a"], [a["urn"], b["urn"]], every=True) and not waited(urn["via-a"], [b["urn"]])
+    assert waited(urn["via-both"], [a["urn"], b["urn"]], every=True)
+    assert not waited(urn["via-no-pause"], [a["urn"]]) and not waited(urn["direct"], [a["urn"]])
+
+
+@pytest.mark.parametrize("pause,fails", [({"createDuration": "120s"}, False), ({}, True)])
+def test_cmek_wait_must_pause(pause, fails):
+    # A time Sleep with no createDuration does not pause: the CMEK user still races the grant.
+    from offline.apply import Graph, load_all
+
+    key = "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"
+    grant = _res("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "grant", cryptoKeyId=key,
+                 member="serviceAccount:service-1@gs-project-accounts.iam.gserviceaccount.com")
+    wait = _res(SLEEP, "wait", [("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "grant")], **pause)
+    bucket = _res("gcp:storage/bucket:Bucket", "bucket", [(SLEEP, "wait")], encryption={"defaultKmsKeyName": key})
+    graph = Graph([grant, wait, bucket], [], {}, "s")
+    found = list(load_all()["gcp-cmek-grant-propagation"].check(graph))
+    assert [f.urn for f in found] == ([bucket["urn"]] if fails else [])

@@ -115,6 +115,30 @@ def test_azure_example_to_the_cent():
     assert "included in the WAF_v2" in cost["free_types"]["azure-native:network:WebApplicationFirewallPolicy"]
 
 
+def test_edge_guard_firewalls_to_the_cent():
+    # AWS WAF and Cloud Armor Standard (the edge guard, #21) bill alike: per policy, per rule, per million requests.
+    s = Stack()
+    west = s.provider("aws", region="us-west-2")
+    gcp = s.provider("gcp", region="europe-west1", project="p")
+    s.add("aws:wafv2/webAcl:WebAcl", "acl", west, "c1", rules=[{"name": "a"}, {"name": "b"}])
+    s.add("aws:wafv2/webAcl:WebAcl", "bare", west, "c2")
+    s.add("gcp:compute/regionSecurityPolicy:RegionSecurityPolicy", "armor", gcp, labels={"cell": "eu"},
+          region="europe-west1", rules=[{"priority": p} for p in (1, 2, 2147483647)])
+    cost = estimate(s.resources, Usage())  # 10 million requests a month per cell
+    # web ACL $5 + 2 rules x $1 + 10 x $0.60 = 13.00; no rules: 5 + 6 = 11.00
+    assert cost["by_cell"]["c1"] == 13.00 and cost["by_cell"]["c2"] == 11.00
+    # Cloud Armor policy $5 + 3 rules x $1 + 10 x $0.75 = 15.50
+    assert cost["by_cell"]["eu"] == 15.50 and cost["unpriced"] == []
+    lines = {(l["name"], l["item"]): (l["label"], l["quantity"], l["usage"]) for l in cost["lines"]}
+    assert lines == {
+        ("acl", "wafv2.web_acl"): ("WAF web ACL", 1, False), ("acl", "wafv2.rule"): ("WAF rule", 2, False),
+        ("acl", "wafv2.requests"): ("WAF requests", 10.0, True),
+        ("bare", "wafv2.web_acl"): ("WAF web ACL", 1, False), ("bare", "wafv2.requests"): ("WAF requests", 10.0, True),
+        ("armor", "armor.policy"): ("Cloud Armor policy", 1, False), ("armor", "armor.rule"): ("Cloud Armor rule", 3, False),
+        ("armor", "armor.requests"): ("Cloud Armor requests", 10.0, True),
+    }
+
+
 def test_health_check_options_and_aws_endpoints():
     s = Stack()
     glob = s.provider("aws", region="us-east-1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from . import Graph, ignored, known, rule
+from .common import SLEEP, propagation_waits
 
 _TAG_NAME_FORBIDDEN = set('<>%&\\?/')
 
@@ -75,7 +76,6 @@ def nsg_star(g: Graph):
 
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-SLEEP = "time:index/sleep:Sleep"
 
 
 @rule("azure-role-assignment-propagation",
@@ -85,7 +85,7 @@ def propagation(g: Graph):
     # A wait: a time:index/sleep:Sleep (pulumiverse-time) that itself depends on the assignment,
     # with createDuration set, on the consumer's dependency path.
     assignments = {r["urn"] for r in g.of_type(ROLE_ASSIGNMENT)}
-    sleeps = {r["urn"]: g.deps(r["urn"]) for r in g.of_type(SLEEP) if (r["inputs"] or {}).get("createDuration")}
+    waited = propagation_waits(g)
     for r in g.resources:
         if r["type"] in (ROLE_ASSIGNMENT, SLEEP) or not r["urn"] or r["type"].startswith("pulumi:"):
             continue
@@ -93,10 +93,8 @@ def propagation(g: Graph):
         # Only custom resources consume; components merely group.
         if not direct or r["type"].split(":")[0] not in ("azure-native", "kubernetes", "azuread", "aws", "gcp"):
             continue
-        deps = g.deps(r["urn"])
         for a in sorted(direct):
-            waited = any(s in deps and a in sdeps for s, sdeps in sleeps.items())
-            if not waited:
+            if not waited(r["urn"], [a]):
                 yield r["urn"], (f"uses role assignment {a.split('::')[-1]} directly: RBAC takes minutes to "
                                  f"propagate, the first apply fails with AuthorizationFailed/403; put a "
                                  f"time.Sleep (createDuration) that depends on the assignment in between")
@@ -192,7 +190,7 @@ def aks_deployer(g: Graph):
         role = str((ra["inputs"] or {}).get("roleDefinitionId") or "").rsplit("/", 1)[-1]
         if role in AKS_RBAC_WRITERS:
             admins[ra["urn"]] = g.deps(ra["urn"])
-    sleeps = {s["urn"]: g.deps(s["urn"]) for s in g.of_type(SLEEP) if (s["inputs"] or {}).get("createDuration")}
+    waited = propagation_waits(g)
     for prov in g.of_type("pulumi:providers:kubernetes"):
         deps = g.deps(prov["urn"])
         for c_urn, cluster in clusters.items():
@@ -205,7 +203,7 @@ def aks_deployer(g: Graph):
                                     f"the deployer a Kubernetes role on it: grant 'Azure Kubernetes Service RBAC Cluster "
                                     f"Admin' on the cluster (or set aadProfile.adminGroupObjectIDs)")
                 continue
-            if on_cluster and not any(s in deps and any(a in sdeps for a in on_cluster) for s, sdeps in sleeps.items()):
+            if on_cluster and not waited(prov["urn"], on_cluster):
                 yield prov["urn"], (f"uses {cluster['name']} right after the deployer's role assignment: Azure RBAC "
                                     f"takes minutes to reach the API server; make the kubeconfig wait on a time.Sleep "
                                     f"that depends on the assignment")

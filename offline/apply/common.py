@@ -1,8 +1,10 @@
-"""Cross-cloud apply rules: Kubernetes labels, global namespaces, deployer reach, DNS delegation."""
+"""Cross-cloud apply rules (Kubernetes labels, global namespaces, deployer reach, DNS delegation), and
+the walks several clouds' rules share (a wait for a grant to propagate)."""
 from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Callable, Iterable
 
 from . import Graph, known, rule
 
@@ -228,3 +230,25 @@ def _is_validation(r: dict) -> bool:
     name = str(i.get("name") or "")
     return (name.startswith(("_acme-challenge", "_")) and i.get("type") in ("CNAME", "TXT")) or \
         "validation" in r["name"] or "dnsauth" in r["name"].lower() or "authorization" in r["name"].lower()
+
+
+# ---------------------------------------------------------------------------------------------
+# Propagation waits: a grant (Azure role assignment, Cloud KMS IAM member) returns before the
+# cloud enforces it everywhere, so its first consumer must wait on a pause placed after it.
+
+SLEEP = "time:index/sleep:Sleep"
+
+
+def propagation_waits(g: Graph) -> Callable[..., bool]:
+    """`waited(consumer, grants, every=False)`: whether `consumer` depends on a time Sleep
+    (pulumiverse-time; createDuration set, else it does not pause) that itself depends on one of
+    `grants` (every=True: on all of them)."""
+    sleeps = [s["urn"] for s in g.of_type(SLEEP) if (s["inputs"] or {}).get("createDuration")]
+
+    def waited(consumer: str, grants: Iterable[str], every: bool = False) -> bool:
+        grants = list(grants)
+        deps = g.deps(consumer)
+        after = all if every else any
+        return any(s in deps and after(a in g.deps(s) for a in grants) for s in sleeps)
+
+    return waited

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from . import Graph, ignored, known, rule
+from .common import propagation_waits
 
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
@@ -122,7 +123,6 @@ def gke_node_config(g: Graph):
                              "add ignore_changes=['nodeConfig']")
 
 
-SLEEP = "time:index/sleep:Sleep"
 # Where a resource names the Cloud KMS key it encrypts with.
 CMEK_PATHS = {
     "gcp:storage/bucket:Bucket": ("encryption", "defaultKmsKeyName"),
@@ -148,12 +148,12 @@ def cmek_propagation(g: Graph):
         if known(inputs.get("cryptoKeyId")) and "@" in str(inputs.get("member", "")) and \
                 str(inputs.get("member")).startswith("serviceAccount:service-"):
             grants.setdefault(inputs["cryptoKeyId"], []).append(r["urn"])
-    waits = [s["urn"] for s in g.of_type(SLEEP)]
+    waited = propagation_waits(g)
     for type_, path in CMEK_PATHS.items():
         for r in g.of_type(type_):
             key = _dig(r["inputs"] or {}, *path)
             mine = set(grants.get(key, [])) & g.deps(r["urn"]) if known(key) else set()
-            if mine and not any(w in g.deps(r["urn"]) and mine <= g.deps(w) for w in waits):
+            if mine and not waited(r["urn"], mine, every=True):
                 yield r["urn"], (f"{type_.rsplit(':', 1)[-1]} encrypts with {key} right after its service-agent "
                                  "grant returns; IAM takes up to minutes to propagate, so the first CMEK call can be "
                                  "refused: depend on a time:index/sleep:Sleep that depends on the grants")

@@ -234,23 +234,22 @@ def _aws_vpc_endpoint(ctx: Ctx, res: dict) -> None:
     ctx.add(res, "aws", "vpc.interface_endpoint", len(inputs.get("subnetIds") or []) or 1, "interface endpoint (per AZ)")
 
 
-def _aws_waf(ctx: Ctx, res: dict) -> None:
-    ctx.add(res, "aws", "wafv2.web_acl", 1, "WAF web ACL", months=True)
-    rules = len(res["inputs"].get("rules") or [])
-    if rules:
-        ctx.add(res, "aws", "wafv2.rule", rules, "WAF rule", months=True)
-    ctx.add(res, "aws", "wafv2.requests", ctx.usage.cell(ctx.cells[res["urn"]])["requests_per_month"],
-            "WAF requests", usage=True)
+def _edge_waf(cloud: str, service: str, policy: str, product: str, policy_label: str) -> Callable[[Ctx, dict], None]:
+    """An edge guard's web application firewall (#21): AWS WAF and Cloud Armor Standard bill alike,
+    per policy a month, per rule a month and per million requests evaluated (catalog keys
+    `<service>.<policy>`, `<service>.rule`, `<service>.requests`)."""
+    def rule(ctx: Ctx, res: dict) -> None:
+        ctx.add(res, cloud, f"{service}.{policy}", 1, policy_label, months=True)
+        rules = len(res["inputs"].get("rules") or [])
+        if rules:
+            ctx.add(res, cloud, f"{service}.rule", rules, f"{product} rule", months=True)
+        ctx.add(res, cloud, f"{service}.requests", ctx.usage.cell(ctx.cells[res["urn"]])["requests_per_month"],
+                f"{product} requests", usage=True)
+    return rule
 
 
-def _gcp_armor(ctx: Ctx, res: dict) -> None:
-    """Cloud Armor Standard (the edge guard, #21): per policy, per rule, per million requests evaluated."""
-    ctx.add(res, "gcp", "armor.policy", 1, "Cloud Armor policy", months=True)
-    rules = len(res["inputs"].get("rules") or [])
-    if rules:
-        ctx.add(res, "gcp", "armor.rule", rules, "Cloud Armor rule", months=True)
-    ctx.add(res, "gcp", "armor.requests", ctx.usage.cell(ctx.cells[res["urn"]])["requests_per_month"],
-            "Cloud Armor requests", usage=True)
+_aws_waf = _edge_waf("aws", "wafv2", "web_acl", "WAF", "WAF web ACL")
+_gcp_armor = _edge_waf("gcp", "armor", "policy", "Cloud Armor", "Cloud Armor policy")
 
 
 def _aws_certificate(ctx: Ctx, res: dict) -> None:

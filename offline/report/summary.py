@@ -1,0 +1,36 @@
+"""What every form of the report counts: resources per cloud and type, mandatory policy
+violations, and the run's monthly cost section (issue #23)."""
+from __future__ import annotations
+
+from collections import Counter
+
+from ..analyzer import PackResult
+from ..engine import StackRun
+
+
+def cloud_of(type_: str) -> str:
+    if type_.startswith("pulumi:providers:"):
+        return "providers"
+    pkg = type_.split(":", 1)[0]
+    return {"azure-native": "azure", "pulumi": "pulumi"}.get(pkg, pkg) if pkg in (
+        "aws", "gcp", "azure-native", "kubernetes", "pulumi") else "components"
+
+
+def counts(run: StackRun) -> dict[str, dict[str, int]]:
+    out: dict[str, Counter] = {}
+    for r in run.resources:
+        out.setdefault(cloud_of(r.type), Counter())[r.type] += 1
+    return {cloud: dict(sorted(c.items())) for cloud, c in sorted(out.items())}
+
+
+def mandatory_violations(packs: list[PackResult]) -> int:
+    return sum(1 for p in packs for d in p.diagnostics if d.level == "mandatory")
+
+
+def cost_section(run: StackRun) -> dict:
+    """The run's cost section (issue #23), computed with the default usage if the CLI did not set it."""
+    from ..pricing import cost_of_run
+
+    if run.cost is None:
+        run.cost = cost_of_run(run)
+    return run.cost
