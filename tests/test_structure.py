@@ -293,14 +293,90 @@ RETIRED = [
 ]
 
 
-def _alias_urns(res: dict) -> set[str]:
-    out = set()
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def _urn(stack: str, project: str, parent_urn: str | None, type_: str, name: str) -> str:
+    """A resource's URN as the Pulumi engine builds it: the parent's type chain, then the type (the root
+    stack's type is not part of its children's chain)."""
+    chain = type_
+    if parent_urn:
+        parent_chain = parent_urn.split("::", 3)[2]
+        if parent_chain != ROOT_STACK_TYPE:
+            chain = f"{parent_chain}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{chain}::{name}"
+
+
+def _alias_urns(res: dict, by_urn: dict[str, dict] | None = None, _memo: dict | None = None) -> set[str]:
+    """Every old URN the engine would match `res` with. A URN alias counts as given. An alias *spec*
+    ({name, type, parentUrn, noParent, stack, project}; empty = the resource's own) is resolved into the
+    URN it names. Like the engine, a child also answers to its URN under each old URN of its parent (a
+    child of a moved component keeps its state without an alias of its own), so `by_urn` (all resources
+    of the run) is needed to follow parents."""
+    by_urn = by_urn or {}
+    memo = {} if _memo is None else _memo
+    if res["urn"] in memo:
+        return memo[res["urn"]]
+    memo[res["urn"]] = set()  # no cycles in a parent chain, but never loop
+    stack, project = res["urn"].split("::", 2)[0].removeprefix("urn:pulumi:"), res["urn"].split("::", 2)[1]
+    parent = res.get("parent") or None
+    parent_res = by_urn.get(parent) if parent else None
+    parent_olds = _alias_urns(parent_res, by_urn, memo) if parent_res else set()
+    out: set[str] = set()
+    # Inherited: the same type under any old URN of the parent; a child named "<parent name>-..."
+    # follows its parent's old name (the engine's convention).
+    for old_parent in parent_olds:
+        name = res["name"]
+        if parent_res and name.startswith(parent_res["name"]):
+            name = old_parent.split("::", 3)[3] + name[len(parent_res["name"]):]
+        out.add(_urn(stack, project, old_parent, res["type"], name))
     for a in res.get("aliases") or []:
         if isinstance(a, str):
             out.add(a)
         elif isinstance(a, dict) and a.get("urn"):
             out.add(a["urn"])
+        elif isinstance(a, dict):
+            a_stack, a_project = a.get("stack") or stack, a.get("project") or project
+            a_type, a_name = a.get("type") or res["type"], a.get("name") or res["name"]
+            parents = ({None} if a.get("noParent") else {a["parentUrn"]} if a.get("parentUrn")
+                       else {parent, *parent_olds})
+            out.update(_urn(a_stack, a_project, p, a_type, a_name) for p in parents)
+    out.discard(res["urn"])
+    memo[res["urn"]] = out
     return out
+
+
+def test_alias_specs_resolve_to_the_urn_they_name_and_nothing_else():
+    # The URN test below accepts a baseline URN as aliased only if a spec really names it.
+    stack_urn = "urn:pulumi:s::platform::pulumi:pulumi:Stack::platform-s"
+    cell = {"urn": "urn:pulumi:s::platform::platform:aws:Cell::c", "type": "platform:aws:Cell", "name": "c",
+            "parent": stack_urn, "aliases": []}
+    piece = {"urn": "urn:pulumi:s::platform::platform:aws:Cell$platform:aws:Observability::c",
+             "type": "platform:aws:Observability", "name": "c", "parent": cell["urn"], "aliases": []}
+    spec = {"name": "", "type": "", "parentUrn": cell["urn"], "noParent": False, "stack": "", "project": ""}
+    moved = {"urn": "urn:pulumi:s::platform::platform:aws:Cell$platform:aws:Observability$aws:amp/workspace:Workspace::w",
+             "type": "aws:amp/workspace:Workspace", "name": "w", "parent": piece["urn"], "aliases": [spec]}
+    by_urn = {r["urn"]: r for r in (cell, piece, moved)}
+    assert _alias_urns(moved, by_urn) == {"urn:pulumi:s::platform::platform:aws:Cell$aws:amp/workspace:Workspace::w"}
+    # A spec naming the root stack as parent drops the stack's type from the chain.
+    top = {**spec, "parentUrn": stack_urn}
+    assert _alias_urns({**moved, "aliases": [top]}, by_urn) == {"urn:pulumi:s::platform::aws:amp/workspace:Workspace::w"}
+    # A type alias keeps the parent; a child inherits its parent's old URNs without an alias of its own.
+    renamed = {**spec, "parentUrn": "", "type": "aws:amp/workspace:OldWorkspace"}
+    assert _alias_urns({**moved, "aliases": [renamed]}, by_urn) == {
+        "urn:pulumi:s::platform::platform:aws:Cell$platform:aws:Observability$aws:amp/workspace:OldWorkspace::w"}
+    child = {"urn": moved["urn"].replace("::w", "$aws:x/y:Z::z"), "type": "aws:x/y:Z", "name": "z",
+             "parent": moved["urn"], "aliases": []}
+    assert _alias_urns(child, by_urn) == {"urn:pulumi:s::platform::platform:aws:Cell$aws:amp/workspace:Workspace$aws:x/y:Z::z"}
+    # ...and a child named after its parent follows the parent's old name.
+    renamed_parent = {**moved, "name": "w2", "urn": moved["urn"].replace("::w", "::w2"),
+                      "aliases": [{**spec, "name": "w"}]}
+    named_child = {"urn": renamed_parent["urn"].replace("::w2", "$aws:x/y:Z::w2-z"), "type": "aws:x/y:Z",
+                   "name": "w2-z", "parent": renamed_parent["urn"], "aliases": []}
+    assert _alias_urns(named_child, {**by_urn, renamed_parent["urn"]: renamed_parent}) == {
+        "urn:pulumi:s::platform::platform:aws:Cell$aws:amp/workspace:Workspace$aws:x/y:Z::w-z"}
+    # No alias, nothing moved: no old URN at all (the test does not accept anything).
+    assert _alias_urns(piece, by_urn) == set()
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -311,13 +387,38 @@ def test_every_baseline_urn_is_still_produced_or_aliased(stack, tmp_path_factory
     run = preview_stack(stack, tmp_path_factory.mktemp(stack), packs=PACKS)
     assert run.report is not None, run.stderr[-3000:]
     produced = {r["urn"] for r in run.resources}
-    aliased = set().union(*(_alias_urns(r) for r in run.resources))
+    by_urn = {r["urn"]: r for r in run.resources}
+    aliased = set().union(*(_alias_urns(r, by_urn) for r in run.resources))
     missing = sorted(u for u in baseline - produced - aliased if not any(p.fullmatch(u) for p in RETIRED))
     assert not missing, f"stack {stack}: URNs gone without an alias:\n" + "\n".join(missing)
     # Component type tokens are part of every child's URN: they must all still be there.
     types = {u.split("::")[2].split("$")[-1] for u in baseline}
     assert {t for t in types if t.startswith("platform:")} <= {r["type"] for r in run.resources}
 
+
+
+MOVED = REPO / "tests" / "fixtures" / "urns" / "moved"
+
+
+@pytest.mark.parametrize("stack", sorted(p.stem for p in (MOVED / "aws-observability").glob("*.txt")))
+def test_the_aws_observability_moved_into_its_piece_keeps_every_urn_by_alias(stack, tmp_path_factory):
+    # #16: the AMP workspace, scraper, its access entry and the SLO alerting were the AWS cell's own
+    # children; they are the `platform:aws:Observability` piece's now, each aliased to the cell. They came
+    # after the URN baselines, so their URNs before the move were captured on their own (the fixture).
+    before = {line for line in (MOVED / "aws-observability" / f"{stack}.txt").read_text().split()
+              if line.startswith("urn:")}
+    run = preview_stack(stack, tmp_path_factory.mktemp(stack), packs=PACKS)
+    assert run.report is not None, run.stderr[-3000:]
+    by_urn = {r["urn"]: r for r in run.resources}
+    moved = {r["urn"]: r for r in run.resources if "$platform:aws:Observability$" in r["urn"]}
+    old = {u: _alias_urns(r, by_urn) for u, r in moved.items()}
+    # Every one of them moved (none kept its URN), and each answers to exactly one URN it had before.
+    assert not before & set(by_urn)
+    assert all(len(o & before) == 1 for o in old.values()), old
+    assert set().union(*old.values()) >= before, sorted(before - set().union(*old.values()))
+    for r in moved.values():  # what holds state is still protected in prod
+        if r["type"] in ("aws:amp/workspace:Workspace", "aws:kms/key:Key"):
+            assert r["protect"] is stack.startswith("prod"), r["urn"]
 
 # --- One piece shape (#16): every part of a cell is `Piece(name, <Piece>Args, opts)` -----------------
 # Clouds whose pieces are not converted yet (each conversion removes its cloud from this set).

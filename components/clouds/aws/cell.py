@@ -31,7 +31,7 @@ from .identity import WorkloadIdentity, WorkloadIdentityArgs, pod_identity
 from .key import CellKey, CellKeyArgs, autoscaling_service_role, stack_autoscaling_service_role
 from .loadbalancer import DRAIN_SECONDS, LoadBalancer, LoadBalancerArgs
 from .network import Network, NetworkArgs
-from .observability import build_observability
+from .observability import Observability, ObservabilityArgs
 from .replication import ModelReplication, ModelReplicationArgs, replica_region
 
 
@@ -102,10 +102,10 @@ class AwsCell(CellComponent):
             alarm_email=spec.alarm_email), opts=self.child())
 
         # Metrics and SLO alerts in the cell's region (observability.py, issue #22).
-        self.metrics = build_observability(
-            self, cluster=cluster.cluster, subnet_ids=list(private_subnet_ids),
-            security_group_id=cluster.security_group_id, private_cidrs=network.plan.private, key_arn=key_arn,
-            account=account, provider=provider, slo=spec.slo, alert_emails=spec.alert_emails)
+        self.metrics = Observability(name, ObservabilityArgs(
+            ctx, environment=spec.environment, cluster=cluster.cluster, subnet_ids=private_subnet_ids,
+            security_group_id=cluster.security_group_id, private_cidrs=tuple(network.plan.private), key_arn=key_arn,
+            slo=spec.slo, alert_emails=tuple(spec.alert_emails)), opts=self.child())
         self.metrics_scrape = self.metrics.scrape
         if spec.edge_guard is not None:  # issue #21: the WAF in front of the ALB
             EdgeGuard(name, EdgeGuardArgs(ctx, spec.edge_guard, lb.alb.arn, spec.environment), opts=self.child())
