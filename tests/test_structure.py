@@ -383,9 +383,34 @@ def test_every_baseline_urn_is_still_produced_or_aliased(stack, tmp_path_factory
     assert {t for t in types if t.startswith("platform:")} <= {r["type"] for r in run.resources}
 
 
+
+MOVED = REPO / "tests" / "fixtures" / "urns" / "moved"
+
+
+@pytest.mark.parametrize("stack", sorted(p.stem for p in (MOVED / "aws-observability").glob("*.txt")))
+def test_the_aws_observability_moved_into_its_piece_keeps_every_urn_by_alias(stack, tmp_path_factory):
+    # #16: the AMP workspace, scraper, its access entry and the SLO alerting were the AWS cell's own
+    # children; they are the `platform:aws:Observability` piece's now, each aliased to the cell. They came
+    # after the URN baselines, so their URNs before the move were captured on their own (the fixture).
+    before = {line for line in (MOVED / "aws-observability" / f"{stack}.txt").read_text().split()
+              if line.startswith("urn:")}
+    run = preview_stack(stack, tmp_path_factory.mktemp(stack), packs=PACKS)
+    assert run.report is not None, run.stderr[-3000:]
+    by_urn = {r["urn"]: r for r in run.resources}
+    moved = {r["urn"]: r for r in run.resources if "$platform:aws:Observability$" in r["urn"]}
+    all_old = _alias_urns(run.resources)
+    old = {u: all_old[u] for u in moved}
+    # Every one of them moved (none kept its URN), and each answers to exactly one URN it had before.
+    assert not before & set(by_urn)
+    assert all(len(o & before) == 1 for o in old.values()), old
+    assert set().union(*old.values()) >= before, sorted(before - set().union(*old.values()))
+    for r in moved.values():  # what holds state is still protected in prod
+        if r["type"] in ("aws:amp/workspace:Workspace", "aws:kms/key:Key"):
+            assert r["protect"] is stack.startswith("prod"), r["urn"]
+
 # --- One piece shape (#16): every part of a cell is `Piece(name, <Piece>Args, opts)` -----------------
 # Clouds whose pieces are not converted yet (each conversion removes its cloud from this set).
-PIECES_PENDING = {"aws", "gcp"}
+PIECES_PENDING = {"gcp"}
 
 
 def _component_classes(cloud: str) -> list[type]:

@@ -14,12 +14,15 @@ writes with S3-managed keys: ALB access logs support SSE-S3 only
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import pulumi
 import pulumi_aws as aws
 
+from ...contract import Piece
 from . import iam
+from .context import AwsContext
 
 MULTIPART_ABORT_DAYS = 7
 
@@ -46,27 +49,36 @@ def tls_only_statements(bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
     ]
 
 
-class SecureBucket(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class SecureBucketArgs:
+    ctx: AwsContext                                       # the bucket's region and account
+    noncurrent_version_days: int                          # lifecycle: noncurrent versions expire after
+    kms_key_arn: Optional[pulumi.Input[str]] = None       # SSE-KMS with this key (every data bucket)...
+    log_delivery: bool = False                            # ...or SSE-S3, for ALB access logs only
+    expire_current_days: Optional[int] = None             # current objects expire too (logs)
+    force_destroy: bool = False                           # disposable objects only (dev ALB logs)
+    # Statements the bucket policy adds before the TLS-only ones, given the bucket's ARN.
+    extra_statements_for: Optional[Callable[[pulumi.Output[str]], list[dict[str, Any]]]] = None
+
+
+class SecureBucket(Piece):
+    TYPE = "platform:aws:Bucket"
     bucket: aws.s3.Bucket
     policy: aws.s3.BucketPolicy
     # S3 replication needs versioning on both buckets first.
     versioning: aws.s3.BucketVersioning
 
-    def __init__(self, name: str, *, provider: aws.Provider, protect: bool, noncurrent_version_days: int,
-                 kms_key_arn: Optional[pulumi.Input[str]] = None, log_delivery: bool = False,
-                 expire_current_days: Optional[int] = None, force_destroy: bool = False,
-                 extra_statements_for: Optional[Callable[[pulumi.Output[str]], list[dict[str, Any]]]] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("platform:aws:Bucket", name, None, opts)
-        if (kms_key_arn is None) != log_delivery:
+    def __init__(self, name: str, args: SecureBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        if (args.kms_key_arn is None) != args.log_delivery:
             raise ValueError(f"bucket {name!r}: give a KMS key, or mark it as a log-delivery bucket (SSE-S3)")
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        super().__init__(name, args, opts)
+        ctx, kms_key_arn, extra_statements_for = args.ctx, args.kms_key_arn, args.extra_statements_for
+        child = ctx.opts(self)
 
         # Auto-named (<name>-<random>): bucket names are global across all AWS accounts.
         # `force_destroy` only for buckets whose objects are disposable outside prod (ALB access logs in dev):
         # without it `pulumi destroy` fails on a non-empty, versioned bucket.
-        self.bucket = aws.s3.Bucket(name, force_destroy=force_destroy,
-                                    opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=protect))
+        self.bucket = aws.s3.Bucket(name, force_destroy=args.force_destroy, opts=ctx.opts(self, stateful=True))
         bucket_id = self.bucket.id
 
         if kms_key_arn is not None:
@@ -108,11 +120,11 @@ class SecureBucket(pulumi.ComponentResource):
             status="Enabled",
             filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
             noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=noncurrent_version_days),
+                noncurrent_days=args.noncurrent_version_days),
             abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                 days_after_initiation=MULTIPART_ABORT_DAYS),
-            expiration=(aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=expire_current_days)
-                        if expire_current_days else
+            expiration=(aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expire_current_days)
+                        if args.expire_current_days else
                         aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True)),
         )
         # A lifecycle on a bucket whose versioning is still being enabled may not see the versions.

@@ -23,16 +23,16 @@ from ...contract import NODE_PORT, AliasTarget, CellComponent, CellOutputs, Cell
 from ...core.config import ConfigError
 from ...tags import standard_labels
 from . import iam
-from .bucket import SecureBucket
-from .cluster import Cluster
-from .edge_guard import EdgeGuard
-from .identity import WorkloadIdentity, pod_identity
-from .cluster import COREDNS, POD_IDENTITY_AGENT, VPC_CNI
-from .key import CellKey, autoscaling_service_role, stack_autoscaling_service_role
-from .loadbalancer import DRAIN_SECONDS, LoadBalancer
-from .network import Network
-from .observability import build_observability
-from .replication import ModelReplication, replica_region
+from .bucket import SecureBucket, SecureBucketArgs
+from .cluster import COREDNS, POD_IDENTITY_AGENT, VPC_CNI, Cluster, ClusterArgs
+from .context import AwsContext
+from .edge_guard import EdgeGuard, EdgeGuardArgs
+from .identity import WorkloadIdentity, WorkloadIdentityArgs, pod_identity
+from .key import CellKey, CellKeyArgs, autoscaling_service_role, stack_autoscaling_service_role
+from .loadbalancer import DRAIN_SECONDS, LoadBalancer, LoadBalancerArgs
+from .network import Network, NetworkArgs
+from .observability import Observability, ObservabilityArgs
+from .replication import ModelReplication, ModelReplicationArgs, replica_region
 
 
 class AwsCell(CellComponent):
@@ -56,6 +56,7 @@ class AwsCell(CellComponent):
         partition = aws.get_partition_output(opts=invoke)
         account = iam.AccountContext(account_id=caller.account_id, partition=partition.partition,
                                      region=spec.region, dns_suffix=partition.dns_suffix)
+        ctx = AwsContext(provider=provider, account=account, protect=spec.protect)
         # Unique per account and region even when a dev and a prod stack share an account.
         cluster_name = f"{spec.environment}-{name}"
 
@@ -63,51 +64,51 @@ class AwsCell(CellComponent):
         # The stack's first aws cell creates it (one per account); the others wait for that one.
         slr = (autoscaling_service_role(name, opts=self.child(pulumi.ResourceOptions(provider=provider)))
                if spec.aws_account_roles else stack_autoscaling_service_role())
-        account_roles = [slr] if slr is not None else []
-        key = CellKey(name, alias_name=f"alias/{spec.environment}/{name}", account=account, provider=provider,
-                      protect=spec.protect, depends_on=account_roles, opts=self.child())
+        account_roles = (slr,) if slr is not None else ()
+        key = CellKey(name, CellKeyArgs(ctx, alias_name=f"alias/{spec.environment}/{name}", depends_on=account_roles),
+                      opts=self.child())
         key_arn = key.key.arn
 
-        network = Network(name, network_cidr=spec.network_cidr, cluster_name=cluster_name, account=account,
-                          key_arn=key_arn, provider=provider, opts=self.child())
+        network = Network(name, NetworkArgs(ctx, network_cidr=spec.network_cidr, cluster_name=cluster_name,
+                                            key_arn=key_arn), opts=self.child())
 
-        models = SecureBucket(f"{name}-models", provider=provider, protect=spec.protect, kms_key_arn=key_arn,
-                              noncurrent_version_days=spec.noncurrent_version_days, opts=self.child())
+        models = SecureBucket(f"{name}-models", SecureBucketArgs(
+            ctx, kms_key_arn=key_arn, noncurrent_version_days=spec.noncurrent_version_days), opts=self.child())
         if replica is not None:
-            ModelReplication(
-                name, source=models, source_key_arn=key_arn, account=account,
-                replica_account=dataclasses.replace(account, region=replica), provider=provider,
-                replica_provider=aws.Provider(f"{name}-replica-aws", region=replica, opts=self.child()),
-                alias_name=f"alias/{spec.environment}/{name}-replica", protect=spec.protect,
-                noncurrent_version_days=spec.noncurrent_version_days, opts=self.child())
+            replica_ctx = AwsContext(
+                provider=aws.Provider(f"{name}-replica-aws", region=replica, opts=self.child()),
+                account=dataclasses.replace(account, region=replica), protect=spec.protect)
+            ModelReplication(name, ModelReplicationArgs(
+                ctx, replica_ctx, source=models, source_key_arn=key_arn,
+                alias_name=f"alias/{spec.environment}/{name}-replica",
+                noncurrent_version_days=spec.noncurrent_version_days), opts=self.child())
 
-        cluster = Cluster(
-            name, cluster_name=cluster_name, kubernetes_version=spec.kubernetes_version,
-            subnet_ids=[s.id for s in network.private_subnets], key_arn=key_arn,
-            api_allowed_cidrs=spec.api_allowed_cidrs, min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
-            labels=standard_labels(spec.environment, spec.residency, name), account=account,
-            provider=provider, protect=spec.protect, admins=_admins(spec), viewers=_viewers(spec),
-            opts=self.child())
+        private_subnet_ids = tuple(s.id for s in network.private_subnets)
+        cluster = Cluster(name, ClusterArgs(
+            ctx, cluster_name=cluster_name, kubernetes_version=spec.kubernetes_version,
+            subnet_ids=private_subnet_ids, key_arn=key_arn, api_allowed_cidrs=tuple(spec.api_allowed_cidrs),
+            min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
+            labels=standard_labels(spec.environment, spec.residency, name),
+            admins=tuple(_admins(spec)), viewers=tuple(_viewers(spec))), opts=self.child())
 
-        identity = WorkloadIdentity(name, cluster=cluster.cluster, bucket_arn=models.bucket.arn, key_arn=key_arn,
-                                    account=account, provider=provider, opts=self.child())
+        identity = WorkloadIdentity(name, WorkloadIdentityArgs(
+            ctx, cluster=cluster.cluster, bucket_arn=models.bucket.arn, key_arn=key_arn), opts=self.child())
 
-        lb = LoadBalancer(
-            name, vpc_id=network.vpc.id, public_subnet_ids=[s.id for s in network.public_subnets],
+        lb = LoadBalancer(name, LoadBalancerArgs(
+            ctx, vpc_id=network.vpc.id, public_subnet_ids=tuple(s.id for s in network.public_subnets),
             node_security_group_id=cluster.security_group_id,
             autoscaling_group_name=cluster.autoscaling_group_name, hostname=spec.hostname, domain=spec.public_name,
-            validator=spec.dns_validator,
-            health_path=spec.health_path, account=account, provider=provider, protect=spec.protect,
-            key_arn=key_arn, alarm_email=spec.alarm_email, opts=self.child())
+            validator=spec.dns_validator, health_path=spec.health_path, key_arn=key_arn,
+            alarm_email=spec.alarm_email), opts=self.child())
 
         # Metrics and SLO alerts in the cell's region (observability.py, issue #22).
-        self.metrics = build_observability(
-            self, cluster=cluster.cluster, subnet_ids=[s.id for s in network.private_subnets],
-            security_group_id=cluster.security_group_id, private_cidrs=network.plan.private, key_arn=key_arn,
-            account=account, provider=provider, slo=spec.slo, alert_emails=spec.alert_emails)
+        self.metrics = Observability(name, ObservabilityArgs(
+            ctx, environment=spec.environment, cluster=cluster.cluster, subnet_ids=private_subnet_ids,
+            security_group_id=cluster.security_group_id, private_cidrs=tuple(network.plan.private), key_arn=key_arn,
+            slo=spec.slo, alert_emails=tuple(spec.alert_emails)), opts=self.child())
         self.metrics_scrape = self.metrics.scrape
         if spec.edge_guard is not None:  # issue #21: the WAF in front of the ALB
-            EdgeGuard(name, spec.edge_guard, lb.alb.arn, spec.environment, provider, opts=self.child())
+            EdgeGuard(name, EdgeGuardArgs(ctx, spec.edge_guard, lb.alb.arn, spec.environment), opts=self.child())
 
         self.finish(
             CellOutputs(

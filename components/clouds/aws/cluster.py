@@ -27,13 +27,16 @@ Secure defaults:
 from __future__ import annotations
 
 import json
-from typing import Mapping, Optional, Sequence
+from dataclasses import dataclass
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ...contract import Piece
 from . import iam, settings
+from .context import AwsContext
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 LOG_RETENTION_DAYS = 365
@@ -98,7 +101,25 @@ def kubeconfig(cluster_name: pulumi.Input[str], endpoint: pulumi.Input[str], ca_
     return pulumi.Output.secret(pulumi.Output.all(cluster_name, endpoint, ca_data).apply(render))
 
 
-class Cluster(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class ClusterArgs:
+    ctx: AwsContext
+    cluster_name: str                        # EKS's name: `<environment>-<cell>` (unique per account and region)
+    kubernetes_version: str                  # picks the pinned add-on and autoscaler versions (settings.py)
+    subnet_ids: tuple[pulumi.Input[str], ...]  # the private subnets (control-plane ENIs and nodes)
+    key_arn: pulumi.Input[str]               # secrets envelope encryption, node volumes, control-plane logs
+    api_allowed_cidrs: tuple[str, ...]       # public API endpoint from these only; empty: private only
+    min_nodes: int
+    max_nodes: int
+    labels: Mapping[str, str]                # the cell's labels, also on the instances, volumes and ENIs
+    # (what, IAM role ARN) granted cluster-admin / read-only by EKS access entries (the deployer first,
+    # then the operators; the read-only role of the credentialed PR preview).
+    admins: tuple[tuple[str, str], ...] = ()
+    viewers: tuple[tuple[str, str], ...] = ()
+
+
+class Cluster(Piece):
+    TYPE = "platform:aws:Cluster"
     cluster: aws.eks.Cluster
     node_group: aws.eks.NodeGroup
     addons: dict[str, aws.eks.Addon]
@@ -107,16 +128,12 @@ class Cluster(pulumi.ComponentResource):
     autoscaling_group_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
 
-    def __init__(self, name: str, *, cluster_name: str, kubernetes_version: str,
-                 subnet_ids: Sequence[pulumi.Input[str]], key_arn: pulumi.Input[str],
-                 api_allowed_cidrs: Sequence[str], min_nodes: int, max_nodes: int,
-                 labels: Mapping[str, str], account: iam.AccountContext, provider: aws.Provider, protect: bool,
-                 admins: Sequence[tuple[str, str]] = (), viewers: Sequence[tuple[str, str]] = (),
-                 opts: Optional[pulumi.ResourceOptions] = None):
-        """`admins`/`viewers`: (what, IAM role ARN) granted cluster-admin / read-only by EKS access entries
-        (the deployer first, then operators; the read-only role of the credentialed PR preview)."""
-        super().__init__("platform:aws:Cluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+    def __init__(self, name: str, args: ClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, cluster_name, kubernetes_version = args.ctx, args.cluster_name, args.kubernetes_version
+        subnet_ids, key_arn, api_allowed_cidrs = args.subnet_ids, args.key_arn, args.api_allowed_cidrs
+        labels, admins, viewers, account = args.labels, args.admins, args.viewers, ctx.account
+        child = ctx.opts(self)
         versions = settings.addon_versions(kubernetes_version)
 
         role = aws.iam.Role(
@@ -164,9 +181,8 @@ class Cluster(pulumi.ComponentResource):
                 bootstrap_cluster_creator_admin_permissions=DEPLOYER not in dict(admins),
             ),
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=UPGRADE_SUPPORT_TYPE),
-            deletion_protection=protect,
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=protect,
-                                        depends_on=[cluster_policy, secrets_key, logs]),
+            deletion_protection=ctx.protect,
+            opts=ctx.opts(self, stateful=True, depends_on=[cluster_policy, secrets_key, logs]),
         )
         # EKS puts this group on the control-plane ENIs and on every managed node: the load
         # balancer's rule to reach the NodePort is added to it.
@@ -231,12 +247,11 @@ class Cluster(pulumi.ComponentResource):
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=min_nodes, max_size=max_nodes, desired_size=min_nodes),
+                min_size=args.min_nodes, max_size=args.max_nodes, desired_size=args.min_nodes),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
             # The Cluster Autoscaler owns the desired size once the group exists.
-            opts=pulumi.ResourceOptions(parent=self, provider=provider,
-                                        depends_on=[*attachments, *self.addons.values()],
-                                        ignore_changes=["scalingConfig.desiredSize"]),
+            opts=ctx.opts(self, depends_on=[*attachments, *self.addons.values()],
+                          ignore_changes=["scalingConfig.desiredSize"]),
         )
         self.autoscaling_group_name = self.node_group.resources.apply(_autoscaling_group_name)
 

@@ -17,12 +17,14 @@ there is no forwarded-for header to trust.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from ...contract import EdgeGuardSpec
+from ...contract import EdgeGuardSpec, Piece
+from .context import AwsContext
 
 MANAGED_RULE_SET = "AWSManagedRulesCommonRuleSet"
 COUNT_ONLY_RULES = ("SizeRestrictions_BODY",)
@@ -75,14 +77,23 @@ def rules(guard: EdgeGuardSpec, checkers_arn: pulumi.Input[str], prefix: str) ->
     return out
 
 
-class EdgeGuard(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class EdgeGuardArgs:
+    ctx: AwsContext
+    guard: EdgeGuardSpec             # what the web ACL enforces (contract, the same on every cloud)
+    alb_arn: pulumi.Input[str]       # the load balancer it is associated with
+    environment: str                 # prefixes the ACL's and IP set's names (unique per account and region)
+
+
+class EdgeGuard(Piece):
+    TYPE = "platform:aws:EdgeGuard"
     web_acl: aws.wafv2.WebAcl
 
-    def __init__(self, name: str, guard: EdgeGuardSpec, alb_arn: pulumi.Input[str], environment: str,
-                 provider: aws.Provider, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("platform:aws:EdgeGuard", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
-        prefix = f"{environment}-{name}"
+    def __init__(self, name: str, args: EdgeGuardArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        guard, alb_arn = args.guard, args.alb_arn
+        child = args.ctx.opts(self)
+        prefix = f"{args.environment}-{name}"
         checkers = aws.wafv2.IpSet(
             f"{name}-route53-checkers", name=f"{prefix}-route53-checkers", scope="REGIONAL",
             ip_address_version="IPV4", addresses=list(guard.health_checker_cidrs),

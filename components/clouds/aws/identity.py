@@ -11,13 +11,15 @@ own bucket, and decrypt with the cell key when S3 asks on its behalf.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from ...contract import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT, PodIdentity
+from ...contract import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT, Piece, PodIdentity
 from . import iam
+from .context import AwsContext
 
 POD_IDENTITY_SERVICE = "pods.eks"
 
@@ -38,16 +40,24 @@ def pod_identity_trust(account: iam.AccountContext, cluster_arn: pulumi.Input[st
     }])
 
 
-class WorkloadIdentity(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class WorkloadIdentityArgs:
+    ctx: AwsContext
+    cluster: aws.eks.Cluster         # the association's cluster; the trust names its ARN
+    bucket_arn: pulumi.Input[str]    # the model bucket the pods read
+    key_arn: pulumi.Input[str]       # the cell key (S3 decrypts with it on the pods' behalf)
+
+
+class WorkloadIdentity(Piece):
+    TYPE = "platform:aws:WorkloadIdentity"
     role: aws.iam.Role
     association: aws.eks.PodIdentityAssociation
 
-    def __init__(self, name: str, *, cluster: aws.eks.Cluster, bucket_arn: pulumi.Input[str],
-                 key_arn: pulumi.Input[str], account: iam.AccountContext, provider: aws.Provider,
-                 opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("platform:aws:WorkloadIdentity", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
-        bucket_arn = pulumi.Output.from_input(bucket_arn)
+    def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        account, cluster, key_arn = args.ctx.account, args.cluster, args.key_arn
+        child = args.ctx.opts(self)
+        bucket_arn = pulumi.Output.from_input(args.bucket_arn)
 
         self.role = aws.iam.Role(
             f"{name}-workload",

@@ -22,12 +22,15 @@ policy, and no logs or volumes live in the replica region.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
+from ...contract import Piece
 from . import iam
+from .context import AwsContext
 
 ROTATION_PERIOD_DAYS = 365
 DELETION_WINDOW_DAYS = 30
@@ -131,17 +134,26 @@ def key_policy(account: iam.AccountContext) -> pulumi.Output[str]:
     ])
 
 
-class CellKey(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class CellKeyArgs:
+    ctx: AwsContext                               # the key's region and account
+    alias_name: str                               # `alias/<environment>/<cell>`
+    description: Optional[str] = None             # default: the cell key's
+    policy: Optional[pulumi.Input[str]] = None    # default: `key_policy(ctx.account)`
+    depends_on: tuple[pulumi.Resource, ...] = ()  # principals the policy names (the Auto Scaling role)
+
+
+class CellKey(Piece):
+    TYPE = "platform:aws:Key"
     key: aws.kms.Key
     alias: aws.kms.Alias
 
-    def __init__(self, name: str, *, alias_name: str, account: iam.AccountContext, provider: aws.Provider,
-                 protect: bool, description: Optional[str] = None, policy: Optional[pulumi.Input[str]] = None,
-                 depends_on: Optional[list] = None, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("platform:aws:Key", name, None, opts)
+    def __init__(self, name: str, args: CellKeyArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx = args.ctx
         self.key = aws.kms.Key(
             f"{name}-key",
-            description=description or f"Cell {name}: bucket, EKS secrets, node volumes and logs",
+            description=args.description or f"Cell {name}: bucket, EKS secrets, node volumes and logs",
             key_usage="ENCRYPT_DECRYPT",
             customer_master_key_spec="SYMMETRIC_DEFAULT",
             enable_key_rotation=True,
@@ -149,9 +161,9 @@ class CellKey(pulumi.ComponentResource):
             deletion_window_in_days=DELETION_WINDOW_DAYS,
             # A regional key: a multi-Region key could carry the cell's data out of its zone.
             multi_region=False,
-            policy=policy if policy is not None else key_policy(account),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=protect, depends_on=depends_on),
+            policy=args.policy if args.policy is not None else key_policy(ctx.account),
+            opts=ctx.opts(self, stateful=True, depends_on=list(args.depends_on)),
         )
-        self.alias = aws.kms.Alias(f"{name}-key", name=alias_name, target_key_id=self.key.key_id,
-                                   opts=pulumi.ResourceOptions(parent=self, provider=provider))
+        self.alias = aws.kms.Alias(f"{name}-key", name=args.alias_name, target_key_id=self.key.key_id,
+                                   opts=ctx.opts(self))
         self.register_outputs({"key_arn": self.key.arn, "alias": self.alias.name})

@@ -28,15 +28,17 @@ each name is DNS-validated in the platform's Route 53 zone (records through the 
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from . import iam
-from ...contract import NODE_PORT
+from ...contract import NODE_PORT, Piece
 from ...global_traffic.cert_validation import DnsValidator
-from .bucket import SecureBucket
+from .bucket import SecureBucket, SecureBucketArgs
+from .context import AwsContext
 
 SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 LOG_RETENTION_DAYS = 365
@@ -69,21 +71,34 @@ def _log_writer(region: str, account: iam.AccountContext, provider: aws.Provider
     return {"AWS": elb.arn}
 
 
-class LoadBalancer(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    ctx: AwsContext
+    vpc_id: pulumi.Input[str]
+    public_subnet_ids: tuple[pulumi.Input[str], ...]   # where the ALB's interfaces live
+    node_security_group_id: pulumi.Input[str]          # EKS's cluster security group (on every node)
+    autoscaling_group_name: pulumi.Input[str]          # the node group's ASG: attached to the target group
+    hostname: str                                      # the cell's own name (health checks call it)
+    domain: str                                        # the public name the global layer answers
+    validator: DnsValidator                            # writes the certificate's validation records
+    health_path: str
+    key_arn: pulumi.Input[str]                         # encrypts the alarm topic
+    alarm_email: Optional[str] = None                  # subscribed to the alarm topic (required in prod)
+
+
+class LoadBalancer(Piece):
+    TYPE = "platform:aws:LoadBalancer"
     alb: aws.lb.LoadBalancer
     target_group: aws.lb.TargetGroup
     certificate_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, *, vpc_id: pulumi.Input[str], public_subnet_ids: Sequence[pulumi.Input[str]],
-                 node_security_group_id: pulumi.Input[str], autoscaling_group_name: pulumi.Input[str],
-                 hostname: str, domain: str, validator: DnsValidator, health_path: str,
-                 account: iam.AccountContext, provider: aws.Provider,
-                 protect: bool, key_arn: pulumi.Input[str], alarm_email: Optional[str] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("platform:aws:LoadBalancer", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, vpc_id, node_security_group_id = args.ctx, args.vpc_id, args.node_security_group_id
+        account, provider, protect = ctx.account, ctx.provider, ctx.protect
+        child = ctx.opts(self)
 
-        logs = self._access_log_bucket(name, account, provider, protect)
+        logs = self._access_log_bucket(name, ctx)
 
         sg = aws.ec2.SecurityGroup(f"{name}-alb", vpc_id=vpc_id,
                                    description=f"ALB of cell {name}: HTTPS in, NodePort {NODE_PORT} to the nodes",
@@ -107,7 +122,7 @@ class LoadBalancer(pulumi.ComponentResource):
             load_balancer_type="application",
             internal=False,
             ip_address_type="ipv4",
-            subnets=list(public_subnet_ids),
+            subnets=list(args.public_subnet_ids),
             security_groups=[sg.id],
             drop_invalid_header_fields=True,
             desync_mitigation_mode="defensive",
@@ -125,15 +140,15 @@ class LoadBalancer(pulumi.ComponentResource):
             vpc_id=vpc_id,
             deregistration_delay=DEREGISTRATION_DELAY,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
-                enabled=True, protocol="HTTP", port="traffic-port", path=health_path, matcher="200",
+                enabled=True, protocol="HTTP", port="traffic-port", path=args.health_path, matcher="200",
                 interval=HEALTH_CHECK_INTERVAL, timeout=HEALTH_CHECK_TIMEOUT, healthy_threshold=HEALTHY_THRESHOLD,
                 unhealthy_threshold=UNHEALTHY_THRESHOLD),
             opts=child)
         # The node group's Auto Scaling group registers (and drains) its instances in the target group.
-        aws.autoscaling.Attachment(f"{name}-nodes", autoscaling_group_name=autoscaling_group_name,
+        aws.autoscaling.Attachment(f"{name}-nodes", autoscaling_group_name=args.autoscaling_group_name,
                                    lb_target_group_arn=self.target_group.arn, opts=child)
 
-        self.certificate_arn = self._certificate(name, hostname, domain, validator, provider)
+        self.certificate_arn = self._certificate(name, args.hostname, args.domain, args.validator, provider)
 
         aws.lb.Listener(
             f"{name}-https", load_balancer_arn=self.alb.arn, port=443, protocol="HTTPS", ssl_policy=SSL_POLICY,
@@ -148,7 +163,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443",
                                                                   status_code="HTTP_301"))],
             opts=child)
-        self.alarm_topic = self._alarms(name, key_arn, alarm_email, account, child)
+        self.alarm_topic = self._alarms(name, args.key_arn, args.alarm_email, account, child)
         self.register_outputs({"dns_name": self.alb.dns_name, "zone_id": self.alb.zone_id,
                                "alarm_topic_arn": self.alarm_topic.arn})
 
@@ -187,9 +202,9 @@ class LoadBalancer(pulumi.ComponentResource):
                 alarm_actions=[topic.arn], ok_actions=[topic.arn], opts=child)
         return topic
 
-    def _access_log_bucket(self, name: str, account: iam.AccountContext, provider: aws.Provider,
-                           protect: bool) -> SecureBucket:
-        writer = _log_writer(account.region, account, provider, self)
+    def _access_log_bucket(self, name: str, ctx: AwsContext) -> SecureBucket:
+        account = ctx.account
+        writer = _log_writer(account.region, account, ctx.provider, self)
 
         def statements(arn: pulumi.Output[str]) -> list[dict]:
             return [{
@@ -202,10 +217,9 @@ class LoadBalancer(pulumi.ComponentResource):
             }]
 
         # ALB access logs are written with S3-managed keys only (SSE-KMS is not supported).
-        logs = SecureBucket(f"{name}-alb-logs", provider=provider, protect=protect, log_delivery=True,
-                            noncurrent_version_days=30, expire_current_days=LOG_RETENTION_DAYS,
-                            force_destroy=not protect,
-                            extra_statements_for=statements, opts=pulumi.ResourceOptions(parent=self))
+        logs = SecureBucket(f"{name}-alb-logs", SecureBucketArgs(
+            ctx, log_delivery=True, noncurrent_version_days=30, expire_current_days=LOG_RETENTION_DAYS,
+            force_destroy=not ctx.protect, extra_statements_for=statements), opts=pulumi.ResourceOptions(parent=self))
         return logs
 
     def _certificate(self, name: str, hostname: str, domain: str, validator: DnsValidator,

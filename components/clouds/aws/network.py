@@ -21,8 +21,10 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from ...contract import Piece
 from ...core.config import ConfigError
 from . import iam
+from .context import AwsContext
 
 # Zones per cell: the ALB needs subnets in at least two AZs; two keeps NAT cost down.
 AZ_COUNT = 2
@@ -60,23 +62,32 @@ def _pick_zone(names: list[str], index: int, region: str) -> str:
     return names[index]
 
 
-class Network(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class NetworkArgs:
+    ctx: AwsContext
+    network_cidr: str               # the cell's VPC (plan_subnets cuts it)
+    cluster_name: str               # subnets carry its `kubernetes.io/cluster/<name>` tag
+    key_arn: pulumi.Input[str]      # encrypts the flow-log group
+
+
+class Network(Piece):
+    TYPE = "platform:aws:Network"
     vpc: aws.ec2.Vpc
     private_subnets: list[aws.ec2.Subnet]
     public_subnets: list[aws.ec2.Subnet]
     plan: SubnetPlan
 
-    def __init__(self, name: str, *, network_cidr: str, cluster_name: str, account: iam.AccountContext,
-                 key_arn: pulumi.Input[str], provider: aws.Provider,
-                 opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("platform:aws:Network", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+    def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, network_cidr, cluster_name, key_arn = args.ctx, args.network_cidr, args.cluster_name, args.key_arn
+        account = ctx.account
+        child = ctx.opts(self)
         self.plan = plan_subnets(name, network_cidr)
 
         zones = aws.get_availability_zones_output(
             state="available",
             filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
-            opts=pulumi.InvokeOutputOptions(provider=provider, parent=self),
+            opts=ctx.invoke(self),
         )
 
         self.vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=network_cidr, enable_dns_support=True,

@@ -14,29 +14,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 import yaml
 
-from ...contract import CELL_LABEL, KEPT_METRICS, WORKLOAD_NAMESPACE, CellComponent, MetricsScrape
+from ...contract import CELL_LABEL, KEPT_METRICS, WORKLOAD_NAMESPACE, MetricsScrape, Piece
 from ...core.config import SloOptions
 from ...observability import slo as slo_rules
-from . import iam
+from .context import AwsContext
 
 # The Kubernetes group the scraper's role is mapped to (EKS access entry); the workload binds it.
 SCRAPER_GROUP = "amp-scraper"
 SCRAPE_INTERVAL_SECONDS = 30
-
-
-@dataclass
-class CellMetrics:
-    workspace: aws.amp.Workspace
-    scraper: aws.amp.Scraper
-    scrape: MetricsScrape
-    topic: Optional[aws.sns.Topic] = None
-    rules: Optional[aws.amp.RuleGroupNamespace] = None
 
 
 def scrape_configuration(cell: str, interval_seconds: int = SCRAPE_INTERVAL_SECONDS) -> str:
@@ -81,64 +72,90 @@ def _without_path(role_arn: str) -> str:
     return f"{head}:role/{rest.rsplit('/', 1)[-1]}"
 
 
-def build_observability(cell: CellComponent, *, cluster: aws.eks.Cluster, subnet_ids: Sequence[pulumi.Input[str]],
-                        security_group_id: pulumi.Input[str], private_cidrs: Sequence[str], key_arn: pulumi.Input[str],
-                        account: iam.AccountContext, provider: aws.Provider, slo: Optional[SloOptions],
-                        alert_emails: Sequence[str]) -> CellMetrics:
-    name, spec = cell.spec.name, cell.spec
-    child = lambda stateful=False, **kw: cell.child(pulumi.ResourceOptions(provider=provider, **kw), stateful=stateful)  # noqa: E731
-    workspace = aws.amp.Workspace(f"{name}-metrics", alias=f"{spec.environment}-{name}", kms_key_arn=key_arn,
-                                  opts=child(stateful=True))
-    scraper = aws.amp.Scraper(
-        f"{name}-scraper", alias=f"{spec.environment}-{name}",
-        source=aws.amp.ScraperSourceArgs(eks=aws.amp.ScraperSourceEksArgs(
-            cluster_arn=cluster.arn, subnet_ids=list(subnet_ids), security_group_ids=[security_group_id])),
-        destination=aws.amp.ScraperDestinationArgs(amp=aws.amp.ScraperDestinationAmpArgs(workspace_arn=workspace.arn)),
-        scrape_configuration=scrape_configuration(name), opts=child())
-    aws.eks.AccessEntry(f"{name}-scraper-access", cluster_name=cluster.name,
-                        principal_arn=scraper.role_arn.apply(_without_path), kubernetes_groups=[SCRAPER_GROUP],
-                        type="STANDARD", opts=child())
-    metrics = CellMetrics(workspace, scraper, MetricsScrape(
-        kind="annotations", interval_seconds=SCRAPE_INTERVAL_SECONDS, from_cidrs=tuple(private_cidrs),
-        rbac_group=SCRAPER_GROUP))
-    if slo is not None:
-        metrics.topic, metrics.rules = _alerts(cell, workspace, account, slo, alert_emails, child)
-    return metrics
+@dataclass(frozen=True)
+class ObservabilityArgs:
+    ctx: AwsContext
+    environment: str                            # prefixes the workspace's and scraper's aliases
+    cluster: aws.eks.Cluster                    # what the scraper collects from
+    subnet_ids: tuple[pulumi.Input[str], ...]   # the private subnets: the scraper's interfaces
+    security_group_id: pulumi.Input[str]        # EKS's cluster security group (on every node)
+    private_cidrs: tuple[str, ...]              # the scraper's sources, admitted by the workload's policy
+    key_arn: pulumi.Input[str]                  # the cell key encrypts the workspace
+    slo: Optional[SloOptions] = None            # None: metrics only, no alerts
+    alert_emails: tuple[str, ...] = ()
 
 
-def _alerts(cell: CellComponent, workspace: aws.amp.Workspace, account: iam.AccountContext, slo: SloOptions,
-            alert_emails: Sequence[str], child) -> tuple[aws.sns.Topic, aws.amp.RuleGroupNamespace]:
-    name, region = cell.spec.name, cell.spec.region
-    aps = account.service("aps")
-    key_policy = pulumi.Output.all(account.root(), aps, account.account_id).apply(lambda a: json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Sid": "AccountAdministersAndUsesTheKeyThroughIam", "Effect": "Allow", "Principal": {"AWS": a[0]},
-             "Action": "kms:*", "Resource": "*"},
-            # AMP's alert manager publishes to the encrypted topic: SNS asks KMS for a data key on its behalf.
-            {"Sid": "PrometheusAlertManagerPublishes", "Effect": "Allow", "Principal": {"Service": a[1]},
-             "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
-             "Condition": {"StringEquals": {"aws:SourceAccount": a[2]}}},
-        ]}))
-    key = aws.kms.Key(f"{name}-alerts-key", description=f"Encrypts the SLO alert topic of cell {name}",
-                      enable_key_rotation=True, deletion_window_in_days=30, policy=key_policy, opts=child(stateful=True))
-    topic = aws.sns.Topic(f"{name}-slo-alerts", kms_master_key_id=key.arn, opts=child())
-    aws.sns.TopicPolicy(f"{name}-slo-alerts-policy", arn=topic.arn, policy=pulumi.Output.all(
-        topic.arn, aps, account.account_id, workspace.arn).apply(lambda a: json.dumps({
+class Observability(Piece):
+    """The cell's metrics and SLO alerts (see the module docstring).
+
+    Moved under this piece from the cell itself (issue #16): every child carries an alias to the piece's
+    own parent, the cell, where it used to be, so none of them is replaced (the workspace holds the
+    metrics; the alert key is protected in prod)."""
+
+    TYPE = "platform:aws:Observability"
+    workspace: aws.amp.Workspace
+    scraper: aws.amp.Scraper
+    scrape: MetricsScrape
+    topic: Optional[aws.sns.Topic] = None
+    rules: Optional[aws.amp.RuleGroupNamespace] = None
+
+    def __init__(self, name: str, args: ObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, cluster = args.ctx, args.cluster
+        # Where the children were before this piece existed: directly under the cell (the piece's parent).
+        moved_from = [pulumi.Alias(parent=opts.parent)] if opts is not None and opts.parent is not None else None
+        child = lambda stateful=False: ctx.opts(self, stateful=stateful, aliases=moved_from)  # noqa: E731
+        self.workspace = aws.amp.Workspace(f"{name}-metrics", alias=f"{args.environment}-{name}",
+                                           kms_key_arn=args.key_arn, opts=child(stateful=True))
+        self.scraper = aws.amp.Scraper(
+            f"{name}-scraper", alias=f"{args.environment}-{name}",
+            source=aws.amp.ScraperSourceArgs(eks=aws.amp.ScraperSourceEksArgs(
+                cluster_arn=cluster.arn, subnet_ids=list(args.subnet_ids), security_group_ids=[args.security_group_id])),
+            destination=aws.amp.ScraperDestinationArgs(amp=aws.amp.ScraperDestinationAmpArgs(
+                workspace_arn=self.workspace.arn)),
+            scrape_configuration=scrape_configuration(name), opts=child())
+        aws.eks.AccessEntry(f"{name}-scraper-access", cluster_name=cluster.name,
+                            principal_arn=self.scraper.role_arn.apply(_without_path), kubernetes_groups=[SCRAPER_GROUP],
+                            type="STANDARD", opts=child())
+        self.scrape = MetricsScrape(kind="annotations", interval_seconds=SCRAPE_INTERVAL_SECONDS,
+                                    from_cidrs=tuple(args.private_cidrs), rbac_group=SCRAPER_GROUP)
+        if args.slo is not None:
+            self.topic, self.rules = self._alerts(name, args, child)
+        self.register_outputs({"workspace_arn": self.workspace.arn})
+
+    def _alerts(self, name: str, args: ObservabilityArgs, child) -> tuple[aws.sns.Topic, aws.amp.RuleGroupNamespace]:
+        account, region, slo, workspace = args.ctx.account, args.ctx.region, args.slo, self.workspace
+        assert slo is not None
+        aps = account.service("aps")
+        key_policy = pulumi.Output.all(account.root(), aps, account.account_id).apply(lambda a: json.dumps({
             "Version": "2012-10-17", "Statement": [
-                {"Sid": "PrometheusAlertManagerOfThisWorkspace", "Effect": "Allow", "Principal": {"Service": a[1]},
-                 "Action": ["sns:Publish", "sns:GetTopicAttributes"], "Resource": a[0],
-                 "Condition": {"StringEquals": {"aws:SourceAccount": a[2]}, "ArnEquals": {"aws:SourceArn": a[3]}}},
-                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-                 "Resource": a[0], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-            ]})), opts=child())
-    for i, email in enumerate(alert_emails):
-        aws.sns.TopicSubscription(f"{name}-slo-alerts-email-{i}", topic=topic.arn, protocol="email", endpoint=email,
-                                  opts=child())
-    rules = slo_rules.alert_rules(name, slo.availability, slo.latency_p99_ms, slo.error_rate, slo.window_days)
-    namespace = aws.amp.RuleGroupNamespace(
-        f"{name}-slo-rules", name=f"slo-{name}", workspace_id=workspace.id,
-        data=yaml.safe_dump(slo_rules.rule_group(name, rules), sort_keys=False), opts=child())
-    aws.amp.AlertManagerDefinition(
-        f"{name}-alert-manager", workspace_id=workspace.id,
-        definition=topic.arn.apply(lambda arn: alertmanager_definition(arn, region)), opts=child())
-    return topic, namespace
+                {"Sid": "AccountAdministersAndUsesTheKeyThroughIam", "Effect": "Allow", "Principal": {"AWS": a[0]},
+                 "Action": "kms:*", "Resource": "*"},
+                # AMP's alert manager publishes to the encrypted topic: SNS asks KMS for a data key on its behalf.
+                {"Sid": "PrometheusAlertManagerPublishes", "Effect": "Allow", "Principal": {"Service": a[1]},
+                 "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:SourceAccount": a[2]}}},
+            ]}))
+        key = aws.kms.Key(f"{name}-alerts-key", description=f"Encrypts the SLO alert topic of cell {name}",
+                          enable_key_rotation=True, deletion_window_in_days=30, policy=key_policy, opts=child(stateful=True))
+        topic = aws.sns.Topic(f"{name}-slo-alerts", kms_master_key_id=key.arn, opts=child())
+        aws.sns.TopicPolicy(f"{name}-slo-alerts-policy", arn=topic.arn, policy=pulumi.Output.all(
+            topic.arn, aps, account.account_id, workspace.arn).apply(lambda a: json.dumps({
+                "Version": "2012-10-17", "Statement": [
+                    {"Sid": "PrometheusAlertManagerOfThisWorkspace", "Effect": "Allow", "Principal": {"Service": a[1]},
+                     "Action": ["sns:Publish", "sns:GetTopicAttributes"], "Resource": a[0],
+                     "Condition": {"StringEquals": {"aws:SourceAccount": a[2]}, "ArnEquals": {"aws:SourceArn": a[3]}}},
+                    {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+                     "Resource": a[0], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                ]})), opts=child())
+        for i, email in enumerate(args.alert_emails):
+            aws.sns.TopicSubscription(f"{name}-slo-alerts-email-{i}", topic=topic.arn, protocol="email", endpoint=email,
+                                      opts=child())
+        rules = slo_rules.alert_rules(name, slo.availability, slo.latency_p99_ms, slo.error_rate, slo.window_days)
+        namespace = aws.amp.RuleGroupNamespace(
+            f"{name}-slo-rules", name=f"slo-{name}", workspace_id=workspace.id,
+            data=yaml.safe_dump(slo_rules.rule_group(name, rules), sort_keys=False), opts=child())
+        aws.amp.AlertManagerDefinition(
+            f"{name}-alert-manager", workspace_id=workspace.id,
+            definition=topic.arn.apply(lambda arn: alertmanager_definition(arn, region)), opts=child())
+        return topic, namespace

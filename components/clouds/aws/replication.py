@@ -19,17 +19,20 @@ The pieces, all but the role and the configuration in the replica region (own pr
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
+from ...contract import Piece
 from ...core import catalog
 from ...core.config import ConfigError
 from .settings import no_replica_region
 from . import iam
-from .bucket import SecureBucket
-from .key import CellKey, replica_key_policy
+from .bucket import SecureBucket, SecureBucketArgs
+from .context import AwsContext
+from .key import CellKey, CellKeyArgs, replica_key_policy
 
 REPLICA_STORAGE_CLASS = "STANDARD"
 
@@ -77,29 +80,43 @@ def replication_policy(source_arn: pulumi.Output[str], source_key_arn: pulumi.In
     ])
 
 
-class ModelReplication(pulumi.ComponentResource):
+@dataclass(frozen=True)
+class ModelReplicationArgs:
+    ctx: AwsContext                  # the cell's region: the source bucket, the role, the configuration
+    replica_ctx: AwsContext          # the replica region (same account): the replica key and bucket
+    source: SecureBucket             # the cell's model bucket
+    source_key_arn: pulumi.Input[str]
+    alias_name: str                  # the replica key's alias
+    noncurrent_version_days: int
+
+
+class ModelReplication(Piece):
     """The in-zone copy of a cell's model bucket (see the module docstring)."""
 
+    TYPE = "platform:aws:Replication"
     key: CellKey
     replica: SecureBucket
     role: aws.iam.Role
     config: aws.s3.BucketReplicationConfig
 
-    def __init__(self, name: str, *, source: SecureBucket, source_key_arn: pulumi.Input[str],
-                 account: iam.AccountContext, replica_account: iam.AccountContext, provider: aws.Provider,
-                 replica_provider: aws.Provider, alias_name: str, protect: bool, noncurrent_version_days: int,
-                 opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("platform:aws:Replication", name, None, opts)
-        in_source = pulumi.ResourceOptions(parent=self, provider=provider)
+    def __init__(self, name: str, args: ModelReplicationArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        source, source_key_arn = args.source, args.source_key_arn
+        account, replica_account = args.ctx.account, args.replica_ctx.account
+        in_source = args.ctx.opts(self)
         region = replica_account.region
 
         self.key = CellKey(
-            f"{name}-replica", alias_name=alias_name, account=replica_account, provider=replica_provider,
-            protect=protect, description=f"Cell {name}: replica of the model bucket in {region}",
-            policy=replica_key_policy(replica_account), opts=pulumi.ResourceOptions(parent=self))
+            f"{name}-replica",
+            CellKeyArgs(args.replica_ctx, alias_name=args.alias_name,
+                        description=f"Cell {name}: replica of the model bucket in {region}",
+                        policy=replica_key_policy(replica_account)),
+            opts=pulumi.ResourceOptions(parent=self))
         self.replica = SecureBucket(
-            f"{name}-models-replica", provider=replica_provider, protect=protect, kms_key_arn=self.key.key.arn,
-            noncurrent_version_days=noncurrent_version_days, opts=pulumi.ResourceOptions(parent=self))
+            f"{name}-models-replica",
+            SecureBucketArgs(args.replica_ctx, noncurrent_version_days=args.noncurrent_version_days,
+                             kms_key_arn=self.key.key.arn),
+            opts=pulumi.ResourceOptions(parent=self))
 
         self.role = aws.iam.Role(
             f"{name}-replication",
