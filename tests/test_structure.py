@@ -293,21 +293,61 @@ RETIRED = [
 ]
 
 
+def _spec_urn(res: dict, spec: dict) -> str:
+    """The URN an alias spec stands for, as the engine computes it: the spec's name, type, parent,
+    project and stack, each defaulting to the resource's own (`noParent`: under the stack)."""
+    stack, project = res["urn"][len("urn:pulumi:"):].split("::")[:2]
+    parent = "" if spec.get("noParent") else (spec.get("parentUrn") or res.get("parent") or "")
+    type_ = spec.get("type") or res["type"]
+    parent_type = parent.split("::")[2] if parent else ""
+    if parent_type and parent_type != "pulumi:pulumi:Stack":
+        type_ = f"{parent_type}${type_}"
+    return f"urn:pulumi:{spec.get('stack') or stack}::{spec.get('project') or project}::{type_}::{spec.get('name') or res['name']}"
+
+
 def _alias_urns(res: dict) -> set[str]:
+    """The old URNs a resource's own aliases name (a URN, or a spec the engine recorded as a dict).
+
+    Only the resource's own aliases: the offline engine records what each registration declares, and
+    a child of a moved component declares none (the real engine derives the child's old URN from its
+    parent's alias). A baseline URN kept only that way is reported missing here, never assumed."""
     out = set()
     for a in res.get("aliases") or []:
         if isinstance(a, str):
             out.add(a)
         elif isinstance(a, dict) and a.get("urn"):
             out.add(a["urn"])
+        elif isinstance(a, dict) and a:
+            out.add(_spec_urn(res, a))
     return out
+
+
+def test_an_alias_spec_names_the_old_parents_urn():
+    moved = {"urn": "urn:pulumi:s::p::platform:gcp:Cell$platform:gcp:EdgeGuard$gcp:compute/x:X::c-edge",
+             "type": "gcp:compute/x:X", "name": "c-edge",
+             "parent": "urn:pulumi:s::p::platform:gcp:Cell$platform:gcp:EdgeGuard::c-edge-guard",
+             "aliases": [{"name": "", "type": "", "parentUrn": "urn:pulumi:s::p::platform:gcp:Cell::c",
+                          "noParent": False, "project": "", "stack": ""}]}
+    assert _alias_urns(moved) == {"urn:pulumi:s::p::platform:gcp:Cell$gcp:compute/x:X::c-edge"}
+    moved["aliases"] = [{"name": "old", "noParent": True}]
+    assert _alias_urns(moved) == {"urn:pulumi:s::p::gcp:compute/x:X::old"}
+    moved["aliases"] = [{}]   # nothing recorded: nothing accepted
+    assert _alias_urns(moved) == set()
+
+
+def _baseline(stack: str) -> set[str]:
+    """The stack's URN baseline: `<stack>.txt` (captured before the restructure) and its addenda
+    `<stack>.<what>-at-<commit>.txt`, URNs that came after it (captured from main at that commit,
+    before the change that needed them: e.g. the GCP cell's logs, edge guard and alerts)."""
+    urns = REPO / "tests" / "fixtures" / "urns"
+    return set().union(*(f.read_text().split() for f in [urns / f"{stack}.txt", *sorted(urns.glob(f"{stack}.*.txt"))]))
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_baseline_urn_is_still_produced_or_aliased(stack, tmp_path_factory):
     baseline_file = REPO / "tests" / "fixtures" / "urns" / f"{stack}.txt"
     assert baseline_file.exists(), f"no URN baseline for stack {stack!r}; capture it before changing the program"
-    baseline = set(baseline_file.read_text().split())
+    baseline = _baseline(stack)
     run = preview_stack(stack, tmp_path_factory.mktemp(stack), packs=PACKS)
     assert run.report is not None, run.stderr[-3000:]
     produced = {r["urn"] for r in run.resources}
@@ -321,7 +361,7 @@ def test_every_baseline_urn_is_still_produced_or_aliased(stack, tmp_path_factory
 
 # --- One piece shape (#16): every part of a cell is `Piece(name, <Piece>Args, opts)` -----------------
 # Clouds whose pieces are not converted yet (each conversion removes its cloud from this set).
-PIECES_PENDING = {"aws", "gcp", "azure"}
+PIECES_PENDING = {"aws", "azure"}
 
 
 def _component_classes(cloud: str) -> list[type]:
