@@ -113,6 +113,30 @@ def test_cell_has_its_own_provider_for_project_and_region(dev):
     assert providers[0]["inputs"]["region"] == REGION
 
 
+def test_everything_the_cell_builds_sits_in_a_piece(dev):
+    """One piece shape (#16): under the cell only its provider, its pieces and the workload; the edge
+    guard, the SLO alerts and the Monitoring API that used to hang on the cell directly are in pieces,
+    each with an alias to the cell (their URN stays: tests/test_structure.py)."""
+    cell = cell_of(dev)
+    direct = {r["type"] for r in dev.children_of(cell["urn"])}
+    assert direct == {"pulumi:providers:gcp", "platform:workload:InferenceService", *(
+        f"platform:gcp:{t}" for t in ("ProjectApis", "Network", "Key", "Bucket", "Logs", "Cluster",
+                                      "EdgeGuard", "LoadBalancer", "WorkloadIdentity", "SloAlerts"))}, direct
+    moved = {"gcp:compute/regionSecurityPolicy:RegionSecurityPolicy": "platform:gcp:EdgeGuard",
+             "gcp:monitoring/notificationChannel:NotificationChannel": "platform:gcp:SloAlerts",
+             "gcp:monitoring/alertPolicy:AlertPolicy": "platform:gcp:SloAlerts"}
+    for type_, piece in moved.items():
+        for r in in_cell(dev, type_):
+            assert dev.by_urn(r["parent"])["type"] == piece, r["urn"]
+            assert [a["parentUrn"] for a in r["aliases"]] == [cell["urn"]], r["urn"]
+    monitoring = one(dev, "gcp:projects/service:Service", "-apis-monitoring")
+    assert dev.by_urn(monitoring["parent"])["type"] == "platform:gcp:ProjectApis"
+    assert [a["parentUrn"] for a in monitoring["aliases"]] == [cell["urn"]]
+    # Nothing else moved: no other resource names an old parent (the provider SDKs' own type aliases aside).
+    assert [r["urn"] for r in cell_resources(dev) if any(a.get("parentUrn") for a in r.get("aliases") or [])
+            and r["type"] not in moved and r is not monitoring] == []
+
+
 def test_every_resource_descends_from_the_cell_and_uses_its_provider(dev):
     cell = cell_of(dev)
     gcp_provider = next(r for r in dev.of_type("pulumi:providers:gcp") if r["parent"] == cell["urn"])

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
 
+from ...contract import Piece
 from .context import GcpContext
 from .key import CellKey, KeyGrant
 
@@ -15,16 +16,20 @@ ABORT_UPLOADS_AFTER_DAYS = 7
 
 
 @dataclass(frozen=True)
-class BucketArgs:
+class DataBucketArgs:
+    ctx: GcpContext
     key: CellKey
     storage_agent: pulumi.Output[str]   # the project's Cloud Storage service agent
     noncurrent_version_days: int
+    depends_on: tuple[pulumi.Resource, ...] = ()   # the Cloud Storage API
 
 
-class DataBucket(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: GcpContext, args: BucketArgs, depends_on: Sequence[pulumi.Resource],
-                 opts: pulumi.ResourceOptions):
-        super().__init__("platform:gcp:Bucket", name, None, opts)
+class DataBucket(Piece):
+    TYPE = "platform:gcp:Bucket"
+
+    def __init__(self, name: str, args: DataBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, depends_on = args.ctx, args.depends_on
         # GCS encrypts with a CMEK as its service agent: without this grant the bucket creation
         # (and every later write) fails, so the bucket depends on it explicitly.
         self.agent_grant = args.key.grant(KeyGrant("storage-agent", args.storage_agent))

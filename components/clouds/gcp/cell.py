@@ -8,17 +8,17 @@ import pulumi_gcp as gcp
 
 from ...contract import NODE_PORT, Address, CellComponent, CellOutputs, CellSpec, WorkloadExposure
 from ...core.config import ConfigError
-from .bucket import BucketArgs, DataBucket
-from .cluster import ClusterArgs, GkeCluster
+from .bucket import DataBucket, DataBucketArgs
+from .cluster import GkeCluster, GkeClusterArgs
 from .context import GcpContext
-from .edge_guard import edge_guard
-from .identity import IdentityArgs, WorkloadIdentity, pod_identity
-from .key import CellKey
-from .loadbalancer import LoadBalancerArgs, RegionalLoadBalancer, drain_seconds
-from .logs import CellLogs
-from .network import CellNetwork, NetworkArgs
-from .observability import build_observability
-from .project import ProjectApis
+from .edge_guard import EdgeGuard, EdgeGuardArgs
+from .identity import WorkloadIdentity, WorkloadIdentityArgs, pod_identity
+from .key import CellKey, CellKeyArgs
+from .loadbalancer import RegionalLoadBalancer, RegionalLoadBalancerArgs, drain_seconds
+from .logs import CellLogs, CellLogsArgs
+from .network import CellNetwork, CellNetworkArgs
+from .observability import SCRAPE, SloAlerts, SloAlertsArgs
+from .project import ProjectApis, ProjectApisArgs
 from .zones import zones_of
 
 # The NodePort the workload's Service exposes on every node (contract.NODE_PORT); the load
@@ -36,40 +36,48 @@ class GcpCell(CellComponent):
                          residency=spec.residency, provider=provider, protect=spec.protect)
         node_tag = f"{name}-node"
 
-        apis = ProjectApis(f"{name}-apis", ctx, self.child())
-        network = CellNetwork(f"{name}-net", ctx, NetworkArgs(spec.network_cidr, node_tag, WORKLOAD_NODE_PORT),
-                              depends_on=[apis["compute"]], opts=self.child())
-        key = CellKey(f"{name}-kms", ctx, depends_on=[apis["cloudkms"]], opts=self.child())
-        bucket = DataBucket(f"{name}-bucket", ctx, BucketArgs(key, apis.agents.storage, spec.noncurrent_version_days),
-                            depends_on=[apis["storage"]], opts=self.child())
-        logs = CellLogs(f"{name}-logs", ctx, key, depends_on=[apis["logging"]], opts=self.child())
+        apis = ProjectApis(f"{name}-apis", ProjectApisArgs(ctx, monitoring=spec.slo is not None), self.child())
+        network = CellNetwork(f"{name}-net", CellNetworkArgs(ctx, spec.network_cidr, node_tag, WORKLOAD_NODE_PORT,
+                                                             depends_on=(apis["compute"],)), self.child())
+        key = CellKey(f"{name}-kms", CellKeyArgs(ctx, depends_on=(apis["cloudkms"],)), self.child())
+        bucket = DataBucket(f"{name}-bucket", DataBucketArgs(ctx, key, apis.agents.storage, spec.noncurrent_version_days,
+                                                             depends_on=(apis["storage"],)), self.child())
+        logs = CellLogs(f"{name}-logs", CellLogsArgs(ctx, key, depends_on=(apis["logging"],)), self.child())
         # From the zone table, not a compute.get_zones invoke: the program knows them before the
         # Compute API is enabled (a fresh project answers that invoke with SERVICE_DISABLED).
-        zones = zones_of(spec.region)
+        zones = tuple(zones_of(spec.region))
         cluster = GkeCluster(
-            f"{name}-cluster", ctx,
-            ClusterArgs(network=network, key=key, container_agent=apis.agents.container,
-                        compute_agent=apis.agents.compute, zones=zones, node_tag=node_tag,
-                        min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
-                        kubernetes_version=spec.kubernetes_version, api_allowed_cidrs=spec.api_allowed_cidrs,
-                        deployer_account=spec.deployer.gcp_service_account if spec.deployer else None,
-                        binary_authorization=spec.gcp_binary_authorization),
-            depends_on=[apis["container"], apis["iam"], apis["compute"], apis["containersecurity"]],
-            opts=self.child())
-        guard = (edge_guard(name, ctx, spec.edge_guard, self, [apis["compute"]])  # issue #21
+            f"{name}-cluster",
+            GkeClusterArgs(ctx=ctx, network=network, key=key, container_agent=apis.agents.container,
+                           compute_agent=apis.agents.compute, zones=zones, node_tag=node_tag,
+                           min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
+                           kubernetes_version=spec.kubernetes_version, api_allowed_cidrs=tuple(spec.api_allowed_cidrs),
+                           deployer_account=spec.deployer.gcp_service_account if spec.deployer else None,
+                           binary_authorization=spec.gcp_binary_authorization,
+                           depends_on=(apis["container"], apis["iam"], apis["compute"], apis["containersecurity"])),
+            self.child())
+        guard = (EdgeGuard(f"{name}-edge-guard", EdgeGuardArgs(ctx, spec.edge_guard, depends_on=(apis["compute"],)),
+                           self.child())  # issue #21
                  if spec.edge_guard is not None else None)
         lb = RegionalLoadBalancer(
-            f"{name}-lb", ctx,
-            LoadBalancerArgs(network=network, node_pool=cluster.node_pool, zones=zones,
-                             node_port=WORKLOAD_NODE_PORT, health_path=spec.health_path, hostname=spec.hostname,
-                             domain=spec.public_name,
-                             validator=spec.dns_validator, security_policy=guard.self_link if guard else None),
-            depends_on=[apis["compute"], apis["certificatemanager"]], opts=self.child())
-        identity = WorkloadIdentity(f"{name}-identity", ctx, IdentityArgs(cluster, bucket),
-                                    depends_on=[apis["iam"]], opts=self.child())
+            f"{name}-lb",
+            RegionalLoadBalancerArgs(ctx=ctx, network=network, node_pool=cluster.node_pool, zones=zones,
+                                     node_port=WORKLOAD_NODE_PORT, health_path=spec.health_path,
+                                     hostname=spec.hostname, domain=spec.public_name, validator=spec.dns_validator,
+                                     security_policy=guard.self_link if guard else None,
+                                     depends_on=(apis["compute"], apis["certificatemanager"])),
+            self.child())
+        identity = WorkloadIdentity(f"{name}-identity",
+                                    WorkloadIdentityArgs(ctx, cluster, bucket, depends_on=(apis["iam"],)), self.child())
 
         # Metrics (GKE managed Prometheus, in the cluster's region) and SLO alerts (observability.py, #22).
-        self.metrics_scrape, self.alert_policies = build_observability(self, ctx, spec.slo, spec.alert_emails)
+        self.metrics_scrape = SCRAPE
+        self.alerts = (SloAlerts(f"{name}-slo-alerts",
+                                 SloAlertsArgs(ctx, spec.slo, tuple(spec.alert_emails), depends_on=(apis["monitoring"],)),
+                                 self.child())
+                       if spec.slo is not None else None)
+        self.alert_policies = self.alerts.policies if self.alerts else []
+        self.guard = guard
 
         self.network, self.key, self.bucket, self.cluster, self.lb, self.identity, self.logs = (
             network, key, bucket, cluster, lb, identity, logs)

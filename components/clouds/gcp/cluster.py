@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
 
+from ...contract import Piece
 from .context import GcpContext
 from .key import CellKey, KeyGrant
 from .network import PODS_RANGE, SERVICES_RANGE, CellNetwork
@@ -36,25 +37,29 @@ def initial_nodes_per_zone(min_nodes: int, zones: int) -> int:
 
 
 @dataclass(frozen=True)
-class ClusterArgs:
+class GkeClusterArgs:
+    ctx: GcpContext
     network: CellNetwork
     key: CellKey
     container_agent: pulumi.Output[str]
     compute_agent: pulumi.Output[str]
-    zones: Sequence[str]             # the zones of the region the node pool spans
+    zones: tuple[str, ...]           # the zones of the region the node pool spans
     node_tag: str
     min_nodes: int
     max_nodes: int
     kubernetes_version: str
-    api_allowed_cidrs: Sequence[str]
+    api_allowed_cidrs: tuple[str, ...]
     binary_authorization: str = "DISABLED"   # one of BINARY_AUTHORIZATION_MODES
     deployer_account: Optional[str] = None    # spec.deployer.gcp_service_account
+    depends_on: tuple[pulumi.Resource, ...] = ()   # the Container, IAM, Compute and Container Security APIs
 
 
-class GkeCluster(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: GcpContext, args: ClusterArgs,
-                 depends_on: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions):
-        super().__init__("platform:gcp:Cluster", name, None, opts)
+class GkeCluster(Piece):
+    TYPE = "platform:gcp:Cluster"
+
+    def __init__(self, name: str, args: GkeClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, depends_on = args.ctx, args.depends_on
         self.node_account = gcp.serviceaccount.Account(
             f"{name}-nodes", project=ctx.project, account_id=ctx.account_id("nodes"),
             display_name=f"GKE nodes of cell {ctx.cell}", opts=ctx.opts(self, depends_on=depends_on),

@@ -29,10 +29,16 @@ class GcpContext:
         return gcp_safe(standard_labels(self.environment, self.residency, self.cell))
 
     def opts(self, parent: pulumi.Resource, *, stateful: bool = False,
-             depends_on: Optional[Sequence[pulumi.Resource]] = None) -> pulumi.ResourceOptions:
-        """Options of a GCP child: the cell's provider, protected in prod when it holds state."""
+             depends_on: Optional[Sequence[pulumi.Resource]] = None,
+             moved_from: Optional[pulumi.ResourceOptions] = None) -> pulumi.ResourceOptions:
+        """Options of a GCP child: the cell's provider, protected in prod when it holds state.
+
+        `moved_from`: the options of the piece `parent` when the child used to be built directly under
+        that piece's own parent (the cell); the child then carries an alias to it, so its URN is kept."""
+        aliases = ([pulumi.Alias(parent=moved_from.parent)]
+                   if moved_from is not None and moved_from.parent is not None else None)
         return child_options(parent, self.protect, stateful, provider=self.provider,
-                             depends_on=list(depends_on) if depends_on else None)
+                             depends_on=list(depends_on) if depends_on else None, aliases=aliases)
 
     def invoke_opts(self, depends_on: Optional[Sequence[pulumi.Resource]] = None) -> pulumi.InvokeOutputOptions:
         return pulumi.InvokeOutputOptions(provider=self.provider, depends_on=list(depends_on or []))

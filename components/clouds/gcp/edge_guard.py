@@ -17,12 +17,13 @@ Rules, evaluated by priority (lowest number first; the first match wins):
 """
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
 
-from ...contract import EdgeGuardSpec
+from ...contract import EdgeGuardSpec, Piece
 from ...core import routing
 from .context import GcpContext
 
@@ -71,11 +72,28 @@ def rules(guard: EdgeGuardSpec) -> list[dict]:
     return out
 
 
-def edge_guard(name: str, ctx: GcpContext, guard: EdgeGuardSpec, parent: pulumi.Resource,
-               depends_on: Sequence[pulumi.Resource]) -> gcp.compute.RegionSecurityPolicy:
-    """The regional security policy; the load balancer's backend service names it (`security_policy`)."""
-    return gcp.compute.RegionSecurityPolicy(
-        f"{name}-edge", project=ctx.project, region=ctx.region, type="CLOUD_ARMOR",
-        description=f"Edge guard of cell {ctx.cell}: residency, rate limit, managed rules",
-        rules=rules(guard),
-        opts=ctx.opts(parent, depends_on=depends_on))
+@dataclass(frozen=True)
+class EdgeGuardArgs:
+    ctx: GcpContext
+    guard: EdgeGuardSpec
+    depends_on: tuple[pulumi.Resource, ...] = ()   # the Compute API
+
+
+class EdgeGuard(Piece):
+    """The regional security policy; the load balancer's backend service names it (`self_link`).
+
+    The policy was built directly under the cell before this piece existed (#16): it keeps its
+    name and carries an alias to the cell, so its URN (and the deployed policy) stays."""
+
+    TYPE = "platform:gcp:EdgeGuard"
+
+    def __init__(self, name: str, args: EdgeGuardArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx = args.ctx
+        self.policy = gcp.compute.RegionSecurityPolicy(
+            f"{ctx.cell}-edge", project=ctx.project, region=ctx.region, type="CLOUD_ARMOR",
+            description=f"Edge guard of cell {ctx.cell}: residency, rate limit, managed rules",
+            rules=rules(args.guard),
+            opts=ctx.opts(self, depends_on=args.depends_on, moved_from=opts))
+        self.self_link = self.policy.self_link
+        self.register_outputs({"self_link": self.self_link})

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
 
-from ...contract import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT, PodIdentity
+from ...contract import WORKLOAD_NAMESPACE, WORKLOAD_SERVICE_ACCOUNT, Piece, PodIdentity
 from .bucket import DataBucket
 from .cluster import GkeCluster
 from .context import GcpContext
@@ -17,15 +17,19 @@ OBJECT_VIEWER = "roles/storage.objectViewer"
 
 
 @dataclass(frozen=True)
-class IdentityArgs:
+class WorkloadIdentityArgs:
+    ctx: GcpContext
     cluster: GkeCluster
     bucket: DataBucket
+    depends_on: tuple[pulumi.Resource, ...] = ()   # the IAM API
 
 
-class WorkloadIdentity(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: GcpContext, args: IdentityArgs, depends_on: Sequence[pulumi.Resource],
-                 opts: pulumi.ResourceOptions):
-        super().__init__("platform:gcp:WorkloadIdentity", name, None, opts)
+class WorkloadIdentity(Piece):
+    TYPE = "platform:gcp:WorkloadIdentity"
+
+    def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, depends_on = args.ctx, args.depends_on
         self.account = gcp.serviceaccount.Account(
             f"{name}-gsa", project=ctx.project, account_id=ctx.account_id("inference"),
             display_name=f"Inference workload of cell {ctx.cell}", opts=ctx.opts(self, depends_on=depends_on))

@@ -3,12 +3,13 @@ symmetric key that encrypts the bucket, the cluster's Kubernetes secrets and the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
 import pulumiverse_time as time
 
+from ...contract import Piece
 from .context import GcpContext
 
 ROTATION_DAYS = 90
@@ -30,10 +31,18 @@ class KeyGrant:
     email: pulumi.Input[str]
 
 
-class CellKey(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: GcpContext, depends_on: Sequence[pulumi.Resource],
-                 opts: pulumi.ResourceOptions):
-        super().__init__("platform:gcp:Key", name, None, opts)
+@dataclass(frozen=True)
+class CellKeyArgs:
+    ctx: GcpContext
+    depends_on: tuple[pulumi.Resource, ...] = ()   # the Cloud KMS API
+
+
+class CellKey(Piece):
+    TYPE = "platform:gcp:Key"
+
+    def __init__(self, name: str, args: CellKeyArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, depends_on = args.ctx, args.depends_on
         # Key rings and keys cannot be deleted in Cloud KMS, only their versions destroyed: both
         # are stateful, protected in prod, and auto-named, so that a cell destroyed and built again
         # does not collide with its predecessor's ring that lives on.

@@ -23,6 +23,7 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_gcp as gcp
 
+from ...contract import Piece
 from ...global_traffic.cert_validation import DnsValidator
 from .context import GcpContext
 from .network import CellNetwork
@@ -50,16 +51,18 @@ def drain_seconds() -> int:
 
 
 @dataclass(frozen=True)
-class LoadBalancerArgs:
+class RegionalLoadBalancerArgs:
+    ctx: GcpContext
     network: CellNetwork
     node_pool: gcp.container.NodePool
-    zones: Sequence[str]
+    zones: tuple[str, ...]
     node_port: int
     health_path: str
     hostname: str                   # the cell's own name, `<cell>.<domain>`
     domain: str                     # the public name `<public_label>.<domain>` routed to the cells
     validator: DnsValidator         # publishes the DNS authorization records (Route 53)
     security_policy: Optional[pulumi.Input[str]] = None  # the cell's edge guard (Cloud Armor, issue #21)
+    depends_on: tuple[pulumi.Resource, ...] = ()   # the Compute and Certificate Manager APIs
 
 
 def group_in_zone(urls: Sequence[str], zone: str) -> str:
@@ -70,10 +73,12 @@ def group_in_zone(urls: Sequence[str], zone: str) -> str:
     raise ValueError(f"the node pool has no instance group in zone {zone}: {list(urls or ())}")
 
 
-class RegionalLoadBalancer(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: GcpContext, args: LoadBalancerArgs,
-                 depends_on: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions):
-        super().__init__("platform:gcp:LoadBalancer", name, None, opts)
+class RegionalLoadBalancer(Piece):
+    TYPE = "platform:gcp:LoadBalancer"
+
+    def __init__(self, name: str, args: RegionalLoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, depends_on = args.ctx, args.depends_on
         region = dict(project=ctx.project, region=ctx.region)
         urls = args.node_pool.managed_instance_group_urls
 
@@ -152,7 +157,7 @@ class RegionalLoadBalancer(pulumi.ComponentResource):
         self.register_outputs({"ip": self.ip})
 
     def _authorize(self, name: str, suffix: str, domain: str, shared: bool, ctx: GcpContext,
-                   args: LoadBalancerArgs, depends_on: Sequence[pulumi.Resource]):
+                   args: RegionalLoadBalancerArgs, depends_on: Sequence[pulumi.Resource]):
         """A regional DNS authorization of `domain` and its CNAME in the Route 53 zone."""
         auth = gcp.certificatemanager.DnsAuthorization(
             f"{name}-dns-auth{suffix}", project=ctx.project, location=ctx.region, domain=domain,

@@ -14,11 +14,13 @@ global `_Required` (README "Running it for real").
 """
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
 
+from ...contract import Piece
 from .context import GcpContext
 from .key import CellKey, KeyGrant
 
@@ -32,10 +34,19 @@ def regional_filter(region: str) -> str:
             f'resource.labels.location=~{zonal} OR resource.labels.zone=~{zonal}')
 
 
-class CellLogs(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: GcpContext, key: CellKey, depends_on: Sequence[pulumi.Resource],
-                 opts: pulumi.ResourceOptions):
-        super().__init__("platform:gcp:Logs", name, None, opts)
+@dataclass(frozen=True)
+class CellLogsArgs:
+    ctx: GcpContext
+    key: CellKey
+    depends_on: tuple[pulumi.Resource, ...] = ()   # the Logging API
+
+
+class CellLogs(Piece):
+    TYPE = "platform:gcp:Logs"
+
+    def __init__(self, name: str, args: CellLogsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, key, depends_on = args.ctx, args.key, args.depends_on
         bucket_id = f"{ctx.cell}-logs"
         self.filter = regional_filter(ctx.region)
         # The logs hold client addresses and URLs: encrypted with the cell's key, which lives in the same

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
 
+from ...contract import Piece
 from ...core.config import ConfigError
 from .context import GcpContext
 
@@ -48,16 +49,20 @@ class SubnetPlan:
 
 
 @dataclass(frozen=True)
-class NetworkArgs:
+class CellNetworkArgs:
+    ctx: GcpContext
     cidr: str
     node_tag: str    # network tag on every node VM: what the firewall rules target
     node_port: int   # the workload's NodePort, the only port the load balancer may reach
+    depends_on: tuple[pulumi.Resource, ...] = ()   # the Compute API
 
 
-class CellNetwork(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: GcpContext, args: NetworkArgs,
-                 depends_on: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions):
-        super().__init__("platform:gcp:Network", name, None, opts)
+class CellNetwork(Piece):
+    TYPE = "platform:gcp:Network"
+
+    def __init__(self, name: str, args: CellNetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, depends_on = args.ctx, args.depends_on
         self.plan = SubnetPlan.carve(args.cidr, ctx.cell)
         self.network = gcp.compute.Network(
             f"{name}-vpc", project=ctx.project, auto_create_subnetworks=False, routing_mode="REGIONAL",
@@ -108,7 +113,7 @@ class CellNetwork(pulumi.ComponentResource):
         self.proxy_firewall = self._allow(name, ctx, "allow-lb-proxies", (self.plan.proxy_only,), args)
         self.register_outputs({"network": self.network.id, "subnet": self.subnet.id})
 
-    def _allow(self, name: str, ctx: GcpContext, what: str, sources: Sequence[str], args: NetworkArgs):
+    def _allow(self, name: str, ctx: GcpContext, what: str, sources: Sequence[str], args: CellNetworkArgs):
         return gcp.compute.Firewall(
             f"{name}-{what}", project=ctx.project, network=self.network.id, direction="INGRESS", priority=1000,
             source_ranges=list(sources), target_tags=[args.node_tag],

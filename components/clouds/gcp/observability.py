@@ -17,12 +17,13 @@ Alert policies and channels are project-level objects holding no customer data.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
 
-from ...contract import MetricsScrape
+from ...contract import MetricsScrape, Piece
 from ...core.config import SloOptions
 from ...observability import slo as slo_rules
 from .context import GcpContext
@@ -35,21 +36,32 @@ SCRAPE = MetricsScrape(kind="pod_monitoring", interval_seconds=SCRAPE_INTERVAL_S
                        from_namespaces=(GMP_NAMESPACE,))
 
 
-def build_observability(parent: pulumi.Resource, ctx: GcpContext, slo: Optional[SloOptions],
-                        alert_emails: Sequence[str]) -> tuple[MetricsScrape, list[gcp.monitoring.AlertPolicy]]:
-    if slo is None:
-        return SCRAPE, []
-    # New projects have the Monitoring API on; enabling it here makes the order explicit (and never disables it).
-    api = gcp.projects.Service(f"{ctx.cell}-apis-monitoring", project=ctx.project, service="monitoring.googleapis.com",
-                               disable_on_destroy=False, opts=ctx.opts(parent))
-    channels = [gcp.monitoring.NotificationChannel(
-        f"{ctx.cell}-slo-email-{i}", project=ctx.project, type="email", display_name=f"SLO alerts of {ctx.cell}: {email}",
-        labels={"email_address": email}, user_labels=ctx.labels, opts=ctx.opts(parent, depends_on=[api]))
-        for i, email in enumerate(alert_emails)]
-    rules = slo_rules.alert_rules(ctx.cell, slo.availability, slo.latency_p99_ms, slo.error_rate, slo.window_days)
-    policies = []
-    for rule in rules:
-        policies.append(gcp.monitoring.AlertPolicy(
+@dataclass(frozen=True)
+class SloAlertsArgs:
+    ctx: GcpContext
+    slo: SloOptions
+    alert_emails: tuple[str, ...]
+    depends_on: tuple[pulumi.Resource, ...] = ()   # the Monitoring API (ProjectApis)
+
+
+class SloAlerts(Piece):
+    """The email channels and one alert policy per SLO rule.
+
+    They were built directly under the cell before this piece existed (#16): each keeps its name and
+    carries an alias to the cell, so its URN (and the deployed channel or policy) stays."""
+
+    TYPE = "platform:gcp:SloAlerts"
+
+    def __init__(self, name: str, args: SloAlertsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx, slo = args.ctx, args.slo
+        self.channels = [gcp.monitoring.NotificationChannel(
+            f"{ctx.cell}-slo-email-{i}", project=ctx.project, type="email",
+            display_name=f"SLO alerts of {ctx.cell}: {email}", labels={"email_address": email},
+            user_labels=ctx.labels, opts=ctx.opts(self, depends_on=args.depends_on, moved_from=opts))
+            for i, email in enumerate(args.alert_emails)]
+        rules = slo_rules.alert_rules(ctx.cell, slo.availability, slo.latency_p99_ms, slo.error_rate, slo.window_days)
+        self.policies = [gcp.monitoring.AlertPolicy(
             f"{ctx.cell}-{_kebab(rule.name)}", project=ctx.project, display_name=f"{ctx.cell}: {rule.name}",
             combiner="OR", severity="CRITICAL" if rule.severity == "page" else "WARNING",
             conditions=[gcp.monitoring.AlertPolicyConditionArgs(
@@ -58,9 +70,10 @@ def build_observability(parent: pulumi.Resource, ctx: GcpContext, slo: Optional[
                     query=rule.expr, duration=_seconds(rule.for_), evaluation_interval="60s",
                     labels={"severity": rule.severity}, alert_rule=rule.name, rule_group=f"slo-{ctx.cell}"))],
             documentation=gcp.monitoring.AlertPolicyDocumentationArgs(content=rule.summary, mime_type="text/markdown"),
-            notification_channels=[c.name for c in channels], user_labels=ctx.labels,
-            opts=ctx.opts(parent, depends_on=[api])))
-    return SCRAPE, policies
+            notification_channels=[c.name for c in self.channels], user_labels=ctx.labels,
+            opts=ctx.opts(self, depends_on=args.depends_on, moved_from=opts))
+            for rule in rules]
+        self.register_outputs({"policies": [p.name for p in self.policies]})
 
 
 def _kebab(name: str) -> str:

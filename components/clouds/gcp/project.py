@@ -15,10 +15,12 @@ comes from its own API call (`storage.get_project_service_account`), which creat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_gcp as gcp
 
+from ...contract import Piece
 from .context import GcpContext
 
 APIS = {
@@ -32,6 +34,9 @@ APIS = {
     # GKE security posture (workload configuration auditing) reports through the Container Security API.
     "containersecurity": "containersecurity.googleapis.com",
 }
+# Cloud Monitoring, enabled only by a cell with SLO alerts (new projects have it on; enabling it makes
+# the order explicit, and never disables it).
+MONITORING = ("monitoring", "monitoring.googleapis.com")
 # The agents' documented addresses, used when generateServiceIdentity returns no email (it
 # returns one for the GKE agent; for Compute Engine the call creates the agent but the address
 # is the fixed pattern: https://cloud.google.com/compute/docs/access/service-accounts#service_agents).
@@ -46,9 +51,18 @@ class ServiceAgents:
     compute: pulumi.Output[str]    # service-<n>@compute-system.iam.gserviceaccount.com
 
 
-class ProjectApis(pulumi.ComponentResource):
-    def __init__(self, name: str, ctx: GcpContext, opts: pulumi.ResourceOptions):
-        super().__init__("platform:gcp:ProjectApis", name, None, opts)
+@dataclass(frozen=True)
+class ProjectApisArgs:
+    ctx: GcpContext
+    monitoring: bool = False   # the cell has SLO alerts: enable Cloud Monitoring too
+
+
+class ProjectApis(Piece):
+    TYPE = "platform:gcp:ProjectApis"
+
+    def __init__(self, name: str, args: ProjectApisArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(name, args, opts)
+        ctx = args.ctx
         self.services = {
             key: gcp.projects.Service(
                 f"{name}-{key}", project=ctx.project, service=api,
@@ -57,6 +71,13 @@ class ProjectApis(pulumi.ComponentResource):
             )
             for key, api in APIS.items()
         }
+        if args.monitoring:
+            key, api = MONITORING
+            # The cell built it directly before (#16): same name and arguments (disable_dependent_services
+            # stays unset, adding it would be a diff), and an alias to its old parent, the cell.
+            self.services[key] = gcp.projects.Service(
+                f"{name}-{key}", project=ctx.project, service=api, disable_on_destroy=False,
+                opts=ctx.opts(self, moved_from=opts))
         storage = gcp.storage.get_project_service_account_output(
             project=ctx.project, opts=ctx.invoke_opts([self.services["storage"]])).email_address
         number = gcp.organizations.get_project_output(
