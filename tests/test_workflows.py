@@ -696,10 +696,11 @@ def _git_repo(path: Path, commits: int) -> list[str]:
 
 @pytest.mark.parametrize("case", ["last-deployed", "api-down", "first-deploy"])
 def test_the_deploy_gate_diffs_against_the_last_deployed_commit_with_the_cost_gate(tmp_path, case):
-    """A superseded intermediate push (one pending run per concurrency group) is not lost from the
-    review: the surviving run diffs against the last successful deploy, not the previous push."""
+    """Every push deploys in order (`queue: max`: GitHub would otherwise keep one pending run and cancel
+    it for the next), and a run's review covers every change it applies: it diffs against the last
+    successful deploy (a failed or cancelled run's commits included), not the previous push."""
     flow = FLOWS["deploy"]
-    assert flow["concurrency"] == {"group": "deploy-main", "cancel-in-progress": False}
+    assert flow["concurrency"] == {"group": "deploy-main", "cancel-in-progress": False, "queue": "max"}
     gate = flow["jobs"]["gate"]
     assert gate["permissions"] == {"contents": "read", "actions": "read"}
     step = _step(gate, _runs("offline diff"))
@@ -956,12 +957,11 @@ def test_renewal_dispatches_deploy_and_holds_no_concurrency_group(tmp_path):
     step = job["steps"][0]
     log = tmp_path / "gh-args"
     _fake(tmp_path / "bin", "gh", f"#!/bin/bash\necho \"$*\" >> {log}\n")
-    env = {k: interpolate(v, {"github": {"token": "t", "repository": "o/r",
-                                         "event": {"repository": {"default_branch": "main"}}}})
-           for k, v in step["env"].items()}
+    env = {k: interpolate(v, {"github": {"token": "t", "repository": "o/r"}}) for k, v in step["env"].items()}
     proc = _bash(step["run"], cwd=tmp_path, path_first=tmp_path / "bin", env={**env, "GITHUB_STEP_SUMMARY": tmp_path / "s"})
     assert proc.returncode == 0, proc.stderr
-    assert log.read_text().split() == ["workflow", "run", "deploy.yml", "--repo", "o/r", "--ref", "main", "-f", "refresh=true"]
+    # No --ref: gh dispatches the default branch's deploy.yml, whichever branch ran this.
+    assert log.read_text().split() == ["workflow", "run", "deploy.yml", "--repo", "o/r", "-f", "refresh=true"]
     # The dispatched run refreshes in every stage.
     ctx = {"inputs": {"refresh": True}, "github": {"event_name": "workflow_dispatch"}, "needs": {}}
     assert all(evaluate(deploy["jobs"][s]["with"]["refresh"], ctx) is True for s in STAGES)
