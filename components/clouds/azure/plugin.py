@@ -15,7 +15,8 @@ PLUGIN = CloudPlugin(
     data_types=frozenset({
         "azure-native:storage:StorageAccount", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
         "azure-native:containerservice:ManagedCluster", "azure-native:compute:Disk",
-        "azure-native:sql:Server", "azure-native:documentdb:DatabaseAccount",
+        # Cosmos DB accounts: the `cosmosdb` module of azure-native v3 (`documentdb` is v1's name).
+        "azure-native:sql:Server", "azure-native:cosmosdb:DatabaseAccount",
         # Metrics stores: label-only aggregates, still the cell's data.
         "azure-native:monitor:AzureMonitorWorkspace",
     }),

@@ -53,7 +53,7 @@ def check_package_known(view: StackView, zones: Zones, today: dt.date) -> list[F
     """A resource of a package no cloud plugin declares (and not declared non-cloud) fails closed:
     nobody has said where its resources live."""
     return [violation((
-        f"{what(r)} is of package {r.package!r}, which is no cloud plugin's and not declared non-cloud: where it "
+        f"{what(r)} ({r.type}) is of package {r.package!r}, which is no cloud plugin's and not declared non-cloud: where it "
         "lives cannot be determined, so it fails closed (a new cloud: its plugin in components/clouds/<cloud>/"
         "plugin.py, then python policy/shared/facts.py)"), r.urn)
         for r in view.resources if not r.type.startswith("pulumi:") and cloud_facts.kind(r.package) is None]
