@@ -238,6 +238,21 @@ def test_an_unguarded_public_load_balancer_of_a_plugin_fails_residency(cloud):
         assert _mandatory(result, lb.urn, "residency-edge-guard"), (cloud, lb.type, result.diagnostics)
 
 
+@pytest.mark.parametrize("cloud", sorted(PLUGINS))
+def test_a_type_the_schema_does_not_know_fails_closed_in_residency(cloud):
+    # A known package, a type its provider schema lacks (a newer provider): where it lives is unknown.
+    plugin = PLUGINS[cloud]
+    zone, inside, _ = _in_and_out(cloud)
+    made_up = f"{plugin.package}:madeup/store:Store"
+    assert made_up not in package_types(plugin.package)
+    known = sorted(plugin.data_types - plugin.key_types)[0]
+    resources = [_store(plugin, made_up, "new", inside, zone), _store(plugin, known, "old", inside, zone)]
+    result = analyze(POLICY / "residency", resources)
+    (d,) = _mandatory(result, resources[0].urn, "residency-location-in-zone")
+    assert "locations.json" in d.message, d.message
+    assert not _mandatory(result, resources[1].urn, "residency-location-in-zone")
+
+
 # ---- unknown packages fail closed ---------------------------------------------------------------
 
 def _alone(pack: str, tmp_path: Path) -> Path:

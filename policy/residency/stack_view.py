@@ -15,8 +15,8 @@ from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE, UNKNOW
     UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
 import cloud_facts
-from zones import (AWS_GLOBAL_TYPES, AZURE_LOCATED_TYPES, GCP_LOCATED_TYPES, GLOBAL_ZONE, REGIONS, UNKNOWN,
-                   Location, is_unknown, parse_location)
+from zones import (GLOBAL_ZONE, LOCATED_TYPES, REGIONS, UNKNOWN, UNLOCATED_TYPES, Location, is_unknown,
+                   parse_location)
 
 _UNKNOWN_SENTINELS = frozenset({UNKNOWN_STRING_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_ARRAY_VALUE,
                                 UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE, UNKNOWN_OBJECT_VALUE})
@@ -227,12 +227,17 @@ class StackView:
         if locator is None:
             return Location("unrecognized", f"<package {r.package}>",
                             source=f"the pack has no locator {facts['location']['locator']!r} for {r.package!r}")
+        if r.type not in LOCATED_TYPES.get(r.package, ()) and r.type not in UNLOCATED_TYPES.get(r.package, ()):
+            # Not in the provider schema the pack was built from (a newer provider, a misspelt token):
+            # whether and where it is placed is unknown.
+            return Location("unrecognized", f"<type {r.type}>",
+                            source="a type the pack's location index (locations.json) does not know")
         return locator(self, r, facts)
 
     def _locate_aws(self, r: Res, facts: dict) -> Optional[Location]:
         p = r.props
         # IAM, Route 53, CloudFront...: global services, no region input (provider schema).
-        if r.type in AWS_GLOBAL_TYPES:
+        if r.type in UNLOCATED_TYPES[r.package]:
             return None
         if p.get("region") is not None:
             return parse_location(p["region"], "region")
@@ -247,7 +252,7 @@ class StackView:
         for key in ("location", "region", "zone"):
             if p.get(key) is not None:
                 return parse_location(p[key], key)
-        if r.type not in GCP_LOCATED_TYPES:
+        if r.type not in LOCATED_TYPES[r.package]:
             return None  # global GCP resource (network, firewall, service account, IAM)
         value = self._provider_value(r, "region") or self._provider_value(r, "zone")
         if r.provider_urn is None:
@@ -260,7 +265,7 @@ class StackView:
             return None  # role assignments/definitions: IAM, judged by what they grant on, not placed
         if p.get("location") is not None:
             return parse_location(p["location"], "location")
-        if r.type not in AZURE_LOCATED_TYPES:
+        if r.type not in LOCATED_TYPES[r.package]:
             # A child resource (vault key, blob container) lives where its parent does.
             for prop, urns in r.prop_deps.items():
                 if prop == "resourceGroupName":
