@@ -400,7 +400,9 @@ def test_rule_fails_and_passes(default_run, policy, failing, passing):
 
 
 def test_every_rule_has_cases(default_run):
-    tested = {c[0] for c in CASES} | {"k8s-secret-no-literal-data"}
+    from test_encryption_coverage import STORE_CASES
+    tested = {c[0] for c in CASES} | {c[0] for c in STORE_CASES} | {"k8s-secret-no-literal-data",
+                                                                      "encryption-type-not-covered"}
     assert {p["name"] for p in default_run.policies} == tested
 
 
@@ -408,7 +410,7 @@ def test_policy_metadata(default_run):
     for p in default_run.policies:
         assert p["description"].endswith(".") and "\n" not in p["description"], p
         assert p["remediation"], p
-        expected = "advisory" if p["name"] == "k8s-secret-no-literal-data" else "mandatory"
+        expected = "advisory" if p["name"] in ("k8s-secret-no-literal-data", "encryption-type-not-covered") else "mandatory"
         assert p["level"] == expected, p
     frameworks = {p["name"]: p["framework"] for p in default_run.policies}
     assert frameworks["aws-key-rotation"].startswith("CIS Amazon Web Services")
