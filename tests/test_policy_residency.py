@@ -178,7 +178,7 @@ def test_pack_metadata(placement):
                              "residency-log-bucket-in-zone",
                              "residency-telemetry-in-zone",
                              "residency-logs-in-zone", "residency-edge-guard", "residency-cannot-verify",
-                             "residency-exception-approved"}
+                             "residency-exception-approved", "residency-data-path-in-zone"}
     for name, p in policies.items():
         assert p["description"] and p["remediation"], name
         assert p["level"] == ("advisory" if name in ("residency-cannot-verify", "residency-exception-approved")
@@ -243,11 +243,15 @@ def test_global_tls_edge(placement):
 
 def test_unknowns_are_advisory(placement):
     result, r = placement
-    for key in ("unknown_region", "unknown_labels"):
+    for key in ("unknown_region",):
         mandatory = [d for d in result.diagnostics if d.urn == r[key].urn and d.level == "mandatory"]
         advisory = on(result, "residency-cannot-verify", r[key])
         assert not mandatory, mandatory
         assert advisory and all("cannot verify" in m for m in advisory), key
+    # A residency declaration computed at preview is not taken on trust (#35): it must come from config.
+    assert any("computed (unknown at preview)" in m and "fails closed" in m
+               for m in on(result, "residency-zone-known", r["unknown_labels"])), on(result, "residency-zone-known",
+                                                                                   r["unknown_labels"])
     # No policy was aborted by an unknown value (the SDK's own "can't run policy" diagnostic).
     assert not [d for d in result.diagnostics if "can't run policy" in d.message]
 

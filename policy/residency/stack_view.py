@@ -34,7 +34,7 @@ DATA_TYPES = frozenset({
     "gcp:sql/databaseInstance:DatabaseInstance", "gcp:bigquery/dataset:Dataset",
     "azure-native:storage:StorageAccount", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
     "azure-native:containerservice:ManagedCluster", "azure-native:compute:Disk",
-    "azure-native:sql:Server", "azure-native:documentdb:DatabaseAccount",
+    "azure-native:sql:Server", "azure-native:cosmosdb:DatabaseAccount",  # the pinned SDK's token (not documentdb)
     # Metrics stores (issue #22): label-only aggregates, still the cell's data.
     "aws:amp/workspace:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
 })
@@ -43,6 +43,9 @@ DATA_TYPES = frozenset({
 # channel's `labels` are its configuration.
 USER_LABELLED = frozenset({"gcp:monitoring/notificationChannel:NotificationChannel",
                            "gcp:monitoring/alertPolicy:AlertPolicy"})
+# GCP types whose labels sit deeper than the top level (provider schema): Cloud SQL keeps them in
+# settings.userLabels.
+NESTED_LABELS = {"gcp:sql/databaseInstance:DatabaseInstance": ("settings", "userLabels")}
 
 CLUSTER_TYPES = ("aws:eks/cluster:Cluster", "gcp:container/cluster:Cluster",
                  "azure-native:containerservice:ManagedCluster")
@@ -119,6 +122,10 @@ def _own_labels(r: Res) -> Any:
         return p.get("tags")
     if r.type in USER_LABELLED:
         return p.get("userLabels")
+    if r.type in NESTED_LABELS:
+        outer, inner = NESTED_LABELS[r.type]
+        holder = p.get(outer)
+        return holder if is_unknown(holder) else (holder or {}).get(inner)
     if r.package == "gcp":
         return p.get("labels") if p.get("labels") is not None else p.get("resourceLabels")
     if r.package == "kubernetes":
@@ -167,12 +174,16 @@ class StackView:
                 return ZoneOf(z, f"{r.name} (component residency)")
             return None
         labels = _own_labels(r)
+        # A residency declaration is configuration: one computed at preview cannot be reviewed, so it is
+        # not taken on trust (fail closed), unlike other unknown values, which only defer a decision.
         if is_unknown(labels):
-            return ZoneOf(None, f"labels of {r.name} unknown at preview", unknown=True)
+            return ZoneOf(None, f"the labels of {r.name} are computed (unknown at preview); a residency label "
+                                "must be a known value from config")
         if isinstance(labels, dict):
             z = labels.get("residency")
             if is_unknown(z):
-                return ZoneOf(None, f"residency label of {r.name} unknown at preview", unknown=True)
+                return ZoneOf(None, f"the residency label of {r.name} is computed (unknown at preview); it must be "
+                                    "a known value from config")
             if isinstance(z, str) and z:
                 return ZoneOf(z, "its residency label")
         return None
@@ -211,8 +222,31 @@ class StackView:
                 if z is not None:
                     result = z
                     break
+        if result.zone is None and not result.unknown:
+            attached = self._attached_zone(r)
+            if attached is not None:
+                result = attached
         self._zone_cache[r.urn] = result
         return result
+
+    def _attached_zone(self, r: Res) -> ZoneOf | None:
+        """A resource that cannot carry a label (bucket policy, key ring, SSL policy, subscription filter)
+        belongs to the zone of the labelled resources its inputs refer to, when they agree on one."""
+        zones: dict[str, str] = {}
+        for prop, urns in r.prop_deps.items():
+            for urn in urns:
+                dep = self.by_urn.get(urn)
+                if dep is None or dep.type.startswith("pulumi:") or dep.is_component:
+                    continue
+                z = self.label_zone(dep)
+                if z is not None and z.zone is not None:
+                    zones.setdefault(z.zone, f"{dep.name}, which its {prop} refers to")
+        if len(zones) > 1:
+            zones.pop(GLOBAL_ZONE, None)
+        if len(zones) == 1:
+            zone, how = zones.popitem()
+            return ZoneOf(zone, how)
+        return None
 
     # ---- locations ---------------------------------------------------------------------------
 
