@@ -205,7 +205,7 @@ def test_zone_known_fails_closed(placement):
     p = "residency-zone-known"
     assert any("cannot be decided" in m for m in on(result, p, r["s3_unlabelled"]))
     assert any("'atlantis'" in m and "not a known zone" in m for m in on(result, p, r["bad_zone"]))
-    assert any("holds data" in m for m in on(result, p, r["global_data"]))
+    assert any("claims zone 'global'" in m for m in on(result, p, r["global_data"]))
     # The cell's unlabelable child takes the cell's zone (the zone its labelled resources share).
     assert not on(result, p, r["cell_policy"]) and not on(result, p, r["cell_bucket"])
     assert not on(result, p, r["iam_role"]) and not on(result, "residency-location-in-zone", r["iam_role"])

@@ -101,3 +101,39 @@ def test_unlabelable_sub_resources_take_the_zone_of_what_they_attach_to(paths):
 def test_cloud_sql_labels_are_read_from_settings(paths):
     result, r = paths
     assert not on(result, KNOWN, r["sql"])
+
+
+@pytest.fixture(scope="module")
+def global_claims():
+    s = Stack()
+    use1 = s.provider("aws", "aws-us-east-1", region="us-east-1")
+    g = tags("global")
+    r = {}
+    check = s.add("aws:route53/healthCheck:HealthCheck", "cell-health", {"type": "HTTPS", "fqdn": "a.example.com",
+                                                                          "tags": g}, provider=use1)
+    key = s.add("aws:kms/key:Key", "alarms-key", {"tags": g}, provider=use1)
+    topic = s.add("aws:sns/topic:Topic", "alarms", {"kmsMasterKeyId": "k", "tags": g}, provider=use1,
+                  deps={"kmsMasterKeyId": [key]})
+    s.add("aws:sns/topicPolicy:TopicPolicy", "alarms-policy", {"arn": "t", "policy": "{}"}, provider=use1,
+          deps={"arn": [topic]})
+    alarm = s.add("aws:cloudwatch/metricAlarm:MetricAlarm", "cell-health-alarm", {
+        "comparisonOperator": "LessThanThreshold", "evaluationPeriods": 1, "tags": g,
+        "dimensions": {"HealthCheckId": "x"}}, provider=use1, deps={"dimensions": [check], "alarmActions": [topic]})
+    r.update(key=key, topic=topic, alarm=alarm)
+    # The trick: a data store (and its key) labelled global to escape its zone.
+    data_key = s.add("aws:kms/key:Key", "data-key", {"tags": g}, provider=use1)
+    r["bucket"] = s.add("aws:s3/bucket:Bucket", "customer-data", {"tags": g}, provider=use1)
+    s.add("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "customer-data-sse",
+          {"bucket": "customer-data", "rules": []}, provider=use1, deps={"bucket": [r["bucket"]],
+                                                                         "rules": [data_key]})
+    r["data_key"] = data_key
+    r["queue"] = s.add("aws:sqs/queue:Queue", "orders", {"tags": g}, provider=use1)
+    return analyze(PACK, s.resources), r
+
+
+def test_global_is_only_for_what_serves_a_global_service(global_claims):
+    result, r = global_claims
+    for key in ("key", "topic", "alarm"):  # the health check's alarm plumbing: global by what it serves
+        assert not on(result, KNOWN, r[key]), (key, on(result, KNOWN, r[key]))
+    for key in ("bucket", "queue", "data_key"):  # data labelled global to escape a zone
+        assert any("claims zone 'global'" in m for m in on(result, KNOWN, r[key])), (key, on(result, KNOWN, r[key]))
