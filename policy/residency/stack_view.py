@@ -241,6 +241,14 @@ class StackView:
                 z = self.label_zone(dep)
                 if z is not None and z.zone is not None:
                     zones.setdefault(z.zone, f"{dep.name}, which its {prop} refers to")
+        if not zones:
+            # Nothing it refers to is labelled: a container that cannot carry a label (a key ring) takes the
+            # zone of the labelled resources that refer to it, when they agree.
+            for other in self.resources:
+                if any(r.urn in urns for urns in other.prop_deps.values()) and not other.is_component:
+                    z = self.label_zone(other)
+                    if z is not None and z.zone is not None:
+                        zones.setdefault(z.zone, f"{other.name}, which refers to it")
         if len(zones) > 1:
             zones.pop(GLOBAL_ZONE, None)
         if len(zones) == 1:
