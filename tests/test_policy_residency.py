@@ -316,6 +316,11 @@ def dns():
            failoverRoutingPolicies=[{"type": "PRIMARY"}], healthCheckId="hc-in-id")
     r["api_secondary"] = record("api-secondary", "api.example.com", setIdentifier="us-secondary",
                                 aliases=alias(us_host), failoverRoutingPolicies=[{"type": "SECONDARY"}])
+    # 2b. the same approval claimed by naming the record after the approved cell while it targets another (#35)
+    record("spoof-primary", "spoof.example.com", setIdentifier="in-primary", records=["20.40.0.10"], ttl=30,
+           failoverRoutingPolicies=[{"type": "PRIMARY"}], healthCheckId="hc-in-id")
+    r["spoof_secondary"] = record("aws-us-west-2", "spoof.example.com", setIdentifier="aws-us-west-2",
+                                  aliases=alias(eu_host), failoverRoutingPolicies=[{"type": "SECONDARY"}])
     # 3. geolocation done right: EU -> an in-zone failover set, not evaluated at the geolocation level
     record("eu-set-primary", "eu.example.com", setIdentifier="aws-eu-central-1", aliases=alias(eu_host),
            failoverRoutingPolicies=[{"type": "PRIMARY"}])
@@ -390,6 +395,14 @@ def test_dns_exception_allows_named_fallback(dns):
     assert len(approved) == 1 and approved[0].level == "advisory", approved
     assert ("zone 'in' may fall back to 'aws-us-west-2' until " + FUTURE in approved[0].message
             and "dpo@acme.example" in approved[0].message), approved[0].message
+
+
+def test_dns_approval_is_matched_against_the_cell_the_record_targets(dns):
+    """An approval for `in -> aws-us-west-2` does not cover a record that only carries that name
+    (set identifier and resource name) while it sends India's traffic to the EU cell."""
+    result, r = dns
+    msgs = on(result, "residency-dns-in-zone", r["spoof_secondary"])
+    assert any("strict zone 'in'" in m and "aws-eu-central-1" in m and "unapproved" in m for m in msgs), msgs
 
 
 def test_dns_unapproved_fallback_says_where_to_approve_it(dns):
