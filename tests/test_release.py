@@ -394,3 +394,52 @@ def test_shipped_plans_validate_against_their_stacks():
         assert all(f"{s}/{c}" in plan.metrics for w in plan.waves for ref in w.cells
                    for s, c in [ref.split("/")]), f"{path}: a planned cell has no metrics endpoint"
         assert zones
+
+
+# ---- residency-model-in-own-cell, through the analyzer protocol -----------------------------------------
+
+MODEL_RULE = "residency-model-in-own-cell"
+
+
+@pytest.fixture(scope="module")
+def model_stack():
+    from offline.analyzer import analyze
+    from test_policy_residency import PACK, UNKNOWN, Stack, tags
+    s = Stack()
+    aws = s.provider("aws", "aws-us-west-2", region="us-west-2")
+    gcp = s.provider("gcp", "gcp-europe-west1", project="acme", region="europe-west1")
+    k8s = s.provider("kubernetes", "k8s")
+    s.add("aws:s3/bucket:Bucket", "us-models", {"tags": tags("us", "aws-us-west-2")}, provider=aws,
+          outputs={"bucket": "us-models-1a2b"})
+    s.add("gcp:storage/bucket:Bucket", "eu-models", {"name": "eu-models", "location": "europe-west1",
+                                                     "labels": tags("eu", "gcp-europe-west1")}, provider=gcp)
+
+    def workload(name, cell, zone, uri):
+        return s.add("kubernetes:apps/v1:Deployment", name, {
+            "metadata": {"name": "inference", "labels": tags(zone, cell)},
+            "spec": {"template": {"spec": {"containers": [{"name": "inference", "image": DEV_IMAGE,
+                                                             "env": [{"name": "MODEL_URI", "value": uri}]}]}}}},
+            provider=k8s)
+    r = {"own": workload("eu-own", "gcp-europe-west1", "eu", "gs://eu-models/models/sentiment/1.0.0/model"),
+         "cross": workload("eu-cross", "gcp-europe-west1", "eu", "s3://us-models-1a2b/models/sentiment/1.0.0/model"),
+         "outside": workload("eu-outside", "gcp-europe-west1", "eu", "gs://someone-elses/models/m"),
+         "http": workload("eu-http", "gcp-europe-west1", "eu", "http://models.example.com/m"),
+         "later": workload("eu-later", "gcp-europe-west1", "eu", UNKNOWN)}
+    return analyze(PACK, s.resources), r
+
+
+def test_a_workload_reading_its_own_cells_bucket_passes(model_stack):
+    from test_policy_residency import on
+    result, r = model_stack
+    assert not on(result, MODEL_RULE, r["own"])
+
+
+def test_a_workload_pointed_at_another_cells_bucket_is_refused(model_stack):
+    from test_policy_residency import on
+    result, r = model_stack
+    assert any("of cell 'aws-us-west-2'" in m and "only from its own bucket" in m
+               for m in on(result, MODEL_RULE, r["cross"])), on(result, MODEL_RULE, r["cross"])
+    assert any("not in this stack" in m and "fail closed" in m for m in on(result, MODEL_RULE, r["outside"]))
+    assert any("not an object-storage location" in m for m in on(result, MODEL_RULE, r["http"]))
+    assert not on(result, MODEL_RULE, r["later"])
+    assert any("MODEL_URI unknown" in m for m in on(result, "residency-cannot-verify", r["later"]))

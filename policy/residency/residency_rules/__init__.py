@@ -10,11 +10,12 @@ grouped by resource domain. Every rule is a stack rule: `check(view, zones, toda
     edge_guard.py   residency-edge-guard
     logs.py         residency-log-bucket-in-zone, residency-logs-in-zone
     telemetry.py    residency-telemetry-in-zone
+    models.py       residency-model-in-own-cell
     crossguard.py   rules -> CrossGuard policies (config, cannot-verify notes)
 """
 from __future__ import annotations
 
-from . import dns, edge_guard, edges, keys, location, logs, replication, telemetry
+from . import dns, edge_guard, edges, keys, location, logs, models, replication, telemetry
 from .common import GDPR_CHAPTER_V, rule
 from .rule_shape import Finding, Rule, unique, violation
 
@@ -57,7 +58,11 @@ RULES: list[Rule] = unique([
          description="Every internet-facing load balancer of a cell refuses, at its edge (WAF geo rule), the countries of every other "
                      "strict zone served, so residency holds when DNS is bypassed; no guard refuses its own zone's countries.",
          remediation="Attach the cell's edge guard (AWS WAFv2 web ACL, GCP Cloud Armor policy, Azure WAF policy GeoMatch rule) with "
-                     "the refused countries from the routing plan; list other stacks' zones in the pack config's served_zones."),])
+                     "the refused countries from the routing plan; list other stacks' zones in the pack config's served_zones."),
+    rule(id="residency-model-in-own-cell", framework=GDPR_CHAPTER_V, check=models.check_models,
+         description="A workload loads its model (MODEL_URI) only from a bucket of its own cell, in its zone, held by the stack.",
+         remediation="Point MODEL_URI at the cell's own bucket (the platform sets <bucket_uri>/models/<name>/<version>/model) "
+                     "and publish the release there with `python -m ops release publish`."),])
 
 
 def _unknowns(view, zones, today) -> list[Finding]:
