@@ -178,7 +178,7 @@ def test_pack_metadata(placement):
                              "residency-log-bucket-in-zone",
                              "residency-telemetry-in-zone",
                              "residency-logs-in-zone", "residency-edge-guard", "residency-cannot-verify",
-                             "residency-exception-approved"}
+                             "residency-exception-approved", "residency-model-in-own-cell"}
     for name, p in policies.items():
         assert p["description"] and p["remediation"], name
         assert p["level"] == ("advisory" if name in ("residency-cannot-verify", "residency-exception-approved")

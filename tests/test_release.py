@@ -443,3 +443,18 @@ def test_a_workload_pointed_at_another_cells_bucket_is_refused(model_stack):
     assert any("not an object-storage location" in m for m in on(result, MODEL_RULE, r["http"]))
     assert not on(result, MODEL_RULE, r["later"])
     assert any("MODEL_URI unknown" in m for m in on(result, "residency-cannot-verify", r["later"]))
+
+
+def test_rollout_dry_run_shows_each_waves_diff_from_the_offline_engine(tmp_path, capsys):
+    from ops.__main__ import main
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({
+        "release": "sentiment-1.1.0", "rollback_to": "sentiment-1.0.0", "bake_seconds": 0,
+        "waves": [{"name": "canary", "cells": ["prod-aws-us-west-2/aws-us-west-2"]}],
+        "metrics": {"prod-aws-us-west-2/aws-us-west-2": {"url": "http://127.0.0.1:9/api/v1/query"}}}))
+    assert main(["release", "rollout", "sentiment-1.1.0", "--plan", str(plan), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "wave canary: stack prod-aws-us-west-2: cells aws-us-west-2 -> sentiment-1.1.0" in out
+    assert "update urn:pulumi:prod-aws-us-west-2::platform::" in out and "aws-us-west-2-inference-deployment" in out
+    # Nothing was applied: the repository's stack file still selects no release for the cell.
+    assert ro.AutomationRunner().releases("prod-aws-us-west-2") == {"aws-us-west-2": None}

@@ -180,7 +180,8 @@ class OfflineRunner:
         finally:
             path.write_text(before)
         changes, _, _ = diff_resources(base["resources"], head["resources"])
-        return "\n".join(f"  {c.kind} {c.urn}" for c in changes) or "  (no change)"
+        return "\n".join(f"  {c.op} {c.urn}" + (f" ({', '.join(c.keys)})" if c.keys else "")
+                         for c in changes) or "  (no change)"
 
     def outputs(self, stack: str) -> dict:
         return (self._reports.get(stack) or {}).get("outputs", {})
