@@ -458,3 +458,20 @@ def test_rollout_dry_run_shows_each_waves_diff_from_the_offline_engine(tmp_path,
     assert "update urn:pulumi:prod-aws-us-west-2::platform::" in out and "aws-us-west-2-inference-deployment" in out
     # Nothing was applied: the repository's stack file still selects no release for the cell.
     assert ro.AutomationRunner().releases("prod-aws-us-west-2") == {"aws-us-west-2": None}
+
+
+def test_one_wave_at_a_time_needs_the_earlier_waves_done(prom, tmp_path):
+    url, end = prom
+    plan = _plan(tmp_path, url, [{"name": "canary", "cells": ["eu-ha/gcp-europe-west1"]},
+                                 {"name": "rest", "cells": ["eu-ha/aws-eu-central-1", "eu-ha/azure-westeurope"]}])
+    runner = RecordingRunner()
+    quiet = dict(clock=lambda: end, sleep=lambda s: None, out=lambda *_: None)
+    with pytest.raises(pub.ReleaseOpError, match="earlier wave 'canary' is not done"):
+        ro.rollout(plan, runner, only="rest", **quiet)
+    assert runner.applied == []
+    first = ro.rollout(plan, runner, only="canary", **quiet)
+    assert first.ok and [w.status for w in first.waves] == ["done", "pending"]
+    second = ro.rollout(plan, runner, only="rest", **quiet)
+    assert second.ok and [w.status for w in second.waves] == ["done", "done"]
+    assert [a[1] for a in runner.applied] == [{"gcp-europe-west1": "sentiment-1.1.0"},
+                                              {"aws-eu-central-1": "sentiment-1.1.0", "azure-westeurope": "sentiment-1.1.0"}]

@@ -35,6 +35,8 @@ def add_parser(sub) -> None:
     p.add_argument("release", help="<name>-<version>; must match the plan's `release`")
     p.add_argument("--plan", required=True, type=Path, help="the rollout plan (YAML; see ops/release/rollout.py)")
     p.add_argument("--dry-run", action="store_true", help="show each wave's diff with the offline engine; change nothing")
+    p.add_argument("--wave", help="run only this wave (every earlier wave must already run the release): one CI "
+                                  "environment per wave")
     p.add_argument("--policy-pack", action="append", default=[], metavar="DIR")
     p.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE")
 
@@ -93,7 +95,8 @@ def command(args: argparse.Namespace) -> int:
             runner = ro.OfflineRunner(packs=tuple(args.policy_pack))
         else:
             runner = ro.AutomationRunner(packs=tuple(args.policy_pack), pack_configs=tuple(args.policy_pack_config))
-        report = ro.rollout(plan, runner, smoke=None if args.dry_run else _smoke_gate, dry_run=args.dry_run)
+        report = ro.rollout(plan, runner, smoke=None if args.dry_run else _smoke_gate, dry_run=args.dry_run,
+                            only=args.wave)
         print(report.render())
         return 0 if report.ok or args.dry_run else 1
     except (releases.ReleaseError, pub.ReleaseOpError) as exc:

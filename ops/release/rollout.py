@@ -259,7 +259,7 @@ class RolloutReport:
 
     @property
     def ok(self) -> bool:
-        return all(w.status == "done" for w in self.waves)
+        return all(w.status in ("done", "pending") for w in self.waves) and any(w.status == "done" for w in self.waves)
 
     def render(self) -> str:
         lines = [f"rollout of {self.release} (rollback to {self.rollback_to}): "
@@ -324,12 +324,31 @@ def _slo_of(plan: Plan, runner: Runner, stack: str) -> gates.SloGate:
     return gates.SloGate(error_ratio=slo.error_rate / 100, p99_ms=slo.latency_p99_ms)
 
 
+def _check_earlier_waves(plan: Plan, runner: Runner, only: str) -> None:
+    """`only` runs one wave (one CI environment per wave): every earlier wave must already run the release."""
+    names = [w.name for w in plan.waves]
+    if only not in names:
+        raise ReleaseOpError(f"--wave {only!r}: not a wave of the plan; allowed: {', '.join(names)}")
+    for w in plan.waves[:names.index(only)]:
+        for stack, cells in _by_stack(w.cells).items():
+            running = runner.releases(stack)
+            behind = [c for c in cells if running.get(c) != plan.release]
+            if behind:
+                raise ReleaseOpError(f"--wave {only!r}: earlier wave {w.name!r} is not done ({stack}/{behind[0]} runs "
+                                     f"{running.get(behind[0]) or 'no release'}, not {plan.release})")
+
+
 def rollout(plan: Plan, runner: Runner, smoke: Optional[SmokeGate] = None, out=print,
             clock: gates.Clock = time.time, sleep: gates.Sleep = time.sleep, dry_run: bool = False,
-            gate_timeout: float = 10.0) -> RolloutReport:
+            gate_timeout: float = 10.0, only: Optional[str] = None) -> RolloutReport:
     validate(plan, runner)
+    if only is not None:
+        _check_earlier_waves(plan, runner, only)
     report = RolloutReport(plan.release, plan.rollback_to, [WaveReport(w.name, list(w.cells)) for w in plan.waves])
     for wave, wr in zip(plan.waves, report.waves):
+        if only is not None and wave.name != only:
+            wr.status = "done" if plan.waves.index(wave) < [w.name for w in plan.waves].index(only) else "pending"
+            continue
         groups = _by_stack(wave.cells)
         if dry_run:
             for stack, cells in groups.items():
