@@ -179,7 +179,8 @@ def test_pack_metadata(placement):
                              "residency-telemetry-in-zone",
                              "residency-logs-in-zone", "residency-edge-guard", "residency-package-known",
                              "residency-cannot-verify",
-                             "residency-exception-approved", "residency-data-path-in-zone"}
+                             "residency-exception-approved", "residency-data-path-in-zone",
+                             "residency-model-in-own-cell"}
     for name, p in policies.items():
         assert p["description"] and p["remediation"], name
         assert p["level"] == ("advisory" if name in ("residency-cannot-verify", "residency-exception-approved")
