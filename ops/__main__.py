@@ -16,6 +16,7 @@ from pathlib import Path
 import dns.resolver
 
 from . import outputs, smoke, state_policy
+from .release import cli as release_cli
 
 
 def _port(value: str) -> tuple[str, int]:
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--bucket", required=True, help="the state bucket (PULUMI_BACKEND_URL s3://BUCKET)")
     sp.add_argument("--account", default="*", help="the AWS account id of the secrets keys (default: any)")
     sp.add_argument("--project-dir", default=None, help="the Pulumi project (default: this repository)")
+    release_cli.add_parser(sub)
     return p
 
 
@@ -133,6 +135,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "smoke":
         return smoke_command(args)
+    if args.command == "release":
+        return release_cli.command(args)
     refs = _references(args.stack, args.project_dir)
     if refs is None:
         return 2
