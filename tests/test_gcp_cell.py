@@ -573,13 +573,18 @@ def test_service_agents_come_from_service_identities_and_the_key_waits_for_propa
     key = one(dev, "gcp:kms/cryptoKey:CryptoKey")
     services = {r["inputs"]["service"]: r for r in in_cell(dev, "gcp:projects/service:Service")}
     idents = {r["inputs"]["service"]: r for r in in_cell(dev, "gcp:projects/serviceIdentity:ServiceIdentity")}
-    assert set(idents) == {"container.googleapis.com", "compute.googleapis.com"}
-    for api, grant_name in (("container.googleapis.com", "-gke-agent"), ("compute.googleapis.com", "-compute-agent")):
-        ident = idents[api]
-        assert services[api]["urn"] in ident["dependencies"]   # the compute agent after the compute API
-        grant = one(dev, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", grant_name)
-        assert grant["inputs"]["member"] == f"serviceAccount:{out(ident, 'email')}"
-        assert grant["inputs"]["cryptoKeyId"] == key["id"] and ident["urn"] in grant["dependencies"]
+    # generateServiceIdentity creates the GKE agent; for Compute it answers INVALID_ARGUMENT (#30).
+    assert set(idents) == {"container.googleapis.com"}
+    ident = idents["container.googleapis.com"]
+    assert services["container.googleapis.com"]["urn"] in ident["dependencies"]
+    grant = one(dev, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "-gke-agent")
+    assert grant["inputs"]["member"] == f"serviceAccount:{out(ident, 'email')}"
+    assert grant["inputs"]["cryptoKeyId"] == key["id"] and ident["urn"] in grant["dependencies"]
+    # The Compute Engine agent exists once the Compute API is on: its documented address, after the API.
+    compute = one(dev, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "-compute-agent")
+    assert re.fullmatch(r"serviceAccount:service-\d+@compute-system\.iam\.gserviceaccount\.com",
+                        compute["inputs"]["member"]), compute["inputs"]["member"]
+    assert services["compute.googleapis.com"]["urn"] in waits_for(dev, compute)
     sleeps = {r["name"]: r for r in in_cell(dev, "time:index/sleep:Sleep")}
     cluster_wait = sleeps["gcp-europe-west1-kms-cluster-propagation"]
     bucket_wait = sleeps["gcp-europe-west1-kms-bucket-propagation"]

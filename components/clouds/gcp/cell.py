@@ -36,7 +36,7 @@ class GcpCell(CellComponent):
                          residency=spec.residency, provider=provider, protect=spec.protect)
         node_tag = f"{name}-node"
 
-        apis = ProjectApis(f"{name}-apis", ProjectApisArgs(ctx, monitoring=spec.slo is not None), self.child())
+        apis = ProjectApis(f"{name}-apis", ProjectApisArgs(ctx), self.child())
         network = CellNetwork(f"{name}-net", CellNetworkArgs(ctx, spec.network_cidr, node_tag, WORKLOAD_NODE_PORT,
                                                              depends_on=(apis["compute"],)), self.child())
         key = CellKey(f"{name}-kms", CellKeyArgs(ctx, depends_on=(apis["cloudkms"],)), self.child())
@@ -54,7 +54,9 @@ class GcpCell(CellComponent):
                            kubernetes_version=spec.kubernetes_version, api_allowed_cidrs=tuple(spec.api_allowed_cidrs),
                            deployer_account=spec.deployer.gcp_service_account if spec.deployer else None,
                            binary_authorization=spec.gcp_binary_authorization,
-                           depends_on=(apis["container"], apis["iam"], apis["compute"], apis["containersecurity"])),
+                           # The cluster writes logs and metrics (managed Prometheus) from its first minute.
+                           depends_on=(apis["container"], apis["iam"], apis["compute"], apis["containersecurity"],
+                                       apis["monitoring"], apis["logging"])),
             self.child())
         guard = (EdgeGuard(f"{name}-edge-guard", EdgeGuardArgs(ctx, spec.edge_guard, depends_on=(apis["compute"],)),
                            self.child())  # issue #21

@@ -51,7 +51,7 @@ class GkeClusterArgs:
     api_allowed_cidrs: tuple[str, ...]
     binary_authorization: str = "DISABLED"   # one of BINARY_AUTHORIZATION_MODES
     deployer_account: Optional[str] = None    # spec.deployer.gcp_service_account
-    depends_on: tuple[pulumi.Resource, ...] = ()   # the Container, IAM, Compute and Container Security APIs
+    depends_on: tuple[pulumi.Resource, ...] = ()   # the Container, IAM, Compute, Container Security, Monitoring, Logging APIs
 
 
 class GkeCluster(Piece):
@@ -183,11 +183,20 @@ class GkeCluster(Piece):
         # The identity that runs `pulumi up` creates the workload through this cluster's API in the same
         # run: Kubernetes Engine Admin maps to full Kubernetes RBAC on the project's clusters (GKE IAM;
         # one GCP cell per project, so this is this cell's cluster). Nothing is granted when unset.
+        # The deployer holds this role from its bootstrap (README "Deployer roles"), and it needs it to
+        # the end of every run, destroy included: a projects IAM member removes the member from the
+        # project's binding on delete, so `destroy` would strip the deployer's own role while it still
+        # deletes the cluster and its Kubernetes objects (403), and every later `up` would run without
+        # it. So the member outlives the stack: retained on delete, never removed by the program
+        # (apply check `gcp-deployer-binding-retained`). It stays declared (not dropped) so that stacks
+        # that already hold it in state do not delete it on their next `up`.
         self.deployer_admin = None
         if args.deployer_account:
             self.deployer_admin = gcp.projects.IAMMember(
                 f"{name}-deployer-admin", project=ctx.project, role=DEPLOYER_ROLE,
-                member=f"serviceAccount:{args.deployer_account}", opts=ctx.opts(self, depends_on=depends_on))
+                member=f"serviceAccount:{args.deployer_account}",
+                opts=pulumi.ResourceOptions.merge(ctx.opts(self, depends_on=depends_on),
+                                                  pulumi.ResourceOptions(retain_on_delete=True)))
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
             self.cluster.name, self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate,
         ).apply(lambda a: kubeconfig(ctx.project, ctx.region, *a)))
