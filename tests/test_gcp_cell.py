@@ -709,6 +709,8 @@ def test_deployer_is_kubernetes_admin_before_the_workload(deployable):
     assert admin["inputs"] == {"project": "acme-platform-dev", "role": "roles/container.admin",
                                "member": f"serviceAccount:{GSA}"}
     assert admin["urn"] in one(deployable, "kubernetes:apps/v1:Deployment")["dependencies"]
+    # It outlives the stack: `destroy` must not strip the deployer's own role mid-run (#30).
+    assert admin["options"]["retainOnDelete"] is True
     cluster = one(deployable, "gcp:container/cluster:Cluster")["inputs"]
     # The deployer's CIDRs are merged into the allow-list, so the endpoint stays public but fenced.
     assert "20.42.1.0/28" in [b["cidrBlock"] for b in cluster["masterAuthorizedNetworksConfig"]["cidrBlocks"]]
