@@ -27,6 +27,9 @@ PROXY_ONLY = "10.20.32.0/23"  # carved from the cell's 10.20.0.0/16
 STANDARD_LABELS = {"residency", "cell", "environment", "managed-by"}
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 SECOND_PROJECT = "acme-platform-dev-west4"
+# The second cell logs everything (an investigation): every knob of platform:cells[i].gcp.logging.
+SECOND_LOGGING = {"flow_interval": "INTERVAL_5_SEC", "flow_sampling": 1.0, "flow_metadata": "INCLUDE_ALL_METADATA",
+                  "firewall_logging": True, "lb_sample_rate": 1.0}
 STATEFUL = ("gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey", "gcp:storage/bucket:Bucket",
             "gcp:container/cluster:Cluster")
 
@@ -51,7 +54,7 @@ def two_cells(tmp_path_factory) -> Run:
     cfg = stack_config("dev")
     gcp_cell = next(c for c in cfg["platform:cells"] if c["cloud"] == "gcp")
     second = {**copy.deepcopy(gcp_cell), "name": "gcp-europe-west4", "region": "europe-west4",
-              "network_cidr": "10.21.0.0/16", "project": SECOND_PROJECT}
+              "network_cidr": "10.21.0.0/16", "project": SECOND_PROJECT, "gcp": {"logging": SECOND_LOGGING}}
     cfg["platform:cells"] = [gcp_cell, second]
     run = preview_config(cfg, tmp_path_factory.mktemp("two"), stack="two-gcp")
     assert run.returncode == 0, run.stderr[-4000:]
@@ -162,7 +165,9 @@ def test_network_is_custom_mode_with_private_access_flow_logs_and_nat(dev):
     nodes = one(dev, "gcp:compute/subnetwork:Subnetwork", "-nodes")
     assert nodes["inputs"]["network"] == vpc["id"] and nodes["inputs"]["region"] == REGION
     assert nodes["inputs"]["privateIpGoogleAccess"] is True
-    assert nodes["inputs"]["logConfig"]["metadata"] == "INCLUDE_ALL_METADATA"
+    # Cost-aware flow logs by default (platform:cells[i].gcp.logging, #30).
+    assert nodes["inputs"]["logConfig"] == {"aggregationInterval": "INTERVAL_1_MIN", "flowSampling": 0.1,
+                                            "metadata": "EXCLUDE_ALL_METADATA"}
     assert {r["rangeName"] for r in nodes["inputs"]["secondaryIpRanges"]} == {"pods", "services"}
     proxy = one(dev, "gcp:compute/subnetwork:Subnetwork", "-proxy-only")
     assert proxy["inputs"]["purpose"] == "REGIONAL_MANAGED_PROXY" and proxy["inputs"]["role"] == "ACTIVE"
@@ -172,6 +177,39 @@ def test_network_is_custom_mode_with_private_access_flow_logs_and_nat(dev):
     nat = one(dev, "gcp:compute/routerNat:RouterNat")
     assert nat["inputs"]["router"] == out(router, "name")
     assert nat["inputs"]["subnetworks"] == [{"name": nodes["id"], "sourceIpRangesToNats": ["ALL_IP_RANGES"]}]
+
+
+def test_network_and_lb_logging_follow_the_cells_settings(dev, two_cells):
+    """Defaults: no firewall logging, one LB request in ten; a cell's `gcp.logging` raises each knob."""
+    assert all("logConfig" not in r["inputs"] for r in in_cell(dev, "gcp:compute/firewall:Firewall"))
+    assert one(dev, "gcp:compute/regionBackendService:RegionBackendService")["inputs"]["logConfig"] == {
+        "enable": True, "sampleRate": 0.1}
+    west4 = "gcp-europe-west4"
+    nodes = one(two_cells, "gcp:compute/subnetwork:Subnetwork", "-nodes", cell=west4)
+    assert nodes["inputs"]["logConfig"] == {"aggregationInterval": "INTERVAL_5_SEC", "flowSampling": 1.0,
+                                            "metadata": "INCLUDE_ALL_METADATA"}
+    assert all(r["inputs"]["logConfig"] == {"metadata": "INCLUDE_ALL_METADATA"}
+               for r in in_cell(two_cells, "gcp:compute/firewall:Firewall", west4))
+    assert one(two_cells, "gcp:compute/regionBackendService:RegionBackendService", cell=west4)["inputs"][
+        "logConfig"] == {"enable": True, "sampleRate": 1.0}
+
+
+def test_log_sampling_out_of_range_is_a_config_error():
+    from components.core import config
+
+    cfg = stack_config("dev")
+    cell = next(c for c in cfg["platform:cells"] if c["cloud"] == "gcp")
+    cell["gcp"] = {"logging": {"flow_sampling": 0, "lb_sample_rate": 2, "flow_interval": "INTERVAL_2_SEC"}}
+    with pytest.raises(ConfigError) as e:
+        config.load("dev", cfg)
+    text = str(e.value)
+    for key in ("gcp.logging.flow_sampling", "gcp.logging.lb_sample_rate", "gcp.logging.flow_interval"):
+        assert f"platform:cells[1].{key} (cell 'gcp-europe-west1')" in text, text
+    aws = next(c for c in cfg["platform:cells"] if c["cloud"] == "aws")
+    cell.pop("gcp")
+    aws["gcp"] = {"logging": {}}
+    with pytest.raises(ConfigError, match=r"cells\[0\]\.gcp .*a gcp setting, and this cell is on aws"):
+        config.load("dev", cfg)
 
 
 def test_firewall_admits_only_health_checkers_and_proxies_on_the_node_port(dev):
@@ -764,3 +802,17 @@ def test_second_up_does_not_replace_the_cluster_for_the_removed_default_pool(dev
     # The node pool's initial count is ignored too: the autoscaler owns it afterwards.
     pool = one(dev, "gcp:container/nodePool:NodePool")
     assert "initialNodeCount" in pool["options"]["ignoreChanges"]
+
+
+def test_network_logs_are_priced_from_their_sampling(dev, two_cells):
+    """`cost` follows the knobs: the LB request log scales with its sample rate, firewall logs appear when on."""
+    def lines(run, cell, label):
+        return [l for l in run.report["cost"]["lines"] if l["cell"] == cell and l["label"].startswith(label)]
+
+    requests = 10_000_000  # usage.yaml defaults (dev)
+    [lb] = lines(dev, CELL, "Cloud Logging: LB request log")
+    assert lb["quantity"] == pytest.approx(requests * 0.1 * 1.5 / 1e6) and lb["unit"] == "GB"
+    assert lines(dev, CELL, "Cloud Logging: firewall") == []
+    [lb_all] = lines(two_cells, "gcp-europe-west4", "Cloud Logging: LB request log")
+    assert lb_all["quantity"] == pytest.approx(10 * lb["quantity"])
+    assert len(lines(two_cells, "gcp-europe-west4", "Cloud Logging: firewall")) == 2

@@ -141,6 +141,8 @@ class CellSpecConfig(CellPlacementConfig):
     binary_authorization: Literal["DISABLED", "PROJECT_SINGLETON_POLICY_ENFORCE"] = "DISABLED"
     # Azure only: the Azure plugin's settings of the cell (components/clouds/azure/settings.py checks them).
     azure: Optional[dict[str, Any]] = None
+    # GCP only: the GCP plugin's settings of the cell (components/clouds/gcp/settings.py checks them).
+    gcp: Optional[dict[str, Any]] = None
 
     @field_validator("azure")
     @classmethod
