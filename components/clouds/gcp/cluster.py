@@ -12,12 +12,11 @@ from ...contract import Piece
 from .context import GcpContext
 from .key import CellKey, KeyGrant
 from .network import PODS_RANGE, SERVICES_RANGE, CellNetwork
-from .settings import MAX_PODS_PER_NODE, MAX_SURGE
+from .settings import DISK_SIZE_GB, MACHINE_TYPE, MAX_PODS_PER_NODE, MAX_SURGE
 
 # The node service account needs nothing but to write logs/metrics and read its node metadata:
 # Google's predefined minimal role for GKE nodes (instead of the over-privileged default compute SA).
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
-MACHINE_TYPE = "e2-standard-4"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 RELEASE_CHANNEL = "REGULAR"
 # Recurring maintenance window: Saturday and Sunday 01:00-09:00 UTC (16 h a week, over GKE's minimum
@@ -162,7 +161,7 @@ class GkeCluster(Piece):
             management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
             upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=MAX_SURGE, max_unavailable=0),
             node_config=gcp.container.NodePoolNodeConfigArgs(
-                machine_type=MACHINE_TYPE, disk_type="pd-balanced", disk_size_gb=100, image_type="COS_CONTAINERD",
+                machine_type=MACHINE_TYPE, disk_type="pd-balanced", disk_size_gb=DISK_SIZE_GB, image_type="COS_CONTAINERD",
                 boot_disk_kms_key=args.key.key.id,
                 tags=[args.node_tag],
                 resource_labels=ctx.labels,

@@ -50,6 +50,9 @@ def parse(raw: Any) -> GcpCellSettings:
     return GcpCellSettings.model_validate(raw or {})
 # Surge nodes per zone during an upgrade (upgradeSettings.maxSurge is per zone of the pool).
 MAX_SURGE = 1
+# The node pool's machine and boot disk (cluster.py builds it; preflight.py sizes the quota from it).
+MACHINE_TYPE = "e2-standard-4"
+DISK_SIZE_GB = 100
 
 
 def pod_range_prefix(network_cidr: str) -> int:
