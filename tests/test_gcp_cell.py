@@ -125,8 +125,7 @@ def test_everything_the_cell_builds_sits_in_a_piece(dev):
     assert direct == {"pulumi:providers:gcp", "platform:workload:InferenceService", *(
         f"platform:gcp:{t}" for t in ("ProjectApis", "Network", "Key", "Bucket", "Logs", "Cluster",
                                       "EdgeGuard", "LoadBalancer", "WorkloadIdentity", "SloAlerts"))}, direct
-    moved = {"gcp:compute/regionSecurityPolicy:RegionSecurityPolicy": "platform:gcp:EdgeGuard",
-             "gcp:monitoring/notificationChannel:NotificationChannel": "platform:gcp:SloAlerts",
+    moved = {"gcp:monitoring/notificationChannel:NotificationChannel": "platform:gcp:SloAlerts",
              "gcp:monitoring/alertPolicy:AlertPolicy": "platform:gcp:SloAlerts"}
     for type_, piece in moved.items():
         for r in in_cell(dev, type_):

@@ -234,6 +234,11 @@ def _aws_vpc_endpoint(ctx: Ctx, res: dict) -> None:
     ctx.add(res, "aws", "vpc.interface_endpoint", len(inputs.get("subnetIds") or []) or 1, "interface endpoint (per AZ)")
 
 
+# Rules a policy type may have as separate resources (priced on the policy, with its inline rules).
+RULE_RESOURCES = {"gcp:compute/regionSecurityPolicy:RegionSecurityPolicy":
+                  "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule"}
+
+
 def _edge_waf(cloud: str, service: str, policy: str, product: str, policy_label: str) -> Callable[[Ctx, dict], None]:
     """An edge guard's web application firewall (#21): AWS WAF and Cloud Armor Standard bill alike,
     per policy a month, per rule a month and per million requests evaluated (catalog keys
@@ -241,6 +246,9 @@ def _edge_waf(cloud: str, service: str, policy: str, product: str, policy_label:
     def rule(ctx: Ctx, res: dict) -> None:
         ctx.add(res, cloud, f"{service}.{policy}", 1, policy_label, months=True)
         rules = len(res["inputs"].get("rules") or [])
+        # Cloud Armor rules managed as their own resources count the same as inline ones.
+        rules += len([r for r in ctx.of_type(RULE_RESOURCES.get(res["type"], ""), ctx.cells[res["urn"]])
+                      if r["parent"] == res["parent"]])
         if rules:
             ctx.add(res, cloud, f"{service}.rule", rules, f"{product} rule", months=True)
         ctx.add(res, cloud, f"{service}.requests", ctx.usage.cell(ctx.cells[res["urn"]])["requests_per_month"],
@@ -583,6 +591,7 @@ FREE: dict[str, str] = {
         "gcp:logging/projectExclusion:ProjectExclusion")},
     "time:index/sleep:Sleep": "a wait inside the deployment, no cloud object",
     "gcp:kms/keyRing:KeyRing": "key rings are free; key versions are priced",
+    "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule": "priced on its Cloud Armor policy (per rule)",
     "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": "DNS authorizations are free",
     **{t: "priced through the forwarding rules of the load balancer" for t in (
         "gcp:compute/regionBackendService:RegionBackendService", "gcp:compute/regionHealthCheck:RegionHealthCheck",
