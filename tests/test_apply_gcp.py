@@ -10,7 +10,7 @@ from offline_helpers import offline
 
 DEPLOYER = "platform-deployer-dev@acme-p.iam.gserviceaccount.com"
 
-PROGRAM = f'''
+PROGRAM = '''
 import pulumi, pulumi_gcp as gcp
 GOOD = pulumi.get_stack() == "good"
 dep = lambda *rs: pulumi.ResourceOptions(depends_on=[r for r in rs if r is not None])
@@ -37,20 +37,31 @@ gcp.kms.CryptoKeyIAMMember("gke-key", crypto_key_id=KEY, role="roles/cloudkms.cr
 
 # The deployer's own grant outlives the stack.
 gcp.projects.IAMMember("deployer-admin", project="acme-p", role="roles/container.admin",
-    member="serviceAccount:{DEPLOYER}", opts=pulumi.ResourceOptions(retain_on_delete=GOOD))
+    member="serviceAccount:@DEPLOYER@", opts=pulumi.ResourceOptions(retain_on_delete=GOOD))
 
 # The cluster writes logs and metrics from its first minute: it waits for both APIs.
 gcp.container.Cluster("gke", name="gke-a", project="acme-p", location="europe-west1", initial_node_count=1,
     opts=dep(container, compute, *((monitoring, logging_api) if GOOD else ())))
 
+# Cloud Armor: rules as their own resources, never inline (and never both on one policy).
+armor = gcp.compute.RegionSecurityPolicy("armor", region="europe-west1", type="CLOUD_ARMOR",
+    rules=None if GOOD else [{"priority": 1000, "action": "deny(403)",
+                              "match": {"expr": {"expression": "origin.region_code == 'IN'"}}}], opts=dep(compute))
+gcp.compute.RegionSecurityPolicyRule("armor-1000", region="europe-west1", security_policy=armor.name,
+    priority=1000, action="deny(403)", match={"expr": {"expression": "origin.region_code == 'IN'"}}, opts=dep(compute))
+inline_only = gcp.compute.RegionSecurityPolicy("armor-inline", region="europe-west1", type="CLOUD_ARMOR",
+    rules=None if GOOD else [{"priority": 2147483647, "action": "allow",
+                              "match": {"versioned_expr": "SRC_IPS_V1", "config": {"src_ip_ranges": ["*"]}}}],
+    opts=dep(compute))
+
 # A type the permission table does not know: nobody knows what the deployer needs for it.
 if not GOOD:
     gcp.compute.Disk("scratch", zone="europe-west1-b", size=10, type="pd-balanced")
-'''
+'''.replace("@DEPLOYER@", DEPLOYER)
 
 RULES = {"gcp-service-identity-creatable": "error", "gcp-service-agent-identity": "error",
          "gcp-deployer-binding-retained": "error", "gcp-api-order": "error",
-         "gcp-deployer-permission-table": "error"}
+         "gcp-deployer-permission-table": "error", "gcp-armor-rule-resources": "error"}
 
 
 def _run(tmp_path, stack):
@@ -93,6 +104,10 @@ def test_the_findings_name_what_is_wrong(findings):
     api = by_rule["gcp-api-order"]
     assert any("monitoring.googleapis.com" in m for m in api) and any("logging.googleapis.com" in m for m in api)
     assert "gcp:compute/disk:Disk" in " ".join(by_rule["gcp-deployer-permission-table"])
+    armor = {f["urn"].rsplit("::", 1)[-1]: (f["level"], f["message"]) for f in findings["bad"]
+             if f["rule"] == "gcp-armor-rule-resources"}
+    assert armor["armor"][0] == "error" and "priority in use" in armor["armor"][1]
+    assert armor["armor-inline"][0] == "warning" and "#26062" in armor["armor-inline"][1]
 
 
 def test_an_unknown_service_identity_fails_closed():

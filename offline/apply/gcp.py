@@ -351,3 +351,31 @@ def project_collisions(graphs: list[Graph]) -> list[tuple[str, str, str]]:
                                           "or gcp:project)"))
             seen.setdefault(project, (g.stack, urn))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Cloud Armor: rules as their own resources.
+
+_ARMOR = {"gcp:compute/regionSecurityPolicy:RegionSecurityPolicy": "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule",
+          "gcp:compute/securityPolicy:SecurityPolicy": "gcp:compute/securityPolicyRule:SecurityPolicyRule"}
+
+
+@rule("gcp-armor-rule-resources",
+      "Cloud Armor rules are separate rule resources: inline rule updates are unreliable, and inline rules plus "
+      "rule resources on one policy collide at apply",
+      "https://github.com/hashicorp/terraform-provider-google/issues/26062")
+def armor_rules(g: Graph):
+    for policy_type, rule_type in _ARMOR.items():
+        rule_res = g.of_type(rule_type)
+        for p in g.of_type(policy_type):
+            inline = (p["inputs"] or {}).get("rules") or []
+            mine = [r for r in rule_res if p["urn"] in g.deps(r["urn"])]
+            if inline and mine:
+                yield p["urn"], (f"{len(inline)} inline rule(s) and {len(mine)} {rule_type.rsplit(':', 1)[-1]} "
+                                 "resource(s) on one policy: both write the policy's rule list, and a rule resource "
+                                 "at a priority the inline list holds fails (priority in use); keep one form")
+            elif inline:
+                yield p["urn"], (f"{len(inline)} inline rule(s): the provider updates a policy's inline rules by "
+                                 "rewriting the list, and an edit can leave stale or missing rules (#26062); manage "
+                                 f"each rule as a {rule_type.rsplit(':', 1)[-1]} (on a new policy: the old one's "
+                                 "inline rules stay on the server)"), "warning"
