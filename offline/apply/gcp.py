@@ -108,9 +108,10 @@ _AGENT = re.compile(r"serviceAccount:(service-\d+@(container-engine-robot|comput
 # configured for service identities". Only services with a documented or observed success are listed;
 # any other service fails closed (add it here with its source).
 SERVICE_IDENTITY_CREATABLE = {
-    # Returns service-<n>@container-engine-robot: GKE's CMEK docs grant that agent, the provider's
-    # ServiceIdentity example set (Fabric's project module creates it as a primary agent).
-    "container.googleapis.com": "https://cloud.google.com/kubernetes-engine/docs/how-to/encrypting-secrets",
+    # service-<n>@container-engine-robot: Cloud Foundation Fabric's project module creates the primary agent
+    # of each enabled service with google_project_service_identity (modules/project/service-agents.tf) and
+    # lists this one for container.googleapis.com (modules/project/service-agents.yaml).
+    "container.googleapis.com": "https://github.com/GoogleCloudPlatform/cloud-foundation-fabric/blob/master/modules/project/service-agents.tf",
     "containerscanning.googleapis.com": "https://github.com/hashicorp/terraform-provider-google/issues/18649",
     "healthcare.googleapis.com": "https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/project_service_identity",
     # Created, but no email returned: use the documented address.
