@@ -204,8 +204,7 @@ def test_access_entries_for_the_deployer_operators_and_read_only_role(access):
     # The deployer's explicit entry replaces the bootstrap one (both for one role: ResourceInUseException).
     assert cluster["inputs"]["accessConfig"] == {"authenticationMode": "API",
                                                  "bootstrapClusterCreatorAdminPermissions": False}
-    entries = {e["inputs"]["principalArn"]: e for e in of(access, "aws:eks/accessEntry:AccessEntry")
-               if not _scraper(e)}
+    entries = {e["inputs"]["principalArn"]: e for e in of(access, "aws:eks/accessEntry:AccessEntry")}
     assert set(entries) == {DEPLOYER, OPERATORS, READONLY}
     assert all(e["inputs"]["type"] == "STANDARD" for e in entries.values())
     policies = {a["inputs"]["principalArn"]: a["inputs"] for a in
@@ -216,15 +215,10 @@ def test_access_entries_for_the_deployer_operators_and_read_only_role(access):
     assert all(p["accessScope"] == {"type": "cluster"} for p in policies.values())
 
 
-def _scraper(entry: dict) -> bool:
-    """The AMP managed collector's entry (#22): its service-linked role reads metrics, nothing else."""
-    return "/AWSServiceRoleForAmazonPrometheusScraper" in str(entry["inputs"]["principalArn"])
-
-
 def test_without_a_deployer_the_creator_keeps_the_bootstrap_admin_entry(dev):
     cluster = one(dev, "aws:eks/cluster:Cluster", f"{CELL}-eks")
     assert cluster["inputs"]["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
-    assert all(_scraper(e) for e in of(dev, "aws:eks/accessEntry:AccessEntry"))
+    assert of(dev, "aws:eks/accessEntry:AccessEntry") == []  # AMP makes the scraper's own (#29)
 
 
 def test_operators_equal_to_the_deployer_get_one_entry():
@@ -249,13 +243,17 @@ def test_alb_alarms_notify_the_cells_encrypted_alarm_topic(run):
     alb = one(run, "aws:lb/loadBalancer:LoadBalancer", f"{CELL}-alb")
     group = one(run, "aws:lb/targetGroup:TargetGroup", f"{CELL}-nodes")
     alarms = {a["inputs"]["metricName"]: a["inputs"] for a in of(run, "aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert set(alarms) == {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "UnHealthyHostCount"}
+    assert set(alarms) == {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "HealthyHostCount"}
     for metric, alarm in alarms.items():
         assert alarm["namespace"] == "AWS/ApplicationELB"
         assert alarm["alarmActions"] == alarm["okActions"] == [topic["outputs"]["arn"]]
         assert alarm["dimensions"]["LoadBalancer"] == alb["outputs"]["arnSuffix"]
-    assert alarms["UnHealthyHostCount"]["dimensions"]["TargetGroup"] == group["outputs"]["arnSuffix"]
-    assert alarms["UnHealthyHostCount"]["threshold"] == 0
+    # #29: with externalTrafficPolicy Local, nodes without an inference pod fail the health check by design;
+    # the alarm is "no healthy target" (an outage), and a target group reporting nothing counts as one.
+    healthy = alarms["HealthyHostCount"]
+    assert healthy["dimensions"]["TargetGroup"] == group["outputs"]["arnSuffix"]
+    assert (healthy["statistic"], healthy["comparisonOperator"], healthy["threshold"]) == ("Minimum", "LessThanThreshold", 1)
+    assert healthy["treatMissingData"] == "breaching"
 
 
 def test_prod_mails_the_alarms_to_its_alarm_email(prod):
