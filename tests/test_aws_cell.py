@@ -685,7 +685,7 @@ def test_replica_bucket_is_kms_encrypted_versioned_private_tls_only_and_protecte
     arn = bucket["outputs"]["arn"]
     deny = [st for st in policy(setting(geo, "aws:s3/bucketPolicy:BucketPolicy", bucket)) if st["Effect"] == "Deny"]
     assert {json.dumps(st["Condition"], sort_keys=True) for st in deny} == {
-        '{"Bool": {"aws:SecureTransport": "false"}}', '{"NumericLessThan": {"s3:TlsVersion": 1.2}}'}
+        '{"Bool": {"aws:SecureTransport": "false"}}', '{"NumericLessThan": {"s3:TlsVersion": "1.2"}}'}
     assert all(sorted(st["Resource"]) == [arn, f"{arn}/*"] for st in deny)
     assert bucket["protect"] is True and key["protect"] is True  # prod
     assert not one(geo, REPLICATION_CONFIG)["protect"]

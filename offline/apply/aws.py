@@ -278,3 +278,21 @@ def amp_scraper_cmk(g: Graph):
             yield s["urn"], (f"scraper writes to {target}, encrypted with a customer managed key, without "
                              "roleConfiguration (sourceRoleArn and targetRoleArn): AMP cannot write to the "
                              "workspace and no metric arrives")
+
+
+@rule("aws-iam-policy-lint",
+      "Every IAM policy document the program renders (role trust and inline policies, key, bucket and topic "
+      "policies) has no parliament finding of MEDIUM or higher, unless deploy/aws-iam-lint-exceptions.yaml "
+      "declares it with a reason",
+      "https://github.com/duo-labs/parliament")
+def iam_policy_lint(g: Graph):
+    from .aws_iam import POLICY_INPUTS, lint
+
+    for r in g.of_type(*POLICY_INPUTS):
+        for field_, kind in POLICY_INPUTS[r["type"]]:
+            doc = (r["inputs"] or {}).get(field_)
+            if not known(doc) or doc in (None, ""):
+                continue
+            for f in lint(doc, kind, r["name"]):
+                yield r["urn"], (f"{field_}: parliament {f['severity']} {f['issue']}: {f['detail'][:300]} (fix it, or "
+                                 "declare it in deploy/aws-iam-lint-exceptions.yaml with its reason)")

@@ -73,7 +73,11 @@ def lint(doc: Any, kind: str = "identity", where: str = "") -> list[dict]:
     import parliament  # heavy (its IAM database): only when a document is linted
 
     text = doc if isinstance(doc, str) else json.dumps(doc)
-    policy = parliament.analyze_policy_string(text)
+    try:
+        policy = parliament.analyze_policy_string(text)
+    except Exception as e:  # noqa: BLE001 - a parliament crash is a finding, never a crashed preview
+        return [{"issue": "LINT_CRASHED", "severity": "HIGH", "where": where,
+                 "detail": f"parliament could not analyse the document ({type(e).__name__}: {e})"}]
     out = []
     for f in policy.findings:
         f = parliament.enhance_finding(f)

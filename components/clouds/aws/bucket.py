@@ -44,7 +44,7 @@ def tls_only_statements(bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
             "Principal": "*",
             "Action": "s3:*",
             "Resource": resources,
-            "Condition": {"NumericLessThan": {"s3:TlsVersion": 1.2}},  # a number: a Numeric operator
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
         },
     ]
 
