@@ -292,6 +292,9 @@ RETIRED = [
     re.compile(r"urn:pulumi:[^:]+::platform::platform:azure:Cell\$(aws:route53/record:Record::[a-z0-9-]+-cert-validation"
                r"(-public)?|azure-native:authorization:RoleAssignment::[a-z0-9-]+-cert-registration-secrets|"
                r"azure-native:certificateregistration:AppServiceCertificateOrder(Certificate)?::[a-z0-9-]+)"),
+    # Issue #29: AMP creates the scraper's EKS access entry itself (API authentication mode); ours collided
+    # with it (ResourceInUseException). It held no state; the next `up` deletes it.
+    re.compile(r"urn:pulumi:[^:]+::platform::platform:aws:Cell\$aws:eks/accessEntry:AccessEntry::[a-z0-9-]+-scraper-access"),
 ]
 
 
@@ -414,7 +417,7 @@ def test_the_aws_observability_moved_into_its_piece_keeps_every_urn_by_alias(sta
     # children; they are the `platform:aws:Observability` piece's now, each aliased to the cell. They came
     # after the URN baselines, so their URNs before the move were captured on their own (the fixture).
     before = {line for line in (MOVED / "aws-observability" / f"{stack}.txt").read_text().split()
-              if line.startswith("urn:")}
+              if line.startswith("urn:") and not any(p.fullmatch(line) for p in RETIRED)}
     run = preview_stack(stack, tmp_path_factory.mktemp(stack), packs=PACKS)
     assert run.report is not None, run.stderr[-3000:]
     by_urn = {r["urn"]: r for r in run.resources}

@@ -126,6 +126,7 @@ class Observability(Piece):
         remote-write to this workspace only). The scraper's ARN exists only after the scraper, which needs the
         roles first: both conditions pin the account's scrapers of the region instead of the one ARN."""
         account = args.ctx.account
+        fresh = args.ctx.opts(self)  # new in #29: no URN before the piece existed, so no alias to the cell
         scrapers = account.arn("aps", "scraper/*")
         source = aws.iam.Role(
             f"{name}-scraper-source", description=f"AMP scraper of cell {name}: source role (assumes the target)",
@@ -134,22 +135,22 @@ class Observability(Piece):
                     "Sid": "AmpScrapersOfThisAccountAndRegion", "Effect": "Allow",
                     "Principal": {"Service": a[0]}, "Action": "sts:AssumeRole",
                     "Condition": {"StringEquals": {"aws:SourceAccount": a[1]}, "ArnLike": {"aws:SourceArn": a[2]}}}]})),
-            opts=child())
+            opts=fresh)
         target = aws.iam.Role(
             f"{name}-scraper-target", description=f"AMP scraper of cell {name}: writes to the cell's workspace",
             assume_role_policy=pulumi.Output.all(source.arn, scrapers).apply(lambda a: json.dumps({
                 "Version": "2012-10-17", "Statement": [{
                     "Sid": "TheScraperSourceRoleOfThisCell", "Effect": "Allow", "Principal": {"AWS": a[0]},
                     "Action": "sts:AssumeRole", "Condition": {"StringLike": {"sts:ExternalId": a[1]}}}]})),
-            opts=child())
+            opts=fresh)
         aws.iam.RolePolicy(f"{name}-scraper-target", role=target.id, policy=self.workspace.arn.apply(
             lambda ws: json.dumps({"Version": "2012-10-17", "Statement": [{
                 "Sid": "RemoteWriteToTheCellsWorkspace", "Effect": "Allow", "Action": "aps:RemoteWrite",
-                "Resource": ws}]})), opts=child())
+                "Resource": ws}]})), opts=fresh)
         aws.iam.RolePolicy(f"{name}-scraper-source", role=source.id, policy=target.arn.apply(
             lambda t: json.dumps({"Version": "2012-10-17", "Statement": [{
                 "Sid": "AssumeTheTargetRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": t}]})),
-            opts=child())
+            opts=fresh)
         return aws.amp.ScraperRoleConfigurationArgs(source_role_arn=source.arn, target_role_arn=target.arn)
 
     def _alerts(self, name: str, args: ObservabilityArgs, child) -> tuple[aws.sns.Topic, aws.amp.RuleGroupNamespace]:
