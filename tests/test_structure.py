@@ -426,7 +426,10 @@ def test_the_aws_observability_moved_into_its_piece_keeps_every_urn_by_alias(sta
     old = {u: all_old[u] for u in moved}
     # Every one of them moved (none kept its URN), and each answers to exactly one URN it had before.
     assert not before & set(by_urn)
-    assert all(len(o & before) == 1 for o in old.values()), old
+    # ...except what came after the move (#29: the scraper's source and target roles), with no alias at all.
+    new = {by_urn[u]["name"] for u, o in old.items() if not o}
+    assert {n.rsplit("-scraper-", 1)[-1] for n in new} <= {"source", "target"}, new
+    assert all(len(o & before) == 1 for o in old.values() if o), old
     assert set().union(*old.values()) >= before, sorted(before - set().union(*old.values()))
     for r in moved.values():  # what holds state is still protected in prod
         if r["type"] in ("aws:amp/workspace:Workspace", "aws:kms/key:Key"):
