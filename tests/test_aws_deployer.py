@@ -176,4 +176,8 @@ def test_the_readme_attaches_each_policy_file():
     for name in POLICIES:
         assert f"deploy/aws-deployer/{name}.json" in readme or "deploy/aws-deployer/*.json" in readme
     assert "aws-deployer-policy.json" not in readme
+    # #29: the runbook tells the reader to replace the example API allow-list (a real `up` refuses it).
+    assert "Replace each cell's example `api_allowed_cidrs`" in readme
+    assert "cluster.api_allowed_cidrs[0]\" \"$OPERATORS_CIDR\"" in readme
+    assert "aws.autoscaling_service_role' existing" in readme
     assert yaml.safe_load((REPO / "deploy" / "aws-iam-lint-exceptions.yaml").read_text())["exceptions"]
