@@ -142,6 +142,15 @@ class CellSpecConfig(CellPlacementConfig):
     release: Optional[str] = Field(None, pattern=releases.ID_PATTERN)
     # GCP only: the GCP plugin's settings of the cell (components/clouds/gcp/settings.py checks them).
     gcp: Optional[dict[str, Any]] = None
+    # AWS only: the AWS plugin's settings of the cell (components/clouds/aws/settings.py checks them).
+    aws: Optional[dict[str, Any]] = None
+
+    @field_validator("aws")
+    @classmethod
+    def _aws_only(cls, v, info: ValidationInfo):
+        if v is not None and info.data.get("cloud") not in (None, "aws"):
+            raise ValueError(f"AWS settings on a {info.data.get('cloud')} cell; allowed: only on aws cells")
+        return v
 
     @field_validator("azure")
     @classmethod
