@@ -108,6 +108,9 @@ class AzureCellContext:
     subscription_id: pulumi.Output[str]
     tenant_id: pulumi.Output[str]
     parent: Optional[pulumi.Resource] = None
+    # The object id of the identity running this program (the Azure provider's credential): the
+    # preflight compares it with `platform:deployer.azure_object_id` (cluster.caller_preflight).
+    caller_object_id: Optional[pulumi.Output[str]] = None
 
     def within(self, piece: pulumi.Resource) -> "AzureCellContext":
         """This context building under `piece`."""
