@@ -56,7 +56,7 @@ def custom(tmp_path_factory):
 
 def test_nsg_star_only_in_the_single_value_port_range(dev):
     rules = [r for nsg in mine(dev, "azure-native:network:NetworkSecurityGroup") for r in nsg["inputs"]["securityRules"]]
-    assert len(rules) == 6
+    assert len(rules) == 8  # + the API server subnet's documented allows (issue #31)
     for r in rules:
         assert "*" not in (r.get("destinationPortRanges") or []) and "*" not in (r.get("sourcePortRanges") or []), r
         assert r["sourcePortRange"] == "*"
@@ -369,4 +369,12 @@ def test_etcd_key_rotation_and_expiry_are_alarmed_to_the_cell_action_group(dev):
     assert expiry["destination"]["severity"] == "Sev1"
     # The near-expiry event exists only if the key's rotation policy notifies before expiry.
     actions = {a["action"]["type"]: a["trigger"] for a in etcd["properties"]["rotationPolicy"]["lifetimeActions"]}
-    assert actions["notify"]["timeBeforeExpiry"] == "P30D" and actions["rotate"]["timeAfterCreate"]
+    assert actions["Notify"]["timeBeforeExpiry"] == "P30D" and actions["Rotate"]["timeAfterCreate"]
+    # Issue #31: the first version expires too (a year after creation), so KeyNearExpiry can fire for it;
+    # the alert names what an expired etcd key breaks (encrypt, not decrypt).
+    first = [r for r in mine(dev, "time:index/offset:Offset") if r["name"].endswith("etcd-key-first-expiry")]
+    (first,) = first
+    assert first["inputs"]["offsetYears"] == 1
+    assert etcd["properties"]["attributes"]["expires"] == first["outputs"]["unix"]
+    assert "still decrypts" in expiry["destination"]["description"]
+    assert "cannot decrypt" not in expiry["destination"]["description"]

@@ -53,6 +53,7 @@ from .common import (
     ROLE_NETWORK_CONTRIBUTOR,
     ROLE_READER,
     AzureCellContext,
+    real_up,
     subscription_name,
     zones,
 )
@@ -241,7 +242,7 @@ def _build(ctx: AzureCellContext, args: ClusterArgs, name: str):
 
     def checked(args):
         found = caller_preflight(spec.name, args[2], deployer_oid, settings.admin_group_object_ids,
-                                 not _real_up())
+                                 not real_up())
         if found is not None:
             level, message = found
             if level == "error":
@@ -252,14 +253,6 @@ def _build(ctx: AzureCellContext, args: ClusterArgs, name: str):
 
     kubeconfig = pulumi.Output.secret(pulumi.Output.all(raw, ready, caller).apply(checked))
     return cluster, deployer_ready, kubeconfig
-
-
-def _real_up() -> bool:
-    """A `pulumi up` against the real engine: not a preview, and not a run under mocks (the offline
-    engine runs its previews with preview=False so that outputs resolve, also with --real-mode)."""
-    from pulumi.runtime import mocks, settings as runtime_settings
-
-    return not pulumi.runtime.is_dry_run() and not isinstance(runtime_settings.get_monitor(), mocks.MockMonitor)
 
 
 def caller_preflight(cell: str, caller: Optional[str], deployer: Optional[str], admin_groups, dry_run: bool):

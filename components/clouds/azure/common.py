@@ -101,6 +101,19 @@ def piece_child_options(piece: pulumi.Resource, cell: pulumi.Resource, protect: 
     return child_options(piece, protect, stateful, aliases=aliases, **kw)
 
 
+def under_mocks() -> bool:
+    """The program runs under Pulumi mocks (the offline engine, unit tests): no real caller, no real state.
+    The offline engine runs its previews with preview=False so that outputs resolve (also with --real-mode)."""
+    from pulumi.runtime import mocks, settings as runtime_settings
+
+    return isinstance(runtime_settings.get_monitor(), mocks.MockMonitor)
+
+
+def real_up() -> bool:
+    """A `pulumi up` against the real engine: not a preview, not under mocks."""
+    return not pulumi.runtime.is_dry_run() and not under_mocks()
+
+
 @dataclass(frozen=True)
 class AzureCellContext:
     """The cell's Azure scope: its provider (pinned to the cell's location), resource group and tenant.
