@@ -35,6 +35,7 @@ SETTINGS = {
                             "selector": "prompt"}]},
     "acme": {"email": "platform@example.com", "min_days_remaining": 21,
              "server_url": "https://acme-staging-v02.api.letsencrypt.org/directory"},
+    "key_event_alerts": False,
 }
 
 
