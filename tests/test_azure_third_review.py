@@ -25,13 +25,16 @@ def _setup_steps():
 
 
 def test_ci_installs_kubelogin_pinned_and_checksum_verified():
-    (step,) = [s for n, s in _setup_steps().items() if n.startswith("kubelogin")]
-    assert step["if"] == "inputs.azure == 'true'"
-    assert step["env"] == {"KUBELOGIN_VERSION": "v0.2.19", "KUBELOGIN_SHA256": KUBELOGIN_SHA256}
+    """The setup action (the pipeline helper's step) installs the kubelogin the kubeconfig execs: v0.2.19 (>= 0.2.0
+    has the GitHub Actions credential), by its published sha256, verified before it is unpacked."""
+    step = _setup_steps()["Kubernetes credential plugins (pinned, checksummed)"]
+    assert "inputs.azure == 'true'" in step["if"]
+    assert step["env"]["KUBELOGIN_URL"].endswith("/download/v0.2.19/kubelogin-linux-amd64.zip")
+    assert step["env"]["KUBELOGIN_SHA256"] == KUBELOGIN_SHA256
     run = step["run"]
-    assert "releases/download/${KUBELOGIN_VERSION}/kubelogin-linux-amd64.zip" in run
-    # Verified before it is unpacked or put on the PATH.
-    assert run.index("sha256sum -c") < run.index("unzip") < run.index("GITHUB_PATH")
+    assert "sha256sum --check" in run
+    assert run.index('fetch "$KUBELOGIN_URL" "$KUBELOGIN_SHA256"') < run.index("bin/linux_amd64/kubelogin") \
+        < run.index("GITHUB_PATH")
 
 
 def test_ci_kubelogin_exchanges_a_fresh_github_token_per_call():
