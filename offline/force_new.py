@@ -255,6 +255,10 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
         "https://registry.terraform.io/providers/hashicorp/tls/latest/docs/resources/private_key"),
     "time:index/sleep:Sleep": (frozenset({"createDuration", "destroyDuration", "triggers"}),
         "https://registry.terraform.io/providers/hashicorp/time/latest/docs/resources/sleep"),
+    # An offset is computed once, at create: any input change (base, offsets, triggers) is a new resource.
+    "time:index/offset:Offset": (frozenset({"baseRfc3339", "offsetYears", "offsetMonths", "offsetDays", "offsetHours",
+                                            "offsetMinutes", "offsetSeconds", "triggers"}),
+        "https://registry.terraform.io/providers/hashicorp/time/latest/docs/resources/offset"),
     # ---- Kubernetes ---------------------------------------------------------------------------------
     # A Helm release is named once: a new name or namespace is a new release.
     "kubernetes:helm.sh/v3:Release": (frozenset(("name", "namespace")),

@@ -20,9 +20,10 @@ from typing import Optional
 
 import pulumi
 import pulumi_azure_native as azure
+import pulumiverse_time as time
 
 from ...contract import Piece
-from .common import AzureCellContext, global_name
+from .common import AzureCellContext, global_name, piece_child_options
 
 SOFT_DELETE_DAYS = 90
 # Rotate every 90 days (the encryption pack's limit), expire after a year, warn a month before expiry.
@@ -35,15 +36,24 @@ def key_name(purpose: str) -> str:
     return f"{purpose}-cmk"
 
 
+# The lifetime actions as Key Vault returns them (`Rotate`/`Notify`, the data plane's LifetimeActionsType):
+# the provider's enum lists them in lower case, and a refreshed state holding `Rotate` against a program
+# sending `rotate` would show a change on every `up` (issue #31). The service takes either.
+ROTATE = "Rotate"
+NOTIFY = "Notify"
+# The first version's lifetime (the policy's expiryTime only reaches versions made by rotation).
+FIRST_VERSION_YEARS = 1
+
+
 def _rotation_policy() -> azure.keyvault.RotationPolicyArgs:
     return azure.keyvault.RotationPolicyArgs(
         attributes=azure.keyvault.KeyRotationPolicyAttributesArgs(expiry_time=EXPIRE_AFTER),
         lifetime_actions=[
             azure.keyvault.LifetimeActionArgs(
-                action=azure.keyvault.ActionArgs(type="rotate"),
+                action=azure.keyvault.ActionArgs(type=ROTATE),
                 trigger=azure.keyvault.TriggerArgs(time_after_create=ROTATE_AFTER)),
             azure.keyvault.LifetimeActionArgs(
-                action=azure.keyvault.ActionArgs(type="notify"),
+                action=azure.keyvault.ActionArgs(type=NOTIFY),
                 trigger=azure.keyvault.TriggerArgs(time_before_expiry=NOTIFY_BEFORE)),
         ],
     )
@@ -101,6 +111,13 @@ def _build(ctx: AzureCellContext, vault_name: str, subnet_ids: tuple[pulumi.Inpu
     )
 
     def key(purpose: str, size: int, ops: list[str]) -> azure.keyvault.Key:
+        # The first version expires a year after creation like every rotated one, so `KeyNearExpiry`
+        # (the policy's Notify, 30 days ahead) fires for it too when rotation never happened (issue #31).
+        # A time.Offset holds the instant in state (fixed at create); ARM does not update an existing
+        # key's attributes, so the expiry is create-only (ignored afterwards, also for keys made before).
+        first_expiry = time.Offset(
+            ctx.name(f"{purpose}-key-first-expiry"), offset_years=FIRST_VERSION_YEARS,
+            opts=piece_child_options(ctx.parent or ctx.cell, ctx.cell, False))
         return azure.keyvault.Key(
             ctx.name(f"{purpose}-key"),
             key_name=key_name(purpose),
@@ -108,8 +125,9 @@ def _build(ctx: AzureCellContext, vault_name: str, subnet_ids: tuple[pulumi.Inpu
             resource_group_name=ctx.rg_name,
             properties=azure.keyvault.KeyPropertiesArgs(
                 kty="RSA-HSM", key_size=size, key_ops=ops, rotation_policy=_rotation_policy(),
+                attributes=azure.keyvault.KeyAttributesArgs(expires=first_expiry.unix),
             ),
-            opts=ctx.opts(stateful=True, depends_on=[vault]),
+            opts=ctx.opts(stateful=True, depends_on=[vault], ignore_changes=["properties.attributes.expires"]),
         )
 
     storage_key = key("storage", 3072, ["wrapKey", "unwrapKey"])
