@@ -181,7 +181,7 @@ def load_exemptions(graph: Graph, today: Optional[_dt.date] = None) -> list[Exem
 
 def check(graph: Graph, rules: Optional[Iterable[str]] = None, today: Optional[_dt.date] = None) -> list[Finding]:
     """Run every rule (or those named) over `graph`; findings matched by an exemption carry its reason."""
-    from . import aws, azure, common, gcp  # noqa: F401  (registers the rules)
+    from . import aws, azure, common, gcp, teardown  # noqa: F401  (registers the rules)
 
     exemptions = load_exemptions(graph, today)
     findings: list[Finding] = []
@@ -203,7 +203,7 @@ def blocking(findings: list[Finding], warnings_as_errors: bool = False) -> list[
 
 
 def load_all() -> dict[str, Rule]:
-    from . import aws, azure, common, gcp  # noqa: F401
+    from . import aws, azure, common, gcp, teardown  # noqa: F401
 
     return RULES
 
