@@ -241,6 +241,12 @@ def _through(g: Graph, cluster: dict) -> list[dict]:
     return out
 
 
+def _delete_deps(g: Graph, r: dict) -> set[str]:
+    """What `r` waits for, its provider included (the engine deletes a resource before its provider)."""
+    prov = (r.get("provider") or "").rsplit("::", 1)[0]
+    return g.deps_of_urns([r["urn"], *([prov] if prov else [])])
+
+
 @rule("destroy-deployer-grant-order",
       "The deployer's own cluster access (EKS access entry, GKE IAM binding, AKS role assignment) is deleted "
       "after everything deleted through it",
@@ -258,7 +264,7 @@ def deployer_grant_order(g: Graph):
         if not principals & {v for v in values if isinstance(v, str)}:
             continue
         for cluster in _grant_cluster(g, grant):
-            early = [r for r in _through(g, cluster) if grant["urn"] not in g.deps(r["urn"])]
+            early = [r for r in _through(g, cluster) if grant["urn"] not in _delete_deps(g, r)]
             if early:
                 yield grant["urn"], (
                     f"the deployer's own access to cluster {cluster['name']} ({grant['name']}) does not outlive "
