@@ -236,7 +236,7 @@ class StackView:
         # Local or CA-side resources: a TLS key pair and a time.Sleep live in the state only, an ACME
         # account and certificate at the CA; none is placed in a cloud region (the certificate's copy in
         # a Key Vault is a vault secret, placed with its vault).
-        if r.package in ("tls", "time", "acme", "random"):  # random: values kept in the state (issue #33)
+        if r.package == "tls" or r.package == "time" or r.package == "acme" or r.package == "random":  # #33: random
             return None
         if r.package == "aws":
             # IAM, Route 53, CloudFront...: global services, no region input (provider schema).

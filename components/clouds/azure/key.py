@@ -41,10 +41,10 @@ def _rotation_policy() -> azure.keyvault.RotationPolicyArgs:
         attributes=azure.keyvault.KeyRotationPolicyAttributesArgs(expiry_time=EXPIRE_AFTER),
         lifetime_actions=[
             azure.keyvault.LifetimeActionArgs(
-                action=azure.keyvault.ActionArgs(type="rotate"),
+                action=azure.keyvault.ActionArgs(type="Rotate"),  # as Key Vault returns it (offline/second_up.py)
                 trigger=azure.keyvault.TriggerArgs(time_after_create=ROTATE_AFTER)),
             azure.keyvault.LifetimeActionArgs(
-                action=azure.keyvault.ActionArgs(type="notify"),
+                action=azure.keyvault.ActionArgs(type="Notify"),
                 trigger=azure.keyvault.TriggerArgs(time_before_expiry=NOTIFY_BEFORE)),
         ],
     )
