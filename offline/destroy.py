@@ -211,15 +211,30 @@ def plan(stack: str, project: Optional[Project] = None) -> Plan:
         if report is None:
             return Plan(stack, mode, [], [], error=error)
         if mode == DESTROYABLE:
-            return Plan(stack, mode, waves(report["resources"]), teardown_findings(report))
+            return destroyable_plan(stack, report)
         step1_project = with_teardown(project, stack, DESTROYABLE, Path(tmp))
         after, error = run_preview(step1_project, stack, Path(tmp), "step1")
     if after is None:
         return Plan(stack, PROTECTED, waves(report["resources"]), [], error=f"step 1 (teardown destroyable): {error}")
-    step1 = step1_check(report, after)
-    return Plan(stack, PROTECTED, waves(after["resources"]), teardown_findings(after), step1=step1,
-                notes=[f"`pulumi destroy` of the stack as it is stops at its {sum(1 for r in report['resources'] if r.get('protect'))} "
-                       "protected resource(s): prod is torn down in two steps"])
+    return two_step(stack, report, after)
+
+
+def destroyable_plan(stack: str, report: dict) -> Plan:
+    """The destroy of a stack whose `platform:teardown` is destroyable (its preview report)."""
+    from .apply.teardown import DESTROYABLE
+
+    return Plan(stack, DESTROYABLE, waves(report["resources"]), teardown_findings(report))
+
+
+def two_step(stack: str, protected: dict, after: dict) -> Plan:
+    """A protected stack (its report) and the same stack with `platform:teardown: destroyable` (step 1's)."""
+    from .apply.teardown import PROTECTED
+
+    kept = sum(1 for r in protected["resources"] if r.get("protect"))
+    return Plan(stack, PROTECTED, waves(after["resources"]), teardown_findings(after),
+                step1=step1_check(protected, after),
+                notes=[f"`pulumi destroy` of the stack as it is stops at its {kept} protected resource(s): "
+                       "prod is torn down in two steps"])
 
 
 # ---------------------------------------------------------------------------------------------

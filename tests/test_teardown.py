@@ -10,7 +10,7 @@ import re
 import pytest
 import yaml
 
-from offline_helpers import REPO, offline
+from offline_helpers import REPO, offline, preview_stack
 
 # One program per verdict: GOOD is the same stack fixed. Every teardown rule fails on "bad".
 PROGRAM = '''
@@ -200,31 +200,66 @@ def test_cloud_protection_table_covers_every_schema_flag_the_stacks_can_set():
 
 
 # ---------------------------------------------------------------------------------------------
-# The shipped stacks (the stack is the subject: whole-stack runs).
+# The shipped stacks (the stack is the subject). Their preview runs are the session's cached ones; only the
+# prod stacks' step-1 variant (`platform:teardown: destroyable`) is an extra run.
+
+PACKS = ("policy/encryption", "policy/residency")  # the cached runs other modules use
+
+
+def test_destroy_command_on_dev(tmp_path):
+    run = offline(["destroy", "dev", "--quiet"], tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.report["teardown"] == "destroyable" and run.report["ok"] is True
+    assert "Verdict: destroy ok" in run.stdout and run.report["summary"]["waves"] > 5
+
 
 @pytest.mark.parametrize("stack", ["dev", "eu-ha"])
 def test_destroyable_stack_destroys_with_no_error(stack, tmp_path):
-    run = offline(["destroy", stack, "--quiet"], tmp_path)
+    from offline.destroy import destroyable_plan
+
+    run = preview_stack(stack, tmp_path, packs=PACKS)
     assert run.report is not None, run.stderr
-    assert run.report["teardown"] == "destroyable"
-    assert [f for f in run.report["apply"] if f["level"] == "error"] == [], run.stdout
-    assert run.returncode == 0 and run.report["summary"]["delete"] > 100
-    # every cloud's resources are in the plan
-    types = {r["type"].split(":")[0] for w in run.report["waves"] for r in w}
+    p = destroyable_plan(stack, run.report)
+    assert p.errors == [], [f["message"] for f in p.errors]
+    assert p.ok and p.count("delete") > 100
+    # every cloud's resources are in the plan, and nothing is protected or retained inside the zone
+    types = {r["type"].split(":")[0] for w in p.waves for r in w}
     assert {"aws", "gcp", "azure-native", "kubernetes"} <= types
+    assert not any(r.get("protect") for w in p.waves for r in w)
 
 
 @pytest.mark.parametrize("stack", ["prod-aws-us-west-2", "prod-gcp-europe-west1", "prod-azure-centralindia",
                                    "prod-global"])
 def test_prod_reports_a_clean_two_step_path(stack, tmp_path):
-    run = offline(["destroy", stack, "--quiet"], tmp_path)
-    assert run.report is not None, run.stderr
-    two = run.report["two_step"]
-    assert run.report["teardown"] == "protected" and two is not None
+    from offline.destroy import run_preview, to_text, two_step, with_teardown
+    from offline.project import load_project
+
+    protected = preview_stack(stack, tmp_path, packs=PACKS)
+    assert protected.report is not None, protected.stderr
+    after, error = run_preview(with_teardown(load_project(REPO), stack, "destroyable", tmp_path), stack, tmp_path,
+                               "step1")
+    assert after is not None, error
+    p = two_step(stack, protected.report, after)
+    two = p.step1
     assert two["problems"] == [] and two["still_protected"] == [], two
     assert two["unprotected"], "a prod stack protects its stateful resources"
     # step 1 only lifts protections; step 2 has no delete-time error
     assert all(set(u["keys"]) <= {"forceDestroy", "deletionProtection", "enableDeletionProtection"}
                for u in two["updates"])
-    assert run.report["summary"]["errors"] == 0 and run.returncode == 0, run.stdout
-    assert "Two-step teardown" in run.stdout and "pulumi up" in run.stdout
+    assert p.errors == [] and p.ok, to_text(p)
+    assert "Two-step teardown" in to_text(p) and "pulumi up" in to_text(p)
+
+
+def test_step1_refuses_an_up_that_changes_more_than_protection():
+    from offline.destroy import step1_check
+
+    def res(name, **inputs):
+        return {"urn": f"urn:pulumi:s::p::aws:lb/loadBalancer:LoadBalancer::{name}", "type":
+                "aws:lb/loadBalancer:LoadBalancer", "name": name, "inputs": inputs, "protect": True,
+                "options": {"ignoreChanges": []}, "aliases": []}
+
+    before = {"resources": [res("alb", enableDeletionProtection=True, idleTimeout=60)]}
+    ok = {"resources": [dict(res("alb", enableDeletionProtection=False, idleTimeout=60), protect=False)]}
+    bad = {"resources": [dict(res("alb", enableDeletionProtection=False, idleTimeout=30), protect=False)]}
+    assert step1_check(before, ok)["problems"] == []
+    assert "idleTimeout" in step1_check(before, bad)["problems"][0]
