@@ -292,3 +292,42 @@ def main(args) -> int:
     if s.error:
         return 2 if "exit 2" in s.error else 3
     return 1 if s.differences else 0
+
+
+def carry_ignored(old: list[dict], new: list[dict]) -> list[dict]:
+    """`new` as the engine applies it over the state `old`: an input under `ignoreChanges` keeps its value
+    from the state (pulumi/pulumi `processIgnoreChanges`), so the provider returns the old value too, and
+    every input that read it (an output) reads the old value. The mocks echo the program's new value;
+    this puts the state's back, so a diff over the result is what the next `up` of an existing stack does
+    (a name drawn per creation, components/lifecycle.py, replaces nothing there)."""
+    old_by = {r["urn"]: r for r in old}
+    kept: dict[str, str] = {}
+    out = json.loads(json.dumps(new))
+    for r in out:
+        prev = old_by.get(r["urn"])
+        for path in (r.get("options") or {}).get("ignoreChanges") or []:
+            if prev is None:
+                continue
+            had, before = _at(prev.get("inputs") or {}, path)
+            has, now = _at(r.get("inputs") or {}, path)
+            if had and has and before != now:
+                _set(r["inputs"], path, before)
+                if isinstance(now, str) and isinstance(before, str):
+                    kept[now] = before
+    if not kept:
+        return out
+
+    def rewrite(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: rewrite(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [rewrite(x) for x in v]
+        if isinstance(v, str):
+            for a, b in kept.items():
+                v = v.replace(a, b)
+        return v
+
+    for r in out:
+        r["inputs"], r["outputs"] = rewrite(r.get("inputs")), rewrite(r.get("outputs"))
+        r["id"] = rewrite(r.get("id"))
+    return out

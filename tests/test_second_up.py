@@ -3,6 +3,7 @@ normalizations (offline/second_up.py NORMALIZATIONS), changes nothing on any sta
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -82,3 +83,30 @@ def test_second_up_command_runs_the_program_twice(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.report["empty"] is True and run.report["differences"] == []
     assert "written  azure-native:keyvault:Key properties.rotationPolicy.lifetimeActions[*].action.type" in run.stdout
+
+
+def test_names_drawn_per_creation_replace_nothing_in_an_existing_stack(tmp_path):
+    """A stack created before the vault name and the log bucket id carried their creation suffix: its next
+    `up` keeps both (ignore_changes; the keys read the vault's name from state) and only adds the RandomIds."""
+    from offline.diff import diff_resources
+    from offline.second_up import carry_ignored
+
+    run = preview_stack("dev", tmp_path, packs=PACKS)
+    new = run.report["resources"]
+    names = {}
+    for r in new:
+        key = {"azure-native:keyvault:Vault": "vaultName",
+               "gcp:logging/projectBucketConfig:ProjectBucketConfig": "bucketId"}.get(r["type"])
+        if key:
+            names[r["inputs"][key]] = {"vaultName": "azure-centrali-kv5b806a", "bucketId": "gcp-europe-west1-logs"}[key]
+    assert len(names) == 2
+    # The state such a stack holds: no RandomId, the names it was created with everywhere.
+    text = json.dumps([r for r in new if not r["type"].startswith("random:")])
+    for suffixed, original in names.items():
+        text = text.replace(suffixed, original)
+    old = json.loads(text)
+    naive, _, _ = diff_resources(old, new)
+    assert any(c.op == "replace" and c.type == "azure-native:keyvault:Key" for c in naive)  # mocks echo the new name
+    changes, _, _ = diff_resources(old, carry_ignored(old, new))
+    assert {(c.op, c.type) for c in changes} == {("create", "random:index/randomId:RandomId")}, \
+        [(c.op, c.name, c.keys) for c in changes if c.op != "create"]
