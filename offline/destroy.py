@@ -42,6 +42,10 @@ PROTECTION_INPUTS = frozenset({"forceDestroy", "deletionProtection", "enableDele
 ENGINE_ROOT = Path(__file__).resolve().parent.parent
 
 
+class TeardownConfigError(Exception):
+    """`platform:teardown` holds something else than a teardown mode (exit 2)."""
+
+
 def _provider_urn(ref: Optional[str]) -> Optional[str]:
     return ref.rsplit("::", 1)[0] if ref else None
 
@@ -162,7 +166,7 @@ def with_teardown(project: Project, stack: str, mode: str, tmp: Path) -> Project
     for other in project.stacks():  # stack references read the other stacks' files
         sdoc = yaml.safe_load(project.stack_file(other).read_text()) or {}
         if other == stack:
-            sdoc.setdefault("config", {})[f"{project.name}:teardown"] = mode
+            sdoc.setdefault("config", {})["platform:teardown"] = mode  # offline/apply/teardown.py TEARDOWN_KEY
         (root / "stacks" / f"Pulumi.{other}.yaml").write_text(yaml.safe_dump(sdoc))
     usage = project.root / "usage.yaml"
     if usage.exists():
@@ -170,10 +174,13 @@ def with_teardown(project: Project, stack: str, mode: str, tmp: Path) -> Project
     return load_project(root)
 
 
-def teardown_findings(report: dict) -> list[dict]:
-    from .apply.teardown import TEARDOWN_RULES
+def teardown_findings(report: dict, config: dict[str, str]) -> list[dict]:
+    """The delete-time rules over a preview report of the stack, with the stack's config."""
+    from .apply import Graph
+    from .apply.teardown import findings
 
-    return [f for f in report.get("apply", []) if f["rule"] in TEARDOWN_RULES]
+    g = Graph(report["resources"], report.get("invokes", []), config, report.get("stack", ""))
+    return [f.report() for f in findings(g)]
 
 
 def step1_check(protected: dict, destroyable: dict) -> dict:
@@ -201,37 +208,44 @@ def step1_check(protected: dict, destroyable: dict) -> dict:
 
 def plan(stack: str, project: Optional[Project] = None) -> Plan:
     from .apply import Graph
-    from .apply.teardown import DESTROYABLE, PROTECTED, teardown_mode
+    from .apply.teardown import DESTROYABLE, PROTECTED, TEARDOWN_KEY, teardown_mode
 
     project = project or load_project()
     config, _ = stack_config(project, stack)  # StackNotFound: a usage error
-    mode = teardown_mode(Graph([], [], config, stack))
+    g = Graph([], [], config, stack)
+    raw = g.cfg(TEARDOWN_KEY)
+    if raw is not None and raw not in (DESTROYABLE, PROTECTED):
+        raise TeardownConfigError(f"stack {stack!r}: {TEARDOWN_KEY} = {json.dumps(raw)}: not a teardown "
+                                  f"mode; allowed: {DESTROYABLE}, {PROTECTED}")
+    mode = teardown_mode(g)
     with tempfile.TemporaryDirectory(prefix="offline-destroy-") as tmp:
         report, error = run_preview(project, stack, Path(tmp), "current")
         if report is None:
             return Plan(stack, mode, [], [], error=error)
         if mode == DESTROYABLE:
-            return destroyable_plan(stack, report)
+            return destroyable_plan(stack, report, config)
         step1_project = with_teardown(project, stack, DESTROYABLE, Path(tmp))
         after, error = run_preview(step1_project, stack, Path(tmp), "step1")
+        step1_config, _ = stack_config(step1_project, stack)
     if after is None:
         return Plan(stack, PROTECTED, waves(report["resources"]), [], error=f"step 1 (teardown destroyable): {error}")
-    return two_step(stack, report, after)
+    return two_step(stack, report, after, step1_config)
 
 
-def destroyable_plan(stack: str, report: dict) -> Plan:
-    """The destroy of a stack whose `platform:teardown` is destroyable (its preview report)."""
+def destroyable_plan(stack: str, report: dict, config: dict[str, str]) -> Plan:
+    """The destroy of a stack whose `platform:teardown` is destroyable (its preview report and config)."""
     from .apply.teardown import DESTROYABLE
 
-    return Plan(stack, DESTROYABLE, waves(report["resources"]), teardown_findings(report))
+    return Plan(stack, DESTROYABLE, waves(report["resources"]), teardown_findings(report, config))
 
 
-def two_step(stack: str, protected: dict, after: dict) -> Plan:
-    """A protected stack (its report) and the same stack with `platform:teardown: destroyable` (step 1's)."""
+def two_step(stack: str, protected: dict, after: dict, config: dict[str, str]) -> Plan:
+    """A protected stack (its report) and the same stack with `platform:teardown: destroyable` (step 1's
+    report and config)."""
     from .apply.teardown import PROTECTED
 
     kept = sum(1 for r in protected["resources"] if r.get("protect"))
-    return Plan(stack, PROTECTED, waves(after["resources"]), teardown_findings(after),
+    return Plan(stack, PROTECTED, waves(after["resources"]), teardown_findings(after, config),
                 step1=step1_check(protected, after),
                 notes=[f"`pulumi destroy` of the stack as it is stops at its {kept} protected resource(s): "
                        "prod is torn down in two steps"])
@@ -303,12 +317,13 @@ def to_markdown(p: Plan) -> str:
 
 
 def main(args) -> int:
+    from .apply import ExemptionError
     from .project import StackNotFound
 
     project = load_project(Path(args.project_dir).resolve()) if args.project_dir else load_project()
     try:
         p = plan(args.stack, project)
-    except StackNotFound as exc:
+    except (StackNotFound, ExemptionError, TeardownConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(to_text(p, verbose=not args.quiet))

@@ -103,6 +103,17 @@ def test_every_teardown_rule_is_registered_with_its_documentation():
 
     assert set(TEARDOWN_RULES) == set(RULES) and set(RULES) <= set(apply.load_all())
     assert all(apply.RULES[r].doc.startswith("https://") for r in RULES)
+    # delete-time: `offline destroy` runs them, a preview does not (the preview's findings are the first up's)
+    assert apply.DELETE_TIME == set(RULES)
+
+
+def test_a_preview_does_not_run_the_delete_time_rules(bad, tmp_path):
+    proj = tmp_path / "bad"
+    run = offline(["preview", "bad", "--quiet", "--project-dir", str(_project(tmp_path, "bad", CONFIG))], tmp_path)
+    assert run.report is not None, run.stderr
+    assert not {f["rule"] for f in run.report["apply"]} & set(RULES)
+    # while exemptions name them like any apply rule, and `offline destroy` honours them
+    assert proj.exists()
 
 
 @pytest.mark.parametrize("rule_id", RULES)
@@ -160,9 +171,20 @@ def test_waves_follow_parents_providers_and_property_dependencies():
 
 
 def test_teardown_config_is_validated_before_any_resource(tmp_path):
+    import datetime as dt
+
+    from components.core.config import ConfigError, load
+    from offline.project import load_project, stack_config
+
     run = _destroy(tmp_path, "bad", {**CONFIG, "platform:teardown": "sometimes"})
     assert run.returncode == 2, run.stdout + run.stderr
-    assert "platform:teardown" in run.stderr and "'destroyable' or 'protected'" in run.stderr
+    assert "stack 'bad': platform:teardown = \"sometimes\": not a teardown mode; allowed: destroyable, " \
+           "protected" in run.stderr
+    # the program itself refuses it before any resource (components/core/config.py)
+    flat, _ = stack_config(load_project(REPO), "dev")
+    with pytest.raises(ConfigError, match=re.escape("stack 'dev': platform:teardown = \"sometimes\": Input should be "
+                                                    "'destroyable' or 'protected'")):
+        load("dev", {**flat, "platform:teardown": "sometimes"}, today=dt.date(2026, 12, 1))
 
 
 def test_teardown_defaults_per_environment():
@@ -216,10 +238,11 @@ def test_destroy_command_on_dev(tmp_path):
 @pytest.mark.parametrize("stack", ["dev", "eu-ha"])
 def test_destroyable_stack_destroys_with_no_error(stack, tmp_path):
     from offline.destroy import destroyable_plan
+    from offline.project import load_project, stack_config
 
     run = preview_stack(stack, tmp_path, packs=PACKS)
     assert run.report is not None, run.stderr
-    p = destroyable_plan(stack, run.report)
+    p = destroyable_plan(stack, run.report, stack_config(load_project(REPO), stack)[0])
     assert p.errors == [], [f["message"] for f in p.errors]
     assert p.ok and p.count("delete") > 100
     # every cloud's resources are in the plan, and nothing is protected or retained inside the zone
@@ -232,14 +255,14 @@ def test_destroyable_stack_destroys_with_no_error(stack, tmp_path):
                                    "prod-global"])
 def test_prod_reports_a_clean_two_step_path(stack, tmp_path):
     from offline.destroy import run_preview, to_text, two_step, with_teardown
-    from offline.project import load_project
+    from offline.project import load_project, stack_config
 
     protected = preview_stack(stack, tmp_path, packs=PACKS)
     assert protected.report is not None, protected.stderr
-    after, error = run_preview(with_teardown(load_project(REPO), stack, "destroyable", tmp_path), stack, tmp_path,
-                               "step1")
+    step1 = with_teardown(load_project(REPO), stack, "destroyable", tmp_path)
+    after, error = run_preview(step1, stack, tmp_path, "step1")
     assert after is not None, error
-    p = two_step(stack, protected.report, after)
+    p = two_step(stack, protected.report, after, stack_config(step1, stack)[0])
     two = p.step1
     assert two["problems"] == [] and two["still_protected"] == [], two
     assert two["unprotected"], "a prod stack protects its stateful resources"

@@ -1,7 +1,8 @@
 """Delete-time apply rules: what `pulumi destroy` of the stack, and the next `up` that creates it again,
 would run into (README "Teardown"; `python -m offline destroy STACK` shows the deletion itself).
 
-They judge a stack that may be destroyed: `platform:teardown` = `destroyable` (the default of dev and
+`python -m offline destroy` runs them (a preview does not: `DELETE_TIME`). They judge a stack that may
+be destroyed: `platform:teardown` = `destroyable` (the default of dev and
 staging, `TEARDOWN_DEFAULTS` in components/core/config.py). A `protected` stack (prod's default) keeps
 its protections on purpose; `offline destroy` checks its two-step path by running these rules on the
 stack as its first step (`up` with `destroyable`) leaves it.
@@ -15,9 +16,9 @@ stack as its first step (`up` with `destroyable`) leaves it.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
-from . import Graph, known, rule
+from . import DELETE_TIME, Graph, known, rule
 
 DESTROYABLE, PROTECTED = "destroyable", "protected"
 TEARDOWN_KEY = "platform:teardown"
@@ -372,13 +373,14 @@ def retained_collides(g: Graph):
 
 TEARDOWN_RULES = ("destroy-protected", "destroy-cloud-protection", "destroy-container-not-empty",
                   "destroy-deployer-grant-order", "recreate-name-reserved", "recreate-retained-collides")
+DELETE_TIME.update(TEARDOWN_RULES)  # a preview does not run them; `offline destroy` does
 
 
-def findings(g: Graph) -> Iterator:
-    """Only the delete-time rules over `g` (exemptions applied as by `check`)."""
+def findings(g: Graph) -> list:
+    """The delete-time rules over `g` (platform:apply_exemptions applied as by `check`)."""
     from . import check
 
-    yield from check(g, rules=TEARDOWN_RULES)
+    return check(g, rules=TEARDOWN_RULES)
 
 
 
