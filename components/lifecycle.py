@@ -15,6 +15,8 @@ delete name in a destroyable stack varies this way.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import pulumi
 import pulumi_random as random
 
@@ -23,10 +25,15 @@ import pulumi_random as random
 SUFFIX_BYTES = 2
 
 
-def creation_suffix(name: str, parent: pulumi.Resource, byte_length: int = SUFFIX_BYTES) -> pulumi.Output[str]:
-    """Hex drawn when the stack (re)creates `parent`'s resource, stable for every later `up`."""
-    return random.RandomId(f"{name}-creation", byte_length=byte_length,
-                           opts=pulumi.ResourceOptions(parent=parent)).hex
+def creation_suffix(name: str, parent: pulumi.Resource, byte_length: int = SUFFIX_BYTES,
+                    opts: Optional[pulumi.ResourceOptions] = None) -> pulumi.Output[str]:
+    """Hex drawn when the stack (re)creates `parent`'s resource, stable for every later `up` (`opts`: the
+    piece's own child options, aliases included; a provider of another package in them is dropped)."""
+    base = pulumi.ResourceOptions(parent=parent)
+    if opts is not None:
+        base = pulumi.ResourceOptions.merge(opts, base)
+        base.provider = None
+    return random.RandomId(f"{name}-creation", byte_length=byte_length, opts=base).hex
 
 
 def keep_name(*paths: str) -> pulumi.ResourceOptions:

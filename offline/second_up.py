@@ -73,8 +73,9 @@ POLICY_TYPES = ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:s3/bu
 # The server's normalizations of values the stacks send, and how each is kept out of the second `up`.
 NORMALIZATIONS: tuple[Normalization, ...] = (
     Normalization(("azure-native:keyvault:Key",), "properties.rotationPolicy.lifetimeActions[*].action.type", _cap,
-                  "written", "Key Vault returns the action as `Rotate`/`Notify`; the ARM enum is compared without "
-                  "case, so the program sends the returned form",
+                  "ignored", "Key Vault returns the action as `Rotate`/`Notify`, the provider's schema accepts only "
+                  "`rotate`/`notify` (the service compares them without case): after a refresh the state holds the "
+                  "server's form, so the program ignores the path",
                   "https://github.com/Azure/bicep-types-az/issues/1833"),
     Normalization(("aws:route53/record:Record",), "name", _route53_name, "provider",
                   "Route 53 returns names lowercase without the trailing dot; the provider stores and diffs the "
@@ -157,7 +158,7 @@ def server_state(res: dict) -> dict:
     outputs = json.loads(json.dumps(res.get("outputs") or {}))
     for path, value in list(_leaves(res.get("inputs") or {}, "", res["type"])):
         n = normalization(res["type"], path)
-        if n is None or n.handling == "ignored":
+        if n is None:  # what the server does, however the program keeps it out of the diff
             continue
         found, returned = _at(outputs, path)
         if found and returned == value:

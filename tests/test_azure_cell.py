@@ -190,7 +190,7 @@ def test_keys_are_rsa_with_a_rotation_policy(dev):
     for k in keys:
         props = k["properties"]
         assert props["kty"] in ("RSA", "RSA-HSM") and props["keySize"] >= 2048
-        actions = {a["action"]["type"].lower(): a["trigger"] for a in props["rotationPolicy"]["lifetimeActions"]}
+        actions = {a["action"]["type"]: a["trigger"] for a in props["rotationPolicy"]["lifetimeActions"]}
         assert actions["rotate"] == {"timeAfterCreate": "P90D"}
         assert props["rotationPolicy"]["attributes"]["expiryTime"] == "P1Y"
 

@@ -365,5 +365,5 @@ def test_etcd_key_rotation_and_expiry_are_alarmed_to_the_cell_action_group(dev):
                                                            "Microsoft.KeyVault.KeyExpired"}
     assert expiry["destination"]["severity"] == "Sev1"
     # The near-expiry event exists only if the key's rotation policy notifies before expiry.
-    actions = {a["action"]["type"].lower(): a["trigger"] for a in etcd["properties"]["rotationPolicy"]["lifetimeActions"]}
+    actions = {a["action"]["type"]: a["trigger"] for a in etcd["properties"]["rotationPolicy"]["lifetimeActions"]}
     assert actions["notify"]["timeBeforeExpiry"] == "P30D" and actions["rotate"]["timeAfterCreate"]

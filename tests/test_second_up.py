@@ -22,18 +22,23 @@ def _report(*resources):
     return {"resources": list(resources)}
 
 
-def test_a_value_the_server_returns_in_its_own_form_is_a_diff_until_written_so():
+def test_a_value_the_server_returns_in_its_own_form_is_a_diff_until_handled():
     from offline.second_up import second_up
 
-    def key(kind):
+    def key(kind, ignore=()):
         return _res("azure-native:keyvault:Key", "k", {"properties": {"rotationPolicy": {"lifetimeActions": [
-            {"action": {"type": kind}, "trigger": {"timeAfterCreate": "P90D"}}]}}})
+            {"action": {"type": kind}, "trigger": {"timeAfterCreate": "P90D"}}]}}}, ignore=ignore)
 
     bad = second_up("s", _report(key("rotate")), _report(key("rotate")))
     assert [(d.path, d.state, d.sent) for d in bad.differences] == [
         ("properties.rotationPolicy.lifetimeActions[0].action.type", "Rotate", "rotate")]
-    good = second_up("s", _report(key("Rotate")), _report(key("Rotate")))
-    assert good.differences == [] and good.suppressed[0]["handling"] == "written"
+    ignored = key("rotate", ["properties.rotationPolicy.lifetimeActions[*].action.type"])
+    good = second_up("s", _report(ignored), _report(ignored))
+    assert good.differences == [] and good.suppressed[0]["handling"] == "ignored"
+    # a GCS location sent in the server's own form is no diff, a lowercase one is
+    bucket = lambda loc: _res("gcp:storage/bucket:Bucket", "b", {"location": loc})
+    assert second_up("s", _report(bucket("EU")), _report(bucket("EU"))).suppressed[0]["handling"] == "written"
+    assert second_up("s", _report(bucket("eu")), _report(bucket("eu"))).differences[0].state == "EU"
 
 
 def test_provider_normalizations_and_ignored_inputs_are_no_diff():
@@ -82,7 +87,7 @@ def test_second_up_command_runs_the_program_twice(tmp_path):
     run = offline(["second-up", "prod-azure-centralindia"], tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.report["empty"] is True and run.report["differences"] == []
-    assert "written  azure-native:keyvault:Key properties.rotationPolicy.lifetimeActions[*].action.type" in run.stdout
+    assert "ignored  azure-native:keyvault:Key properties.rotationPolicy.lifetimeActions[*].action.type" in run.stdout
 
 
 def test_names_drawn_per_creation_replace_nothing_in_an_existing_stack(tmp_path):

@@ -26,6 +26,7 @@ from ...lifecycle import SUFFIX_BYTES, creation_suffix, keep_name
 from .common import AzureCellContext, global_name
 
 SOFT_DELETE_DAYS = 90
+ROTATION_ACTION_TYPES = "properties.rotationPolicy.lifetimeActions[*].action.type"
 # Rotate every 90 days (the encryption pack's limit), expire after a year, warn a month before expiry.
 ROTATE_AFTER = "P90D"
 EXPIRE_AFTER = "P1Y"
@@ -41,10 +42,10 @@ def _rotation_policy() -> azure.keyvault.RotationPolicyArgs:
         attributes=azure.keyvault.KeyRotationPolicyAttributesArgs(expiry_time=EXPIRE_AFTER),
         lifetime_actions=[
             azure.keyvault.LifetimeActionArgs(
-                action=azure.keyvault.ActionArgs(type="Rotate"),  # as Key Vault returns it (offline/second_up.py)
+                action=azure.keyvault.ActionArgs(type="rotate"),
                 trigger=azure.keyvault.TriggerArgs(time_after_create=ROTATE_AFTER)),
             azure.keyvault.LifetimeActionArgs(
-                action=azure.keyvault.ActionArgs(type="Notify"),
+                action=azure.keyvault.ActionArgs(type="notify"),
                 trigger=azure.keyvault.TriggerArgs(time_before_expiry=NOTIFY_BEFORE)),
         ],
     )
@@ -70,7 +71,8 @@ class Keys(Piece):
         # (which the disk encryption set requires) forbids purging it sooner: the name varies per creation,
         # and an existing stack keeps the name it was created with (components/lifecycle.py).
         self.vault_name = pulumi.Output.concat(
-            global_name(ctx.spec, "kv", 24 - 2 * SUFFIX_BYTES, hyphens=True), creation_suffix(ctx.name("vault"), self))
+            global_name(ctx.spec, "kv", 24 - 2 * SUFFIX_BYTES, hyphens=True), creation_suffix(ctx.name("vault"), self,
+                                                                                      opts=ctx.opts()))
         self.vault, self.storage_key, self.etcd_key, self.disk_key = _build(ctx, self.vault_name, args.subnet_ids)
         self.vault_uri = self.vault.properties.vault_uri
         # The etcd key's name in the vault (Key Vault events name the key in their subject).
@@ -114,7 +116,9 @@ def _build(ctx: AzureCellContext, vault_name: pulumi.Input[str], subnet_ids: tup
             properties=azure.keyvault.KeyPropertiesArgs(
                 kty="RSA-HSM", key_size=size, key_ops=ops, rotation_policy=_rotation_policy(),
             ),
-            opts=ctx.opts(stateful=True, depends_on=[vault]),
+            # Key Vault returns the action types as `Rotate`/`Notify`, the schema takes only lowercase:
+            # after a refresh the state holds the server's form, so it is ignored (offline/second_up.py).
+            opts=ctx.opts(stateful=True, depends_on=[vault], ignore_changes=[ROTATION_ACTION_TYPES]),
         )
 
     storage_key = key("storage", 3072, ["wrapKey", "unwrapKey"])
