@@ -12,6 +12,7 @@ import time
 import dns.resolver
 
 from . import outputs, smoke
+from .release import cli as release_cli
 
 
 def _port(value: str) -> tuple[str, int]:
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--timeout", type=_positive, default=5.0, metavar="S", help="per check (default 5)")
     s.add_argument("--deadline", type=_positive, default=60.0, metavar="S",
                    help="the whole run (default 60); a check still running then fails")
+    release_cli.add_parser(sub)
     return p
 
 
@@ -104,6 +106,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "smoke":
         return smoke_command(args)
+    if args.command == "release":
+        return release_cli.command(args)
     return 2
 
 
