@@ -258,7 +258,7 @@ def deployer_grant_order(g: Graph):
         return
     for grant in g.resources:
         key = GRANT_TYPES.get(grant["type"])
-        if key is None:
+        if key is None or grant.get("retainOnDelete"):  # retained: it outlives everything (#30's binding)
             continue
         value = (grant.get("inputs") or {}).get(key)
         values = value if isinstance(value, list) else [value]
