@@ -149,8 +149,9 @@ def test_every_rule_is_exercised():
     from offline import apply
 
     from test_apply_aws import RULES as AWS_RULES  # issue #17's rules, exercised by their own program
+    from test_teardown import RULES as TEARDOWN_RULES  # issue #33's delete-time rules, by their own program
 
-    assert set(apply.load_all()) == set(RULE_IDS) | set(RULES_EXERCISED_ELSEWHERE) | set(AWS_RULES)
+    assert set(apply.load_all()) == set(RULE_IDS) | set(RULES_EXERCISED_ELSEWHERE) | set(AWS_RULES) | set(TEARDOWN_RULES)
     for r in apply.RULES.values():
         assert r.doc.startswith("https://") and r.description and r.level in ("error", "warning")
 

@@ -48,6 +48,8 @@ class Finding:
 
 
 RULES: dict[str, Rule] = {}
+# Delete-time rules (offline/apply/teardown.py): run by `python -m offline destroy`, not by every preview.
+DELETE_TIME: set[str] = set()
 
 
 def rule(id: str, description: str, doc: str, level: str = "error"):
@@ -181,11 +183,11 @@ def load_exemptions(graph: Graph, today: Optional[_dt.date] = None) -> list[Exem
 
 def check(graph: Graph, rules: Optional[Iterable[str]] = None, today: Optional[_dt.date] = None) -> list[Finding]:
     """Run every rule (or those named) over `graph`; findings matched by an exemption carry its reason."""
-    from . import aws, azure, common, gcp  # noqa: F401  (registers the rules)
+    from . import aws, azure, common, gcp, teardown  # noqa: F401  (registers the rules)
 
     exemptions = load_exemptions(graph, today)
     findings: list[Finding] = []
-    for rid in sorted(rules or RULES):
+    for rid in sorted(rules or (r for r in RULES if r not in DELETE_TIME)):
         findings += list(RULES[rid].check(graph))
     for f in findings:
         for e in exemptions:
@@ -203,7 +205,7 @@ def blocking(findings: list[Finding], warnings_as_errors: bool = False) -> list[
 
 
 def load_all() -> dict[str, Rule]:
-    from . import aws, azure, common, gcp  # noqa: F401
+    from . import aws, azure, common, gcp, teardown  # noqa: F401
 
     return RULES
 

@@ -23,9 +23,11 @@ import pulumi_azure_native as azure
 import pulumiverse_time as time
 
 from ...contract import Piece
+from ...lifecycle import SUFFIX_BYTES, creation_suffix, keep_name
 from .common import AzureCellContext, global_name, piece_child_options
 
 SOFT_DELETE_DAYS = 90
+ROTATION_ACTION_TYPES = "properties.rotationPolicy.lifetimeActions[*].action.type"
 # Rotate every 90 days (the encryption pack's limit), expire after a year, warn a month before expiry.
 ROTATE_AFTER = "P90D"
 EXPIRE_AFTER = "P1Y"
@@ -75,7 +77,12 @@ class Keys(Piece):
     def __init__(self, name: str, args: KeysArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(name, args, opts)
         ctx = args.ctx.within(self)
-        self.vault_name = global_name(ctx.spec, "kv", 24, hyphens=True)
+        # A deleted vault stays soft-deleted under its (global) name for SOFT_DELETE_DAYS, and purge protection
+        # (which the disk encryption set requires) forbids purging it sooner: the name varies per creation,
+        # and an existing stack keeps the name it was created with (components/lifecycle.py).
+        self.vault_name = pulumi.Output.concat(
+            global_name(ctx.spec, "kv", 24 - 2 * SUFFIX_BYTES, hyphens=True), creation_suffix(ctx.name("vault"), self,
+                                                                                      opts=ctx.opts()))
         self.vault, self.storage_key, self.etcd_key, self.disk_key = _build(ctx, self.vault_name, args.subnet_ids)
         self.vault_uri = self.vault.properties.vault_uri
         # The etcd key's name in the vault (Key Vault events name the key in their subject).
@@ -84,7 +91,7 @@ class Keys(Piece):
                                "etcd_key": self.etcd_key.id, "disk_key": self.disk_key.id})
 
 
-def _build(ctx: AzureCellContext, vault_name: str, subnet_ids: tuple[pulumi.Input[str], ...]):
+def _build(ctx: AzureCellContext, vault_name: pulumi.Input[str], subnet_ids: tuple[pulumi.Input[str], ...]):
     vault = azure.keyvault.Vault(
         ctx.name("vault"),
         vault_name=vault_name,
@@ -107,7 +114,7 @@ def _build(ctx: AzureCellContext, vault_name: str, subnet_ids: tuple[pulumi.Inpu
                 virtual_network_rules=[azure.keyvault.VirtualNetworkRuleArgs(id=i) for i in subnet_ids],
             ),
         ),
-        opts=ctx.opts(stateful=True),
+        opts=pulumi.ResourceOptions.merge(ctx.opts(stateful=True), keep_name("vaultName")),
     )
 
     def key(purpose: str, size: int, ops: list[str]) -> azure.keyvault.Key:
@@ -121,13 +128,17 @@ def _build(ctx: AzureCellContext, vault_name: str, subnet_ids: tuple[pulumi.Inpu
         return azure.keyvault.Key(
             ctx.name(f"{purpose}-key"),
             key_name=key_name(purpose),
-            vault_name=vault_name,
+            vault_name=vault.name,  # the vault's own name (from state: an existing stack's, see keep_name)
             resource_group_name=ctx.rg_name,
             properties=azure.keyvault.KeyPropertiesArgs(
                 kty="RSA-HSM", key_size=size, key_ops=ops, rotation_policy=_rotation_policy(),
                 attributes=azure.keyvault.KeyAttributesArgs(expires=first_expiry.unix),
             ),
-            opts=ctx.opts(stateful=True, depends_on=[vault], ignore_changes=["properties.attributes.expires"]),
+            # Sent as Key Vault returns them (`Rotate`/`Notify`) so a refreshed state matches; the casing is
+            # also ignored, should the provider ever normalise it (offline/second_up.py). The first version's
+            # expiry is set once at create.
+            opts=ctx.opts(stateful=True, depends_on=[vault],
+                          ignore_changes=["properties.attributes.expires", ROTATION_ACTION_TYPES]),
         )
 
     storage_key = key("storage", 3072, ["wrapKey", "unwrapKey"])
