@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_flags(pv, pack_help="a CrossGuard pack directory (repeatable)", json_help="write the JSON report here",
                       project_help="directory holding Pulumi.yaml (default: this repository)")
     pv.add_argument("--quiet", action="store_true", help="print counts and verdicts only, not the resource tree")
+    pv.add_argument("--assume-applied", action="store_true",
+                    help="run the program as `pulumi up` would (every output known, the mocks' values) and run "
+                         "what needs values: apply checks and the cost estimate. Default: a dry run, as a first "
+                         "`pulumi preview` of a new stack (computed outputs unknown), packs only")
     pv.add_argument("--apply-warnings-as-errors", action="store_true",
                     help="exit 1 on apply-check warnings too (not only errors)")
     pv.add_argument("--no-apply-checks", action="store_true", help=argparse.SUPPRESS)  # bench/ baseline
@@ -122,6 +126,7 @@ def preview_all(args) -> int:
     import tempfile
 
     from .diff import DiffError, SideRun, all_stacks, mandatory_count, preview_markdown, run_side
+    from .engine import ASSUME_APPLIED, DRY_RUN
     from .project import load_project
 
     project_dir = _project_dir(args)
@@ -133,7 +138,8 @@ def preview_all(args) -> int:
     runs: list[tuple[str, SideRun]] = []
     with tempfile.TemporaryDirectory(prefix="offline-preview-") as tmp:
         for stack in stacks:
-            run = run_side(project_dir, stack, args.policy_pack, args.policy_pack_config, Path(tmp))
+            run = run_side(project_dir, stack, args.policy_pack, args.policy_pack_config, Path(tmp),
+                           assume_applied=args.assume_applied)
             runs.append((stack, run))
             if run.report is None:
                 print(f"{stack}: error: {run.error}")
@@ -149,12 +155,13 @@ def preview_all(args) -> int:
         print(f"{stack}: apply error: global-name-fixed ({urn.split('::')[-1]}): {message}")
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"stacks": {s: (r.report if r.report is not None else {"error": r.error}) for s, r in runs},
+            {"mode": ASSUME_APPLIED if args.assume_applied else DRY_RUN,
+             "stacks": {s: (r.report if r.report is not None else {"error": r.error}) for s, r in runs},
              "apply_collisions": [{"rule": "global-name-fixed", "stack": s, "urn": u, "level": "error", "message": m}
                                   for s, u, m in collisions]},
             indent=1, default=str))
     if args.markdown:
-        Path(args.markdown).write_text(preview_markdown(runs))
+        Path(args.markdown).write_text(preview_markdown(runs, mode=ASSUME_APPLIED if args.assume_applied else DRY_RUN))
     if any(r.error for _, r in runs):
         return 3
     failed = any(mandatory_count(r.report) or _apply_errors(r.report) for _, r in runs) or collisions
@@ -259,8 +266,9 @@ def preview(args) -> int:
     try:
         project = load_project(Path(args.project_dir).resolve()) if args.project_dir else None
         usage = stack_usage(args.stack, project)  # issue #23: usage.yaml / platform:usage, checked first
-        run = run_stack(args.stack, project, real_mode=args.real_mode)
-        run.cost = cost_of_run(run, usage=usage)
+        run = run_stack(args.stack, project, real_mode=args.real_mode, dry_run=not args.assume_applied)
+        # The estimate reads values (sizes, counts, derived names): assume-applied only.
+        run.cost = cost_of_run(run, usage=usage) if args.assume_applied else None
     except BaseException as exc:  # noqa: BLE001 - reported to the user below
         for pack in started:
             pack.close()
@@ -275,7 +283,8 @@ def preview(args) -> int:
     from . import apply as apply_checks
 
     findings = []
-    if not args.no_apply_checks:
+    # The apply checks judge what the providers get at apply: known values, so assume-applied only.
+    if args.assume_applied and not args.no_apply_checks:
         try:
             findings = apply_checks.check(apply_checks.Graph.of_run(run))
         except apply_checks.ExemptionError as exc:
