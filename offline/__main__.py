@@ -11,7 +11,8 @@
 Exit codes: 0 clean, 1 a mandatory policy is violated, or an apply check (offline/apply) finds an
 `error` (with --apply-warnings-as-errors: or a `warning`) no platform:apply_exemptions entry silences
 (diff: or a stateful resource would be deleted or replaced, or a stack's monthly cost estimate rises
-above --max-monthly-increase), 2 a config (or usage) error, 3 the program failed under the offline engine.
+above --max-monthly-increase), 2 a config (or usage) error, 3 the program failed under the offline engine
+(the program's own frames are printed), 4 the offline engine itself failed (a bug in offline/).
 """
 from __future__ import annotations
 
@@ -238,6 +239,47 @@ def _is_config_error(exc: BaseException) -> bool:
     return False
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    out, seen = [], set()
+    while exc is not None and id(exc) not in seen:  # asyncio can chain an exception to itself
+        seen.add(id(exc))
+        out.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return out
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    return _chain(exc)[-1]
+
+
+def _program_frames(exc: BaseException, project_root: Optional[Path]) -> list:
+    """The frames of the user's program (its directory, not the engine's offline/ nor an installed
+    package) in the exception and what it was raised from, innermost cause first; a mock rejecting an
+    input (ValueError from offline/mocks, as the provider would) counts as the program's error.
+    Empty: the engine itself failed."""
+    from .project import ROOT
+
+    roots = [r for r in {project_root or ROOT, ROOT} if r is not None]
+    engine = (ROOT / "offline").resolve()
+    mocks = engine / "mocks"
+    frames, rejected = [], False
+    for e in reversed(_chain(exc)):
+        for f in traceback.extract_tb(e.__traceback__):
+            path = Path(f.filename).resolve()
+            if "site-packages" in path.parts or path.is_relative_to(Path(sys.prefix).resolve()):
+                continue
+            if path.is_relative_to(mocks) and isinstance(e, ValueError):
+                rejected = True
+            if path.is_relative_to(engine) or not any(path.is_relative_to(r) for r in roots):
+                continue
+            if f not in frames:
+                frames.append(f)
+    if not frames and rejected:
+        return [f for e in _chain(exc) for f in traceback.extract_tb(e.__traceback__)
+                if Path(f.filename).resolve().is_relative_to(mocks)][-1:]
+    return frames
+
+
 def preview(args) -> int:
     from .analyzer import PackProcess, analyze_all, default_policy_config, from_captured, load_policy_config
     from .engine import run_stack
@@ -277,7 +319,16 @@ def preview(args) -> int:
         if _is_config_error(exc):
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        traceback.print_exc()
+        root = (Path(args.project_dir).resolve() if args.project_dir else None)
+        frames = _program_frames(exc, root)
+        if not frames:
+            traceback.print_exc()
+            print(f"error: stack {args.stack!r}: the offline engine failed (not the program; a bug in offline/): "
+                  f"{exc}", file=sys.stderr)
+            return 4
+        print("Traceback (the program's own frames; engine and SDK frames left out):", file=sys.stderr)
+        sys.stderr.write("".join(traceback.format_list(frames)))
+        print(f"{type(_innermost(exc)).__name__}: {_innermost(exc)}", file=sys.stderr)
         print(f"error: stack {args.stack!r}: the program failed under the offline engine: {exc}", file=sys.stderr)
         return 3
     from . import apply as apply_checks

@@ -26,6 +26,25 @@ from .project import Project, load_project, stack_config
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_MASK = "[secret]"
+SECRET_TAG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _has_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return value.get(SECRET_SIG) == SECRET_TAG or any(_has_secret(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_secret(v) for v in value)
+    return False
+
+
+def _unsecret(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_TAG:
+            return _unsecret(value.get("value"))
+        return {k: _unsecret(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_unsecret(v) for v in value]
+    return value
 
 
 @dataclass
@@ -135,7 +154,10 @@ def _make_monitor_classes():
             if fn is None:
                 self.unmocked_types.add(args.typ)
                 fn = mock_registry.default_resource
-            inputs = dict(args.inputs)
+            # Mocks see plain values; an output whose input was secret stays secret (as the engine
+            # keeps a secret input's output secret).
+            inputs = {k: _unsecret(v) for k, v in dict(args.inputs).items()}
+            secret_keys = {k for k, v in dict(args.inputs).items() if _has_secret(v)}
             planned = self.dry_run and args.custom is True and not args.typ.startswith("pulumi:providers:")
             if planned and _has_unknowns(inputs):
                 # A dry run with inputs not known yet: the mock computes from placeholders, and what
@@ -151,7 +173,9 @@ def _make_monitor_classes():
                 # Resources name their provider as "<provider urn>::<provider id>".
                 self.ctx.providers[f"{self._pending_urn}::{rid}"] = dict(args.inputs)
             if planned:
-                return "", _planned_outputs(args.name, inputs, outputs, self.ctx.provider_inputs())
+                rid, outputs = "", _planned_outputs(args.name, inputs, outputs, self.ctx.provider_inputs())
+            for key in secret_keys & set(outputs):
+                outputs[key] = {SECRET_SIG: SECRET_TAG, "value": outputs[key]}
             return rid, outputs
 
         def call(self, args: pmocks.MockCallArgs):

@@ -119,6 +119,58 @@ def _declared(cls: Optional[type], resource: bool) -> dict[str, Any]:
         return {}
 
 
+@lru_cache(maxsize=None)
+def _docs(cls: Optional[type]) -> dict[str, str]:
+    """Wire name -> the SDK's description of the property (its getter's docstring)."""
+    if cls is None:
+        return {}
+    from pulumi import _types
+
+    try:
+        names = _types._py_to_pulumi_names_from_py_properties(cls)
+    except Exception:  # noqa: BLE001
+        return {}
+    return {wire: " ".join((getattr(getattr(cls, py, None), "__doc__", None) or "").split())
+            for py, wire in names.items()}
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- name: {name}
+  cluster:
+    server: https://{name}.offline.example.com:443
+    certificate-authority-data: {ca}
+contexts:
+- name: {name}
+  context: {{cluster: {name}, user: {name}}}
+current-context: {name}
+users:
+- name: {name}
+  user: {{token: offline}}
+"""
+
+
+def _described(ctx: MockContext, name: str, prop: str, doc: str) -> Optional[str]:
+    """A string the SDK's description says the shape of (a kubeconfig, base64, PEM, JSON)."""
+    import base64
+
+    low = doc.lower()
+    value = None
+    if "kubeconfig" in low or "kubernetes configuration" in low or "kube config" in low:
+        ca = base64.b64encode(f"offline CA of {name}".encode()).decode()
+        value = KUBECONFIG.format(name=re.sub(r"[^a-z0-9-]", "-", name.lower()), ca=ca)
+    elif "pem" in low.split() or "pem-encoded" in low or "pem encoded" in low:
+        value = f"-----BEGIN CERTIFICATE-----\n{base64.b64encode(name.encode()).decode()}\n-----END CERTIFICATE-----\n"
+    elif "json" in low.split() and "json" in prop.lower():
+        value = "{}"
+    if value is None and ("base64" in low or "base-64" in low):
+        value = f"offline {name} {prop}"
+    if value is not None and ("base64" in low or "base-64" in low):
+        return base64.b64encode(value.encode()).decode()
+    return value
+
+
 def _camel_words(name: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
 
@@ -132,14 +184,43 @@ def _resource_kind(type_: str) -> str:
     return _split(type_)[2][:1].lower() + _split(type_)[2][1:]
 
 
+# EC2 ids: `<prefix>-0<16 hex>` by the kind of object (https://docs.aws.amazon.com/AWSEC2/latest/
+# APIReference/API_Types.html: vpc-, subnet-, ami-, sg-, i-, ...).
+EC2_PREFIXES = {"vpc": "vpc", "subnet": "subnet", "ami": "ami", "image": "ami", "securitygroup": "sg",
+                "instance": "i", "internetgateway": "igw", "routetable": "rtb", "natgateway": "nat",
+                "eip": "eipalloc", "allocation": "eipalloc", "networkinterface": "eni", "volume": "vol",
+                "snapshot": "snap", "launchtemplate": "lt", "keypair": "key", "transitgateway": "tgw",
+                "vpcendpoint": "vpce", "networkacl": "acl", "prefixlist": "pl", "dhcpoptions": "dopt"}
+
+
+def _ec2_kind(type_: str, prop: str) -> str:
+    low = prop.lower()
+    if low in ("id", "ids"):
+        kind = _split(type_)[2].lower()
+        kind = kind[3:] if kind.startswith("get") else kind
+    elif low.endswith("ids"):
+        kind = low[:-3]
+    elif low.endswith("id"):
+        kind = low[:-2]
+    else:
+        return ""
+    for k in (kind, kind.rstrip("s"), kind.replace("default", "")):
+        if k in EC2_PREFIXES:
+            return EC2_PREFIXES[k]
+    return ""
+
+
 def _string(ctx: MockContext, type_: str, name: str, prop: str, inputs: dict) -> str:
     """A string that has the form the cloud gives the property, by its name."""
     pkg = type_.split(":")[0]
     low = prop.lower()
     words = _camel_words(prop)
     h = stable_hex(ctx.stack, type_, name, prop, n=16)
+    if pkg == "aws" and _ec2_kind(type_, prop):
+        return f"{_ec2_kind(type_, prop)}-0{h}"
     if pkg == "aws" and (low == "arn" or low.endswith("arn")):
-        return f"arn:aws:{_service(type_)}:{ctx.aws_region(inputs)}:{AWS_ACCOUNT_ID}:{_resource_kind(type_).lower()}/{name}"
+        leaf = _string(ctx, type_, name, "id", inputs) if _ec2_kind(type_, "id") else name
+        return f"arn:aws:{_service(type_)}:{ctx.aws_region(inputs)}:{AWS_ACCOUNT_ID}:{_resource_kind(type_).lower()}/{leaf}"
     if low == "selflink" or low.endswith("selflink"):
         return (f"https://www.googleapis.com/{_service(type_)}/v1/projects/{ctx.gcp_project(inputs)}/"
                 f"regions/{ctx.gcp_region(inputs)}/{_resource_kind(type_)}s/{name}")
@@ -208,8 +289,9 @@ def azure_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
             f"{_resource_kind(type_)}s/{leaf}")
 
 
-def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, inputs: dict, depth: int = 0) -> Any:
-    """A value of the declared type `typ` for property `prop`."""
+def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, inputs: dict, depth: int = 0,
+             doc: str = "") -> Any:
+    """A value of the declared type `typ` for property `prop` (`doc`: the SDK's description of it)."""
     from pulumi import _types
 
     typ = _types.unwrap_type(typ) if typ is not None else None
@@ -217,9 +299,9 @@ def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, input
     args = typing.get_args(typ)
     if origin is typing.Union:
         options = [a for a in args if a is not type(None)]
-        return value_of(ctx, type_, name, prop, options[0] if options else None, inputs, depth)
+        return value_of(ctx, type_, name, prop, options[0] if options else None, inputs, depth, doc)
     if typ is str or typ is None or typ is Any:
-        return _string(ctx, type_, name, prop, inputs)
+        return _described(ctx, name, prop, doc) or _string(ctx, type_, name, prop, inputs)
     if typ is bool:
         return prop.lower() in ("enabled", "enable") or prop.lower().startswith("enable")
     if typ is int:
@@ -232,13 +314,14 @@ def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, input
             return []
         # Lookups are indexed ([0], [1]...): lists of plain values come with a few distinct items.
         count = 3 if _types.unwrap_type(item) in (str, int, float) else 1
-        return [_item(value_of(ctx, type_, name, prop, item, inputs, depth + 1), i) for i in range(count)]
+        return [_item(value_of(ctx, type_, name, prop, item, inputs, depth + 1, doc), i) for i in range(count)]
     if origin in (dict, typing.Mapping, __import__("collections.abc").abc.Mapping):
         return {}
     if isinstance(typ, type) and _types.is_output_type(typ):
         if depth >= MAX_DEPTH:
             return {}
-        return {k: value_of(ctx, type_, name, k, t, inputs, depth + 1)
+        docs = _docs(typ)
+        return {k: value_of(ctx, type_, name, k, t, inputs, depth + 1, docs.get(k, ""))
                 for k, t in _declared(typ, resource=False).items()}
     return _string(ctx, type_, name, prop, inputs)
 
@@ -257,8 +340,10 @@ def _item(value: Any, i: int) -> Any:
 
 def resource_outputs(ctx: MockContext, type_: str, name: str, inputs: dict) -> dict:
     """Every output the SDK declares for `type_`, the inputs overlaid (what the provider keeps)."""
-    declared = _declared(resource_class(type_), resource=True)
-    out = {k: value_of(ctx, type_, name, k, t, inputs) for k, t in declared.items() if k not in inputs}
+    cls = resource_class(type_)
+    declared, docs = _declared(cls, resource=True), _docs(cls)
+    out = {k: value_of(ctx, type_, name, k, t, inputs, doc=docs.get(k, ""))
+           for k, t in declared.items() if k not in inputs}
     return {**out, **inputs}
 
 
@@ -269,12 +354,15 @@ def resource_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
     if pkg == "gcp":
         return (f"projects/{ctx.gcp_project(inputs)}/locations/{ctx.gcp_region(inputs)}/"
                 f"{_resource_kind(type_)}s/{inputs.get('name') or name}")
+    if pkg == "aws" and _ec2_kind(type_, "id"):
+        return _string(ctx, type_, name, "id", inputs)
     return f"{name}-{stable_hex(ctx.type_, name, n=8)}"
 
 
 def invoke_result(ctx: MockContext, token: str, args: dict) -> dict:
     """Every field the SDK declares for the invoke's result; fields named like an argument echo it."""
-    declared = _declared(invoke_result_class(token), resource=False)
+    cls = invoke_result_class(token)
+    declared, docs = _declared(cls, resource=False), _docs(cls)
     label = args.get("name") or args.get("id") or _split(token)[2]
     label = label if isinstance(label, str) else _split(token)[2]
     out = {}
@@ -282,5 +370,5 @@ def invoke_result(ctx: MockContext, token: str, args: dict) -> dict:
         if k in args and args[k] is not None:
             out[k] = args[k]
         else:
-            out[k] = value_of(ctx, token, label, k, t, args)
+            out[k] = value_of(ctx, token, label, k, t, args, doc=docs.get(k, ""))
     return out
