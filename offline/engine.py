@@ -225,7 +225,9 @@ def _make_monitor_classes():
                 self._capture(CapturedResource(
                     urn=urn, id=rid, type=type_, name=name, parent=None, provider=None, protect=False,
                     custom=True, inputs=dict(inputs), outputs=dict(inputs), inputs_struct=struct,
-                    outputs_struct=struct))
+                    outputs_struct=struct,
+                    options={"ignoreChanges": [], "replaceOnChanges": [], "deleteBeforeReplace": False,
+                             "retainOnDelete": False, "customTimeouts": {}, "aliases": []}))
                 self.default_providers[key] = ref
                 return ref
 
