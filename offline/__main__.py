@@ -343,8 +343,9 @@ def preview(args) -> int:
                 pack.close()
             print(f"error: {exc}", file=sys.stderr)
             return 2
+    # The packs are told which run it is, as the CLI tells them (preview: dry run; update: not).
     packs = analyze_all(list(zip(started, configs)), from_captured(run.resources), stack=run.stack,
-                        project=run.project)
+                        project=run.project, dry_run=not args.assume_applied)
     report = to_json(run, packs, findings)
     if args.unmasked_outputs:
         report["outputs"] = run.raw_outputs

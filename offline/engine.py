@@ -481,10 +481,11 @@ ASSUME_APPLIED = "assume-applied"
 
 def run_stack(stack: str, project: Optional[Project] = None,
               stack_outputs: Optional[Callable[[str], dict]] = None, real_mode: bool = False,
-              dry_run: bool = True) -> StackRun:
+              dry_run: bool = False) -> StackRun:
     """Run `stack`'s program in this process under mocks. Call once per process.
 
-    `dry_run=True` runs it as a first `pulumi preview` of a new stack: `is_dry_run()` is true, what the
+    The CLI's `preview` passes `dry_run=True` unless `--assume-applied`; in-process callers keep the
+    all-known run unless they ask. `dry_run=True` runs it as a first `pulumi preview` of a new stack: `is_dry_run()` is true, what the
     providers compute at create is unknown and `apply` callbacks on unknowns do not run.
     `dry_run=False` (assume-applied) runs it as `pulumi up` would: every output known (the mocks'
     values), for what needs values (apply checks, cost, smoke outputs, the review diff)."""
