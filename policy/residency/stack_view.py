@@ -14,38 +14,18 @@ from typing import Any, Iterable, Optional
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE, \
     UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
-from zones import (AWS_GLOBAL_TYPES, AZURE_LOCATED_TYPES, GCP_LOCATED_TYPES, GLOBAL_ZONE, REGIONS, UNKNOWN,
-                   Location, is_unknown, parse_location)
+import cloud_facts
+from zones import (GLOBAL_ZONE, LOCATED_TYPES, REGIONS, UNKNOWN, UNLOCATED_TYPES, Location, is_unknown,
+                   parse_location)
 
 _UNKNOWN_SENTINELS = frozenset({UNKNOWN_STRING_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_ARRAY_VALUE,
                                 UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE, UNKNOWN_OBJECT_VALUE})
 
-# Packages whose resources are real cloud objects; anything else with children is a component.
-CLOUD_PACKAGES = ("aws", "gcp", "azure-native", "kubernetes")
+# Per-cloud tables come from the cloud plugins (cloud_facts.py, generated): data-bearing types
+# must belong to a real residency zone, never to `global`, and never live in a `global` location.
+DATA_TYPES = cloud_facts.DATA_TYPES
+CLUSTER_TYPES = cloud_facts.CLUSTER_TYPES
 
-# Types that hold customer data (or the keys to it): they must belong to a real residency zone,
-# never to `global`, and never live in a `global` location.
-DATA_TYPES = frozenset({
-    "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "aws:ebs/volume:Volume", "aws:eks/cluster:Cluster",
-    "aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey", "aws:dynamodb/table:Table", "aws:rds/instance:Instance",
-    "aws:rds/cluster:Cluster", "aws:efs/fileSystem:FileSystem",
-    "gcp:storage/bucket:Bucket", "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey",
-    "gcp:container/cluster:Cluster", "gcp:compute/disk:Disk", "gcp:compute/regionDisk:RegionDisk",
-    "gcp:sql/databaseInstance:DatabaseInstance", "gcp:bigquery/dataset:Dataset",
-    "azure-native:storage:StorageAccount", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
-    "azure-native:containerservice:ManagedCluster", "azure-native:compute:Disk",
-    "azure-native:sql:Server", "azure-native:documentdb:DatabaseAccount",
-    # Metrics stores (issue #22): label-only aggregates, still the cell's data.
-    "aws:amp/workspace:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
-})
-
-# GCP types whose labels are `userLabels` (components/tags.py LABEL_PROPS_BY_TYPE): a notification
-# channel's `labels` are its configuration.
-USER_LABELLED = frozenset({"gcp:monitoring/notificationChannel:NotificationChannel",
-                           "gcp:monitoring/alertPolicy:AlertPolicy"})
-
-CLUSTER_TYPES = ("aws:eks/cluster:Cluster", "gcp:container/cluster:Cluster",
-                 "azure-native:containerservice:ManagedCluster")
 
 # Properties that name a cell's public endpoint (DNS targets are matched against them).
 ENDPOINT_PROPS = ("dnsName", "ipAddress", "address", "fqdn", "hostname", "domainName", "endpoint")
@@ -103,7 +83,9 @@ class Res:
 
     @property
     def is_component(self) -> bool:
-        return self.package not in CLOUD_PACKAGES and not self.type.startswith("pulumi:")
+        """Groups others or lives nowhere (this project's components; local resources such as a TLS
+        key): judged by what is in it. An unknown package is not one: it fails closed."""
+        return cloud_facts.kind(self.package) in ("component", "local")
 
     def ancestors(self) -> Iterable["Res"]:
         cur = self.parent
@@ -112,16 +94,27 @@ class Res:
             cur = cur.parent
 
 
+def _at(props: Any, path: str) -> Any:
+    cur = props
+    for part in path.split("."):
+        if is_unknown(cur) or not isinstance(cur, dict):
+            return cur if is_unknown(cur) else None
+        cur = cur.get(part)
+    return cur
+
+
 def _own_labels(r: Res) -> Any:
     """The label map of a resource per the labelling rule, or None (UNKNOWN if unknown)."""
     p = r.props
-    if r.package in ("aws", "azure-native"):
-        return p.get("tags")
-    if r.type in USER_LABELLED:
-        return p.get("userLabels")
-    if r.package == "gcp":
-        return p.get("labels") if p.get("labels") is not None else p.get("resourceLabels")
-    if r.package == "kubernetes":
+    props = cloud_facts.LABEL_PROPS_BY_TYPE.get(r.type)
+    if props is None:
+        facts = cloud_facts.cloud(r.package)
+        props = facts["label_properties"] if facts else None
+    if props is not None:
+        # The first of the cloud's label properties the resource sets (a GKE cluster: resourceLabels).
+        # A dotted property (Cloud SQL's settings.userLabels) is followed into its object.
+        return next((v for k in props if (v := _at(p, k)) is not None), None)
+    if cloud_facts.kind(r.package) == "cluster":
         meta = p.get("metadata")
         return meta.get("labels") if isinstance(meta, dict) else meta
     return None
@@ -167,12 +160,16 @@ class StackView:
                 return ZoneOf(z, f"{r.name} (component residency)")
             return None
         labels = _own_labels(r)
+        # A residency declaration is configuration: one computed at preview cannot be reviewed, so it is
+        # not taken on trust (fail closed), unlike other unknown values, which only defer a decision.
         if is_unknown(labels):
-            return ZoneOf(None, f"labels of {r.name} unknown at preview", unknown=True)
+            return ZoneOf(None, f"the labels of {r.name} are computed (unknown at preview); a residency label "
+                                "must be a known value from config")
         if isinstance(labels, dict):
             z = labels.get("residency")
             if is_unknown(z):
-                return ZoneOf(None, f"residency label of {r.name} unknown at preview", unknown=True)
+                return ZoneOf(None, f"the residency label of {r.name} is computed (unknown at preview); it must be "
+                                    "a known value from config")
             if isinstance(z, str) and z:
                 return ZoneOf(z, "its residency label")
         return None
@@ -211,8 +208,39 @@ class StackView:
                 if z is not None:
                     result = z
                     break
+        if result.zone is None and not result.unknown:
+            attached = self._attached_zone(r)
+            if attached is not None:
+                result = attached
         self._zone_cache[r.urn] = result
         return result
+
+    def _attached_zone(self, r: Res) -> ZoneOf | None:
+        """A resource that cannot carry a label (bucket policy, key ring, SSL policy, subscription filter)
+        belongs to the zone of the labelled resources its inputs refer to, when they agree on one."""
+        zones: dict[str, str] = {}
+        for prop, urns in r.prop_deps.items():
+            for urn in urns:
+                dep = self.by_urn.get(urn)
+                if dep is None or dep.type.startswith("pulumi:") or dep.is_component:
+                    continue
+                z = self.label_zone(dep)
+                if z is not None and z.zone is not None:
+                    zones.setdefault(z.zone, f"{dep.name}, which its {prop} refers to")
+        if not zones:
+            # Nothing it refers to is labelled: a container that cannot carry a label (a key ring) takes the
+            # zone of the labelled resources that refer to it, when they agree.
+            for other in self.resources:
+                if any(r.urn in urns for urns in other.prop_deps.values()) and not other.is_component:
+                    z = self.label_zone(other)
+                    if z is not None and z.zone is not None:
+                        zones.setdefault(z.zone, f"{other.name}, which refers to it")
+        if len(zones) > 1:
+            zones.pop(GLOBAL_ZONE, None)
+        if len(zones) == 1:
+            zone, how = zones.popitem()
+            return ZoneOf(zone, how)
+        return None
 
     # ---- locations ---------------------------------------------------------------------------
 
@@ -230,71 +258,88 @@ class StackView:
         return r.provider_props.get(key)
 
     def _locate(self, r: Res) -> Optional[Location]:
-        p = r.props
         if r.type.startswith("pulumi:") or r.is_component:
+            # Components group; local resources (a TLS key pair, a time.Sleep, an ACME account) live in
+            # the state or at the CA, in no cloud region (a certificate's copy in a vault is a vault
+            # secret, placed with its vault).
             return None
-        # Local or CA-side resources: a TLS key pair and a time.Sleep live in the state only, an ACME
-        # account and certificate at the CA; none is placed in a cloud region (the certificate's copy in
-        # a Key Vault is a vault secret, placed with its vault).
-        if r.package == "tls" or r.package == "time" or r.package == "acme":
+        if cloud_facts.kind(r.package) == "cluster":
+            return self._locate_cluster_object(r)
+        facts = cloud_facts.cloud(r.package)
+        if facts is None:
+            return Location("unrecognized", f"<package {r.package}>",
+                            source=f"package {r.package!r} is no cloud plugin's: where it lives is unknown")
+        locator = _LOCATORS.get(facts["location"]["locator"])
+        if locator is None:
+            return Location("unrecognized", f"<package {r.package}>",
+                            source=f"the pack has no locator {facts['location']['locator']!r} for {r.package!r}")
+        if r.type not in LOCATED_TYPES.get(r.package, ()) and r.type not in UNLOCATED_TYPES.get(r.package, ()):
+            # Not in the provider schema the pack was built from (a newer provider, a misspelt token):
+            # whether and where it is placed is unknown.
+            return Location("unrecognized", f"<type {r.type}>",
+                            source="a type the pack's location index (locations.json) does not know")
+        return locator(self, r, facts)
+
+    def _locate_aws(self, r: Res, facts: dict) -> Optional[Location]:
+        p = r.props
+        # IAM, Route 53, CloudFront...: global services, no region input (provider schema).
+        if r.type in UNLOCATED_TYPES[r.package]:
             return None
-        if r.package == "aws":
-            # IAM, Route 53, CloudFront...: global services, no region input (provider schema).
-            if r.type in AWS_GLOBAL_TYPES:
-                return None
-            if p.get("region") is not None:
-                return parse_location(p["region"], "region")
-            if r.provider_urn is None:
-                return Location("unknown", "<no provider>", source="no provider region was sent")
-            return parse_location(self._provider_value(r, "region") or UNKNOWN, "provider region")
-        if r.package == "gcp":
-            if r.type == "gcp:kms/cryptoKey:CryptoKey":
-                return self._gcp_key_location(p.get("keyRing"), r, "keyRing")
-            for key in ("location", "region", "zone"):
-                if p.get(key) is not None:
-                    return parse_location(p[key], key)
-            if r.type not in GCP_LOCATED_TYPES:
-                return None  # global GCP resource (network, firewall, service account, IAM)
-            value = self._provider_value(r, "region") or self._provider_value(r, "zone")
-            if r.provider_urn is None:
-                return Location("unknown", "<no provider>", source="no provider region was sent")
-            return parse_location(value or UNKNOWN, "provider region")
-        if r.package == "azure-native":
-            if r.type.startswith("azure-native:authorization:"):
-                return None  # role assignments/definitions: IAM, judged by what they grant on, not placed
-            if p.get("location") is not None:
-                return parse_location(p["location"], "location")
-            if r.type not in AZURE_LOCATED_TYPES:
-                # A child resource (vault key, blob container) lives where its parent does.
-                for prop, urns in r.prop_deps.items():
-                    if prop == "resourceGroupName":
-                        continue
-                    for urn in urns:
-                        dep = self.by_urn.get(urn)
-                        if dep is not None and dep.package == "azure-native":
-                            loc = self.location_of(dep)
-                            if loc is not None:
-                                return Location(loc.kind, loc.value, loc.regions, f"its parent {dep.name}")
-                return None
-            for urn in r.prop_deps.get("resourceGroupName", []):
-                rg = self.by_urn.get(urn)
-                if rg is not None and rg.props.get("location") is not None:
-                    return parse_location(rg.props["location"], f"resource group {rg.name}")
-            if r.provider_urn is None:
-                return Location("unknown", "<no provider>", source="no provider location was sent")
-            return parse_location(self._provider_value(r, "location") or UNKNOWN, "provider location")
-        if r.package == "kubernetes":
-            # A Kubernetes object lives on the cluster its provider targets.
-            if r.type.count(":") != 2 or "/" not in r.type.split(":")[1]:
-                return None
-            cluster = self.cluster_of_provider(r.provider_urn)
-            if cluster is None:
-                return None
-            loc = self.location_of(cluster)
-            return Location(loc.kind, loc.value, loc.regions, f"cluster {cluster.name}") if loc else None
-        if r.package == "time":
-            return None  # pulumiverse-time waits: no cloud object, nowhere
-        return None
+        if p.get("region") is not None:
+            return parse_location(p["region"], "region")
+        if r.provider_urn is None:
+            return Location("unknown", "<no provider>", source="no provider region was sent")
+        return parse_location(self._provider_value(r, "region") or UNKNOWN, "provider region")
+
+    def _locate_gcp(self, r: Res, facts: dict) -> Optional[Location]:
+        p = r.props
+        if r.type == "gcp:kms/cryptoKey:CryptoKey":
+            return self._gcp_key_location(p.get("keyRing"), r, "keyRing")
+        for key in ("location", "region", "zone"):
+            if p.get(key) is not None:
+                return parse_location(p[key], key)
+        if r.type not in LOCATED_TYPES[r.package]:
+            return None  # global GCP resource (network, firewall, service account, IAM)
+        value = self._provider_value(r, "region") or self._provider_value(r, "zone")
+        if r.provider_urn is None:
+            return Location("unknown", "<no provider>", source="no provider region was sent")
+        return parse_location(value or UNKNOWN, "provider region")
+
+    def _locate_azure(self, r: Res, facts: dict) -> Optional[Location]:
+        p = r.props
+        if r.type.startswith("azure-native:authorization:"):
+            return None  # role assignments/definitions: IAM, judged by what they grant on, not placed
+        if p.get("location") is not None:
+            return parse_location(p["location"], "location")
+        if r.type not in LOCATED_TYPES[r.package]:
+            # A child resource (vault key, blob container) lives where its parent does.
+            for prop, urns in r.prop_deps.items():
+                if prop == "resourceGroupName":
+                    continue
+                for urn in urns:
+                    dep = self.by_urn.get(urn)
+                    if dep is not None and dep.package in facts["packages"]:
+                        loc = self.location_of(dep)
+                        if loc is not None:
+                            return Location(loc.kind, loc.value, loc.regions, f"its parent {dep.name}")
+            return None
+        for urn in r.prop_deps.get("resourceGroupName", []):
+            rg = self.by_urn.get(urn)
+            if rg is not None and rg.props.get("location") is not None:
+                return parse_location(rg.props["location"], f"resource group {rg.name}")
+        if r.provider_urn is None:
+            return Location("unknown", "<no provider>", source="no provider location was sent")
+        return parse_location(self._provider_value(r, "location") or UNKNOWN, "provider location")
+
+    def _locate_cluster_object(self, r: Res) -> Optional[Location]:
+        # A Kubernetes object lives on the cluster its provider targets.
+        if r.type.count(":") != 2 or "/" not in r.type.split(":")[1]:
+            return None
+        cluster = self.cluster_of_provider(r.provider_urn)
+        if cluster is None:
+            return None
+        loc = self.location_of(cluster)
+        return Location(loc.kind, loc.value, loc.regions, f"cluster {cluster.name}") if loc else None
 
     def cluster_of_provider(self, provider_urn: Optional[str]) -> Optional[Res]:
         prov = self.by_urn.get(provider_urn or "")
@@ -347,3 +392,7 @@ def region_in_hostname(host: str) -> Optional[str]:
         if label in REGIONS:
             return label
     return None
+
+
+# The locator a cloud's facts name -> how the pack reads that cloud's placement (its own id shapes).
+_LOCATORS = {"aws": StackView._locate_aws, "gcp": StackView._locate_gcp, "azure": StackView._locate_azure}

@@ -2,7 +2,7 @@
 grouped by resource domain. Every rule is a stack rule: `check(view, zones, today) -> [Finding]`.
 
     common.py       pack defaults, what "inside a zone" means, the fail-closed judgement of a store
-    location.py     residency-zone-known, residency-location-in-zone
+    location.py     residency-package-known, residency-zone-known, residency-location-in-zone
     keys.py         residency-key-in-zone (key references: ../key_refs.py)
     replication.py  residency-replication-in-zone
     dns.py          residency-dns-in-zone, the exceptions it relies on (owners: ../endpoints.py)
@@ -10,11 +10,13 @@ grouped by resource domain. Every rule is a stack rule: `check(view, zones, toda
     edge_guard.py   residency-edge-guard
     logs.py         residency-log-bucket-in-zone, residency-logs-in-zone
     telemetry.py    residency-telemetry-in-zone
+    paths.py        residency-data-path-in-zone (Cosmos DB replicas, Pub/Sub storage, log subscriptions, Aurora global)
+    models.py       residency-model-in-own-cell
     crossguard.py   rules -> CrossGuard policies (config, cannot-verify notes)
 """
 from __future__ import annotations
 
-from . import dns, edge_guard, edges, keys, location, logs, replication, telemetry
+from . import dns, edge_guard, edges, keys, location, logs, models, paths, replication, telemetry
 from .common import GDPR_CHAPTER_V, rule
 from .rule_shape import Finding, Rule, unique, violation
 
@@ -57,7 +59,22 @@ RULES: list[Rule] = unique([
          description="Every internet-facing load balancer of a cell refuses, at its edge (WAF geo rule), the countries of every other "
                      "strict zone served, so residency holds when DNS is bypassed; no guard refuses its own zone's countries.",
          remediation="Attach the cell's edge guard (AWS WAFv2 web ACL, GCP Cloud Armor policy, Azure WAF policy GeoMatch rule) with "
-                     "the refused countries from the routing plan; list other stacks' zones in the pack config's served_zones."),])
+                     "the refused countries from the routing plan; list other stacks' zones in the pack config's served_zones."),
+    rule(id="residency-package-known", check=location.check_package_known,
+         description="Every resource belongs to a package the pack knows: a cloud plugin's, or one declared non-cloud "
+                     "(Pulumi, components, Kubernetes, local resources). An unknown package fails closed.",
+         remediation="Add the cloud's plugin (components/clouds/<cloud>/plugin.py, one line in plugins.py) or declare "
+                     "the package in NON_CLOUD_PACKAGES with why, then run python policy/shared/facts.py."),
+    rule(id="residency-data-path-in-zone", framework=GDPR_CHAPTER_V, check=paths.check_paths,
+         description="Data a store copies or routes elsewhere stays in its zone: Cosmos DB replica locations, Pub/Sub message "
+                     "storage regions, CloudWatch Logs subscription destinations, Aurora global database members.",
+         remediation="Keep every replica location, allowed persistence region, subscription destination and global-database "
+                     "member in a region of the zone; set Pub/Sub messageStoragePolicy.allowedPersistenceRegions explicitly."),
+    rule(id="residency-model-in-own-cell", framework=GDPR_CHAPTER_V, check=models.check_models,
+         description="A workload loads its model (MODEL_URI) only from a bucket of its own cell, in its zone, held by the stack.",
+         remediation="Point MODEL_URI at the cell's own bucket (the platform sets <bucket_uri>/models/<name>/<version>/model) "
+                     "and publish the release there with `python -m ops release publish`."),
+])
 
 
 def _unknowns(view, zones, today) -> list[Finding]:

@@ -9,7 +9,8 @@ whose active exception names the cell as its fallback. Guards read, per cloud:
 - AWS: the WAFv2 web ACL associated (WebAclAssociation.resourceArn) with the ALB: BLOCK rules with
   a geoMatchStatement;
 - GCP: the regional backend service's securityPolicy: enforced (not preview) deny rules whose
-  expression is only `origin.region_code == 'XX'` terms joined by `||`;
+  expression is only `origin.region_code == 'XX'` terms joined by `||` (inline, or RegionSecurityPolicyRule
+  resources of the policy);
 - Azure: the Application Gateway's firewallPolicy in Prevention mode: enabled Block MatchRules with
   one RemoteAddr GeoMatch condition.
 """
@@ -19,6 +20,7 @@ import datetime as dt
 import re
 from typing import Optional
 
+import cloud_facts
 from stack_view import Res, StackView, dig, what
 from zones import UNKNOWN, Zones, countries_of_zone, is_unknown
 
@@ -103,7 +105,7 @@ def _gcp(view: StackView, backend: Res):
             return UNKNOWN, "the backend service's security policy is unknown at preview"
         return None, f"its security policy {ref} is not in the stack"
     out: set[str] = set()
-    for rule in policy.props.get("rules") or []:
+    for rule in (policy.props.get("rules") or []) + _gcp_rule_resources(view, policy):
         if is_unknown(rule) or rule.get("preview") or not str(rule.get("action", "")).startswith("deny"):
             continue
         expr = dig(rule, "match", "expr", "expression")
@@ -115,6 +117,18 @@ def _gcp(view: StackView, backend: Res):
         if all(terms):
             out |= {t.group(1) for t in terms}
     return out, None
+
+
+GCP_RULE = "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule"
+
+
+def _gcp_rule_resources(view: StackView, policy: Res) -> list[dict]:
+    """The policy's rules managed as separate RegionSecurityPolicyRule resources (their `securityPolicy`
+    names the policy, or comes from it)."""
+    names = {policy.props.get(k) for k in ("name", "id", "selfLink") if policy.props.get(k)}
+    return [r.props for r in view.resources if r.type == GCP_RULE and (
+        policy.urn in r.prop_deps.get("securityPolicy", [])
+        or (not is_unknown(r.props.get("securityPolicy")) and r.props.get("securityPolicy") in names))]
 
 
 def _azure(view: StackView, gateway: Res):
@@ -161,11 +175,19 @@ def _azure_policy(view: StackView, ref: str) -> Optional[Res]:
     return None
 
 
+# How the guard of each load-balancer type is read. Which types are a cell's internet-facing load
+# balancers is a cloud plugin's fact (cloud_facts.LOAD_BALANCER_TYPES); one with no reader here fails
+# closed: nothing shows that it refuses anyone.
 GUARDS = {ALB: _aws, GCP_BACKEND: _gcp, AZ_GATEWAY: _azure}
 
 
+def _no_reader(view: StackView, lb: Res):
+    return None, "the pack cannot read (no reader for this load-balancer type)"
+
+
 def check_edge_guard(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
-    lbs = [(r, view.zone_of(r)) for r in view.resources if r.type in GUARDS and _internet_facing(r)]
+    lbs = [(r, view.zone_of(r)) for r in view.resources
+           if r.type in cloud_facts.LOAD_BALANCER_TYPES and _internet_facing(r) is not False]
     served = {z.zone for _, z in lbs if z.zone} | set(zones.served)
     strict = {z for z in served if zones.strict(z)}
     out = []
@@ -178,9 +200,14 @@ def check_edge_guard(view: StackView, zones: Zones, today: dt.date) -> list[Find
         must_zones = sorted(strict - {z.zone} - allowed)
         must = {c for s in must_zones for c in countries_of_zone(s)}
         own = set(countries_of_zone(z.zone))
-        refused, why = GUARDS[lb.type](view, lb)
+        refused, why = GUARDS.get(lb.type, _no_reader)(view, lb)
         if refused is UNKNOWN:
             out.append(cannot_verify(f"{what(lb)} (zone {z.zone!r}): {why}", lb.urn))
+            continue
+        if refused is None and lb.type not in GUARDS:
+            out.append(violation((
+                f"{what(lb)} of zone {z.zone!r} is a public load balancer whose edge guard the pack cannot read "
+                "(no reader for its type): it cannot be shown to refuse any country, so it fails closed"), lb.urn))
             continue
         if refused is None:
             if must:
