@@ -128,7 +128,7 @@ def _run(tmp_path, stack, config, extra=()):
                                                       "stackConfigDir": "stacks"}))
     (proj / "__main__.py").write_text(COMMON)
     (proj / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
-    return offline(["preview", stack, "--quiet", "--project-dir", str(proj), *extra], tmp_path)
+    return offline(["preview", stack, "--quiet", "--project-dir", str(proj), "--assume-applied", *extra], tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -205,7 +205,7 @@ def test_the_text_and_markdown_reports_carry_the_cost(tmp_path):
                                       "aws.rds.Instance('db', instance_class='db.t4g.micro', engine='postgres', "
                                       "allocated_storage=20, tags={'cell': 'eu'})\n")
     md = tmp_path / "r.md"
-    run = offline(["preview", "dev", "--quiet", "--project-dir", str(proj), "--markdown", str(md)], tmp_path)
+    run = offline(["preview", "dev", "--quiet", "--assume-applied", "--project-dir", str(proj), "--markdown", str(md)], tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.report["cost"]["by_cell"] == {"eu": 1.00}
     text = md.read_text()
@@ -255,7 +255,7 @@ def test_bad_usage_file_fails_the_preview_as_a_config_error(tmp_path):
     (proj / "stacks" / "Pulumi.dev.yaml").write_text("config: {}\n")
     (proj / "__main__.py").write_text("import pulumi\n")
     (proj / "usage.yaml").write_text("defaults: {requests: 5}\n")
-    run = offline(["preview", "dev", "--project-dir", str(proj)], tmp_path)
+    run = offline(["preview", "dev", "--assume-applied", "--project-dir", str(proj)], tmp_path)
     assert run.returncode == 2
     assert "defaults.requests: unknown key" in run.stderr and "Traceback" not in run.stderr
 

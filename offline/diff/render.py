@@ -117,10 +117,15 @@ def diff_markdown(diffs: list[StackDiff]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def preview_markdown(runs: list[tuple[str, SideRun]]) -> str:
+# How each mode of the offline engine is named in reports (offline/engine.py run_stack).
+_MODES = {"dry-run": "dry run (a first `pulumi preview`: computed outputs unknown; packs)",
+          "assume-applied": "assume-applied (every output known; packs, apply checks, cost)"}
+
+
+def preview_markdown(runs: list[tuple[str, SideRun]], mode: str = "assume-applied") -> str:
     bad = [s for s, r in runs if r.error or r.missing or mandatory_count(r.report)]
     status = "❌ needs attention" if bad else "✅ clean"
-    lines = [f"## Offline preview of {len(runs)} stack(s) — {status}", "",
+    lines = [f"## Offline preview of {len(runs)} stack(s), {_MODES.get(mode, mode)} — {status}", "",
              "| stack | resources | aws | gcp | azure | kubernetes | policy |", "|---|---:|---:|---:|---:|---:|---|"]
     for stack, run in runs:
         if run.report is None:

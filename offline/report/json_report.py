@@ -22,4 +22,7 @@ def to_json(run: StackRun, packs: list[PackResult], findings: Optional[list] = N
         "invokes": run.invokes,
         # Apply checks (offline/apply): what a first `pulumi up` would reveal; exempted ones carry why.
         "apply": [f.report() for f in findings or []],
+        # "dry-run" (a first `pulumi preview`: computed outputs "[unknown]", packs only; "apply" is
+        # empty and "cost" null) or "assume-applied" (every output known; apply checks and cost run).
+        "mode": run.mode,
     }

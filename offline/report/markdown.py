@@ -7,6 +7,7 @@ from typing import Optional
 from ..analyzer import PackResult
 from ..engine import StackRun
 from .summary import cost_section, counts, mandatory_violations
+from .text import MODE_TEXT
 
 
 def _edge_lines(run: StackRun) -> list[str]:
@@ -22,12 +23,14 @@ def _edge_lines(run: StackRun) -> list[str]:
     return lines
 
 
+
+
 def to_markdown(run: StackRun, packs: list[PackResult], findings: Optional[list] = None) -> str:
     n_bad = mandatory_violations(packs)
     n_apply = sum(1 for f in findings or [] if f.level == "error" and not f.exempted)
     status = "❌ policy violations" if n_bad else "❌ apply errors" if n_apply else "✅ clean"
     lines = [f"### Offline preview: `{run.stack}` — {status}", "",
-             f"**{len(run.resources)}** resources to create.", "", "| cloud | resources |", "|---|---:|"]
+             f"**{len(run.resources)}** resources to create. Mode: {MODE_TEXT.get(run.mode, run.mode)}.", "", "| cloud | resources |", "|---|---:|"]
     for cloud, types in counts(run).items():
         lines.append(f"| {cloud} | {sum(types.values())} |")
     lines += _edge_lines(run)
@@ -52,4 +55,5 @@ def to_markdown(run: StackRun, packs: list[PackResult], findings: Optional[list]
             msg = f.message.replace("\n", " ").replace("|", "\\|")[:300]
             lines.append(f"| {f.rule} | {level} | `{f.urn.split('::')[-1]}` | {msg} |")
     from ..pricing import cost_markdown  # issue #23
-    return "\n".join(lines) + "\n" + cost_markdown(cost_section(run))
+    cost = cost_section(run)
+    return "\n".join(lines) + "\n" + (cost_markdown(cost) if cost else "")

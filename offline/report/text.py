@@ -28,8 +28,14 @@ def _tree(run: StackRun) -> list[str]:
     return lines
 
 
+# Which run the report is (offline/engine.py run_stack); the Markdown report says the same.
+MODE_TEXT = {"dry-run": "dry run (as a first `pulumi preview`: computed outputs unknown; packs only, "
+                        "apply checks and cost need --assume-applied)",
+             "assume-applied": "assume-applied (every output known; packs, apply checks, cost)"}
+
+
 def to_text(run: StackRun, packs: list[PackResult], verbose: bool = True, findings: Optional[list] = None) -> str:
-    lines = [f"Previewing update ({run.stack}) offline:", "", "     Type                                                    Name",
+    lines = [f"Previewing update ({run.stack}) offline, {MODE_TEXT.get(run.mode, run.mode)}:", "", "     Type                                                    Name",
              f" +   pulumi:pulumi:Stack                                     {run.project}-{run.stack}"]
     if verbose:
         lines += _tree(run)
@@ -48,7 +54,8 @@ def to_text(run: StackRun, packs: list[PackResult], verbose: bool = True, findin
     lines += _policy_text(packs)
     lines += _apply_text(findings or [])
     from ..pricing import cost_text  # issue #23
-    return "\n".join(lines) + "\n" + cost_text(cost_section(run))
+    cost = cost_section(run)
+    return "\n".join(lines) + "\n" + (cost_text(cost) if cost else "")
 
 
 def _apply_text(findings: list) -> list[str]:

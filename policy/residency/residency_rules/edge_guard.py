@@ -106,6 +106,8 @@ def _gcp(view: StackView, backend: Res):
         return None, f"its security policy {ref} is not in the stack"
     out: set[str] = set()
     for rule in (policy.props.get("rules") or []) + _gcp_rule_resources(view, policy):
+        if not is_unknown(rule) and is_unknown(rule.get("preview")):
+            return UNKNOWN, "whether a rule only previews is unknown at preview"
         if is_unknown(rule) or rule.get("preview") or not str(rule.get("action", "")).startswith("deny"):
             continue
         expr = dig(rule, "match", "expr", "expression")
