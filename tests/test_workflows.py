@@ -1145,11 +1145,16 @@ def test_codeowners_require_review_for_the_pipeline_policy_deployers_and_prod():
     must = [p for p in tracked if p.startswith((".github/", "policy/", "deploy/"))]
     must += [str(PROJECT.stack_file(s).relative_to(REPO)) for s in STACKS if s.startswith("prod-")]
     must += ["components/core/catalog.py", "policy/residency/catalog.json", "policy/encryption/config.json"]
+    # What decides a verdict (#35): the pack code and its generated facts, the README's CI blocks (.ci/run runs
+    # them), and the releases (which zones may hold a model).
+    must += ["policy/encryption/encryption_rules/stores.py", "policy/residency/facts.json", "README.md", ".ci/run",
+             "releases/sentiment-1.0.0.yaml"]
     assert len(must) > 30
     for path in must:
         assert _owners(path), f"no code owner for {path}"
     assert _owners("policy/residency/approvals.json") == ["@acme/data-protection"]
     assert "@acme/data-protection" in _owners("policy/residency/catalog.json")
+    assert "@acme/data-protection" in _owners("releases/plans/sentiment-1.1.0.yaml")
     assert _owners(".github/CODEOWNERS") and _owners(".github/workflows/deploy.yml")
     assert not _owners("stacks/Pulumi.dev.yaml")  # the example dev stack is anyone's to change
     assert not _owners("policyfoo/x")  # anchored directory rules, not prefixes
