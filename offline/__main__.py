@@ -274,10 +274,10 @@ def preview(args) -> int:
         return 3
     from . import apply as apply_checks
 
-    findings = []
+    findings, unused = [], []
     if not args.no_apply_checks:
         try:
-            findings = apply_checks.check(apply_checks.Graph.of_run(run))
+            findings, unused = apply_checks.check_all(apply_checks.Graph.of_run(run))
         except apply_checks.ExemptionError as exc:
             for pack in started:
                 pack.close()
@@ -285,14 +285,16 @@ def preview(args) -> int:
             return 2
     packs = analyze_all(list(zip(started, configs)), from_captured(run.resources), stack=run.stack,
                         project=run.project)
-    report = to_json(run, packs, findings)
+    strict = args.apply_warnings_as_errors
+    report = to_json(run, packs, findings, unused=unused, warnings_as_errors=strict)
     if args.unmasked_outputs:
         report["outputs"] = run.raw_outputs
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, sort_keys=False, default=str))
     if args.markdown:
-        Path(args.markdown).write_text(to_markdown(run, packs, findings))
-    sys.stdout.write(to_text(run, packs, verbose=not args.quiet, findings=findings))
+        Path(args.markdown).write_text(to_markdown(run, packs, findings, unused=unused, warnings_as_errors=strict))
+    sys.stdout.write(to_text(run, packs, verbose=not args.quiet, findings=findings, quiet=args.quiet,
+                             unused=unused, warnings_as_errors=strict))
     blocking = apply_checks.blocking(findings, args.apply_warnings_as_errors)
     return 1 if mandatory_violations(packs) or blocking else 0
 

@@ -245,7 +245,9 @@ def test_capture_dependencies_options_and_invokes(bad, good):
 
 
 def test_text_and_markdown_show_apply_findings(bad):
-    assert "| apply check |" in bad.markdown and "gcp-api-order" in bad.markdown and "apply errors" in bad.markdown
+    # issue #38: one table of what to act on, each row with what / where / fix
+    assert "| level | rule | what | where | fix |" in bad.markdown and "| apply error | `gcp-api-order`" in bad.markdown
+    assert "apply errors" in bad.markdown
     assert "[error] gcp-api-order" in bad.stdout
 
 
