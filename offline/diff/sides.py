@@ -61,4 +61,4 @@ def diff_stack(stack: str, base_dir: Path, head_dir: Path, base_ref: str, packs:
         (base.report or {}).get("resources", []), (head.report or {}).get("resources", []))
     from ..pricing import cost_change  # issue #23
     return StackDiff(stack, base_ref, changes, unchanged, renamed, head.report, base_missing=base.missing,
-                     cost=cost_change(base.report, head.report))
+                     cost=cost_change(base.report, head.report), base_routing=(base.report or {}).get("routing"))

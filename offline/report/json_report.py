@@ -29,6 +29,12 @@ def to_json(run: StackRun, packs: list[PackResult], findings: Optional[list] = N
         # platform:apply_exemptions entries that matched no finding (dead config: remove them).
         "unused_exemptions": [e.report() if hasattr(e, "report") else dict(e) for e in unused or []],
     }
+    # Who is served by which cell (offline/report/routing.py); computed once per run.
+    if not hasattr(run, "_routing"):
+        from .routing import routing_summary
+
+        run._routing = routing_summary(run.stack, run.config)
+    report["routing"] = run._routing
     report["approved_exceptions"] = approvals(report)
     report["verdict"] = verdict(report, warnings_as_errors)
     return report
