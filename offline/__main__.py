@@ -218,7 +218,7 @@ def diff(args) -> int:
     over = over_limit([(d.stack, d.cost) for d in diffs], args.max_monthly_increase)
     for message in over:
         print(f"!! {message}")
-    return 1 if any(d.alerts or d.mandatory for d in diffs) or over else 0
+    return 1 if any(d.alerts or d.mandatory or d.apply_alerts for d in diffs) or over else 0
 
 
 def _is_config_error(exc: BaseException) -> bool:

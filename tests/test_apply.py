@@ -112,6 +112,7 @@ RULE_IDS = ["aws-route53-tag-charset", "aws-sg-description-charset", "aws-kms-po
 RULES_EXERCISED_ELSEWHERE = {r: "tests/test_apply_azure.py" for r in (
     "azure-appgw-secret-exists", "azure-aks-deployer-access", "azure-aks-ephemeral-os-disk-cmk",
     "azure-monitor-alert-destination")}
+RULES_EXERCISED_ELSEWHERE["route53-one-routing-policy-per-name"] = "tests/test_review_routing.py"
 
 BASE_CONFIG = {"aws:region": "us-west-2", "gcp:project": "acme-p", "gcp:region": "europe-west1",
                "azure-native:location": "westeurope", "platform:environment": "dev"}

@@ -200,7 +200,7 @@ def check(graph: Graph, rules: Optional[Iterable[str]] = None, today: Optional[_
 def check_all(graph: Graph, rules: Optional[Iterable[str]] = None,
               today: Optional[_dt.date] = None) -> tuple[list[Finding], list[Exemption]]:
     """`check`, and the exemptions that matched no finding (dead config the reports warn about)."""
-    from . import aws, azure, common, gcp  # noqa: F401  (registers the rules)
+    from . import aws, azure, common, gcp, routing  # noqa: F401  (registers the rules)
 
     exemptions = load_exemptions(graph, today)
     findings: list[Finding] = []
@@ -224,7 +224,7 @@ def blocking(findings: list[Finding], warnings_as_errors: bool = False) -> list[
 
 
 def load_all() -> dict[str, Rule]:
-    from . import aws, azure, common, gcp  # noqa: F401
+    from . import aws, azure, common, gcp, routing  # noqa: F401
 
     return RULES
 

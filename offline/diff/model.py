@@ -49,6 +49,9 @@ class StackDiff:
     error: Optional[str] = None
     cost: Optional[dict] = None               # monthly cost change (offline.pricing.cost_change)
     base_routing: Optional[dict] = None       # the base's routing summary (the head's is in `head`)
+    # Apply checks on the change itself (offline/apply/routing.py policy_switches): what fails only
+    # because the base's state is moved to the head's (a Route 53 routing-policy switch on one name).
+    apply_alerts: list[dict] = field(default_factory=list)
 
     @property
     def alerts(self) -> list[Change]:
@@ -72,5 +75,6 @@ class StackDiff:
             "packs": (self.head or {}).get("packs", []),
             "cost": self.cost,
             # Who is served by which cell, before and after (offline/report/routing.py); None: no DNS.
+            "apply_alerts": self.apply_alerts,
             "routing": {"base": self.base_routing, "head": (self.head or {}).get("routing")},
         }

@@ -37,6 +37,19 @@ def _policy_details(report: Optional[dict]) -> list[str]:
     return approval_banner_md(report) + markdown_rows(report)
 
 
+def _apply_alert_rows(d: StackDiff) -> list[str]:
+    from ..report.findings import apply_fix, clip, md, where
+
+    if not d.apply_alerts:
+        return []
+    lines = ["", "> [!CAUTION]", f"> **{len(d.apply_alerts)} record(s) switch Route 53 routing policy on their name**: "
+             "the apply stops halfway.", "", "| level | rule | what | where | fix |", "|---|---|---|---|---|"]
+    for f in d.apply_alerts:
+        lines.append(f"| apply {f['level']} | `{f['rule']}` | {md(clip(f['message']))} | `{md(where(f['urn']))}` "
+                     f"| {md(clip(apply_fix(f)))} |")
+    return lines
+
+
 # Risk first (issue #38): what touches live resources is never cut from a PR comment.
 RISK = {"replace": 0, "delete": 1, "update": 2, "create": 3}
 VALUE_ROWS = 4  # old -> new pairs per change in the Markdown table (the JSON has up to 12)
@@ -119,7 +132,7 @@ def diff_text(d: StackDiff) -> str:
         for diag in d.head["policy"]:
             if diag.get("policy") != "residency-exception-approved":
                 lines += text_block("policy", diag, f"{diag['pack']}/{diag['policy']}")
-    for f in (d.head or {}).get("apply", []):
+    for f in [*d.apply_alerts, *(d.head or {}).get("apply", [])]:
         if not f.get("exempted"):
             lines += text_block("apply", f, f["rule"])
     from ..pricing import change_text  # issue #23
@@ -132,10 +145,14 @@ def diff_verdict(d: StackDiff) -> str:
     from ..report.findings import verdict
 
     head = verdict(d.head) if d.head else "Verdict: PASS: the stack is removed"
-    if not d.alerts:
+    why = []
+    if d.alerts:
+        why.append(f"{len(d.alerts)} stateful resource(s) deleted or replaced (keep the URN with an alias or revert)")
+    if d.apply_alerts:
+        why.append(f"{len(d.apply_alerts)} record(s) switch routing policy on their name (Route 53 refuses it)")
+    if not why:
         return head
-    return (f"Verdict: FAIL: {len(d.alerts)} stateful resource(s) deleted or replaced (keep the URN with an alias "
-            f"or revert); {head.split(': ', 2)[-1]}")
+    return f"Verdict: FAIL: {'; '.join(why)}; {head.split(': ', 2)[-1]}"
 
 
 def _live_rows(d: StackDiff) -> list[str]:
@@ -177,7 +194,7 @@ def _create_rows(d: StackDiff) -> list[str]:
 
 
 def diff_markdown(diffs: list[StackDiff]) -> str:
-    bad = [d for d in diffs if d.error or d.alerts or d.mandatory]
+    bad = [d for d in diffs if d.error or d.alerts or d.mandatory or d.apply_alerts]
     status = "❌ needs attention" if bad else "✅ clean"
     base = diffs[0].base_ref if diffs else ""
     lines = [f"## Offline review diff against `{base[:12]}` — {status}", "",
@@ -202,6 +219,7 @@ def diff_markdown(diffs: list[StackDiff]) -> str:
             lines += ["", f"> [!CAUTION]", f"> **{len(d.alerts)} stateful resource(s) deleted or replaced** — "
                       "data, key material or identity is lost. Keep the URN with an alias or revert."]
             lines += [f"> - **{c.op}** `{c.type}` `{c.name}`" for c in d.alerts]
+        lines += _apply_alert_rows(d)
         if d.changes:
             lines += [f"", f"{len(d.changes)} change(s), {d.unchanged} unchanged."]
             lines += _live_rows(d) + _create_rows(d)
