@@ -306,7 +306,7 @@ class PodIdentity:
 
 @dataclass
 class CellOutputs:
-    """The outputs every cell exposes (see ../shared/DESIGN.md, "The cell contract")."""
+    """The outputs every cell exposes (see docs/DESIGN.md, "The cell contract")."""
 
     endpoint: Endpoint
     health_path: str
