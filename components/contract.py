@@ -163,6 +163,7 @@ class CellSpec:
     aws_account_roles: bool = False
     # The cell's edge guard (WAF on its load balancer); None only for hand-built specs in tests.
     edge_guard: Optional[EdgeGuardSpec] = None
+    node_size: str = "medium"              # config.NODE_SIZES: the workload nodes, equivalent on every cloud
 
     @property
     def health_path(self) -> str:
@@ -185,7 +186,7 @@ class CellSpec:
         return cls(
             name=cell.name, cloud=cell.cloud, region=cell.region, residency=cell.residency,
             environment=cfg.environment, role=cell.role, weight=cell.weight,
-            network_cidr=cell.network_cidr, min_nodes=cell.cluster.min_nodes,
+            network_cidr=cell.network_cidr, min_nodes=cell.cluster.min_nodes, node_size=cell.cluster.node_size,
             max_nodes=cell.cluster.max_nodes, kubernetes_version=cell.cluster.kubernetes_version,
             api_allowed_cidrs=api_allow_list(cell, cfg), deployer=cfg.deployer, access=cfg.access,
             alarm_email=cfg.dns.alarm_email if cfg.dns else None,

@@ -61,8 +61,15 @@ def is_documentation_range(cidr: str) -> bool:
     return any(net.subnet_of(ipaddress.ip_network(d)) for d in DOCUMENTATION_RANGES)
 
 
+# Node sizes, one setting per cell (`cells[i].cluster.node_size`), equivalent on every cloud:
+# (vCPUs, GiB of memory) per node. Each cloud's cluster piece maps a size to its own machine type.
+NODE_SIZES: dict[str, tuple[int, int]] = {"small": (2, 8), "medium": (4, 16), "large": (8, 32)}
+
+
 class ClusterOptions(_Model):
     min_nodes: int = Field(2, ge=1, le=100)
+    # The workload's node size (NODE_SIZES); the same default on every cloud.
+    node_size: Literal["small", "medium", "large"] = "medium"
     max_nodes: int = Field(5, ge=1, le=1000)
     kubernetes_version: str = "1.33"
     # CIDRs allowed to reach the Kubernetes API; empty = private endpoint only.

@@ -61,8 +61,9 @@ def to_text(run: StackRun, packs: list[PackResult], verbose: bool = True, findin
         lines += unused_exemption_lines(report)
     from ..pricing import cost_text  # issue #23
     cost = cost_text(cost_section(run))
-    if quiet:
-        cost = "\n".join(cost.splitlines()[:2]) + "\n"
+    if quiet:  # the total, the part of it at unverified prices, and what is not priced
+        cost = "\n".join(cost.splitlines()[:2] + [l for l in cost.splitlines()
+                                                  if l.startswith(("    of which", "    not priced"))]) + "\n"
     return "\n".join(lines) + "\n" + cost + "\n" + verdict(report, warnings_as_errors) + "\n"
 
 
