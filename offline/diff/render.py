@@ -254,8 +254,10 @@ def preview_markdown(runs: list[tuple[str, SideRun]]) -> str:
     for stack, run in runs:
         if run.error:
             lines += ["", f"### `{stack}`", "", f"❌ the offline run failed — {_md(run.error)}"]
-        elif run.report and run.report.get("policy"):
-            lines += ["", f"### `{stack}`"] + _policy_details(run.report)
+        elif run.report:
+            from ..report.findings import verdict
+
+            lines += ["", f"### `{stack}`"] + _policy_details(run.report) + ["", f"**{verdict(run.report)}**"]
     from ..pricing import cost_markdown  # issue #23: the monthly estimate of each stack
     lines += [f"\n### `{stack}`\n" + cost_markdown(run.report["cost"]) for stack, run in runs
               if run.report and run.report.get("cost")]
