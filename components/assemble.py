@@ -24,10 +24,6 @@ from .workload import InferenceService
 
 EDGE_GUARDS_EXPORT = "edge_guards"
 
-# The cell component of each cloud; every one takes a CellSpec and exposes CellOutputs.
-CELL_COMPONENTS: dict[str, type[CellComponent]] = {cloud: d.cell for cloud, d in DRIVERS.items()}
-
-
 def cell_spec(cell, cfg: PlatformConfig, zone_id=None, dns_validator: Optional[DnsValidator] = None) -> CellSpec:
     return CellSpec.from_config(cell, cfg, zone_id=zone_id, dns_validator=dns_validator)
 

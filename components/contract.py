@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
 
 import pulumi
 
-from .core import catalog, placement, routing
+from .core import placement, routing
 from .core.config import (AccessOptions, CellSpecConfig, DeployerOptions, PlatformConfig, SloOptions,
                           WorkloadOptions, cloud_settings)
 
@@ -173,10 +173,6 @@ class CellSpec:
     def hostname(self) -> Optional[str]:
         return f"{self.name}.{self.domain}" if self.domain else None
 
-    @property
-    def catalog_region(self) -> catalog.Region:
-        return catalog.region(self.cloud, self.region)
-
     @classmethod
     def from_config(cls, cell: CellSpecConfig, cfg: PlatformConfig, zone_id=None,
                     dns_validator: "Optional[DnsValidator]" = None) -> "CellSpec":
@@ -288,7 +284,6 @@ class Address:
 
 
 Endpoint = Union[AliasTarget, Address]
-ENDPOINT_KINDS: dict[str, type] = {"alias": AliasTarget, "address": Address}
 
 
 @dataclass(frozen=True)

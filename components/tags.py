@@ -24,23 +24,17 @@ from typing import Any, Mapping, Optional
 
 import pulumi
 
+from .clouds.plugins import PLUGINS
+
 MANAGED_BY = "pulumi"
 GLOBAL_ZONE = "global"
 
-# Python property name that holds labels, by provider package. Resources whose
-# args have no such property are left alone (not every resource is taggable).
-_LABEL_PROPS = {
-    "aws": ("tags",),
-    "azure-native": ("tags",),
-    "gcp": ("labels", "resource_labels"),
-}
+# Python property name that holds labels, by provider package: each cloud plugin's fact. Resources
+# whose args have no such property are left alone (not every resource is taggable).
+_LABEL_PROPS = {pkg: p.label_properties for p in PLUGINS.values() for pkg in p.packages}
 
-# Types whose labels live elsewhere: Cloud Monitoring's objects carry theirs in `user_labels`; a
-# notification channel's `labels` are its configuration (e.g. `email_address`), never labels.
-LABEL_PROPS_BY_TYPE = {
-    "gcp:monitoring/notificationChannel:NotificationChannel": ("user_labels",),
-    "gcp:monitoring/alertPolicy:AlertPolicy": ("user_labels",),
-}
+# Types whose labels live elsewhere (a plugin's fact: e.g. Cloud Monitoring's `user_labels`).
+LABEL_PROPS_BY_TYPE = {t: props for p in PLUGINS.values() for t, props in p.label_properties_by_type.items()}
 
 _K8S_OVERLAYS = ("helm.sh/", "yaml/", "kustomize/")
 

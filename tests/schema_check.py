@@ -14,8 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
+from components.clouds.plugins import cloud_packages
+
 SCHEMAS = Path(__file__).resolve().parent / "schemas"  # vendored: the suite needs nothing outside the repository
-PACKAGES = {"aws": "aws", "gcp": "gcp", "azure-native": "azure-native", "kubernetes": "kubernetes"}
+# Package -> its vendored schema: every cloud plugin's packages, and Kubernetes.
+PACKAGES = {pkg: pkg for pkg in (*cloud_packages(), "kubernetes")}
 # Custom resources (apiextensions.CustomResource): their schema is the CRD the managed collector installs
 # in the cluster, not the provider's; only their apiVersion/kind pair is checked (the token itself).
 CUSTOM_RESOURCES = {

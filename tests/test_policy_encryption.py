@@ -221,6 +221,9 @@ def ingress(name: str, spec_extra: dict, annotations: dict | None = None) -> Pol
 def default_cases() -> list[PolicyResource]:
     c: list[PolicyResource] = s3_cases() + gcp_lb_cases()
     c += [
+        # Fail closed: a package no cloud plugin declares; a data-bearing type (a plugin's fact) no rule judges.
+        res("digitalocean:index/spacesBucket:SpacesBucket", "do-bucket", {"region": "fra1"}),
+        res("aws:dynamodb/table:Table", "ddb-table", {"billingMode": "PAY_PER_REQUEST"}),
         res("gcp:storage/bucket:Bucket", "gcs-cmek", {"location": "EUROPE-WEST1", "encryption": {"defaultKmsKeyName": GCP_KEY}}),
         res("gcp:storage/bucket:Bucket", "gcs-google", {"location": "EUROPE-WEST1"}),
         storage("sa-good"),
@@ -387,6 +390,8 @@ CASES = [
     ("azure-app-gateway-tls-policy", ["gw-old", "gw-nopolicy"], ["gw-good", "gw-custom"]),
     ("azure-app-gateway-http-redirect-only", ["gw-old"], ["gw-good", "gw-custom", "gw-nopolicy"]),
     ("k8s-ingress-tls", ["ing-plain", "ing-partial"], ["ing-tls", "ing-alb"]),
+    ("encryption-package-known", ["do-bucket"], ["gcs-google", "sa-bad", "ddb-table"]),
+    ("encryption-data-type-judged", ["ddb-table"], ["gcs-cmek", "sa-good", "do-bucket"]),
 ]
 
 

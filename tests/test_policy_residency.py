@@ -177,7 +177,8 @@ def test_pack_metadata(placement):
                              "residency-replication-in-zone", "residency-dns-in-zone", "residency-no-global-tls-edge",
                              "residency-log-bucket-in-zone",
                              "residency-telemetry-in-zone",
-                             "residency-logs-in-zone", "residency-edge-guard", "residency-cannot-verify",
+                             "residency-logs-in-zone", "residency-edge-guard", "residency-package-known",
+                             "residency-cannot-verify",
                              "residency-exception-approved"}
     for name, p in policies.items():
         assert p["description"] and p["remediation"], name

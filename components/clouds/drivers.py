@@ -1,4 +1,5 @@
-"""`DRIVERS`: cloud name -> its `CloudDriver`. The one registry the assembly and the tests read.
+"""`DRIVERS`: cloud name -> its `CloudDriver`, loaded from each plugin of `plugins.PLUGINS` (the one
+list of the clouds). The assembly and the tests read it.
 
 Not in `clouds/__init__.py` on purpose: `core/config.py` reaches a cloud's pure `settings.py`
 through the `components.clouds` package, which must therefore import nothing (the drivers import
@@ -6,9 +7,7 @@ the cells, and the cells the cloud SDKs).
 """
 from __future__ import annotations
 
-from .aws.driver import DRIVER as AWS
-from .azure.driver import DRIVER as AZURE
 from .driver import CloudDriver
-from .gcp.driver import DRIVER as GCP
+from .plugins import PLUGINS
 
-DRIVERS: dict[str, CloudDriver] = {d.cloud: d for d in (AWS, GCP, AZURE)}
+DRIVERS: dict[str, CloudDriver] = {cloud: p.driver() for cloud, p in PLUGINS.items()}

@@ -21,12 +21,9 @@ from typing import Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from ..clouds.plugins import PLUGINS
 from . import catalog, placement
 from .placement import PROJECT
-
-# Provider keys this program reads (Pulumi's own names); anything else in those
-# namespaces is left to the provider to judge.
-PROVIDER_NAMESPACES = ("aws", "gcp", "azure-native", "kubernetes", "pulumi")
 
 _NAME = r"^[a-z][a-z0-9-]{1,20}[a-z0-9]$"  # valid as a GCP label, an Azure name part and a DNS label
 _DIGEST_IMAGE = re.compile(r"^[a-z0-9.\-/:_]+@sha256:[0-9a-f]{64}$")
@@ -558,9 +555,8 @@ def deployment_problems(cfg: PlatformConfig) -> list[str]:
         if not dep.cidrs and not dep.in_network and cfg.cells:
             problems.append(f"{PROJECT}:deployer: neither cidrs nor in_network; allowed: the runner's egress CIDRs "
                             "or in_network: true")
-        needs = {"aws": "aws_role_arn", "gcp": "gcp_service_account", "azure": "azure_object_id"}
         for cloud in sorted({c.cloud for c in cfg.cells}):
-            key = needs.get(cloud)
+            key = PLUGINS[cloud].deployer_identity if cloud in PLUGINS else None
             if key and getattr(dep, key) is None:
                 problems.append(f"{PROJECT}:deployer.{key}: missing for the {cloud} cells; the deploying identity "
                                 "is granted cluster-admin on each cluster it creates")

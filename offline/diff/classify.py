@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Optional
 
+from ..cloud_facts import STATEFUL_TYPES
 from ..force_new import CREATE_ONLY, IMPACT, create_only_changes
 from .match import match_resources
 from .model import Change
@@ -23,14 +24,9 @@ from .model import Change
 # documentation each comes from): offline/force_new.py.
 FORCE_NEW: dict[str, frozenset[str]] = {t: paths for t, (paths, _doc) in CREATE_ONLY.items()}
 
-# Resources whose deletion or replacement loses data, key material or a serving identity.
-STATEFUL: frozenset[str] = frozenset({
-    "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "aws:kms/key:Key", "aws:route53/zone:Zone",
-    "aws:eks/cluster:Cluster", "gcp:storage/bucket:Bucket", "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey",
-    "gcp:container/cluster:Cluster", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
-    "azure-native:storage:StorageAccount", "azure-native:containerservice:ManagedCluster",
-    "azure-native:compute:DiskEncryptionSet",
-})
+# Resources whose deletion or replacement loses data, key material or a serving identity: each cloud
+# plugin's `stateful_types`.
+STATEFUL: frozenset[str] = STATEFUL_TYPES
 
 
 def _changed_keys(old: dict, new: dict, kept: Optional[dict[str, str]] = None) -> list[str]:

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional
 
+from ..cloud_facts import DEFAULT_REGION_KEYS, cloud_of_package
 from .catalog import HOURLY_UNITS, Catalog, load_catalog
 from .usage import Usage
 
@@ -686,11 +687,10 @@ def _cell_of(res: dict, by_urn: dict[str, dict]) -> str:
 
 
 def _cloud_of(type_: str) -> Optional[str]:
-    pkg = type_.split(":", 1)[0]
-    return {"aws": "aws", "gcp": "gcp", "azure-native": "azure"}.get(pkg)
+    return cloud_of_package(type_.split(":", 1)[0])
 
 
-DEFAULT_REGION_KEYS = {"aws": "aws:region", "gcp": "gcp:region", "azure": "azure-native:location"}
+# The stack config key of each cloud's default region (a plugin's fact): DEFAULT_REGION_KEYS.
 
 
 def estimate(resources: list[dict], usage: Optional[Usage] = None, catalog: Optional[Catalog] = None,

@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections import Counter
 
 from ..analyzer import PackResult
+from ..cloud_facts import cloud_of_package
 from ..engine import StackRun
 
 
 def cloud_of(type_: str) -> str:
+    """The report's group of a type: its cloud (the plugin of its package), `kubernetes`, `pulumi`,
+    `providers`, or `components` for the rest."""
     if type_.startswith("pulumi:providers:"):
         return "providers"
     pkg = type_.split(":", 1)[0]
-    return {"azure-native": "azure", "pulumi": "pulumi"}.get(pkg, pkg) if pkg in (
-        "aws", "gcp", "azure-native", "kubernetes", "pulumi") else "components"
+    if pkg in ("kubernetes", "pulumi"):
+        return pkg
+    return cloud_of_package(pkg) or "components"
 
 
 def counts(run: StackRun) -> dict[str, dict[str, int]]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+import cloud_facts
 from stack_view import Res, StackView
 from zones import Location, is_unknown, parse_location
 
-KEY_TYPES = ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey", "gcp:kms/cryptoKey:CryptoKey",
-             "gcp:kms/keyRing:KeyRing", "azure-native:keyvault:Vault", "azure-native:keyvault:Key")
+# Encryption keys and their containers, from the cloud plugins (cloud_facts.py).
+KEY_TYPES = cloud_facts.KEY_TYPES
 
 _AWS_KMS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d*:(key|alias)/")
 _AZURE_VAULT = re.compile(r"^https://([a-z0-9-]+)\.vault\.azure\.net|/vaults/([A-Za-z0-9-]+)", re.I)

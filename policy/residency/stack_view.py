@@ -14,38 +14,17 @@ from typing import Any, Iterable, Optional
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE, \
     UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
-from zones import (AWS_GLOBAL_TYPES, AZURE_LOCATED_TYPES, GCP_LOCATED_TYPES, GLOBAL_ZONE, REGIONS, UNKNOWN,
-                   Location, is_unknown, parse_location)
+import cloud_facts
+from zones import (GLOBAL_ZONE, LOCATED_TYPES, REGIONS, UNKNOWN, UNLOCATED_TYPES, Location, is_unknown,
+                   parse_location)
 
 _UNKNOWN_SENTINELS = frozenset({UNKNOWN_STRING_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_ARRAY_VALUE,
                                 UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE, UNKNOWN_OBJECT_VALUE})
 
-# Packages whose resources are real cloud objects; anything else with children is a component.
-CLOUD_PACKAGES = ("aws", "gcp", "azure-native", "kubernetes")
-
-# Types that hold customer data (or the keys to it): they must belong to a real residency zone,
-# never to `global`, and never live in a `global` location.
-DATA_TYPES = frozenset({
-    "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "aws:ebs/volume:Volume", "aws:eks/cluster:Cluster",
-    "aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey", "aws:dynamodb/table:Table", "aws:rds/instance:Instance",
-    "aws:rds/cluster:Cluster", "aws:efs/fileSystem:FileSystem",
-    "gcp:storage/bucket:Bucket", "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey",
-    "gcp:container/cluster:Cluster", "gcp:compute/disk:Disk", "gcp:compute/regionDisk:RegionDisk",
-    "gcp:sql/databaseInstance:DatabaseInstance", "gcp:bigquery/dataset:Dataset",
-    "azure-native:storage:StorageAccount", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
-    "azure-native:containerservice:ManagedCluster", "azure-native:compute:Disk",
-    "azure-native:sql:Server", "azure-native:documentdb:DatabaseAccount",
-    # Metrics stores (issue #22): label-only aggregates, still the cell's data.
-    "aws:amp/workspace:Workspace", "azure-native:monitor:AzureMonitorWorkspace",
-})
-
-# GCP types whose labels are `userLabels` (components/tags.py LABEL_PROPS_BY_TYPE): a notification
-# channel's `labels` are its configuration.
-USER_LABELLED = frozenset({"gcp:monitoring/notificationChannel:NotificationChannel",
-                           "gcp:monitoring/alertPolicy:AlertPolicy"})
-
-CLUSTER_TYPES = ("aws:eks/cluster:Cluster", "gcp:container/cluster:Cluster",
-                 "azure-native:containerservice:ManagedCluster")
+# Per-cloud tables come from the cloud plugins (cloud_facts.py, generated): data-bearing types
+# must belong to a real residency zone, never to `global`, and never live in a `global` location.
+DATA_TYPES = cloud_facts.DATA_TYPES
+CLUSTER_TYPES = cloud_facts.CLUSTER_TYPES
 
 # Properties that name a cell's public endpoint (DNS targets are matched against them).
 ENDPOINT_PROPS = ("dnsName", "ipAddress", "address", "fqdn", "hostname", "domainName", "endpoint")
@@ -103,7 +82,9 @@ class Res:
 
     @property
     def is_component(self) -> bool:
-        return self.package not in CLOUD_PACKAGES and not self.type.startswith("pulumi:")
+        """Groups others or lives nowhere (this project's components; local resources such as a TLS
+        key): judged by what is in it. An unknown package is not one: it fails closed."""
+        return cloud_facts.kind(self.package) in ("component", "local")
 
     def ancestors(self) -> Iterable["Res"]:
         cur = self.parent
@@ -115,13 +96,14 @@ class Res:
 def _own_labels(r: Res) -> Any:
     """The label map of a resource per the labelling rule, or None (UNKNOWN if unknown)."""
     p = r.props
-    if r.package in ("aws", "azure-native"):
-        return p.get("tags")
-    if r.type in USER_LABELLED:
-        return p.get("userLabels")
-    if r.package == "gcp":
-        return p.get("labels") if p.get("labels") is not None else p.get("resourceLabels")
-    if r.package == "kubernetes":
+    props = cloud_facts.LABEL_PROPS_BY_TYPE.get(r.type)
+    if props is None:
+        facts = cloud_facts.cloud(r.package)
+        props = facts["label_properties"] if facts else None
+    if props is not None:
+        # The first of the cloud's label properties the resource sets (a GKE cluster: resourceLabels).
+        return next((p.get(k) for k in props if p.get(k) is not None), None)
+    if cloud_facts.kind(r.package) == "cluster":
         meta = p.get("metadata")
         return meta.get("labels") if isinstance(meta, dict) else meta
     return None
@@ -230,71 +212,88 @@ class StackView:
         return r.provider_props.get(key)
 
     def _locate(self, r: Res) -> Optional[Location]:
-        p = r.props
         if r.type.startswith("pulumi:") or r.is_component:
+            # Components group; local resources (a TLS key pair, a time.Sleep, an ACME account) live in
+            # the state or at the CA, in no cloud region (a certificate's copy in a vault is a vault
+            # secret, placed with its vault).
             return None
-        # Local or CA-side resources: a TLS key pair and a time.Sleep live in the state only, an ACME
-        # account and certificate at the CA; none is placed in a cloud region (the certificate's copy in
-        # a Key Vault is a vault secret, placed with its vault).
-        if r.package == "tls" or r.package == "time" or r.package == "acme":
+        if cloud_facts.kind(r.package) == "cluster":
+            return self._locate_cluster_object(r)
+        facts = cloud_facts.cloud(r.package)
+        if facts is None:
+            return Location("unrecognized", f"<package {r.package}>",
+                            source=f"package {r.package!r} is no cloud plugin's: where it lives is unknown")
+        locator = _LOCATORS.get(facts["location"]["locator"])
+        if locator is None:
+            return Location("unrecognized", f"<package {r.package}>",
+                            source=f"the pack has no locator {facts['location']['locator']!r} for {r.package!r}")
+        if r.type not in LOCATED_TYPES.get(r.package, ()) and r.type not in UNLOCATED_TYPES.get(r.package, ()):
+            # Not in the provider schema the pack was built from (a newer provider, a misspelt token):
+            # whether and where it is placed is unknown.
+            return Location("unrecognized", f"<type {r.type}>",
+                            source="a type the pack's location index (locations.json) does not know")
+        return locator(self, r, facts)
+
+    def _locate_aws(self, r: Res, facts: dict) -> Optional[Location]:
+        p = r.props
+        # IAM, Route 53, CloudFront...: global services, no region input (provider schema).
+        if r.type in UNLOCATED_TYPES[r.package]:
             return None
-        if r.package == "aws":
-            # IAM, Route 53, CloudFront...: global services, no region input (provider schema).
-            if r.type in AWS_GLOBAL_TYPES:
-                return None
-            if p.get("region") is not None:
-                return parse_location(p["region"], "region")
-            if r.provider_urn is None:
-                return Location("unknown", "<no provider>", source="no provider region was sent")
-            return parse_location(self._provider_value(r, "region") or UNKNOWN, "provider region")
-        if r.package == "gcp":
-            if r.type == "gcp:kms/cryptoKey:CryptoKey":
-                return self._gcp_key_location(p.get("keyRing"), r, "keyRing")
-            for key in ("location", "region", "zone"):
-                if p.get(key) is not None:
-                    return parse_location(p[key], key)
-            if r.type not in GCP_LOCATED_TYPES:
-                return None  # global GCP resource (network, firewall, service account, IAM)
-            value = self._provider_value(r, "region") or self._provider_value(r, "zone")
-            if r.provider_urn is None:
-                return Location("unknown", "<no provider>", source="no provider region was sent")
-            return parse_location(value or UNKNOWN, "provider region")
-        if r.package == "azure-native":
-            if r.type.startswith("azure-native:authorization:"):
-                return None  # role assignments/definitions: IAM, judged by what they grant on, not placed
-            if p.get("location") is not None:
-                return parse_location(p["location"], "location")
-            if r.type not in AZURE_LOCATED_TYPES:
-                # A child resource (vault key, blob container) lives where its parent does.
-                for prop, urns in r.prop_deps.items():
-                    if prop == "resourceGroupName":
-                        continue
-                    for urn in urns:
-                        dep = self.by_urn.get(urn)
-                        if dep is not None and dep.package == "azure-native":
-                            loc = self.location_of(dep)
-                            if loc is not None:
-                                return Location(loc.kind, loc.value, loc.regions, f"its parent {dep.name}")
-                return None
-            for urn in r.prop_deps.get("resourceGroupName", []):
-                rg = self.by_urn.get(urn)
-                if rg is not None and rg.props.get("location") is not None:
-                    return parse_location(rg.props["location"], f"resource group {rg.name}")
-            if r.provider_urn is None:
-                return Location("unknown", "<no provider>", source="no provider location was sent")
-            return parse_location(self._provider_value(r, "location") or UNKNOWN, "provider location")
-        if r.package == "kubernetes":
-            # A Kubernetes object lives on the cluster its provider targets.
-            if r.type.count(":") != 2 or "/" not in r.type.split(":")[1]:
-                return None
-            cluster = self.cluster_of_provider(r.provider_urn)
-            if cluster is None:
-                return None
-            loc = self.location_of(cluster)
-            return Location(loc.kind, loc.value, loc.regions, f"cluster {cluster.name}") if loc else None
-        if r.package == "time":
-            return None  # pulumiverse-time waits: no cloud object, nowhere
-        return None
+        if p.get("region") is not None:
+            return parse_location(p["region"], "region")
+        if r.provider_urn is None:
+            return Location("unknown", "<no provider>", source="no provider region was sent")
+        return parse_location(self._provider_value(r, "region") or UNKNOWN, "provider region")
+
+    def _locate_gcp(self, r: Res, facts: dict) -> Optional[Location]:
+        p = r.props
+        if r.type == "gcp:kms/cryptoKey:CryptoKey":
+            return self._gcp_key_location(p.get("keyRing"), r, "keyRing")
+        for key in ("location", "region", "zone"):
+            if p.get(key) is not None:
+                return parse_location(p[key], key)
+        if r.type not in LOCATED_TYPES[r.package]:
+            return None  # global GCP resource (network, firewall, service account, IAM)
+        value = self._provider_value(r, "region") or self._provider_value(r, "zone")
+        if r.provider_urn is None:
+            return Location("unknown", "<no provider>", source="no provider region was sent")
+        return parse_location(value or UNKNOWN, "provider region")
+
+    def _locate_azure(self, r: Res, facts: dict) -> Optional[Location]:
+        p = r.props
+        if r.type.startswith("azure-native:authorization:"):
+            return None  # role assignments/definitions: IAM, judged by what they grant on, not placed
+        if p.get("location") is not None:
+            return parse_location(p["location"], "location")
+        if r.type not in LOCATED_TYPES[r.package]:
+            # A child resource (vault key, blob container) lives where its parent does.
+            for prop, urns in r.prop_deps.items():
+                if prop == "resourceGroupName":
+                    continue
+                for urn in urns:
+                    dep = self.by_urn.get(urn)
+                    if dep is not None and dep.package in facts["packages"]:
+                        loc = self.location_of(dep)
+                        if loc is not None:
+                            return Location(loc.kind, loc.value, loc.regions, f"its parent {dep.name}")
+            return None
+        for urn in r.prop_deps.get("resourceGroupName", []):
+            rg = self.by_urn.get(urn)
+            if rg is not None and rg.props.get("location") is not None:
+                return parse_location(rg.props["location"], f"resource group {rg.name}")
+        if r.provider_urn is None:
+            return Location("unknown", "<no provider>", source="no provider location was sent")
+        return parse_location(self._provider_value(r, "location") or UNKNOWN, "provider location")
+
+    def _locate_cluster_object(self, r: Res) -> Optional[Location]:
+        # A Kubernetes object lives on the cluster its provider targets.
+        if r.type.count(":") != 2 or "/" not in r.type.split(":")[1]:
+            return None
+        cluster = self.cluster_of_provider(r.provider_urn)
+        if cluster is None:
+            return None
+        loc = self.location_of(cluster)
+        return Location(loc.kind, loc.value, loc.regions, f"cluster {cluster.name}") if loc else None
 
     def cluster_of_provider(self, provider_urn: Optional[str]) -> Optional[Res]:
         prov = self.by_urn.get(provider_urn or "")
@@ -347,3 +346,7 @@ def region_in_hostname(host: str) -> Optional[str]:
         if label in REGIONS:
             return label
     return None
+
+
+# The locator a cloud's facts name -> how the pack reads that cloud's placement (its own id shapes).
+_LOCATORS = {"aws": StackView._locate_aws, "gcp": StackView._locate_gcp, "azure": StackView._locate_azure}

@@ -14,10 +14,11 @@ from typing import Any, Mapping, Optional
 
 _HERE = Path(__file__).resolve().parent
 CATALOG = json.loads((_HERE / "catalog.json").read_text())
+# package -> the types of its schema with a location input (`located`) and without (`unlocated`):
+# gen_locations.py, from the provider schemas and the cloud plugins' location inputs.
 _LOCATED = json.loads((_HERE / "locations.json").read_text())
-AWS_GLOBAL_TYPES = frozenset(_LOCATED["aws_global"])
-GCP_LOCATED_TYPES = frozenset(_LOCATED["gcp_located"])
-AZURE_LOCATED_TYPES = frozenset(_LOCATED["azure_located"])
+LOCATED_TYPES: dict[str, frozenset] = {pkg: frozenset(v["located"]) for pkg, v in _LOCATED.items()}
+UNLOCATED_TYPES: dict[str, frozenset] = {pkg: frozenset(v["unlocated"]) for pkg, v in _LOCATED.items()}
 
 GLOBAL_ZONE = "global"
 

@@ -6,13 +6,14 @@
     exemptions.py  per-rule config: options and exemptions with expiry
     crossguard.py  rule -> CrossGuard policy (config, exemptions, unknown values)
     at_rest.py, in_transit.py   the rules
+    coverage.py    what the pack does not know fails closed (unknown package, unjudged data type)
     server.py      serves the pack with Analyze dispatched by resource type
 """
-from . import at_rest, in_transit
+from . import at_rest, coverage, in_transit
 from .crossguard import to_policy
 from .rule_shape import Rule, unique
 
-RULES: list[Rule] = unique(at_rest.RULES + in_transit.RULES)
+RULES: list[Rule] = unique(at_rest.RULES + in_transit.RULES + coverage.RULES)
 
 
 def policies() -> list:

@@ -2,7 +2,7 @@
 grouped by resource domain. Every rule is a stack rule: `check(view, zones, today) -> [Finding]`.
 
     common.py       pack defaults, what "inside a zone" means, the fail-closed judgement of a store
-    location.py     residency-zone-known, residency-location-in-zone
+    location.py     residency-package-known, residency-zone-known, residency-location-in-zone
     keys.py         residency-key-in-zone (key references: ../key_refs.py)
     replication.py  residency-replication-in-zone
     dns.py          residency-dns-in-zone, the exceptions it relies on (owners: ../endpoints.py)
@@ -57,7 +57,13 @@ RULES: list[Rule] = unique([
          description="Every internet-facing load balancer of a cell refuses, at its edge (WAF geo rule), the countries of every other "
                      "strict zone served, so residency holds when DNS is bypassed; no guard refuses its own zone's countries.",
          remediation="Attach the cell's edge guard (AWS WAFv2 web ACL, GCP Cloud Armor policy, Azure WAF policy GeoMatch rule) with "
-                     "the refused countries from the routing plan; list other stacks' zones in the pack config's served_zones."),])
+                     "the refused countries from the routing plan; list other stacks' zones in the pack config's served_zones."),
+    rule(id="residency-package-known", check=location.check_package_known,
+         description="Every resource belongs to a package the pack knows: a cloud plugin's, or one declared non-cloud "
+                     "(Pulumi, components, Kubernetes, local resources). An unknown package fails closed.",
+         remediation="Add the cloud's plugin (components/clouds/<cloud>/plugin.py, one line in plugins.py) or declare "
+                     "the package in NON_CLOUD_PACKAGES with why, then run python policy/shared/facts.py."),
+])
 
 
 def _unknowns(view, zones, today) -> list[Finding]:

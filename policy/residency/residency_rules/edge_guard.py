@@ -19,6 +19,7 @@ import datetime as dt
 import re
 from typing import Optional
 
+import cloud_facts
 from stack_view import Res, StackView, dig, what
 from zones import UNKNOWN, Zones, countries_of_zone, is_unknown
 
@@ -161,11 +162,19 @@ def _azure_policy(view: StackView, ref: str) -> Optional[Res]:
     return None
 
 
+# How the guard of each load-balancer type is read. Which types are a cell's internet-facing load
+# balancers is a cloud plugin's fact (cloud_facts.LOAD_BALANCER_TYPES); one with no reader here fails
+# closed: nothing shows that it refuses anyone.
 GUARDS = {ALB: _aws, GCP_BACKEND: _gcp, AZ_GATEWAY: _azure}
 
 
+def _no_reader(view: StackView, lb: Res):
+    return None, "the pack cannot read (no reader for this load-balancer type)"
+
+
 def check_edge_guard(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
-    lbs = [(r, view.zone_of(r)) for r in view.resources if r.type in GUARDS and _internet_facing(r)]
+    lbs = [(r, view.zone_of(r)) for r in view.resources
+           if r.type in cloud_facts.LOAD_BALANCER_TYPES and _internet_facing(r) is not False]
     served = {z.zone for _, z in lbs if z.zone} | set(zones.served)
     strict = {z for z in served if zones.strict(z)}
     out = []
@@ -178,9 +187,14 @@ def check_edge_guard(view: StackView, zones: Zones, today: dt.date) -> list[Find
         must_zones = sorted(strict - {z.zone} - allowed)
         must = {c for s in must_zones for c in countries_of_zone(s)}
         own = set(countries_of_zone(z.zone))
-        refused, why = GUARDS[lb.type](view, lb)
+        refused, why = GUARDS.get(lb.type, _no_reader)(view, lb)
         if refused is UNKNOWN:
             out.append(cannot_verify(f"{what(lb)} (zone {z.zone!r}): {why}", lb.urn))
+            continue
+        if refused is None and lb.type not in GUARDS:
+            out.append(violation((
+                f"{what(lb)} of zone {z.zone!r} is a public load balancer whose edge guard the pack cannot read "
+                "(no reader for its type): it cannot be shown to refuse any country, so it fails closed"), lb.urn))
             continue
         if refused is None:
             if must:

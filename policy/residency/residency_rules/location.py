@@ -1,8 +1,10 @@
-"""Location rules: every location-bearing resource has a residency zone, and lies in it."""
+"""Location rules: every resource belongs to a known package, every location-bearing one has a
+residency zone, and lies in it."""
 from __future__ import annotations
 
 import datetime as dt
 
+import cloud_facts
 from key_refs import KEY_TYPES
 from stack_view import DATA_TYPES, StackView, what
 from zones import GLOBAL_ZONE, Zones
@@ -45,3 +47,13 @@ def check_location(view: StackView, zones: Zones, today: dt.date) -> list[Findin
             continue  # a global control-plane object (certificate map, pool...) holds no data
         out += judge(r, zone, loc, zones, f"{what(r)} (zone {zone!r} from {view.zone_of(r).source})")
     return out
+
+
+def check_package_known(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
+    """A resource of a package no cloud plugin declares (and not declared non-cloud) fails closed:
+    nobody has said where its resources live."""
+    return [violation((
+        f"{what(r)} ({r.type}) is of package {r.package!r}, which is no cloud plugin's and not declared non-cloud: where it "
+        "lives cannot be determined, so it fails closed (a new cloud: its plugin in components/clouds/<cloud>/"
+        "plugin.py, then python policy/shared/facts.py)"), r.urn)
+        for r in view.resources if not r.type.startswith("pulumi:") and cloud_facts.kind(r.package) is None]

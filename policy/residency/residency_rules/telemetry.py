@@ -11,18 +11,16 @@ import datetime as dt
 import re
 from typing import Optional
 
+import cloud_facts
 from stack_view import Res, StackView
 from zones import Location, Zones, is_unknown, parse_location
 
 from .common import judge, zoned
 from .rule_shape import Finding, violation
 
-# Stores of metrics and logs, by type (location from the resource or its provider, as everywhere).
-TELEMETRY_STORES = frozenset({
-    "aws:amp/workspace:Workspace", "aws:cloudwatch/logGroup:LogGroup",
-    "azure-native:monitor:AzureMonitorWorkspace", "azure-native:operationalinsights:Workspace",
-    "gcp:logging/projectBucketConfig:ProjectBucketConfig",
-})
+# Stores of metrics and logs, by type, from the cloud plugins (location from the resource or its
+# provider, as everywhere).
+TELEMETRY_STORES = cloud_facts.TELEMETRY_TYPES
 # Routers of logs: where they send is judged (the destination's location).
 GCP_SINKS = frozenset({"gcp:logging/projectSink:ProjectSink"})
 GLOBAL_DASHBOARD_KEY, GLOBAL_DASHBOARD_VALUE = "telemetry", "global-dashboard"
