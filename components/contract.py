@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
 import pulumi
 
 from .core import placement, routing
+from .core.release import Release
 from .core.config import (AccessOptions, CellSpecConfig, DeployerOptions, PlatformConfig, SloOptions,
                           WorkloadOptions, cloud_settings)
 
@@ -150,6 +151,8 @@ class CellSpec:
     replica_region: Optional[str] = None
     # azure: the cell's Azure plugin settings (clouds/azure/settings.AzureCellSettings, defaults filled in).
     azure: Optional[Any] = None
+    # gcp: the cell's GCP plugin settings (clouds/gcp/settings.GcpCellSettings, defaults filled in).
+    gcp: Optional[Any] = None
     protect: bool = False                  # protect stateful resources (prod)
     # Where `pulumi up` runs and who it is (platform:deployer); the cell grants it cluster-admin.
     deployer: Optional[DeployerOptions] = None
@@ -163,6 +166,9 @@ class CellSpec:
     aws_account_roles: bool = False
     # The cell's edge guard (WAF on its load balancer); None only for hand-built specs in tests.
     edge_guard: Optional[EdgeGuardSpec] = None
+    # The release the cell serves (platform:release or cells[i].release; core/release.py), None: the
+    # workload's own image and no model.
+    release: Optional[Release] = None
     node_size: str = "medium"              # config.NODE_SIZES: the workload nodes, equivalent on every cloud
 
     @property
@@ -193,6 +199,7 @@ class CellSpec:
             protect=cfg.protect_stateful,
             dns_validator=dns_validator, slo=cfg.slo, alert_emails=tuple(cfg.alert_emails),
             edge_guard=EdgeGuardSpec.for_cell(cell, cfg),
+            release=cfg.release_of(cell),
             **cloud_settings(cell.cloud).spec_fields(cell, cfg),
         )
 

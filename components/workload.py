@@ -106,6 +106,22 @@ NODE_PORT_RANGE = range(30000, 32768)
 # excluded so that port 443 does not open a path to anything inside the network.
 NON_PUBLIC_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16")
 
+def release_env(spec: CellSpec, outputs: CellOutputs) -> list[EnvVarArgs]:
+    """What the container needs to load the cell's release: the model in the cell's *own* bucket (never
+    another cell's: the residency pack checks it) and the sha256 it must match. The image's contract is
+    that its health path answers 200 only once the model is loaded and its digest matched, so the
+    startup and readiness probes hold traffic until then."""
+    rel = spec.release
+    if rel is None:
+        return []
+    return [
+        EnvVarArgs(name="RELEASE", value=rel.id),
+        EnvVarArgs(name="MODEL_URI", value=pulumi.Output.from_input(outputs.bucket_uri).apply(rel.model_uri)),
+        EnvVarArgs(name="MODEL_SHA256", value=rel.model.sha256),
+        EnvVarArgs(name="MODEL_SIZE", value=str(rel.model.size)),
+    ]
+
+
 def validate_exposure(spec: CellSpec, exposure: WorkloadExposure) -> None:
     """Reject an exposure the Service could not honour, naming the cell and the field."""
     where = f"cell {spec.name!r}: WorkloadExposure"
@@ -229,7 +245,7 @@ class InferenceService(pulumi.ComponentResource):
                         ),
                         containers=[ContainerArgs(
                             name=CONTAINER_NAME,
-                            image=workload.image,
+                            image=spec.release.image if spec.release else workload.image,
                             image_pull_policy="IfNotPresent",
                             ports=[ContainerPortArgs(name=PORT_NAME, container_port=workload.port, protocol="TCP")],
                             env=[
@@ -241,6 +257,7 @@ class InferenceService(pulumi.ComponentResource):
                                 EnvVarArgs(name="CELL_RESIDENCY", value=spec.residency),
                                 EnvVarArgs(name="PORT", value=str(workload.port)),
                                 EnvVarArgs(name="TMPDIR", value="/tmp"),
+                                *release_env(spec, outputs),
                             ],
                             resources=ResourceRequirementsArgs(
                                 requests={"cpu": workload.cpu, "memory": workload.memory},

@@ -1,17 +1,22 @@
 """python -m ops smoke STACK --outputs FILE [--outputs FILE]... (see ops/smoke.py)
+python -m ops referenced-stacks STACK   the stacks STACK reads through StackReference, one a line
+python -m ops state-policy STACK --bucket BUCKET [--account ID]   (see ops/state_policy.py)
 
 Exit code: 0 every check passed, 1 a check failed, 2 bad arguments or unusable outputs.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import dns.resolver
 
-from . import outputs, smoke
+from . import outputs, smoke, state_policy
+from .release import cli as release_cli
 
 
 def _port(value: str) -> tuple[str, int]:
@@ -58,7 +63,33 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--timeout", type=_positive, default=5.0, metavar="S", help="per check (default 5)")
     s.add_argument("--deadline", type=_positive, default=60.0, metavar="S",
                    help="the whole run (default 60); a check still running then fails")
+    r = sub.add_parser("referenced-stacks", help="the stacks a stack reads (platform:cell_stacks), one a line",
+                       description="The deploy workflow smoke-tests a stack with its own outputs and "
+                                   "those of every stack it reads (prod-global: the prod cells).")
+    r.add_argument("stack")
+    r.add_argument("--project-dir", default=None, help="the Pulumi project (default: this repository)")
+    sp = sub.add_parser("state-policy", help="a stack deploy role's IAM policy for its own state and secrets key",
+                        description="The inline policy a stack's AWS deploy role gets for the S3 state "
+                                    "backend and the awskms:// secrets provider: its own key and state "
+                                    "objects, read-only the state and key of the stacks it reads.")
+    sp.add_argument("stack")
+    sp.add_argument("--bucket", required=True, help="the state bucket (PULUMI_BACKEND_URL s3://BUCKET)")
+    sp.add_argument("--account", default="*", help="the AWS account id of the secrets keys (default: any)")
+    sp.add_argument("--project-dir", default=None, help="the Pulumi project (default: this repository)")
+    release_cli.add_parser(sub)
     return p
+
+
+def _references(stack: str, project_dir) -> "list[str] | None":
+    from offline.diff.order import stack_dependencies
+    from offline.project import load_project
+
+    project = load_project(Path(project_dir)) if project_dir else load_project()
+    deps = stack_dependencies(project)
+    if stack not in deps:
+        print(f"error: no stack {stack!r} (stacks: {', '.join(sorted(deps))})", file=sys.stderr)
+        return None
+    return sorted(deps[stack])
 
 
 def smoke_command(args: argparse.Namespace) -> int:
@@ -104,6 +135,23 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "smoke":
         return smoke_command(args)
+    if args.command == "release":
+        return release_cli.command(args)
+    refs = _references(args.stack, args.project_dir)
+    if refs is None:
+        return 2
+    if args.command == "referenced-stacks":
+        for s in refs:
+            print(s)
+        return 0
+    if args.command == "state-policy":
+        try:
+            doc = state_policy.policy(args.stack, refs, bucket=args.bucket, account=args.account)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(json.dumps(doc, indent=2))
+        return 0
     return 2
 
 

@@ -135,9 +135,13 @@ def _urn(type_: str, name: str) -> str:
     return f"urn:pulumi:test::plugins::{type_}::{name}"
 
 
-def _label_input(plugin: CloudPlugin, zone: str, cell: str = "cell-a") -> dict:
-    prop = _facts_module().wire(plugin.label_properties[0])
-    return {prop: {"residency": zone, "cell": cell, "managed-by": "pulumi", "environment": "test"}}
+def _label_input(plugin: CloudPlugin, zone: str, cell: str = "cell-a", type_: str = "") -> dict:
+    """The type's labels where its plugin says they go (a dotted property nests: settings.userLabels)."""
+    path = _facts_module().wire((plugin.label_properties_by_type.get(type_) or plugin.label_properties)[0])
+    value: dict = {"residency": zone, "cell": cell, "managed-by": "pulumi", "environment": "test"}
+    for part in reversed(path.split(".")):
+        value = {part: value}
+    return value
 
 
 def _regions(cloud: str) -> dict[str, str]:
@@ -156,7 +160,7 @@ def _in_and_out(cloud: str) -> tuple[str, str, str]:
 
 def _store(plugin: CloudPlugin, type_: str, name: str, region: str, zone: str) -> PolicyResource:
     """A data store with only its place and its labels: no key, no encryption setting."""
-    inputs = {plugin.location.inputs[0]: region, **_label_input(plugin, zone)}
+    inputs = {plugin.location.inputs[0]: region, **_label_input(plugin, zone, type_=type_)}
     return PolicyResource(urn=_urn(type_, name), type=type_, name=name, inputs=inputs)
 
 
@@ -230,7 +234,7 @@ def test_an_unguarded_public_load_balancer_of_a_plugin_fails_residency(cloud):
     lbs = []
     for i, t in enumerate(sorted(plugin.load_balancer_types)):
         assert t in PUBLIC_INPUTS, f"{cloud}: say how a public {t} looks (PUBLIC_INPUTS)"
-        inputs = {plugin.location.inputs[0]: inside, **_label_input(plugin, zone), **PUBLIC_INPUTS[t]}
+        inputs = {plugin.location.inputs[0]: inside, **_label_input(plugin, zone, type_=t), **PUBLIC_INPUTS[t]}
         lbs.append(PolicyResource(urn=_urn(t, f"lb-{i}"), type=t, name=f"lb-{i}", inputs=inputs))
     other = next(z for z in ("in", "eu") if z != zone)
     result = analyze(POLICY / "residency", lbs, config={"residency-edge-guard": {"served_zones": [other]}})

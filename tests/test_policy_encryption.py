@@ -224,6 +224,8 @@ def default_cases() -> list[PolicyResource]:
         # Fail closed: a package no cloud plugin declares; a data-bearing type (a plugin's fact) no rule judges.
         res("digitalocean:index/spacesBucket:SpacesBucket", "do-bucket", {"region": "fra1"}),
         res("aws:dynamodb/table:Table", "ddb-table", {"billingMode": "PAY_PER_REQUEST"}),
+        # A data-bearing type (its plugin's fact) that no rule of the pack judges yet.
+        res("aws:kms/replicaKey:ReplicaKey", "kms-replica", {"primaryKeyArn": KMS_ARN}),
         res("gcp:storage/bucket:Bucket", "gcs-cmek", {"location": "EUROPE-WEST1", "encryption": {"defaultKmsKeyName": GCP_KEY}}),
         res("gcp:storage/bucket:Bucket", "gcs-google", {"location": "EUROPE-WEST1"}),
         storage("sa-good"),
@@ -391,7 +393,7 @@ CASES = [
     ("azure-app-gateway-http-redirect-only", ["gw-old"], ["gw-good", "gw-custom", "gw-nopolicy"]),
     ("k8s-ingress-tls", ["ing-plain", "ing-partial"], ["ing-tls", "ing-alb"]),
     ("encryption-package-known", ["do-bucket"], ["gcs-google", "sa-bad", "ddb-table"]),
-    ("encryption-data-type-judged", ["ddb-table"], ["gcs-cmek", "sa-good", "do-bucket"]),
+    ("encryption-data-type-judged", ["kms-replica"], ["gcs-cmek", "sa-good", "do-bucket", "ddb-table"]),
 ]
 
 
@@ -405,7 +407,9 @@ def test_rule_fails_and_passes(default_run, policy, failing, passing):
 
 
 def test_every_rule_has_cases(default_run):
-    tested = {c[0] for c in CASES} | {"k8s-secret-no-literal-data"}
+    from test_encryption_coverage import STORE_CASES
+    tested = {c[0] for c in CASES} | {c[0] for c in STORE_CASES} | {"k8s-secret-no-literal-data",
+                                                                      "encryption-type-not-covered"}
     assert {p["name"] for p in default_run.policies} == tested
 
 
@@ -413,7 +417,7 @@ def test_policy_metadata(default_run):
     for p in default_run.policies:
         assert p["description"].endswith(".") and "\n" not in p["description"], p
         assert p["remediation"], p
-        expected = "advisory" if p["name"] == "k8s-secret-no-literal-data" else "mandatory"
+        expected = "advisory" if p["name"] in ("k8s-secret-no-literal-data", "encryption-type-not-covered") else "mandatory"
         assert p["level"] == expected, p
     frameworks = {p["name"]: p["framework"] for p in default_run.policies}
     assert frameworks["aws-key-rotation"].startswith("CIS Amazon Web Services")

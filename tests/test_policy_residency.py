@@ -179,7 +179,8 @@ def test_pack_metadata(placement):
                              "residency-telemetry-in-zone",
                              "residency-logs-in-zone", "residency-edge-guard", "residency-package-known",
                              "residency-cannot-verify",
-                             "residency-exception-approved"}
+                             "residency-exception-approved", "residency-data-path-in-zone",
+                             "residency-model-in-own-cell"}
     for name, p in policies.items():
         assert p["description"] and p["remediation"], name
         assert p["level"] == ("advisory" if name in ("residency-cannot-verify", "residency-exception-approved")
@@ -206,7 +207,7 @@ def test_zone_known_fails_closed(placement):
     p = "residency-zone-known"
     assert any("cannot be decided" in m for m in on(result, p, r["s3_unlabelled"]))
     assert any("'atlantis'" in m and "not a known zone" in m for m in on(result, p, r["bad_zone"]))
-    assert any("holds data" in m for m in on(result, p, r["global_data"]))
+    assert any("claims zone 'global'" in m for m in on(result, p, r["global_data"]))
     # The cell's unlabelable child takes the cell's zone (the zone its labelled resources share).
     assert not on(result, p, r["cell_policy"]) and not on(result, p, r["cell_bucket"])
     assert not on(result, p, r["iam_role"]) and not on(result, "residency-location-in-zone", r["iam_role"])
@@ -244,11 +245,15 @@ def test_global_tls_edge(placement):
 
 def test_unknowns_are_advisory(placement):
     result, r = placement
-    for key in ("unknown_region", "unknown_labels"):
+    for key in ("unknown_region",):
         mandatory = [d for d in result.diagnostics if d.urn == r[key].urn and d.level == "mandatory"]
         advisory = on(result, "residency-cannot-verify", r[key])
         assert not mandatory, mandatory
         assert advisory and all("cannot verify" in m for m in advisory), key
+    # A residency declaration computed at preview is not taken on trust (#35): it must come from config.
+    assert any("computed (unknown at preview)" in m and "fails closed" in m
+               for m in on(result, "residency-zone-known", r["unknown_labels"])), on(result, "residency-zone-known",
+                                                                                   r["unknown_labels"])
     # No policy was aborted by an unknown value (the SDK's own "can't run policy" diagnostic).
     assert not [d for d in result.diagnostics if "can't run policy" in d.message]
 
@@ -313,6 +318,11 @@ def dns():
            failoverRoutingPolicies=[{"type": "PRIMARY"}], healthCheckId="hc-in-id")
     r["api_secondary"] = record("api-secondary", "api.example.com", setIdentifier="us-secondary",
                                 aliases=alias(us_host), failoverRoutingPolicies=[{"type": "SECONDARY"}])
+    # 2b. the same approval claimed by naming the record after the approved cell while it targets another (#35)
+    record("spoof-primary", "spoof.example.com", setIdentifier="in-primary", records=["20.40.0.10"], ttl=30,
+           failoverRoutingPolicies=[{"type": "PRIMARY"}], healthCheckId="hc-in-id")
+    r["spoof_secondary"] = record("aws-us-west-2", "spoof.example.com", setIdentifier="aws-us-west-2",
+                                  aliases=alias(eu_host), failoverRoutingPolicies=[{"type": "SECONDARY"}])
     # 3. geolocation done right: EU -> an in-zone failover set, not evaluated at the geolocation level
     record("eu-set-primary", "eu.example.com", setIdentifier="aws-eu-central-1", aliases=alias(eu_host),
            failoverRoutingPolicies=[{"type": "PRIMARY"}])
@@ -387,6 +397,14 @@ def test_dns_exception_allows_named_fallback(dns):
     assert len(approved) == 1 and approved[0].level == "advisory", approved
     assert ("zone 'in' may fall back to 'aws-us-west-2' until " + FUTURE in approved[0].message
             and "dpo@acme.example" in approved[0].message), approved[0].message
+
+
+def test_dns_approval_is_matched_against_the_cell_the_record_targets(dns):
+    """An approval for `in -> aws-us-west-2` does not cover a record that only carries that name
+    (set identifier and resource name) while it sends India's traffic to the EU cell."""
+    result, r = dns
+    msgs = on(result, "residency-dns-in-zone", r["spoof_secondary"])
+    assert any("strict zone 'in'" in m and "aws-eu-central-1" in m and "unapproved" in m for m in msgs), msgs
 
 
 def test_dns_unapproved_fallback_says_where_to_approve_it(dns):

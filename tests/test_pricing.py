@@ -423,5 +423,7 @@ def test_workflow_passes_the_cost_limit_from_a_repository_variable():
     wf = yaml.safe_load((REPO / ".github" / "workflows" / "pull-request.yml").read_text())
     steps = [s for job in wf["jobs"].values() for s in job.get("steps", [])]
     review = next(s for s in steps if "offline diff --all" in s.get("run", ""))
-    assert review["env"]["MAX_MONTHLY_INCREASE"] == "${{ vars.MAX_MONTHLY_INCREASE }}"
-    assert '--max-monthly-increase "$MAX_MONTHLY_INCREASE"' in review["run"] and '"${cost_gate[@]}"' in review["run"]
+    # The repository variable, else a committed default (fork pull requests get no variables):
+    # tests/test_workflows.py runs the step and checks the limit reaches `offline diff` either way.
+    assert wf["env"]["MAX_MONTHLY_INCREASE"].startswith("${{ vars.MAX_MONTHLY_INCREASE || ")
+    assert '--max-monthly-increase "$MAX_MONTHLY_INCREASE"' in review["run"]

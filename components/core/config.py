@@ -22,7 +22,7 @@ from typing import Any, Literal, Mapping, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from ..clouds.plugins import PLUGINS
-from . import catalog, placement
+from . import catalog, placement, release as releases
 from .placement import PROJECT
 
 _NAME = r"^[a-z][a-z0-9-]{1,20}[a-z0-9]$"  # valid as a GCP label, an Azure name part and a DNS label
@@ -145,6 +145,10 @@ class CellSpecConfig(CellPlacementConfig):
     binary_authorization: Literal["DISABLED", "PROJECT_SINGLETON_POLICY_ENFORCE"] = "DISABLED"
     # Azure only: the Azure plugin's settings of the cell (components/clouds/azure/settings.py checks them).
     azure: Optional[dict[str, Any]] = None
+    # The release this cell serves (releases/<id>.yaml), overriding platform:release (e.g. a canary cell).
+    release: Optional[str] = Field(None, pattern=releases.ID_PATTERN)
+    # GCP only: the GCP plugin's settings of the cell (components/clouds/gcp/settings.py checks them).
+    gcp: Optional[dict[str, Any]] = None
 
     @field_validator("azure")
     @classmethod
@@ -354,6 +358,8 @@ class PlatformConfig(_Model):
     usage: Optional[dict[str, Any]] = None
     apply_exemptions: list[ApplyExemption] = []
     slo: Optional[SloOptions] = None
+    # The release (releases/<id>.yaml: model + image, allowed zones) every cell serves unless it names its own.
+    release: Optional[str] = Field(None, pattern=releases.ID_PATTERN)
     # Provider settings read from Pulumi's own keys.
     gcp_project: Optional[str] = None
 
@@ -368,6 +374,11 @@ class PlatformConfig(_Model):
             return list(self.slo.alert_emails)
         return [self.dns.alarm_email] if self.dns and self.dns.alarm_email else []
 
+    def release_of(self, cell: "CellSpecConfig") -> "Optional[releases.Release]":
+        """The release `cell` serves (its own `release`, else platform:release), or None."""
+        rid = cell.release or self.release
+        return releases.load(rid) if rid else None
+
     def zone(self, zone_id: str) -> ZoneOptions:
         return self.zones.get(zone_id) or ZoneOptions(strict=placement.default_strict(zone_id))
 
@@ -380,7 +391,7 @@ class PlatformConfig(_Model):
 
 # Keys of `platform:*` and what model field they feed.
 _KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage",
-         "apply_exemptions", "slo", "access", "edge"}
+         "apply_exemptions", "slo", "access", "edge", "release"}
 
 _DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 
@@ -637,4 +648,22 @@ def _cross_checks(cfg: PlatformConfig, today: _dt.date) -> list[str]:
                             "cells; allowed: every zone the platform serves")
     if cfg.cells and cfg.workload is None:
         problems.append(f"{PROJECT}:workload: missing; cells need the inference workload (image, replicas)")
+    problems += _release_problems(cfg)
+    return problems
+
+
+def _release_problems(cfg: PlatformConfig) -> list[str]:
+    """Each cell's release exists, is valid and allows the cell's zone (a model never lands out of zone)."""
+    problems = []
+    for i, c in enumerate(cfg.cells):
+        key = f"{PROJECT}:cells[{i}].release" if c.release else f"{PROJECT}:release"
+        try:
+            rel = cfg.release_of(c)
+        except releases.ReleaseError as exc:
+            problems.append(f"{key}: {exc}")
+            continue
+        if rel is not None and not rel.allows(c.residency):
+            problems.append(f"{key} = {rel.id!r}: cell {c.name!r} is in zone {c.residency!r}, which the release "
+                            f"does not allow; allowed zones of {rel.id}: {', '.join(rel.allowed_zones)} (or give "
+                            f"the cell another release with {PROJECT}:cells[{i}].release)")
     return problems

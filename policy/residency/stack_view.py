@@ -26,6 +26,7 @@ _UNKNOWN_SENTINELS = frozenset({UNKNOWN_STRING_VALUE, UNKNOWN_BOOLEAN_VALUE, UNK
 DATA_TYPES = cloud_facts.DATA_TYPES
 CLUSTER_TYPES = cloud_facts.CLUSTER_TYPES
 
+
 # Properties that name a cell's public endpoint (DNS targets are matched against them).
 ENDPOINT_PROPS = ("dnsName", "ipAddress", "address", "fqdn", "hostname", "domainName", "endpoint")
 
@@ -93,6 +94,15 @@ class Res:
             cur = cur.parent
 
 
+def _at(props: Any, path: str) -> Any:
+    cur = props
+    for part in path.split("."):
+        if is_unknown(cur) or not isinstance(cur, dict):
+            return cur if is_unknown(cur) else None
+        cur = cur.get(part)
+    return cur
+
+
 def _own_labels(r: Res) -> Any:
     """The label map of a resource per the labelling rule, or None (UNKNOWN if unknown)."""
     p = r.props
@@ -102,7 +112,8 @@ def _own_labels(r: Res) -> Any:
         props = facts["label_properties"] if facts else None
     if props is not None:
         # The first of the cloud's label properties the resource sets (a GKE cluster: resourceLabels).
-        return next((p.get(k) for k in props if p.get(k) is not None), None)
+        # A dotted property (Cloud SQL's settings.userLabels) is followed into its object.
+        return next((v for k in props if (v := _at(p, k)) is not None), None)
     if cloud_facts.kind(r.package) == "cluster":
         meta = p.get("metadata")
         return meta.get("labels") if isinstance(meta, dict) else meta
@@ -149,12 +160,16 @@ class StackView:
                 return ZoneOf(z, f"{r.name} (component residency)")
             return None
         labels = _own_labels(r)
+        # A residency declaration is configuration: one computed at preview cannot be reviewed, so it is
+        # not taken on trust (fail closed), unlike other unknown values, which only defer a decision.
         if is_unknown(labels):
-            return ZoneOf(None, f"labels of {r.name} unknown at preview", unknown=True)
+            return ZoneOf(None, f"the labels of {r.name} are computed (unknown at preview); a residency label "
+                                "must be a known value from config")
         if isinstance(labels, dict):
             z = labels.get("residency")
             if is_unknown(z):
-                return ZoneOf(None, f"residency label of {r.name} unknown at preview", unknown=True)
+                return ZoneOf(None, f"the residency label of {r.name} is computed (unknown at preview); it must be "
+                                    "a known value from config")
             if isinstance(z, str) and z:
                 return ZoneOf(z, "its residency label")
         return None
@@ -193,8 +208,39 @@ class StackView:
                 if z is not None:
                     result = z
                     break
+        if result.zone is None and not result.unknown:
+            attached = self._attached_zone(r)
+            if attached is not None:
+                result = attached
         self._zone_cache[r.urn] = result
         return result
+
+    def _attached_zone(self, r: Res) -> ZoneOf | None:
+        """A resource that cannot carry a label (bucket policy, key ring, SSL policy, subscription filter)
+        belongs to the zone of the labelled resources its inputs refer to, when they agree on one."""
+        zones: dict[str, str] = {}
+        for prop, urns in r.prop_deps.items():
+            for urn in urns:
+                dep = self.by_urn.get(urn)
+                if dep is None or dep.type.startswith("pulumi:") or dep.is_component:
+                    continue
+                z = self.label_zone(dep)
+                if z is not None and z.zone is not None:
+                    zones.setdefault(z.zone, f"{dep.name}, which its {prop} refers to")
+        if not zones:
+            # Nothing it refers to is labelled: a container that cannot carry a label (a key ring) takes the
+            # zone of the labelled resources that refer to it, when they agree.
+            for other in self.resources:
+                if any(r.urn in urns for urns in other.prop_deps.values()) and not other.is_component:
+                    z = self.label_zone(other)
+                    if z is not None and z.zone is not None:
+                        zones.setdefault(z.zone, f"{other.name}, which refers to it")
+        if len(zones) > 1:
+            zones.pop(GLOBAL_ZONE, None)
+        if len(zones) == 1:
+            zone, how = zones.popitem()
+            return ZoneOf(zone, how)
+        return None
 
     # ---- locations ---------------------------------------------------------------------------
 

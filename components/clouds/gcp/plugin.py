@@ -11,7 +11,9 @@ PLUGIN = CloudPlugin(
     # Cloud Monitoring's objects carry their labels in `user_labels`; a notification channel's `labels`
     # are its configuration (e.g. `email_address`), never labels.
     label_properties_by_type={"gcp:monitoring/notificationChannel:NotificationChannel": ("user_labels",),
-                              "gcp:monitoring/alertPolicy:AlertPolicy": ("user_labels",)},
+                              "gcp:monitoring/alertPolicy:AlertPolicy": ("user_labels",),
+                              # Cloud SQL has no top-level labels: they sit in its settings (provider schema).
+                              "gcp:sql/databaseInstance:DatabaseInstance": ("settings.user_labels",)},
     # A type with `location`, `region` or `zone` is regional or zonal (the provider's region when unset);
     # one with none is global (networks, firewalls, service accounts, IAM): from the provider schema.
     location=Location(inputs=("location", "region", "zone"), unlocated="global", provider_keys=("region", "zone"),

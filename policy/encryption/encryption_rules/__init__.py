@@ -5,15 +5,24 @@
     model.py       rule(...) with the pack's defaults; helpers checks share (require, durations)
     exemptions.py  per-rule config: options and exemptions with expiry
     crossguard.py  rule -> CrossGuard policy (config, exemptions, unknown values)
-    at_rest.py, in_transit.py   the rules
+    at_rest.py, in_transit.py   the rules of the cell's own pieces
+    stores.py      other stores and transports; the schema-derived customer-managed-key rule and the
+                   coverage advisory (both read schema_facts.json, generated from the provider schemas)
     coverage.py    what the pack does not know fails closed (unknown package, unjudged data type)
     server.py      serves the pack with Analyze dispatched by resource type
 """
-from . import at_rest, coverage, in_transit
+from . import at_rest, coverage, in_transit, stores
 from .crossguard import to_policy
 from .rule_shape import Rule, unique
 
-RULES: list[Rule] = unique(at_rest.RULES + in_transit.RULES + coverage.RULES)
+_TYPED: list[Rule] = at_rest.RULES + in_transit.RULES + stores.TYPE_RULES
+# Types a rule judges, or reads while judging another (an S3 bucket's encryption configuration).
+_JUDGED = frozenset(t for r in _TYPED for t in (*r.types, *r.reads))
+CMK_RULE = stores.cmk_rule(_JUDGED)
+# Every type some rule of the pack judges (coverage.py's fail-closed data-type rule reads it).
+JUDGED: frozenset = _JUDGED | frozenset(CMK_RULE.types)
+COVERAGE_RULE = stores.coverage_rule(JUDGED | frozenset(stores.NOT_APPLICABLE))
+RULES: list[Rule] = unique([*_TYPED, CMK_RULE, COVERAGE_RULE, *coverage.RULES])
 
 
 def policies() -> list:

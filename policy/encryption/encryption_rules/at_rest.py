@@ -80,7 +80,11 @@ FIELD_RULES = [
         "Set allowBlobPublicAccess to false.",
         framework(CIS_AZURE, "2.0.0", "3.7", "Ensure that 'Public access level' is disabled for storage accounts "
                   "with blob containers"),
-        Expect("allowBlobPublicAccess", lambda v: v is False, "false")),
+        # New accounts disallow anonymous blob access unless it is switched on (Azure Storage docs,
+        # "Prevent anonymous read access to blobs": the default became false for accounts created
+        # after November 2023, i.e. with the API versions the pinned SDK sends). Only an explicit true fails.
+        Expect("allowBlobPublicAccess", lambda v: v is False, "false (or unset: new accounts default to false)",
+               default=False)),
     _field_rule(
         "azure-key-vault-recoverable", ("azure-native:keyvault:Vault",),
         "Key Vaults keep deleted keys recoverable (soft delete and purge protection).",

@@ -19,10 +19,10 @@ NO_CUSTOMER_KEY: dict[str, str] = {t: why for c in FACTS["clouds"].values() for 
 
 
 def judged_types() -> frozenset[str]:
-    """The types some rule of the pack judges (the at-rest and in-transit rules)."""
-    from . import at_rest, in_transit
+    """The types some rule of the pack judges (type rules, and the schema-derived key rule)."""
+    from . import JUDGED
 
-    return frozenset(t for r in at_rest.RULES + in_transit.RULES for t in r.types)
+    return JUDGED
 
 
 def package_known_check(stack, settings):

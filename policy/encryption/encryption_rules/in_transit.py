@@ -272,7 +272,10 @@ AZURE_STORAGE_TRANSIT_RULES = [
         "Storage accounts accept HTTPS only (secure transfer required).",
         "Set enableHttpsTrafficOnly to true.",
         framework(CIS_AZURE, "2.0.0", "3.1", "Ensure that 'Secure transfer required' is set to 'Enabled'"),
-        Expect("enableHttpsTrafficOnly", _true, "true")),
+        # Secure transfer is on by default for accounts created with API version 2019-04-01 or later (the
+        # pinned azure-native SDK uses a later one): "Require secure transfer for REST API operations",
+        # Azure Storage docs, storage-require-secure-transfer. Only an explicit false fails.
+        Expect("enableHttpsTrafficOnly", _true, "true (or unset: the service's default is true)", default=True)),
     _field_rule(
         "azure-storage-min-tls", ("azure-native:storage:StorageAccount",),
         "Storage accounts require TLS 1.2 or later.",

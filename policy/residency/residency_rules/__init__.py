@@ -10,11 +10,13 @@ grouped by resource domain. Every rule is a stack rule: `check(view, zones, toda
     edge_guard.py   residency-edge-guard
     logs.py         residency-log-bucket-in-zone, residency-logs-in-zone
     telemetry.py    residency-telemetry-in-zone
+    paths.py        residency-data-path-in-zone (Cosmos DB replicas, Pub/Sub storage, log subscriptions, Aurora global)
+    models.py       residency-model-in-own-cell
     crossguard.py   rules -> CrossGuard policies (config, cannot-verify notes)
 """
 from __future__ import annotations
 
-from . import dns, edge_guard, edges, keys, location, logs, replication, telemetry
+from . import dns, edge_guard, edges, keys, location, logs, models, paths, replication, telemetry
 from .common import GDPR_CHAPTER_V, rule
 from .rule_shape import Finding, Rule, unique, violation
 
@@ -63,6 +65,15 @@ RULES: list[Rule] = unique([
                      "(Pulumi, components, Kubernetes, local resources). An unknown package fails closed.",
          remediation="Add the cloud's plugin (components/clouds/<cloud>/plugin.py, one line in plugins.py) or declare "
                      "the package in NON_CLOUD_PACKAGES with why, then run python policy/shared/facts.py."),
+    rule(id="residency-data-path-in-zone", framework=GDPR_CHAPTER_V, check=paths.check_paths,
+         description="Data a store copies or routes elsewhere stays in its zone: Cosmos DB replica locations, Pub/Sub message "
+                     "storage regions, CloudWatch Logs subscription destinations, Aurora global database members.",
+         remediation="Keep every replica location, allowed persistence region, subscription destination and global-database "
+                     "member in a region of the zone; set Pub/Sub messageStoragePolicy.allowedPersistenceRegions explicitly."),
+    rule(id="residency-model-in-own-cell", framework=GDPR_CHAPTER_V, check=models.check_models,
+         description="A workload loads its model (MODEL_URI) only from a bucket of its own cell, in its zone, held by the stack.",
+         remediation="Point MODEL_URI at the cell's own bucket (the platform sets <bucket_uri>/models/<name>/<version>/model) "
+                     "and publish the release there with `python -m ops release publish`."),
 ])
 
 

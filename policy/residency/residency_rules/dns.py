@@ -69,7 +69,10 @@ def _dns(view: StackView, zones: Zones, today: dt.date):
                     if owner.zone == zone:
                         served = True
                         continue
-                    names = {owner.cell, str(target), leaf.record.set_id, leaf.record.res.name} - {None}
+                    # The approval names a cell: match it against the cell the record actually sends the
+                    # traffic to (or, for a target no cell owns, the target itself), never the record's own
+                    # set identifier or resource name, which its author chooses.
+                    names = {owner.cell} if owner.cell else {str(target)}
                     approved = [e for e in active if e.zone == zone and e.fallback_cell in names]
                     if approved:
                         urns, paths = uses.setdefault(approved[0], (set(), set()))

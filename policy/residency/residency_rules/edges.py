@@ -25,6 +25,10 @@ def _edge(r: Res) -> Optional[str]:
             return "a global external forwarding rule receives traffic at Google front ends worldwide"
     if r.type in ("azure-native:cdn:AFDEndpoint", "azure-native:frontdoor:FrontDoor"):
         return "Azure Front Door terminates TLS at edge locations worldwide"
+    if r.type == "azure-native:cdn:Endpoint":
+        return "an Azure CDN endpoint caches and serves its origin's content from edge locations worldwide"
+    if r.type == "aws:globalaccelerator/accelerator:Accelerator":
+        return "a Global Accelerator receives connections at AWS edge locations worldwide"
     return None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import cloud_facts
-from key_refs import KEY_TYPES
 from stack_view import DATA_TYPES, StackView, what
 from zones import GLOBAL_ZONE, Zones
 
@@ -15,6 +14,9 @@ from .rule_shape import Finding, cannot_verify, violation
 
 def check_zone_known(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:
     out = []
+    serving = serving_global(view)
+    # Resources whose own label claims `global` (what inherits the zone is judged with what it belongs to).
+    claims = {r.urn for r in view.resources if (own := view.label_zone(r)) is not None and own.zone == GLOBAL_ZONE}
     for r in view.resources:
         loc = view.location_of(r)
         if loc is None:
@@ -29,12 +31,45 @@ def check_zone_known(view: StackView, zones: Zones, today: dt.date) -> list[Find
                     f"({z.source}); an unlabelled location-bearing resource fails closed"), r.urn))
         elif not zones.known(z.zone):
             out.append(violation(f"{what(r)}: residency {z.zone!r} (from {z.source}) is not a known zone", r.urn))
-        elif z.zone == GLOBAL_ZONE and r.type in DATA_TYPES and r.type not in KEY_TYPES:
-            # A key may serve global plumbing (an alarm topic); customer data never lives in `global`.
+        elif z.zone == GLOBAL_ZONE and loc.kind != "global" and r.urn in claims and r.urn not in serving:
+            # `global` is a claim only a global service can make: a regional resource may carry it only
+            # while it serves one (a Route 53 health check's alarm, its topic and key), never for itself.
             out.append(violation((
-                f"{what(r)} holds data but its zone is {GLOBAL_ZONE!r} (from {z.source}); data stores and "
-                "keys must belong to a residency zone"), r.urn))
+                f"{what(r)} lives in {loc.describe()} but claims zone {GLOBAL_ZONE!r} (from {z.source}); only "
+                "resources of a global service, or regional ones that exist to serve one (a health check's alarm, "
+                "its topic and key), may be global; data stores belong to a residency zone"), r.urn))
     return out
+
+
+def serving_global(view: StackView) -> set[str]:
+    """URNs of regional resources labelled `global` that exist to serve a global service: they refer
+    to a resource of a global service (one with no location, e.g. a Route 53 health check), or every
+    resource that refers to them is itself such a resource. Derived from the graph, not from a list."""
+    labelled = {r.urn for r in view.resources
+                if (z := view.label_zone(r)) is not None and z.zone == GLOBAL_ZONE and not r.is_component}
+    refs = {r.urn: {u for us in r.prop_deps.values() for u in us} | set(r.deps) for r in view.resources}
+    users: dict[str, set[str]] = {}
+    for urn, targets in refs.items():
+        for t in targets:
+            users.setdefault(t, set()).add(urn)
+
+    def global_service(urn: str) -> bool:
+        x = view.by_urn.get(urn)
+        return x is not None and not x.is_component and not x.type.startswith("pulumi:") and (
+            view.location_of(x) is None or view.location_of(x).kind == "global")
+
+    serving = {u for u in labelled if any(global_service(t) for t in refs.get(u, ()))}
+    changed = True
+    while changed:
+        changed = False
+        for u in labelled - serving:
+            # Unlabelled users (a topic policy, a subscription) are attachments of `u`, not what it serves.
+            mine = {x for x in users.get(u, ()) if x in view.by_urn and not view.by_urn[x].is_component
+                    and (view.label_zone(view.by_urn[x]) is not None or global_service(x))}
+            if mine and all(x in serving or global_service(x) for x in mine):
+                serving.add(u)
+                changed = True
+    return serving
 
 
 def check_location(view: StackView, zones: Zones, today: dt.date) -> list[Finding]:

@@ -1,0 +1,8 @@
+"""A public LoadBalancer Service serving HTTP."""
+import pulumi
+import pulumi_kubernetes as k8s
+
+labels = {"app": "web", "residency": "eu"}
+k8s.core.v1.Service("web", metadata={"labels": labels},
+                    spec={"type": "LoadBalancer", "selector": {"app": "web"},
+                          "ports": [{"name": "http", "port": 80, "target_port": 8080}]})
