@@ -7,6 +7,8 @@
     python -m offline diff (STACK | --all) --base GIT_REF [--policy-pack DIR]... [--json FILE] [--markdown FILE]
                            [--max-monthly-increase AMOUNT]
     python -m offline stacks [--project-dir DIR]    (deploy order and CI matrices, JSON)
+    python -m offline destroy STACK [--json FILE] [--markdown FILE] [--quiet]   (offline/destroy.py)
+    python -m offline second-up STACK [--json FILE] [--markdown FILE]          (offline/second_up.py)
 
 Exit codes: 0 clean, 1 a mandatory policy is violated, or an apply check (offline/apply) finds an
 `error` (with --apply-warnings-as-errors: or a `warning`) no platform:apply_exemptions entry silences
@@ -58,6 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_flags(df, pack_help="a CrossGuard pack run on the working tree's side (repeatable)",
                       json_help="write the JSON diff here",
                       project_help="directory holding Pulumi.yaml, inside a git repository (default: this repository)")
+    ds = sub.add_parser("destroy", help="what `pulumi destroy` would delete, in the engine's order, with the "
+                                        "delete-time checks (platform:teardown; prod: the two-step path)")
+    ds.add_argument("stack")
+    ds.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    ds.add_argument("--markdown", metavar="FILE", help="write a Markdown report here")
+    ds.add_argument("--project-dir", metavar="DIR", default=None, help="directory holding Pulumi.yaml")
+    ds.add_argument("--quiet", action="store_true", help="print counts and verdicts only, not the waves")
+    su = sub.add_parser("second-up", help="the next `up` after the first: the program against its first run's "
+                                          "state (server normalizations applied); must be empty")
+    su.add_argument("stack")
+    su.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    su.add_argument("--markdown", metavar="FILE", help="write a Markdown report here")
+    su.add_argument("--project-dir", metavar="DIR", default=None, help="directory holding Pulumi.yaml")
     st = sub.add_parser("stacks", help="print the stacks in deploy order and the CI deploy stages as JSON")
     st.add_argument("--project-dir", metavar="DIR", default=None, help="directory holding Pulumi.yaml")
     df.add_argument("--max-monthly-increase", type=float, default=None, metavar="AMOUNT",
@@ -316,6 +331,12 @@ def main(argv=None) -> int:
         return diff(args)
     if args.command == "stacks":
         return stacks(args)
+    if args.command == "destroy":  # issue #33: offline/destroy.py
+        from .destroy import main as destroy_main
+        return destroy_main(args)
+    if args.command == "second-up":  # issue #33: offline/second_up.py
+        from .second_up import main as second_up_main
+        return second_up_main(args)
     return 2
 
 

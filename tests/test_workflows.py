@@ -1097,7 +1097,8 @@ def test_each_stacks_deploy_identity_reaches_only_its_own_key_and_state():
         state_policy.policy("dev", [], bucket="Not_A_Bucket")
     # The shared resource policy no longer grants any secrets key or state; key administration is
     # limited to keys of the role's own environment (the dev role cannot schedule a prod key's deletion).
-    deployer = json.loads((REPO / "deploy" / "aws-deployer-policy.json").read_text())
+    deployer = {"Statement": [st for f in sorted((REPO / "deploy" / "aws-deployer").glob("*.json"))
+                              for st in json.loads(f.read_text())["Statement"]]}
     for stack in STACKS:
         assert not _allows(deployer, "kms:Decrypt", key, state_policy.secrets_alias(stack))
         assert not _allows(deployer, "s3:PutObject", f"arn:aws:s3:::{bucket}/.pulumi/stacks/platform/{stack}.json")

@@ -149,6 +149,15 @@ class CellSpecConfig(CellPlacementConfig):
     release: Optional[str] = Field(None, pattern=releases.ID_PATTERN)
     # GCP only: the GCP plugin's settings of the cell (components/clouds/gcp/settings.py checks them).
     gcp: Optional[dict[str, Any]] = None
+    # AWS only: the AWS plugin's settings of the cell (components/clouds/aws/settings.py checks them).
+    aws: Optional[dict[str, Any]] = None
+
+    @field_validator("aws")
+    @classmethod
+    def _aws_only(cls, v, info: ValidationInfo):
+        if v is not None and info.data.get("cloud") not in (None, "aws"):
+            raise ValueError(f"AWS settings on a {info.data.get('cloud')} cell; allowed: only on aws cells")
+        return v
 
     @field_validator("azure")
     @classmethod
@@ -358,14 +367,25 @@ class PlatformConfig(_Model):
     usage: Optional[dict[str, Any]] = None
     apply_exemptions: list[ApplyExemption] = []
     slo: Optional[SloOptions] = None
+    # What `pulumi destroy` may remove (README "Teardown"): `destroyable` lifts `protect` and the clouds'
+    # own deletion protection and lets containers go with their contents (force destroy); `protected`
+    # keeps all of them. Default per environment (`TEARDOWN_DEFAULTS`): dev/staging destroyable, prod
+    # protected. Prod is torn down in two steps: an `up` with `destroyable`, then `destroy`.
+    teardown: Optional[Literal["destroyable", "protected"]] = None
     # The release (releases/<id>.yaml: model + image, allowed zones) every cell serves unless it names its own.
     release: Optional[str] = Field(None, pattern=releases.ID_PATTERN)
     # Provider settings read from Pulumi's own keys.
     gcp_project: Optional[str] = None
 
     @property
+    def teardown_mode(self) -> str:
+        """`platform:teardown`, else the environment's default."""
+        return self.teardown or TEARDOWN_DEFAULTS[self.environment]
+
+    @property
     def protect_stateful(self) -> bool:
-        return self.environment == "prod"
+        """Stateful resources carry `protect` and the cloud's own deletion protection (EKS, ALB, GKE)."""
+        return self.teardown_mode == "protected"
 
     @property
     def alert_emails(self) -> list[str]:
@@ -389,9 +409,12 @@ class PlatformConfig(_Model):
         return list(dict.fromkeys([*(self.edge.served_zones or []), *placed]))
 
 
+# `platform:teardown` when the stack does not set it (offline/apply/teardown.py reads the same table).
+TEARDOWN_DEFAULTS = {"dev": "destroyable", "staging": "destroyable", "prod": "protected"}
+
 # Keys of `platform:*` and what model field they feed.
 _KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage",
-         "apply_exemptions", "slo", "access", "edge", "release"}
+         "apply_exemptions", "slo", "access", "edge", "teardown", "release"}
 
 _DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 

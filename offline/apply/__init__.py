@@ -54,6 +54,8 @@ class Finding:
 
 
 RULES: dict[str, Rule] = {}
+# Delete-time rules (offline/apply/teardown.py): run by `python -m offline destroy`, not by every preview.
+DELETE_TIME: set[str] = set()
 
 
 def rule(id: str, description: str, doc: str, level: str = "error", fix: str = ""):
@@ -200,11 +202,11 @@ def check(graph: Graph, rules: Optional[Iterable[str]] = None, today: Optional[_
 def check_all(graph: Graph, rules: Optional[Iterable[str]] = None,
               today: Optional[_dt.date] = None) -> tuple[list[Finding], list[Exemption]]:
     """`check`, and the exemptions that matched no finding (dead config the reports warn about)."""
-    from . import aws, azure, common, gcp, routing  # noqa: F401  (registers the rules)
+    from . import aws, azure, common, gcp, routing, teardown  # noqa: F401  (registers the rules)
 
     exemptions = load_exemptions(graph, today)
     findings: list[Finding] = []
-    for rid in sorted(rules or RULES):
+    for rid in sorted(rules or (r for r in RULES if r not in DELETE_TIME)):
         findings += list(RULES[rid].check(graph))
     for f in findings:
         for e in exemptions:
@@ -213,7 +215,7 @@ def check_all(graph: Graph, rules: Optional[Iterable[str]] = None,
                 e.used = True
                 break
     # Only the rules that ran can use an exemption: a partial run (`rules`) judges no other one.
-    ran = set(rules or RULES)
+    ran = set(rules or (r for r in RULES if r not in DELETE_TIME))
     return findings, [e for e in exemptions if not e.used and e.rule in ran]
 
 
@@ -224,7 +226,7 @@ def blocking(findings: list[Finding], warnings_as_errors: bool = False) -> list[
 
 
 def load_all() -> dict[str, Rule]:
-    from . import aws, azure, common, gcp, routing  # noqa: F401
+    from . import aws, azure, common, gcp, routing, teardown  # noqa: F401
 
     return RULES
 

@@ -73,7 +73,9 @@ class AwsCell(CellComponent):
                                             key_arn=key_arn), opts=self.child())
 
         models = SecureBucket(f"{name}-models", SecureBucketArgs(
-            ctx, kms_key_arn=key_arn, noncurrent_version_days=spec.noncurrent_version_days), opts=self.child())
+            ctx, kms_key_arn=key_arn, noncurrent_version_days=spec.noncurrent_version_days,
+            # platform:teardown destroyable: `destroy` empties the versioned bucket (README "Teardown").
+            force_destroy=not spec.protect), opts=self.child())
         if replica is not None:
             replica_ctx = AwsContext(
                 provider=aws.Provider(f"{name}-replica-aws", region=replica, opts=self.child()),
