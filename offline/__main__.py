@@ -252,7 +252,7 @@ def diff(args) -> int:
     over = over_limit([(d.stack, d.cost) for d in diffs], args.max_monthly_increase)
     for message in over:
         print(f"!! {message}")
-    return 1 if any(d.alerts or d.mandatory for d in diffs) or over else 0
+    return 1 if any(d.alerts or d.mandatory or d.apply_alerts for d in diffs) or over else 0
 
 
 def _is_config_error(exc: BaseException) -> bool:
@@ -359,11 +359,11 @@ def preview(args) -> int:
         return 3
     from . import apply as apply_checks
 
-    findings = []
+    findings, unused = [], []
     # The apply checks judge what the providers get at apply: known values, so assume-applied only.
     if args.assume_applied and not args.no_apply_checks:
         try:
-            findings = apply_checks.check(apply_checks.Graph.of_run(run))
+            findings, unused = apply_checks.check_all(apply_checks.Graph.of_run(run))
         except apply_checks.ExemptionError as exc:
             for pack in started:
                 pack.close()
@@ -372,14 +372,16 @@ def preview(args) -> int:
     # The packs are told which run it is, as the CLI tells them (preview: dry run; update: not).
     packs = analyze_all(list(zip(started, configs)), from_captured(run.resources), stack=run.stack,
                         project=run.project, dry_run=not args.assume_applied)
-    report = to_json(run, packs, findings)
+    strict = args.apply_warnings_as_errors
+    report = to_json(run, packs, findings, unused=unused, warnings_as_errors=strict)
     if args.unmasked_outputs:
         report["outputs"] = run.raw_outputs
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, sort_keys=False, default=str))
     if args.markdown:
-        Path(args.markdown).write_text(to_markdown(run, packs, findings))
-    sys.stdout.write(to_text(run, packs, verbose=not args.quiet, findings=findings))
+        Path(args.markdown).write_text(to_markdown(run, packs, findings, unused=unused, warnings_as_errors=strict))
+    sys.stdout.write(to_text(run, packs, verbose=not args.quiet, findings=findings, quiet=args.quiet,
+                             unused=unused, warnings_as_errors=strict))
     blocking = apply_checks.blocking(findings, args.apply_warnings_as_errors)
     return 1 if mandatory_violations(packs) or blocking else 0
 

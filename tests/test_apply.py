@@ -116,6 +116,7 @@ RULES_EXERCISED_ELSEWHERE = {r: "tests/test_apply_azure.py" for r in (
     r: "tests/test_apply_gcp.py" for r in (
     "gcp-service-identity-creatable", "gcp-deployer-binding-retained", "gcp-deployer-permission-table",
     "gcp-armor-rule-resources")}
+RULES_EXERCISED_ELSEWHERE["route53-one-routing-policy-per-name"] = "tests/test_review_routing.py"
 
 BASE_CONFIG = {"aws:region": "us-west-2", "gcp:project": "acme-p", "gcp:region": "europe-west1",
                "azure-native:location": "westeurope", "platform:environment": "dev"}
@@ -250,7 +251,9 @@ def test_capture_dependencies_options_and_invokes(bad, good):
 
 
 def test_text_and_markdown_show_apply_findings(bad):
-    assert "| apply check |" in bad.markdown and "gcp-api-order" in bad.markdown and "apply errors" in bad.markdown
+    # issue #38: one table of what to act on, each row with what / where / fix
+    assert "| level | rule | what | where | fix |" in bad.markdown and "| apply error | `gcp-api-order`" in bad.markdown
+    assert "apply errors" in bad.markdown
     assert "[error] gcp-api-order" in bad.stdout
 
 

@@ -109,9 +109,10 @@ def test_azure_example_to_the_cent():
     s.zone_with_three_https_checks()
     cost = estimate(s.resources, ZERO)
     # AKS Standard 730 x $0.10 = 73.00; nodes 2 x 730 x $0.221 = 322.66; NAT 730 x $0.045 = 32.85;
-    # WAF_v2 730 x $0.443 = 323.39 + 1 reserved instance = 10 capacity units x 730 x $0.0144 = 105.12 -> 857.02
-    assert cost["by_cell"]["in"] == 857.02
-    assert cost["monthly"] == 865.77
+    # WAF_v2 730 x $0.443 = 323.39 + 1 reserved instance = 10 capacity units x 730 x $0.0144 = 105.12;
+    # AKS's outbound Standard load balancer 730 x $0.025 = 18.25 + its public IP 730 x $0.005 = 3.65 -> 878.92
+    assert cost["by_cell"]["in"] == 878.92
+    assert cost["monthly"] == 887.67
     assert "included in the WAF_v2" in cost["free_types"]["azure-native:network:WebApplicationFirewallPolicy"]
 
 
@@ -207,9 +208,10 @@ def test_the_text_and_markdown_reports_carry_the_cost(tmp_path):
     md = tmp_path / "r.md"
     run = offline(["preview", "dev", "--quiet", "--assume-applied", "--project-dir", str(proj), "--markdown", str(md)], tmp_path)
     assert run.returncode == 0, run.stderr
-    assert run.report["cost"]["by_cell"] == {"eu": 1.00}
+    # the key and, rotated yearly, its first-year rotation (issue #38: key rotation costs)
+    assert run.report["cost"]["by_cell"] == {"eu": 2.00}
     text = md.read_text()
-    assert "#### Cost: $1.00/month" in text and "| `eu` | $1.00 | KMS key $1.00 |" in text
+    assert "#### Cost: $2.00/month" in text and "| `eu` | $2.00 | KMS key $1.00, KMS key rotations (first year) $1.00 |" in text
     assert "Not priced: `aws:rds/instance:Instance` `db` (no cost rule for this type)" in text
     assert "Cost (monthly, on-demand list prices of" in run.stdout
     assert "not priced: aws:rds/instance:Instance (1)" in run.stdout

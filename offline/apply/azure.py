@@ -178,7 +178,9 @@ def _aad_rbac_only(cluster: dict) -> bool:
 @rule("azure-aks-deployer-access",
       "Kubernetes objects on an AKS cluster with Azure RBAC and no local accounts need the deployer's AKS RBAC role "
       "assignment on the cluster, propagated (a time.Sleep) before the Kubernetes provider uses it",
-      "https://learn.microsoft.com/azure/aks/manage-azure-rbac")
+      "https://learn.microsoft.com/azure/aks/manage-azure-rbac",
+      fix="set platform:deployer.azure_object_id to the deploying identity's object id (the stack grants it "
+          "'Azure Kubernetes Service RBAC Cluster Admin' on each cluster and waits for the grant to propagate)")
 def aks_deployer(g: Graph):
     # A stack that names no deployer is refused by a real preview before any resource (config's
     # deployment_problems, issue #20): only a named deployer can be checked for its grant here.
@@ -201,7 +203,7 @@ def aks_deployer(g: Graph):
             if not on_cluster and not groups:
                 yield prov["urn"], (f"targets {cluster['name']} (Azure RBAC, local accounts disabled) and nothing grants "
                                     f"the deployer a Kubernetes role on it: grant 'Azure Kubernetes Service RBAC Cluster "
-                                    f"Admin' on the cluster (or set aadProfile.adminGroupObjectIDs)")
+                                    f"Admin' on the cluster")
                 continue
             if on_cluster and not waited(prov["urn"], on_cluster):
                 yield prov["urn"], (f"uses {cluster['name']} right after the deployer's role assignment: Azure RBAC "

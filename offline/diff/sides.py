@@ -60,6 +60,8 @@ def diff_stack(stack: str, base_dir: Path, head_dir: Path, base_ref: str, packs:
         return StackDiff(stack, base_ref, [], 0, [], head.report, error=f"{side}: {base.error or head.error}")
     changes, unchanged, renamed = diff_resources(
         (base.report or {}).get("resources", []), (head.report or {}).get("resources", []))
+    from ..apply.routing import policy_switches
     from ..pricing import cost_change  # issue #23
+    switches = policy_switches((base.report or {}).get("resources", []), (head.report or {}).get("resources", []))
     return StackDiff(stack, base_ref, changes, unchanged, renamed, head.report, base_missing=base.missing,
-                     cost=cost_change(base.report, head.report))
+                     cost=cost_change(base.report, head.report), base_routing=(base.report or {}).get("routing"), apply_alerts=switches)

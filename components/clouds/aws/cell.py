@@ -89,7 +89,7 @@ class AwsCell(CellComponent):
         cluster = Cluster(name, ClusterArgs(
             ctx, cluster_name=cluster_name, kubernetes_version=spec.kubernetes_version,
             subnet_ids=private_subnet_ids, key_arn=key_arn, api_allowed_cidrs=tuple(spec.api_allowed_cidrs),
-            min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
+            min_nodes=spec.min_nodes, max_nodes=spec.max_nodes, node_size=spec.node_size,
             labels=standard_labels(spec.environment, spec.residency, name),
             admins=tuple(_admins(spec)), viewers=tuple(_viewers(spec))), opts=self.child())
 

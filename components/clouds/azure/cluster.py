@@ -62,7 +62,9 @@ from .key import Keys
 from .network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, Network
 
 SYSTEM_VM_SIZE = "Standard_D4ds_v5"
-USER_VM_SIZE = "Standard_D8ds_v5"
+# The workload (user pool) nodes per cell size (config.NODE_SIZES: small 2 vCPU/8 GiB, medium 4/16,
+# large 8/32); the system pool keeps its own size (AKS's add-ons only).
+USER_VM_SIZES = {"small": "Standard_D2ds_v5", "medium": "Standard_D4ds_v5", "large": "Standard_D8ds_v5"}
 # The first-party application id AKS-managed Entra ID tokens are issued for (kubelogin --server-id).
 AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
@@ -153,7 +155,7 @@ def _build(ctx: AzureCellContext, args: ClusterArgs, name: str):
             # System pool runs only critical add-ons; the workload goes to the user pool.
             pool("system", "System", SYSTEM_VM_SIZE, 1 if spec.min_nodes < 3 else 3, 3,
                  taints=["CriticalAddonsOnly=true:NoSchedule"]),
-            pool("user", "User", USER_VM_SIZE, spec.min_nodes, spec.max_nodes),
+            pool("user", "User", USER_VM_SIZES[spec.node_size], spec.min_nodes, spec.max_nodes),
         ],
         network_profile=azure.containerservice.ContainerServiceNetworkProfileArgs(
             network_plugin="azure", network_plugin_mode="overlay",
