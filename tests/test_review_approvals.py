@@ -8,7 +8,7 @@ import json
 from offline_helpers import REPO
 
 ENTRY = {"zone": "in", "fallback_cell": "aws-us-west-2", "reason": "capacity during the migration",
-         "approver": "dpo@acme.example", "expires": "2099-01-31"}
+         "approver": "dpo@acme.example", "expires": "2099-01-31", "stacks": ["dev"]}
 
 
 def _reader():

@@ -42,7 +42,7 @@ def runs(tmp_path_factory):
     """This module's whole-stack previews, two at a time (the machine's two cores)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    approved = _pack_copy(tmp_path_factory.mktemp("approved-pack"), [dict(EXCEPTION)])
+    approved = _pack_copy(tmp_path_factory.mktemp("approved-pack"), [dict(EXCEPTION, stacks=["dev-exception"])])
     unapproved = _pack_copy(tmp_path_factory.mktemp("unapproved-pack"), [])
     jobs = {
         "azure2": (_azure_in_two_zones(), "dev-azure2", PACKS),

@@ -198,7 +198,7 @@ def check_edge_guard(view: StackView, zones: Zones, today: dt.date) -> list[Find
             continue  # residency-zone-known reports it
         labels = lb.props.get("tags") or lb.props.get("labels") or {}
         cell = labels.get("cell") if isinstance(labels, dict) else None
-        allowed = {e.zone for e in zones.active_exceptions(today) if cell and e.fallback_cell == cell}
+        allowed = {e.zone for e in zones.active_exceptions(today, view.stack) if cell and e.fallback_cell == cell}
         must_zones = sorted(strict - {z.zone} - allowed)
         must = {c for s in must_zones for c in countries_of_zone(s)}
         own = set(countries_of_zone(z.zone))
