@@ -74,7 +74,12 @@ def azure_types(resources: list[dict]) -> set[str]:
 
 def readme_roles() -> set[str]:
     """The roles section 2 of the README assigns to the Azure deploy application."""
-    return set(re.findall(r'^az role assignment create --assignee "\$AZ_APP_ID" --role "([^"]+)"', README, re.M))
+    roles = set(re.findall(r'^az role assignment create --assignee "\$AZ_APP_ID" --role "([^"]+)"', README, re.M))
+    # ... or one loop over the roles (the runbook's per-stack form)
+    for names in re.findall(r'^for role in ((?:"[^"]+" ?)+); do az role assignment create --assignee "\$AZ_APP_ID"',
+                            README, re.M):
+        roles |= set(re.findall(r'"([^"]+)"', names))
+    return roles
 
 
 def azure_stacks() -> list[str]:

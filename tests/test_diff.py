@@ -278,7 +278,7 @@ def test_replaced_record_and_load_balancer_state_the_downtime():
     assert "new DNS name" in change.reason
 
 
-SDK_ONLY = {"time": "pulumiverse_time", "acme": "pulumiverse_acme", "tls": "pulumi_tls"}
+SDK_ONLY = {"time": "pulumiverse_time", "acme": "pulumiverse_acme", "tls": "pulumi_tls", "random": "pulumi_random"}
 
 
 @pytest.mark.skipif(not schema_check.available(), reason="../shared/schemas/full is not beside this checkout")

@@ -228,7 +228,7 @@ def _cloud_of(run, res: dict) -> str | None:
     return None
 
 
-SHARED_MOCKS = ("offline.mocks.core", "offline.mocks.kubernetes")
+SHARED_MOCKS = ("offline.mocks.core", "offline.mocks.kubernetes", "offline.mocks.randomness")
 
 
 def test_every_type_a_cell_registers_is_mocked_encrypted_and_located(stack_run):

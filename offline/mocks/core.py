@@ -1,7 +1,6 @@
 """Mocks for Pulumi's own resources and for the providers themselves."""
 from __future__ import annotations
 
-import base64
 
 from .registry import MockContext, resource, stable_hex
 
@@ -45,18 +44,3 @@ def offset(ctx: MockContext, name: str, inputs: dict):
     return rfc, {**inputs, "baseRfc3339": base.strftime("%Y-%m-%dT%H:%M:%SZ"), "rfc3339": rfc, "unix": int(at.timestamp()),
                  "year": at.year, "month": at.month, "day": at.day, "hour": at.hour, "minute": at.minute,
                  "second": at.second}
-
-
-# pulumi-random's RandomId: what the provider returns (crypto/rand bytes, kept in state), offline a stable
-# digest of the stack and resource name so runs repeat. Outputs as its schema names them: `hex` (2 chars per
-# byte), `dec`, `b64Std`, `b64Url`, with an optional `prefix` on `hex` and `dec` (issue #33: names that vary
-# per creation, components/lifecycle.py).
-@resource("random:index/randomId:RandomId")
-def random_id(ctx: MockContext, name: str, inputs: dict):
-    n = int(inputs.get("byteLength") or 0)
-    raw = bytes.fromhex(stable_hex(ctx.stack, name, n=2 * max(n, 1)))[:n]
-    prefix = inputs.get("prefix") or ""
-    b64 = base64.b64encode(raw).decode()
-    out = dict(inputs, hex=prefix + raw.hex(), dec=prefix + str(int.from_bytes(raw, "big")), b64Std=b64,
-               b64Url=base64.urlsafe_b64encode(raw).decode().rstrip("="))
-    return out["b64Url"], out

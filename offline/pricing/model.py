@@ -707,7 +707,10 @@ FREE: dict[str, str] = {
     "tls:index/privateKey:PrivateKey": "a key generated in the program's state",
     "time:index/sleep:Sleep": "a wait in the program, not a cloud resource",
 }
-FREE_PREFIXES = {"kubernetes:": "runs on the cluster's nodes"}
+FREE_PREFIXES = {"kubernetes:": "runs on the cluster's nodes",
+                 # pulumi-random and pulumiverse-time resources live in the stack's state only.
+                 "random:": "a value drawn into the program's state, not a cloud resource",
+                 "time:": "a time or wait in the program's state, not a cloud resource"}
 
 
 def _cell_of(res: dict, by_urn: dict[str, dict]) -> str:

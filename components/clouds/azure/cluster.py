@@ -242,15 +242,22 @@ def _build(ctx: AzureCellContext, args: ClusterArgs, name: str):
     caller = (ctx.caller_object_id if ctx.caller_object_id is not None and deployer_oid
               and os.environ.get(OFFLINE_ENV) != "1" else "")
 
+    def warned(who):
+        # A preview says so as soon as the caller is known: a first preview does not know the cluster's
+        # credentials yet, so this cannot wait for the kubeconfig below.
+        found = caller_preflight(spec.name, who, deployer_oid, settings.admin_group_object_ids, not real_up())
+        if found is not None and found[0] == "warning":
+            pulumi.log.warn(found[1], resource=ctx.cell)
+        return who
+
+    pulumi.Output.from_input(caller).apply(warned)
+
     def checked(args):
         found = caller_preflight(spec.name, args[2], deployer_oid, settings.admin_group_object_ids,
                                  not real_up())
-        if found is not None:
-            level, message = found
-            if level == "error":
-                # Before any Kubernetes object: the provider never gets a kubeconfig.
-                raise pulumi.RunError(message)
-            pulumi.log.warn(message, resource=ctx.cell)
+        if found is not None and found[0] == "error":
+            # Before any Kubernetes object: the provider never gets a kubeconfig.
+            raise pulumi.RunError(found[1])
         return non_interactive(args[0], mode)
 
     kubeconfig = pulumi.Output.secret(pulumi.Output.all(raw, ready, caller).apply(checked))
