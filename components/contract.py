@@ -151,6 +151,8 @@ class CellSpec:
     replica_region: Optional[str] = None
     # azure: the cell's Azure plugin settings (clouds/azure/settings.AzureCellSettings, defaults filled in).
     azure: Optional[Any] = None
+    # gcp: the cell's GCP plugin settings (clouds/gcp/settings.GcpCellSettings, defaults filled in).
+    gcp: Optional[Any] = None
     protect: bool = False                  # protect stateful resources (prod)
     # Where `pulumi up` runs and who it is (platform:deployer); the cell grants it cluster-admin.
     deployer: Optional[DeployerOptions] = None

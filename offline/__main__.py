@@ -144,14 +144,15 @@ def preview_all(args) -> int:
                   f"{'%d mandatory violation(s)' % mandatory if mandatory else 'policies ok'}"
                   + (f", {apply_errors} apply error(s)" if apply_errors else "")
                   + (f", ${run.report['cost']['monthly']:,.2f}/month" if run.report.get("cost") else ""))
-    collisions = _global_name_collisions(runs)
-    for stack, urn, message in collisions:
-        print(f"{stack}: apply error: global-name-fixed ({urn.split('::')[-1]}): {message}")
+    collisions = [("global-name-fixed", *c) for c in _global_name_collisions(runs)] + \
+        [("gcp-one-cell-per-project", *c) for c in _gcp_project_collisions(runs)]
+    for rule_id, stack, urn, message in collisions:
+        print(f"{stack}: apply error: {rule_id} ({urn.split('::')[-1]}): {message}")
     if args.json:
         Path(args.json).write_text(json.dumps(
             {"stacks": {s: (r.report if r.report is not None else {"error": r.error}) for s, r in runs},
-             "apply_collisions": [{"rule": "global-name-fixed", "stack": s, "urn": u, "level": "error", "message": m}
-                                  for s, u, m in collisions]},
+             "apply_collisions": [{"rule": rule_id, "stack": s, "urn": u, "level": "error", "message": m}
+                                  for rule_id, s, u, m in collisions]},
             indent=1, default=str))
     if args.markdown:
         Path(args.markdown).write_text(preview_markdown(runs))
@@ -163,6 +164,14 @@ def preview_all(args) -> int:
 
 def _apply_errors(report: dict) -> int:
     return sum(1 for f in report.get("apply", []) if f["level"] == "error" and not f.get("exempted"))
+
+
+def _gcp_project_collisions(runs) -> list[tuple[str, str, str]]:
+    """GCP cells of two stacks in one project (offline/apply/gcp.py project_collisions)."""
+    from .apply import Graph
+    from .apply.gcp import project_collisions
+
+    return project_collisions([Graph(r.report["resources"], [], {}, s) for s, r in runs if r.report is not None])
 
 
 def _global_name_collisions(runs) -> list[tuple[str, str, str]]:

@@ -150,6 +150,9 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
         "compute_region_backend_service", "name", "project", "region", "loadBalancingScheme"),
     "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy": _google("compute_region_security_policy", "name",
                                                                      "project", "region", "type"),
+    # Immutable: the policy it belongs to and its priority (the id is policy/priority); the rest is patched.
+    "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule": _google(
+        "compute_region_security_policy_rule", "project", "region", "securityPolicy", "priority"),
     "gcp:compute/regionHealthCheck:RegionHealthCheck": _google("compute_region_health_check", "name", "project",
                                                                "region"),
     "gcp:compute/regionSslPolicy:RegionSslPolicy": _google("compute_region_ssl_policy", "name", "project", "region",

@@ -111,7 +111,9 @@ RULE_IDS = ["aws-route53-tag-charset", "aws-sg-description-charset", "aws-kms-po
 # Rules with their own failing/passing programs in another test module.
 RULES_EXERCISED_ELSEWHERE = {r: "tests/test_apply_azure.py" for r in (
     "azure-appgw-secret-exists", "azure-aks-deployer-access", "azure-aks-ephemeral-os-disk-cmk",
-    "azure-monitor-alert-destination")}
+    "azure-monitor-alert-destination")} | {r: "tests/test_apply_gcp.py" for r in (
+    "gcp-service-identity-creatable", "gcp-deployer-binding-retained", "gcp-deployer-permission-table",
+    "gcp-armor-rule-resources")}
 
 BASE_CONFIG = {"aws:region": "us-west-2", "gcp:project": "acme-p", "gcp:region": "europe-west1",
                "azure-native:location": "westeurope", "platform:environment": "dev"}

@@ -127,6 +127,17 @@ def _inputs(r: dict) -> dict:
     return r.get("inputs") or r.get("props") or {}
 
 
+def _gcp_policy(run) -> dict:
+    """The Cloud Armor policy with its rules: RegionSecurityPolicyRule resources of the policy (#30), each
+    naming the policy; none inline."""
+    policy = run.one("gcp:compute/regionSecurityPolicy:RegionSecurityPolicy")
+    assert "rules" not in _inputs(policy)
+    rules = [_inputs(r) for r in run.of_type("gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule")]
+    assert rules and all(r["securityPolicy"] == policy["outputs"]["name"] for r in rules)
+    assert all(r["region"] == _inputs(policy)["region"] for r in rules)
+    return {**_inputs(policy), "rules": rules}
+
+
 def _checker_requests(path: str):
     """One request per checker range, from the country of its checker region (GLOBAL: every refused
     zone's first country, the worst case)."""
@@ -173,7 +184,7 @@ def test_aws_web_acl_refuses_with_451_and_admits_health_checks(dev):
 
 
 def test_gcp_security_policy_refuses_and_admits_health_checks(dev):
-    policy = _inputs(dev.one("gcp:compute/regionSecurityPolicy:RegionSecurityPolicy"))
+    policy = _gcp_policy(dev)
     assert policy["type"] == "CLOUD_ARMOR"
     for rule in policy["rules"]:  # Cloud Armor: at most five subexpressions per expression
         if "expr" in rule["match"]:
@@ -271,6 +282,21 @@ def pack():
     r["none_gcp"] = s.add("gcp:compute/regionBackendService:RegionBackendService", "eu-backend", {
         "labels": tags("eu", "gcp-europe-west1"), "loadBalancingScheme": "EXTERNAL_MANAGED", "region": "europe-west1"},
         parent=gcp_cell, provider=gcp_prov)
+    # Cloud Armor rules as RegionSecurityPolicyRule resources of the policy (#30): enforced -> guarded;
+    # the same rule in preview (log only) refuses nobody.
+    link = "https://www.googleapis.com/compute/v1/projects/acme/regions/europe-west1/securityPolicies/{}"
+    for key, preview in (("ok_gcp_rules", False), ("preview_gcp_rules", True)):
+        name = f"armor-{key.replace('_', '-')}"
+        s.add("gcp:compute/regionSecurityPolicy:RegionSecurityPolicy", name, {
+            "name": name, "region": "europe-west1", "type": "CLOUD_ARMOR", "selfLink": link.format(name)},
+            parent=gcp_cell, provider=gcp_prov)
+        s.add("gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule", f"{name}-1000", {
+            "securityPolicy": name, "region": "europe-west1", "priority": 1000, "action": "deny(403)",
+            "preview": preview, "match": {"expr": {"expression": "origin.region_code == 'IN'"}}},
+            parent=gcp_cell, provider=gcp_prov)
+        r[key] = s.add("gcp:compute/regionBackendService:RegionBackendService", f"{name}-backend", {
+            "labels": tags("eu", "gcp-europe-west1"), "loadBalancingScheme": "EXTERNAL_MANAGED",
+            "region": "europe-west1", "securityPolicy": link.format(name)}, parent=gcp_cell, provider=gcp_prov)
     result = analyze(PACK, s.resources)
     with_exception = analyze(PACK, s.resources, config={RULE: {"exceptions": [{
         "zone": "eu", "fallback_cell": "aws-us-east-1", "reason": "pilot customer accepts US processing",
@@ -280,8 +306,9 @@ def pack():
 
 def test_pack_passes_guards_that_refuse_what_their_zone_must_not_serve(pack):
     result, _, r = pack
-    for key in ("ok_us", "ok_eu", "ok_in"):
+    for key in ("ok_us", "ok_eu", "ok_in", "ok_gcp_rules"):
         assert not on(result, RULE, r[key]), on(result, RULE, r[key])
+    assert any("does not refuse" in m and "IN" in m for m in on(result, RULE, r["preview_gcp_rules"]))
 
 
 def test_pack_fails_a_missing_or_partial_guard_and_one_that_refuses_its_own_zone(pack):
@@ -379,7 +406,7 @@ def test_guard_inputs_are_what_the_providers_accept(dev):
         r["action"]["block"]["customResponse"]["customResponseBodyKey"] for r in acl["rules"]
         if "customResponseBodyKey" in r.get("action", {}).get("block", {}).get("customResponse", {})}
     assert all(len(b["content"]) <= 4096 for b in acl["customResponseBodies"])
-    policy = _inputs(dev.one("gcp:compute/regionSecurityPolicy:RegionSecurityPolicy"))
+    policy = _gcp_policy(dev)
     priorities = [r["priority"] for r in policy["rules"]]
     assert len(set(priorities)) == len(priorities) and max(priorities) == 2147483647
     waf = _inputs(dev.one("azure-native:network:WebApplicationFirewallPolicy"))

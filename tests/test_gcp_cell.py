@@ -27,6 +27,9 @@ PROXY_ONLY = "10.20.32.0/23"  # carved from the cell's 10.20.0.0/16
 STANDARD_LABELS = {"residency", "cell", "environment", "managed-by"}
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 SECOND_PROJECT = "acme-platform-dev-west4"
+# The second cell logs everything (an investigation): every knob of platform:cells[i].gcp.logging.
+SECOND_LOGGING = {"flow_interval": "INTERVAL_5_SEC", "flow_sampling": 1.0, "flow_metadata": "INCLUDE_ALL_METADATA",
+                  "firewall_logging": True, "lb_sample_rate": 1.0}
 STATEFUL = ("gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey", "gcp:storage/bucket:Bucket",
             "gcp:container/cluster:Cluster")
 
@@ -51,7 +54,7 @@ def two_cells(tmp_path_factory) -> Run:
     cfg = stack_config("dev")
     gcp_cell = next(c for c in cfg["platform:cells"] if c["cloud"] == "gcp")
     second = {**copy.deepcopy(gcp_cell), "name": "gcp-europe-west4", "region": "europe-west4",
-              "network_cidr": "10.21.0.0/16", "project": SECOND_PROJECT}
+              "network_cidr": "10.21.0.0/16", "project": SECOND_PROJECT, "gcp": {"logging": SECOND_LOGGING}}
     cfg["platform:cells"] = [gcp_cell, second]
     run = preview_config(cfg, tmp_path_factory.mktemp("two"), stack="two-gcp")
     assert run.returncode == 0, run.stderr[-4000:]
@@ -122,8 +125,7 @@ def test_everything_the_cell_builds_sits_in_a_piece(dev):
     assert direct == {"pulumi:providers:gcp", "platform:workload:InferenceService", *(
         f"platform:gcp:{t}" for t in ("ProjectApis", "Network", "Key", "Bucket", "Logs", "Cluster",
                                       "EdgeGuard", "LoadBalancer", "WorkloadIdentity", "SloAlerts"))}, direct
-    moved = {"gcp:compute/regionSecurityPolicy:RegionSecurityPolicy": "platform:gcp:EdgeGuard",
-             "gcp:monitoring/notificationChannel:NotificationChannel": "platform:gcp:SloAlerts",
+    moved = {"gcp:monitoring/notificationChannel:NotificationChannel": "platform:gcp:SloAlerts",
              "gcp:monitoring/alertPolicy:AlertPolicy": "platform:gcp:SloAlerts"}
     for type_, piece in moved.items():
         for r in in_cell(dev, type_):
@@ -162,7 +164,9 @@ def test_network_is_custom_mode_with_private_access_flow_logs_and_nat(dev):
     nodes = one(dev, "gcp:compute/subnetwork:Subnetwork", "-nodes")
     assert nodes["inputs"]["network"] == vpc["id"] and nodes["inputs"]["region"] == REGION
     assert nodes["inputs"]["privateIpGoogleAccess"] is True
-    assert nodes["inputs"]["logConfig"]["metadata"] == "INCLUDE_ALL_METADATA"
+    # Cost-aware flow logs by default (platform:cells[i].gcp.logging, #30).
+    assert nodes["inputs"]["logConfig"] == {"aggregationInterval": "INTERVAL_1_MIN", "flowSampling": 0.1,
+                                            "metadata": "EXCLUDE_ALL_METADATA"}
     assert {r["rangeName"] for r in nodes["inputs"]["secondaryIpRanges"]} == {"pods", "services"}
     proxy = one(dev, "gcp:compute/subnetwork:Subnetwork", "-proxy-only")
     assert proxy["inputs"]["purpose"] == "REGIONAL_MANAGED_PROXY" and proxy["inputs"]["role"] == "ACTIVE"
@@ -172,6 +176,39 @@ def test_network_is_custom_mode_with_private_access_flow_logs_and_nat(dev):
     nat = one(dev, "gcp:compute/routerNat:RouterNat")
     assert nat["inputs"]["router"] == out(router, "name")
     assert nat["inputs"]["subnetworks"] == [{"name": nodes["id"], "sourceIpRangesToNats": ["ALL_IP_RANGES"]}]
+
+
+def test_network_and_lb_logging_follow_the_cells_settings(dev, two_cells):
+    """Defaults: no firewall logging, one LB request in ten; a cell's `gcp.logging` raises each knob."""
+    assert all("logConfig" not in r["inputs"] for r in in_cell(dev, "gcp:compute/firewall:Firewall"))
+    assert one(dev, "gcp:compute/regionBackendService:RegionBackendService")["inputs"]["logConfig"] == {
+        "enable": True, "sampleRate": 0.1}
+    west4 = "gcp-europe-west4"
+    nodes = one(two_cells, "gcp:compute/subnetwork:Subnetwork", "-nodes", cell=west4)
+    assert nodes["inputs"]["logConfig"] == {"aggregationInterval": "INTERVAL_5_SEC", "flowSampling": 1.0,
+                                            "metadata": "INCLUDE_ALL_METADATA"}
+    assert all(r["inputs"]["logConfig"] == {"metadata": "INCLUDE_ALL_METADATA"}
+               for r in in_cell(two_cells, "gcp:compute/firewall:Firewall", west4))
+    assert one(two_cells, "gcp:compute/regionBackendService:RegionBackendService", cell=west4)["inputs"][
+        "logConfig"] == {"enable": True, "sampleRate": 1.0}
+
+
+def test_log_sampling_out_of_range_is_a_config_error():
+    from components.core import config
+
+    cfg = stack_config("dev")
+    cell = next(c for c in cfg["platform:cells"] if c["cloud"] == "gcp")
+    cell["gcp"] = {"logging": {"flow_sampling": 0, "lb_sample_rate": 2, "flow_interval": "INTERVAL_2_SEC"}}
+    with pytest.raises(ConfigError) as e:
+        config.load("dev", cfg)
+    text = str(e.value)
+    for key in ("gcp.logging.flow_sampling", "gcp.logging.lb_sample_rate", "gcp.logging.flow_interval"):
+        assert f"platform:cells[1].{key} (cell 'gcp-europe-west1')" in text, text
+    aws = next(c for c in cfg["platform:cells"] if c["cloud"] == "aws")
+    cell.pop("gcp")
+    aws["gcp"] = {"logging": {}}
+    with pytest.raises(ConfigError, match=r"cells\[0\]\.gcp .*a gcp setting, and this cell is on aws"):
+        config.load("dev", cfg)
 
 
 def test_firewall_admits_only_health_checkers_and_proxies_on_the_node_port(dev):
@@ -573,13 +610,18 @@ def test_service_agents_come_from_service_identities_and_the_key_waits_for_propa
     key = one(dev, "gcp:kms/cryptoKey:CryptoKey")
     services = {r["inputs"]["service"]: r for r in in_cell(dev, "gcp:projects/service:Service")}
     idents = {r["inputs"]["service"]: r for r in in_cell(dev, "gcp:projects/serviceIdentity:ServiceIdentity")}
-    assert set(idents) == {"container.googleapis.com", "compute.googleapis.com"}
-    for api, grant_name in (("container.googleapis.com", "-gke-agent"), ("compute.googleapis.com", "-compute-agent")):
-        ident = idents[api]
-        assert services[api]["urn"] in ident["dependencies"]   # the compute agent after the compute API
-        grant = one(dev, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", grant_name)
-        assert grant["inputs"]["member"] == f"serviceAccount:{out(ident, 'email')}"
-        assert grant["inputs"]["cryptoKeyId"] == key["id"] and ident["urn"] in grant["dependencies"]
+    # generateServiceIdentity creates the GKE agent; for Compute it answers INVALID_ARGUMENT (#30).
+    assert set(idents) == {"container.googleapis.com"}
+    ident = idents["container.googleapis.com"]
+    assert services["container.googleapis.com"]["urn"] in ident["dependencies"]
+    grant = one(dev, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "-gke-agent")
+    assert grant["inputs"]["member"] == f"serviceAccount:{out(ident, 'email')}"
+    assert grant["inputs"]["cryptoKeyId"] == key["id"] and ident["urn"] in grant["dependencies"]
+    # The Compute Engine agent exists once the Compute API is on: its documented address, after the API.
+    compute = one(dev, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "-compute-agent")
+    assert re.fullmatch(r"serviceAccount:service-\d+@compute-system\.iam\.gserviceaccount\.com",
+                        compute["inputs"]["member"]), compute["inputs"]["member"]
+    assert services["compute.googleapis.com"]["urn"] in waits_for(dev, compute)
     sleeps = {r["name"]: r for r in in_cell(dev, "time:index/sleep:Sleep")}
     cluster_wait = sleeps["gcp-europe-west1-kms-cluster-propagation"]
     bucket_wait = sleeps["gcp-europe-west1-kms-bucket-propagation"]
@@ -704,6 +746,8 @@ def test_deployer_is_kubernetes_admin_before_the_workload(deployable):
     assert admin["inputs"] == {"project": "acme-platform-dev", "role": "roles/container.admin",
                                "member": f"serviceAccount:{GSA}"}
     assert admin["urn"] in one(deployable, "kubernetes:apps/v1:Deployment")["dependencies"]
+    # It outlives the stack: `destroy` must not strip the deployer's own role mid-run (#30).
+    assert admin["options"]["retainOnDelete"] is True
     cluster = one(deployable, "gcp:container/cluster:Cluster")["inputs"]
     # The deployer's CIDRs are merged into the allow-list, so the endpoint stays public but fenced.
     assert "20.42.1.0/28" in [b["cidrBlock"] for b in cluster["masterAuthorizedNetworksConfig"]["cidrBlocks"]]
@@ -757,3 +801,20 @@ def test_second_up_does_not_replace_the_cluster_for_the_removed_default_pool(dev
     # The node pool's initial count is ignored too: the autoscaler owns it afterwards.
     pool = one(dev, "gcp:container/nodePool:NodePool")
     assert "initialNodeCount" in pool["options"]["ignoreChanges"]
+
+
+def test_network_logs_are_priced_from_their_sampling(dev, two_cells):
+    """`cost` follows the knobs: the LB request log scales with its sample rate, firewall logs appear when on."""
+    def lines(run, cell, label):
+        return [l for l in run.report["cost"]["lines"] if l["cell"] == cell and l["label"].startswith(label)]
+
+    requests = 10_000_000  # usage.yaml defaults (dev)
+    [lb] = lines(dev, CELL, "Cloud Logging: LB request log")
+    assert lb["quantity"] == pytest.approx(requests * 0.1 * 1.5 / 1e6) and lb["unit"] == "GB"
+    assert lines(dev, CELL, "Cloud Logging: firewall") == []
+    # The second cell turns everything on; the catalog has no europe-west4 prices, so its log lines are
+    # listed as not priced (never counted as zero), one per firewall rule and one for the LB.
+    unpriced = [u for u in two_cells.report["cost"]["unpriced"] if u["cell"] == "gcp-europe-west4"
+                and "logging.ingest" in u["reason"] and u["type"].startswith("gcp:compute/")]
+    assert sorted(u["type"] for u in unpriced) == ["gcp:compute/firewall:Firewall"] * 2 + [
+        "gcp:compute/regionBackendService:RegionBackendService"], unpriced

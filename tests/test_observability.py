@@ -112,7 +112,7 @@ def test_pods_carry_the_scrape_configuration_each_cell_asked_for(dev):
     sources = {
         "aws-us-west-2": lambda peers: {p["ipBlock"]["cidr"] for p in peers} == {"10.10.0.0/18", "10.10.64.0/18"},
         "gcp-europe-west1": lambda peers: peers[0]["namespaceSelector"]["matchLabels"] == {
-            "kubernetes.io/metadata.name": "gmp-system"},
+            "kubernetes.io/metadata.name": "gke-gmp-system"},
         "azure-centralindia": lambda peers: peers[0]["namespaceSelector"]["matchLabels"] == {
             "kubernetes.io/metadata.name": "kube-system"},
     }

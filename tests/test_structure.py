@@ -293,6 +293,15 @@ RETIRED = [
     re.compile(r"urn:pulumi:[^:]+::platform::platform:azure:Cell\$(aws:route53/record:Record::[a-z0-9-]+-cert-validation"
                r"(-public)?|azure-native:authorization:RoleAssignment::[a-z0-9-]+-cert-registration-secrets|"
                r"azure-native:certificateregistration:AppServiceCertificateOrder(Certificate)?::[a-z0-9-]+)"),
+    # Issue #30: the GCP edge guard's policy with inline rules, replaced by a new policy whose rules are
+    # RegionSecurityPolicyRule resources (an alias would keep the inline rules on the server, and the rule
+    # resources would collide with them). A policy holds no data; `up` moves the backend to the new one first.
+    re.compile(r"urn:pulumi:[^:]+::platform::platform:gcp:Cell\$gcp:compute/regionSecurityPolicy:RegionSecurityPolicy"
+               r"::[a-z0-9-]+-edge"),
+    # Issue #30: the Compute Engine agent's ServiceIdentity: generateServiceIdentity refuses compute (INVALID_ARGUMENT),
+    # so no stack ever created it; the agent exists once the Compute API is on and its address is built instead.
+    re.compile(r"urn:pulumi:[^:]+::platform::platform:gcp:Cell\$platform:gcp:ProjectApis"
+               r"\$gcp:projects/serviceIdentity:ServiceIdentity::[a-z0-9-]+-apis-compute-agent"),
 ]
 
 

@@ -140,6 +140,8 @@ class CellSpecConfig(CellPlacementConfig):
     azure: Optional[dict[str, Any]] = None
     # The release this cell serves (releases/<id>.yaml), overriding platform:release (e.g. a canary cell).
     release: Optional[str] = Field(None, pattern=releases.ID_PATTERN)
+    # GCP only: the GCP plugin's settings of the cell (components/clouds/gcp/settings.py checks them).
+    gcp: Optional[dict[str, Any]] = None
 
     @field_validator("azure")
     @classmethod

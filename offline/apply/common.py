@@ -85,6 +85,12 @@ def fixed_global_names(g: Graph):
         low = name.lower()
         if any(t in low or re.sub(r"[^a-z0-9]", "", t) in low for t in toks) or _DIGEST.search(low):
             continue
+        # A GCP resource in its own project (a per-cell `project`, not the stack's gcp:project): project
+        # ids are globally unique (https://cloud.google.com/resource-manager/docs/creating-managing-projects
+        # "project ID ... must be unique"), so a name carrying the id of the project it lives in is too.
+        own = (r["inputs"] or {}).get("project") if r["type"].startswith("gcp:") else None
+        if known(own) and isinstance(own, str) and own and own.lower() in low:
+            continue
         yield r["urn"], (f"{name!r} is one of the {namespace} and does not vary with the stack "
                          f"(no {', '.join(toks)} nor a digest in it): every stack of the project asks for the "
                          f"same name and the second apply fails (already taken); derive it from the environment")

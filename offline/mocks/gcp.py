@@ -102,6 +102,15 @@ for _token, _kind in {
     resource(_token)(_regional(_kind))
 
 
+@resource("gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule")
+def security_policy_rule(ctx: MockContext, name: str, inputs: dict):
+    """A rule of a regional security policy: no name of its own, its id is the policy's path and its priority."""
+    project, region = ctx.gcp_project(inputs), ctx.gcp_region(inputs)
+    policy = str(inputs.get("securityPolicy", "")).rstrip("/").split("/")[-1]
+    rid = f"projects/{project}/regions/{region}/securityPolicies/{policy}/priority/{inputs.get('priority')}"
+    return rid, {**inputs, "project": project, "region": region, "preview": bool(inputs.get("preview", False))}
+
+
 @resource("gcp:compute/network:Network")
 def network(ctx: MockContext, name: str, inputs: dict):
     project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)

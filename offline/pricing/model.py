@@ -235,6 +235,11 @@ def _aws_vpc_endpoint(ctx: Ctx, res: dict) -> None:
     ctx.add(res, "aws", "vpc.interface_endpoint", len(inputs.get("subnetIds") or []) or 1, "interface endpoint (per AZ)")
 
 
+# Rules a policy type may have as separate resources (priced on the policy, with its inline rules).
+RULE_RESOURCES = {"gcp:compute/regionSecurityPolicy:RegionSecurityPolicy":
+                  "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule"}
+
+
 def _edge_waf(cloud: str, service: str, policy: str, product: str, policy_label: str) -> Callable[[Ctx, dict], None]:
     """An edge guard's web application firewall (#21): AWS WAF and Cloud Armor Standard bill alike,
     per policy a month, per rule a month and per million requests evaluated (catalog keys
@@ -242,6 +247,9 @@ def _edge_waf(cloud: str, service: str, policy: str, product: str, policy_label:
     def rule(ctx: Ctx, res: dict) -> None:
         ctx.add(res, cloud, f"{service}.{policy}", 1, policy_label, months=True)
         rules = len(res["inputs"].get("rules") or [])
+        # Cloud Armor rules managed as their own resources count the same as inline ones.
+        rules += len([r for r in ctx.of_type(RULE_RESOURCES.get(res["type"], ""), ctx.cells[res["urn"]])
+                      if r["parent"] == res["parent"]])
         if rules:
             ctx.add(res, cloud, f"{service}.rule", rules, f"{product} rule", months=True)
         ctx.add(res, cloud, f"{service}.requests", ctx.usage.cell(ctx.cells[res["urn"]])["requests_per_month"],
@@ -334,6 +342,38 @@ def _gcp_bucket(ctx: Ctx, res: dict) -> None:
     cls = (inputs.get("storageClass") or "STANDARD").lower()
     ctx.add(res, "gcp", f"gcs.{cls}_regional", ctx.usage.cell(ctx.cells[res["urn"]])["gb_stored"], "GCS storage",
             usage=True, months=True, region=(inputs.get("location") or "").lower() or None)
+
+
+# Cloud Logging bytes per record of the network logs a cell's settings turn on (platform:cells[i].gcp.logging):
+# an external Application LB request entry with its httpRequest and the backend's details is about 1.5 KB,
+# a firewall rule log record (connection and instance metadata) about 1 KB
+# (https://cloud.google.com/load-balancing/docs/https/https-logging-monitoring#what_is_logged,
+# https://cloud.google.com/firewall/docs/firewall-rules-logging#log-format). VPC flow logs stay in
+# usage.yaml's gb_logs (their volume follows the connections, not the requests).
+LB_LOG_ENTRY_KB = 1.5
+FIREWALL_LOG_ENTRY_KB = 1.0
+
+
+def _gcp_backend_service(ctx: Ctx, res: dict) -> None:
+    """The LB's request log: requests x sample rate x an entry (the backend itself is priced on the rules)."""
+    log = res["inputs"].get("logConfig") or {}
+    rate = _num(log.get("sampleRate"), 1.0) if log.get("enable") else 0.0
+    if not rate:
+        ctx.free[res["type"]] = "priced through the forwarding rules of the load balancer (request log off)"
+        return
+    requests = ctx.usage.cell(ctx.cells[res["urn"]])["requests_per_month"]
+    ctx.add(res, "gcp", "logging.ingest", requests * rate * LB_LOG_ENTRY_KB / 1e6,
+            f"Cloud Logging: LB request log at {rate:g} sampling", usage=True, months=True)
+
+
+def _gcp_firewall(ctx: Ctx, res: dict) -> None:
+    """Firewall rule logging: one record per connection the rule admits (at most one per request)."""
+    if not res["inputs"].get("logConfig"):
+        ctx.free[res["type"]] = "network plumbing carries no charge (rule logging off)"
+        return
+    requests = ctx.usage.cell(ctx.cells[res["urn"]])["requests_per_month"]
+    ctx.add(res, "gcp", "logging.ingest", requests * FIREWALL_LOG_ENTRY_KB / 1e6,
+            "Cloud Logging: firewall rule log (a connection per request, upper bound)", usage=True, months=True)
 
 
 def _gcp_certificate(ctx: Ctx, res: dict) -> None:
@@ -476,6 +516,8 @@ RULES: dict[str, Callable[[Ctx, dict], None]] = {
     "gcp:kms/cryptoKey:CryptoKey": _gcp_crypto_key,
     "gcp:storage/bucket:Bucket": _gcp_bucket,
     "gcp:certificatemanager/certificate:Certificate": _gcp_certificate,
+    "gcp:compute/regionBackendService:RegionBackendService": _gcp_backend_service,
+    "gcp:compute/firewall:Firewall": _gcp_firewall,
     "azure-native:containerservice:ManagedCluster": _aks,
     "azure-native:network:ApplicationGateway": _app_gateway,
     "azure-native:network:PublicIPAddress": _public_ip,
@@ -550,6 +592,7 @@ FREE: dict[str, str] = {
         "gcp:logging/projectExclusion:ProjectExclusion")},
     "time:index/sleep:Sleep": "a wait inside the deployment, no cloud object",
     "gcp:kms/keyRing:KeyRing": "key rings are free; key versions are priced",
+    "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule": "priced on its Cloud Armor policy (per rule)",
     "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": "DNS authorizations are free",
     **{t: "priced through the forwarding rules of the load balancer" for t in (
         "gcp:compute/regionBackendService:RegionBackendService", "gcp:compute/regionHealthCheck:RegionHealthCheck",

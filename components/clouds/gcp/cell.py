@@ -19,6 +19,7 @@ from .logs import CellLogs, CellLogsArgs
 from .network import CellNetwork, CellNetworkArgs
 from .observability import SCRAPE, SloAlerts, SloAlertsArgs
 from .project import ProjectApis, ProjectApisArgs
+from .settings import parse as parse_settings
 from .zones import zones_of
 
 # The NodePort the workload's Service exposes on every node (contract.NODE_PORT); the load
@@ -36,9 +37,11 @@ class GcpCell(CellComponent):
                          residency=spec.residency, provider=provider, protect=spec.protect)
         node_tag = f"{name}-node"
 
-        apis = ProjectApis(f"{name}-apis", ProjectApisArgs(ctx, monitoring=spec.slo is not None), self.child())
+        apis = ProjectApis(f"{name}-apis", ProjectApisArgs(ctx), self.child())
+        settings = spec.gcp if spec.gcp is not None else parse_settings(None)
         network = CellNetwork(f"{name}-net", CellNetworkArgs(ctx, spec.network_cidr, node_tag, WORKLOAD_NODE_PORT,
-                                                             depends_on=(apis["compute"],)), self.child())
+                                                             depends_on=(apis["compute"],), logging=settings.logging),
+                              self.child())
         key = CellKey(f"{name}-kms", CellKeyArgs(ctx, depends_on=(apis["cloudkms"],)), self.child())
         bucket = DataBucket(f"{name}-bucket", DataBucketArgs(ctx, key, apis.agents.storage, spec.noncurrent_version_days,
                                                              depends_on=(apis["storage"],)), self.child())
@@ -54,7 +57,9 @@ class GcpCell(CellComponent):
                            kubernetes_version=spec.kubernetes_version, api_allowed_cidrs=tuple(spec.api_allowed_cidrs),
                            deployer_account=spec.deployer.gcp_service_account if spec.deployer else None,
                            binary_authorization=spec.gcp_binary_authorization,
-                           depends_on=(apis["container"], apis["iam"], apis["compute"], apis["containersecurity"])),
+                           # The cluster writes logs and metrics (managed Prometheus) from its first minute.
+                           depends_on=(apis["container"], apis["iam"], apis["compute"], apis["containersecurity"],
+                                       apis["monitoring"], apis["logging"])),
             self.child())
         guard = (EdgeGuard(f"{name}-edge-guard", EdgeGuardArgs(ctx, spec.edge_guard, depends_on=(apis["compute"],)),
                            self.child())  # issue #21
@@ -65,6 +70,7 @@ class GcpCell(CellComponent):
                                      node_port=WORKLOAD_NODE_PORT, health_path=spec.health_path,
                                      hostname=spec.hostname, domain=spec.public_name, validator=spec.dns_validator,
                                      security_policy=guard.self_link if guard else None,
+                                     log_sample_rate=settings.logging.lb_sample_rate,
                                      depends_on=(apis["compute"], apis["certificatemanager"])),
             self.child())
         identity = WorkloadIdentity(f"{name}-identity",

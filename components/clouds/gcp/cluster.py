@@ -12,12 +12,11 @@ from ...contract import Piece
 from .context import GcpContext
 from .key import CellKey, KeyGrant
 from .network import PODS_RANGE, SERVICES_RANGE, CellNetwork
-from .settings import MAX_PODS_PER_NODE, MAX_SURGE
+from .settings import DISK_SIZE_GB, MACHINE_TYPE, MAX_PODS_PER_NODE, MAX_SURGE
 
 # The node service account needs nothing but to write logs/metrics and read its node metadata:
 # Google's predefined minimal role for GKE nodes (instead of the over-privileged default compute SA).
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
-MACHINE_TYPE = "e2-standard-4"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 RELEASE_CHANNEL = "REGULAR"
 # Recurring maintenance window: Saturday and Sunday 01:00-09:00 UTC (16 h a week, over GKE's minimum
@@ -51,7 +50,7 @@ class GkeClusterArgs:
     api_allowed_cidrs: tuple[str, ...]
     binary_authorization: str = "DISABLED"   # one of BINARY_AUTHORIZATION_MODES
     deployer_account: Optional[str] = None    # spec.deployer.gcp_service_account
-    depends_on: tuple[pulumi.Resource, ...] = ()   # the Container, IAM, Compute and Container Security APIs
+    depends_on: tuple[pulumi.Resource, ...] = ()   # the Container, IAM, Compute, Container Security, Monitoring, Logging APIs
 
 
 class GkeCluster(Piece):
@@ -162,7 +161,7 @@ class GkeCluster(Piece):
             management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
             upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=MAX_SURGE, max_unavailable=0),
             node_config=gcp.container.NodePoolNodeConfigArgs(
-                machine_type=MACHINE_TYPE, disk_type="pd-balanced", disk_size_gb=100, image_type="COS_CONTAINERD",
+                machine_type=MACHINE_TYPE, disk_type="pd-balanced", disk_size_gb=DISK_SIZE_GB, image_type="COS_CONTAINERD",
                 boot_disk_kms_key=args.key.key.id,
                 tags=[args.node_tag],
                 resource_labels=ctx.labels,
@@ -183,11 +182,20 @@ class GkeCluster(Piece):
         # The identity that runs `pulumi up` creates the workload through this cluster's API in the same
         # run: Kubernetes Engine Admin maps to full Kubernetes RBAC on the project's clusters (GKE IAM;
         # one GCP cell per project, so this is this cell's cluster). Nothing is granted when unset.
+        # The deployer holds this role from its bootstrap (README "Deployer roles"), and it needs it to
+        # the end of every run, destroy included: a projects IAM member removes the member from the
+        # project's binding on delete, so `destroy` would strip the deployer's own role while it still
+        # deletes the cluster and its Kubernetes objects (403), and every later `up` would run without
+        # it. So the member outlives the stack: retained on delete, never removed by the program
+        # (apply check `gcp-deployer-binding-retained`). It stays declared (not dropped) so that stacks
+        # that already hold it in state do not delete it on their next `up`.
         self.deployer_admin = None
         if args.deployer_account:
             self.deployer_admin = gcp.projects.IAMMember(
                 f"{name}-deployer-admin", project=ctx.project, role=DEPLOYER_ROLE,
-                member=f"serviceAccount:{args.deployer_account}", opts=ctx.opts(self, depends_on=depends_on))
+                member=f"serviceAccount:{args.deployer_account}",
+                opts=pulumi.ResourceOptions.merge(ctx.opts(self, depends_on=depends_on),
+                                                  pulumi.ResourceOptions(retain_on_delete=True)))
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
             self.cluster.name, self.cluster.endpoint, self.cluster.master_auth.cluster_ca_certificate,
         ).apply(lambda a: kubeconfig(ctx.project, ctx.region, *a)))

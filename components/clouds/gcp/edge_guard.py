@@ -43,7 +43,7 @@ def _expr(priority: int, action: str, expression: str, description: str, **kw) -
 
 
 def rules(guard: EdgeGuardSpec) -> list[dict]:
-    """The policy's rules (snake_case args of gcp.compute.RegionSecurityPolicy)."""
+    """The policy's rules (snake_case args of gcp.compute.RegionSecurityPolicyRule)."""
     out = []
     for i, (region, cidrs) in enumerate(routing.edge.ROUTE53_CHECKER_RANGES.items()):
         if not set(cidrs) <= set(guard.health_checker_cidrs):
@@ -80,20 +80,37 @@ class EdgeGuardArgs:
 
 
 class EdgeGuard(Piece):
-    """The regional security policy; the load balancer's backend service names it (`self_link`).
+    """The regional security policy and its rules, one `RegionSecurityPolicyRule` each; the load balancer's
+    backend service names the policy (`self_link`, which carries the rules as dependencies, so the backend
+    switches to the policy only once every rule is in it).
 
-    The policy was built directly under the cell before this piece existed (#16): it keeps its
-    name and carries an alias to the cell, so its URN (and the deployed policy) stays."""
+    Separate rule resources, not the policy's inline `rules`: the provider updates inline rules by
+    diffing the whole list, and an edit to one rule can leave the policy with stale or missing rules
+    (hashicorp/terraform-provider-google#26062); a rule resource is added, patched and removed on its own
+    (compute regionSecurityPolicies addRule / patchRule / removeRule). The default rule (priority
+    2147483647) exists from the policy's creation; its resource patches it (the provider's documented
+    "default rule" form).
+
+    A new policy, not the inline one kept by alias: the old policy's inline rules stay on the server when
+    its `rules` input goes away (the field is computed), and adding rule resources at the same priorities
+    would fail (a priority already in use). So the policy carries a new name: `up` creates it with its
+    rules, moves the backend service to it, then deletes the old one (not stateful: it holds no data).
+    """
 
     TYPE = "platform:gcp:EdgeGuard"
+    RULE_TYPE = "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule"
 
     def __init__(self, name: str, args: EdgeGuardArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(name, args, opts)
         ctx = args.ctx
         self.policy = gcp.compute.RegionSecurityPolicy(
-            f"{ctx.cell}-edge", project=ctx.project, region=ctx.region, type="CLOUD_ARMOR",
+            f"{ctx.cell}-edge-policy", project=ctx.project, region=ctx.region, type="CLOUD_ARMOR",
             description=f"Edge guard of cell {ctx.cell}: residency, rate limit, managed rules",
-            rules=rules(args.guard),
-            opts=ctx.opts(self, depends_on=args.depends_on, moved_from=opts))
-        self.self_link = self.policy.self_link
+            opts=ctx.opts(self, depends_on=args.depends_on))
+        self.rules = [
+            gcp.compute.RegionSecurityPolicyRule(
+                f"{ctx.cell}-edge-rule-{rule['priority']}", project=ctx.project, region=ctx.region,
+                security_policy=self.policy.name, **rule, opts=ctx.opts(self))
+            for rule in rules(args.guard)]
+        self.self_link = pulumi.Output.all(self.policy.self_link, *[r.id for r in self.rules]).apply(lambda a: a[0])
         self.register_outputs({"self_link": self.self_link})

@@ -62,6 +62,7 @@ class RegionalLoadBalancerArgs:
     domain: str                     # the public name `<public_label>.<domain>` routed to the cells
     validator: DnsValidator         # publishes the DNS authorization records (Route 53)
     security_policy: Optional[pulumi.Input[str]] = None  # the cell's edge guard (Cloud Armor, issue #21)
+    log_sample_rate: float = 0.1    # share of requests in the LB's request log (platform:cells[i].gcp.logging)
     depends_on: tuple[pulumi.Resource, ...] = ()   # the Compute and Certificate Manager APIs
 
 
@@ -104,7 +105,8 @@ class RegionalLoadBalancer(Piece):
                 gcp.compute.RegionBackendServiceBackendArgs(
                     group=g, balancing_mode="UTILIZATION", max_utilization=0.8, capacity_scaler=1.0)
                 for g in groups]),
-            log_config=gcp.compute.RegionBackendServiceLogConfigArgs(enable=True, sample_rate=1.0),
+            log_config=gcp.compute.RegionBackendServiceLogConfigArgs(
+                enable=args.log_sample_rate > 0, sample_rate=args.log_sample_rate if args.log_sample_rate > 0 else None),
             security_policy=args.security_policy,
             opts=ctx.opts(self, depends_on=[*self.named_ports, *depends_on]),
         )

@@ -11,6 +11,7 @@ import pulumi_gcp as gcp
 from ...contract import Piece
 from ...core.config import ConfigError
 from .context import GcpContext
+from .settings import LogSampling
 
 # Where Google's health checkers probe backends from (documented, fixed ranges).
 HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
@@ -55,6 +56,7 @@ class CellNetworkArgs:
     node_tag: str    # network tag on every node VM: what the firewall rules target
     node_port: int   # the workload's NodePort, the only port the load balancer may reach
     depends_on: tuple[pulumi.Resource, ...] = ()   # the Compute API
+    logging: LogSampling = LogSampling()   # flow logs and firewall logging (platform:cells[i].gcp.logging)
 
 
 class CellNetwork(Piece):
@@ -79,7 +81,8 @@ class CellNetwork(Piece):
             # Nodes have no public address: Google APIs (GCS, KMS, Artifact Registry) over private access.
             private_ip_google_access=True,
             log_config=gcp.compute.SubnetworkLogConfigArgs(
-                aggregation_interval="INTERVAL_5_SEC", flow_sampling=0.5, metadata="INCLUDE_ALL_METADATA"),
+                aggregation_interval=args.logging.flow_interval, flow_sampling=args.logging.flow_sampling,
+                metadata=args.logging.flow_metadata) if args.logging.flow_logs else None,
             opts=ctx.opts(self),
         )
         # The regional external Application LB runs Envoy proxies in this subnet: they terminate TLS
@@ -118,6 +121,7 @@ class CellNetwork(Piece):
             f"{name}-{what}", project=ctx.project, network=self.network.id, direction="INGRESS", priority=1000,
             source_ranges=list(sources), target_tags=[args.node_tag],
             allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[str(args.node_port)])],
-            log_config=gcp.compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA"),
+            log_config=(gcp.compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA")
+                        if args.logging.firewall_logging else None),
             opts=ctx.opts(self),
         )

@@ -28,8 +28,13 @@ from ...core.config import SloOptions
 from ...observability import slo as slo_rules
 from .context import GcpContext
 
-# GMP's managed collectors run as pods in this namespace; the workload admits them to its port.
-GMP_NAMESPACE = "gmp-system"
+# GMP's managed collectors run as pods in this namespace; the workload admits them to its port. On GKE
+# (managed_prometheus on the cluster) GKE runs them in `gke-gmp-system`; `gmp-system` is the namespace
+# of managed collection installed by hand on other Kubernetes (GKE attached clusters, GKE on AWS/Azure)
+# (https://cloud.google.com/stackdriver/docs/managed-prometheus/setup-managed, "Set up managed
+# collection": on GKE the operator and collectors are in gke-gmp-system). Admitting `gmp-system` on GKE
+# admits nobody: nothing is scraped and no SLO alert can fire.
+GMP_NAMESPACE = "gke-gmp-system"
 SCRAPE_INTERVAL_SECONDS = 30
 
 SCRAPE = MetricsScrape(kind="pod_monitoring", interval_seconds=SCRAPE_INTERVAL_SECONDS,

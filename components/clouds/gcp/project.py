@@ -5,12 +5,20 @@ settings.check). Each cell enables the APIs it needs with `disableOnDestroy: fal
 one cell never switches an API off under another.
 
 The service agents are Google-managed identities that, not our own accounts, call Cloud KMS for
-CMEK, so they are the ones granted on the key. Enabling an API does not create its agent at once
-(Google creates it asynchronously, on first use): an IAM grant naming it fails with "does not
-exist" on a fresh project. `projects.ServiceIdentity` (serviceusage generateServiceIdentity) creates
-the agent and returns its email; the grants use that email, so they wait for it in the graph
-(https://cloud.google.com/iam/docs/service-agents#service-agent-creation). The Cloud Storage agent
-comes from its own API call (`storage.get_project_service_account`), which creates it too.
+CMEK, so they are the ones granted on the key. How each agent comes to exist differs by service
+(https://cloud.google.com/iam/docs/service-agents#service-agent-creation):
+
+- GKE (`container-engine-robot`): not at once on enabling the API; `projects.ServiceIdentity`
+  (serviceusage generateServiceIdentity) creates it and returns its email, so the grant waits for it.
+- Compute Engine (`compute-system`): created when compute.googleapis.com is enabled, and NOT creatable
+  through generateServiceIdentity (the call answers INVALID_ARGUMENT: project-factory PR #628,
+  provider issue #18649). Its address is the documented pattern `service-<number>@compute-system`
+  (https://cloud.google.com/compute/docs/access/service-accounts#compute_engine_service_agent), built
+  from the project number and the compute Service, so the grant waits for the API to be enabled.
+- Cloud Storage: its own API call (`storage.get_project_service_account`) creates it.
+
+offline/apply/gcp.py (`gcp-service-identity-creatable`, `gcp-service-agent-identity`) holds which
+agents come from which of these, with the sources.
 """
 from __future__ import annotations
 
@@ -34,14 +42,14 @@ APIS = {
     # GKE security posture (workload configuration auditing) reports through the Container Security API.
     "containersecurity": "containersecurity.googleapis.com",
 }
-# Cloud Monitoring, enabled only by a cell with SLO alerts (new projects have it on; enabling it makes
-# the order explicit, and never disables it).
+# Cloud Monitoring: the cluster writes its system metrics and managed Prometheus series there and the
+# SLO alerts live there. A project created through the API (not the console) does not have it on, so
+# every cell enables it and the cluster waits for it (it never disables it).
 MONITORING = ("monitoring", "monitoring.googleapis.com")
-# The agents' documented addresses, used when generateServiceIdentity returns no email (it
-# returns one for the GKE agent; for Compute Engine the call creates the agent but the address
-# is the fixed pattern: https://cloud.google.com/compute/docs/access/service-accounts#service_agents).
-AGENT_DOMAINS = {"container": "container-engine-robot.iam.gserviceaccount.com",
-                 "compute": "compute-system.iam.gserviceaccount.com"}
+# Agents created with projects.ServiceIdentity (it returns the GKE agent's email; the pattern is the
+# fallback should it return none), and agents that exist once their API is enabled, by address.
+IDENTITY_AGENTS = {"container": "container-engine-robot.iam.gserviceaccount.com"}
+API_AGENTS = {"compute": "compute-system.iam.gserviceaccount.com"}
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,6 @@ class ServiceAgents:
 @dataclass(frozen=True)
 class ProjectApisArgs:
     ctx: GcpContext
-    monitoring: bool = False   # the cell has SLO alerts: enable Cloud Monitoring too
 
 
 class ProjectApis(Piece):
@@ -71,30 +78,35 @@ class ProjectApis(Piece):
             )
             for key, api in APIS.items()
         }
-        if args.monitoring:
-            key, api = MONITORING
-            # The cell built it directly before (#16): same name and arguments (disable_dependent_services
-            # stays unset, adding it would be a diff), and an alias to its old parent, the cell.
-            self.services[key] = gcp.projects.Service(
-                f"{name}-{key}", project=ctx.project, service=api, disable_on_destroy=False,
-                opts=ctx.opts(self, moved_from=opts))
+        key, api = MONITORING
+        # The cell built it directly, for SLO alerts only, before (#16): same name and arguments
+        # (disable_dependent_services stays unset, adding it would be a diff), and an alias to its old
+        # parent, the cell.
+        self.services[key] = gcp.projects.Service(
+            f"{name}-{key}", project=ctx.project, service=api, disable_on_destroy=False,
+            opts=ctx.opts(self, moved_from=opts))
         storage = gcp.storage.get_project_service_account_output(
             project=ctx.project, opts=ctx.invoke_opts([self.services["storage"]])).email_address
         number = gcp.organizations.get_project_output(
             project_id=ctx.project, opts=ctx.invoke_opts([self.services["container"]])).number
-        # One identity per agent, each after its own API (the Compute agent after compute.googleapis.com).
+        # One identity per agent generateServiceIdentity can create, after its own API.
         self.identities = {
             key: gcp.projects.ServiceIdentity(
                 f"{name}-{key}-agent", project=ctx.project, service=APIS[key],
                 opts=ctx.opts(self, depends_on=[self.services[key]]))
-            for key in AGENT_DOMAINS
+            for key in IDENTITY_AGENTS
         }
 
-        def agent(key: str) -> pulumi.Output[str]:
+        def created(key: str) -> pulumi.Output[str]:
             return pulumi.Output.all(self.identities[key].email, number).apply(
-                lambda a: a[0] or f"service-{a[1]}@{AGENT_DOMAINS[key]}")
+                lambda a: a[0] or f"service-{a[1]}@{IDENTITY_AGENTS[key]}")
 
-        self.agents = ServiceAgents(storage=storage, container=agent("container"), compute=agent("compute"))
+        def enabled(key: str) -> pulumi.Output[str]:
+            # The Service's id joins the output, so whatever names the agent waits for the API.
+            return pulumi.Output.all(self.services[key].id, number).apply(
+                lambda a: f"service-{a[1]}@{API_AGENTS[key]}")
+
+        self.agents = ServiceAgents(storage=storage, container=created("container"), compute=enabled("compute"))
         self.register_outputs({"storage_agent": storage})
 
     def __getitem__(self, key: str) -> gcp.projects.Service:

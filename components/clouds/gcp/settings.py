@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ...core.placement import PROJECT
 from .zones import REGIONS, zones_of
@@ -12,9 +14,45 @@ from .zones import REGIONS, zones_of
 MAX_PODS_PER_NODE = 110
 NODE_POD_PREFIX = 24
 # Cell keys only a gcp cell may set (config refuses them on another cloud's cell).
-CELL_KEYS = ("binary_authorization",)
+CELL_KEYS = ("binary_authorization", "gcp")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LogSampling(_Model):
+    """How much of the network the cell logs (Cloud Logging bills each ingested GB: README "Cost").
+
+    Defaults a cost-aware team picks: VPC flow logs on, aggregated per minute, one flow in ten, without
+    the metadata annotations (Google's console default is 5 s, half the flows, all metadata: about 60x the
+    records); firewall rule logging off (the two rules only admit the LB's proxies and Google's health
+    checkers, and every such connection would be a record: the LB's own request log already has them);
+    the LB request log at one request in ten. Raise them for an investigation, in the stack's config.
+    (https://cloud.google.com/vpc/docs/flow-logs#key_properties,
+    https://cloud.google.com/firewall/docs/firewall-rules-logging,
+    https://cloud.google.com/load-balancing/docs/https/https-logging-monitoring#logging)"""
+    flow_logs: bool = True
+    flow_interval: Literal["INTERVAL_5_SEC", "INTERVAL_30_SEC", "INTERVAL_1_MIN", "INTERVAL_5_MIN",
+                           "INTERVAL_10_MIN", "INTERVAL_15_MIN"] = "INTERVAL_1_MIN"
+    flow_sampling: float = Field(0.1, gt=0, le=1)
+    flow_metadata: Literal["INCLUDE_ALL_METADATA", "EXCLUDE_ALL_METADATA"] = "EXCLUDE_ALL_METADATA"
+    firewall_logging: bool = False
+    lb_sample_rate: float = Field(0.1, ge=0, le=1)
+
+
+class GcpCellSettings(_Model):
+    """`platform:cells[i].gcp`: the GCP plugin's settings of one cell (all optional)."""
+    logging: LogSampling = LogSampling()
+
+
+def parse(raw: Any) -> GcpCellSettings:
+    return GcpCellSettings.model_validate(raw or {})
 # Surge nodes per zone during an upgrade (upgradeSettings.maxSurge is per zone of the pool).
 MAX_SURGE = 1
+# The node pool's machine and boot disk (cluster.py builds it; preflight.py sizes the quota from it).
+MACHINE_TYPE = "e2-standard-4"
+DISK_SIZE_GB = 100
 
 
 def pod_range_prefix(network_cidr: str) -> int:
@@ -34,6 +72,12 @@ NETWORK_PREFIXES = range(8, 20)
 def check(index: int, cell: Any, cfg: Any) -> list[str]:
     out = []
     where = f"{PROJECT}:cells[{index}]"
+    try:
+        parse(getattr(cell, "gcp", None))
+    except ValidationError as e:
+        for err in e.errors():
+            loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
+            out.append(f"{where}.gcp{loc} (cell {cell.name!r}): {err['msg']}")
     if cell.bucket.geo_redundant:
         # A regional bucket is already redundant across the region's zones; a dual-region would
         # put data in a second region, and its CMEK would have to live outside the cell's region.
@@ -68,6 +112,7 @@ def check(index: int, cell: Any, cfg: Any) -> list[str]:
 
 
 def spec_fields(cell: Any, cfg: Any) -> dict:
-    """The project the cell lives in (its own `project`, else the stack's `gcp:project`) and the
-    cluster's Binary Authorization mode."""
-    return {"gcp_project": cell.project or cfg.gcp_project, "gcp_binary_authorization": cell.binary_authorization}
+    """The project the cell lives in (its own `project`, else the stack's `gcp:project`), the
+    cluster's Binary Authorization mode and the cell's GCP settings (`platform:cells[i].gcp`)."""
+    return {"gcp_project": cell.project or cfg.gcp_project, "gcp_binary_authorization": cell.binary_authorization,
+            "gcp": parse(getattr(cell, "gcp", None))}

@@ -9,7 +9,8 @@ whose active exception names the cell as its fallback. Guards read, per cloud:
 - AWS: the WAFv2 web ACL associated (WebAclAssociation.resourceArn) with the ALB: BLOCK rules with
   a geoMatchStatement;
 - GCP: the regional backend service's securityPolicy: enforced (not preview) deny rules whose
-  expression is only `origin.region_code == 'XX'` terms joined by `||`;
+  expression is only `origin.region_code == 'XX'` terms joined by `||` (inline, or RegionSecurityPolicyRule
+  resources of the policy);
 - Azure: the Application Gateway's firewallPolicy in Prevention mode: enabled Block MatchRules with
   one RemoteAddr GeoMatch condition.
 """
@@ -104,7 +105,7 @@ def _gcp(view: StackView, backend: Res):
             return UNKNOWN, "the backend service's security policy is unknown at preview"
         return None, f"its security policy {ref} is not in the stack"
     out: set[str] = set()
-    for rule in policy.props.get("rules") or []:
+    for rule in (policy.props.get("rules") or []) + _gcp_rule_resources(view, policy):
         if is_unknown(rule) or rule.get("preview") or not str(rule.get("action", "")).startswith("deny"):
             continue
         expr = dig(rule, "match", "expr", "expression")
@@ -116,6 +117,18 @@ def _gcp(view: StackView, backend: Res):
         if all(terms):
             out |= {t.group(1) for t in terms}
     return out, None
+
+
+GCP_RULE = "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule"
+
+
+def _gcp_rule_resources(view: StackView, policy: Res) -> list[dict]:
+    """The policy's rules managed as separate RegionSecurityPolicyRule resources (their `securityPolicy`
+    names the policy, or comes from it)."""
+    names = {policy.props.get(k) for k in ("name", "id", "selfLink") if policy.props.get(k)}
+    return [r.props for r in view.resources if r.type == GCP_RULE and (
+        policy.urn in r.prop_deps.get("securityPolicy", [])
+        or (not is_unknown(r.props.get("securityPolicy")) and r.props.get("securityPolicy") in names))]
 
 
 def _azure(view: StackView, gateway: Res):
