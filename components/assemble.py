@@ -79,7 +79,7 @@ def build(cfg: PlatformConfig) -> None:
         global_provider = global_aws_provider()
         zone_id = public_zone(cfg.dns, global_provider, protect=cfg.protect_stateful)
         # One writer of certificate-validation records for every cell of the stack.
-        validator = DnsValidator(zone_id=zone_id, provider=global_provider)
+        validator = DnsValidator(zone_id=zone_id, provider=global_provider, zone_owned=not cfg.dns.zone_id)
     cells = build_cells(cfg, zone_id=zone_id, dns_validator=validator)
     for cell in cells:
         # A child of its cell: inherits the cell's labels, and its objects sit under the cell in the tree.

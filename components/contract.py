@@ -169,6 +169,7 @@ class CellSpec:
     # The release the cell serves (platform:release or cells[i].release; core/release.py), None: the
     # workload's own image and no model.
     release: Optional[Release] = None
+    node_size: str = "medium"              # config.NODE_SIZES: the workload nodes, equivalent on every cloud
 
     @property
     def health_path(self) -> str:
@@ -187,7 +188,7 @@ class CellSpec:
         return cls(
             name=cell.name, cloud=cell.cloud, region=cell.region, residency=cell.residency,
             environment=cfg.environment, role=cell.role, weight=cell.weight,
-            network_cidr=cell.network_cidr, min_nodes=cell.cluster.min_nodes,
+            network_cidr=cell.network_cidr, min_nodes=cell.cluster.min_nodes, node_size=cell.cluster.node_size,
             max_nodes=cell.cluster.max_nodes, kubernetes_version=cell.cluster.kubernetes_version,
             api_allowed_cidrs=api_allow_list(cell, cfg), deployer=cfg.deployer, access=cfg.access,
             alarm_email=cfg.dns.alarm_email if cfg.dns else None,
@@ -308,7 +309,7 @@ class PodIdentity:
 
 @dataclass
 class CellOutputs:
-    """The outputs every cell exposes (see ../shared/DESIGN.md, "The cell contract")."""
+    """The outputs every cell exposes (see docs/DESIGN.md, "The cell contract")."""
 
     endpoint: Endpoint
     health_path: str

@@ -7,11 +7,14 @@
     python -m offline diff (STACK | --all) --base GIT_REF [--policy-pack DIR]... [--json FILE] [--markdown FILE]
                            [--max-monthly-increase AMOUNT]
     python -m offline stacks [--project-dir DIR]    (deploy order and CI matrices, JSON)
+    python -m offline destroy STACK [--json FILE] [--markdown FILE] [--quiet]   (offline/destroy.py)
+    python -m offline second-up STACK [--json FILE] [--markdown FILE]          (offline/second_up.py)
 
 Exit codes: 0 clean, 1 a mandatory policy is violated, or an apply check (offline/apply) finds an
 `error` (with --apply-warnings-as-errors: or a `warning`) no platform:apply_exemptions entry silences
 (diff: or a stateful resource would be deleted or replaced, or a stack's monthly cost estimate rises
-above --max-monthly-increase), 2 a config (or usage) error, 3 the program failed under the offline engine.
+above --max-monthly-increase), 2 a config (or usage) error, 3 the program failed under the offline engine
+(the program's own frames are printed), 4 the offline engine itself failed (a bug in offline/).
 """
 from __future__ import annotations
 
@@ -43,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_flags(pv, pack_help="a CrossGuard pack directory (repeatable)", json_help="write the JSON report here",
                       project_help="directory holding Pulumi.yaml (default: this repository)")
     pv.add_argument("--quiet", action="store_true", help="print counts and verdicts only, not the resource tree")
+    pv.add_argument("--assume-applied", action="store_true",
+                    help="run the program as `pulumi up` would (every output known, the mocks' values) and run "
+                         "what needs values: apply checks and the cost estimate. Default: a dry run, as a first "
+                         "`pulumi preview` of a new stack (computed outputs unknown), packs only")
     pv.add_argument("--apply-warnings-as-errors", action="store_true",
                     help="exit 1 on apply-check warnings too (not only errors)")
     pv.add_argument("--no-apply-checks", action="store_true", help=argparse.SUPPRESS)  # bench/ baseline
@@ -58,6 +65,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_flags(df, pack_help="a CrossGuard pack run on the working tree's side (repeatable)",
                       json_help="write the JSON diff here",
                       project_help="directory holding Pulumi.yaml, inside a git repository (default: this repository)")
+    ds = sub.add_parser("destroy", help="what `pulumi destroy` would delete, in the engine's order, with the "
+                                        "delete-time checks (platform:teardown; prod: the two-step path)")
+    ds.add_argument("stack")
+    ds.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    ds.add_argument("--markdown", metavar="FILE", help="write a Markdown report here")
+    ds.add_argument("--project-dir", metavar="DIR", default=None, help="directory holding Pulumi.yaml")
+    ds.add_argument("--quiet", action="store_true", help="print counts and verdicts only, not the waves")
+    su = sub.add_parser("second-up", help="the next `up` after the first: the program against its first run's "
+                                          "state (server normalizations applied); must be empty")
+    su.add_argument("stack")
+    su.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    su.add_argument("--markdown", metavar="FILE", help="write a Markdown report here")
+    su.add_argument("--project-dir", metavar="DIR", default=None, help="directory holding Pulumi.yaml")
     st = sub.add_parser("stacks", help="print the stacks in deploy order and the CI deploy stages as JSON")
     st.add_argument("--project-dir", metavar="DIR", default=None, help="directory holding Pulumi.yaml")
     df.add_argument("--max-monthly-increase", type=float, default=None, metavar="AMOUNT",
@@ -122,6 +142,7 @@ def preview_all(args) -> int:
     import tempfile
 
     from .diff import DiffError, SideRun, all_stacks, mandatory_count, preview_markdown, run_side
+    from .engine import ASSUME_APPLIED, DRY_RUN
     from .project import load_project
 
     project_dir = _project_dir(args)
@@ -133,7 +154,8 @@ def preview_all(args) -> int:
     runs: list[tuple[str, SideRun]] = []
     with tempfile.TemporaryDirectory(prefix="offline-preview-") as tmp:
         for stack in stacks:
-            run = run_side(project_dir, stack, args.policy_pack, args.policy_pack_config, Path(tmp))
+            run = run_side(project_dir, stack, args.policy_pack, args.policy_pack_config, Path(tmp),
+                           assume_applied=args.assume_applied)
             runs.append((stack, run))
             if run.report is None:
                 print(f"{stack}: error: {run.error}")
@@ -144,18 +166,21 @@ def preview_all(args) -> int:
                   f"{'%d mandatory violation(s)' % mandatory if mandatory else 'policies ok'}"
                   + (f", {apply_errors} apply error(s)" if apply_errors else "")
                   + (f", ${run.report['cost']['monthly']:,.2f}/month" if run.report.get("cost") else ""))
-    collisions = [("global-name-fixed", *c) for c in _global_name_collisions(runs)] + \
-        [("gcp-one-cell-per-project", *c) for c in _gcp_project_collisions(runs)]
+    # Apply checks across stacks judge values: assume-applied only, as the per-stack ones.
+    collisions = ([("global-name-fixed", *c) for c in _global_name_collisions(runs)]
+                  + [("gcp-one-cell-per-project", *c) for c in _gcp_project_collisions(runs)]
+                  if args.assume_applied else [])
     for rule_id, stack, urn, message in collisions:
         print(f"{stack}: apply error: {rule_id} ({urn.split('::')[-1]}): {message}")
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"stacks": {s: (r.report if r.report is not None else {"error": r.error}) for s, r in runs},
+            {"mode": ASSUME_APPLIED if args.assume_applied else DRY_RUN,
+             "stacks": {s: (r.report if r.report is not None else {"error": r.error}) for s, r in runs},
              "apply_collisions": [{"rule": rule_id, "stack": s, "urn": u, "level": "error", "message": m}
                                   for rule_id, s, u, m in collisions]},
             indent=1, default=str))
     if args.markdown:
-        Path(args.markdown).write_text(preview_markdown(runs))
+        Path(args.markdown).write_text(preview_markdown(runs, mode=ASSUME_APPLIED if args.assume_applied else DRY_RUN))
     if any(r.error for _, r in runs):
         return 3
     failed = any(mandatory_count(r.report) or _apply_errors(r.report) for _, r in runs) or collisions
@@ -227,7 +252,7 @@ def diff(args) -> int:
     over = over_limit([(d.stack, d.cost) for d in diffs], args.max_monthly_increase)
     for message in over:
         print(f"!! {message}")
-    return 1 if any(d.alerts or d.mandatory for d in diffs) or over else 0
+    return 1 if any(d.alerts or d.mandatory or d.apply_alerts for d in diffs) or over else 0
 
 
 def _is_config_error(exc: BaseException) -> bool:
@@ -238,6 +263,47 @@ def _is_config_error(exc: BaseException) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out, seen = [], set()
+    while exc is not None and id(exc) not in seen:  # asyncio can chain an exception to itself
+        seen.add(id(exc))
+        out.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return out
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    return _chain(exc)[-1]
+
+
+def _program_frames(exc: BaseException, project_root: Optional[Path]) -> list:
+    """The frames of the user's program (its directory, not the engine's offline/ nor an installed
+    package) in the exception and what it was raised from, innermost cause first; a mock rejecting an
+    input (ValueError from offline/mocks, as the provider would) counts as the program's error.
+    Empty: the engine itself failed."""
+    from .project import ROOT
+
+    roots = [r for r in {project_root or ROOT, ROOT} if r is not None]
+    engine = (ROOT / "offline").resolve()
+    mocks = engine / "mocks"
+    frames, rejected = [], False
+    for e in reversed(_chain(exc)):
+        for f in traceback.extract_tb(e.__traceback__):
+            path = Path(f.filename).resolve()
+            if "site-packages" in path.parts or path.is_relative_to(Path(sys.prefix).resolve()):
+                continue
+            if path.is_relative_to(mocks) and isinstance(e, ValueError):
+                rejected = True
+            if path.is_relative_to(engine) or not any(path.is_relative_to(r) for r in roots):
+                continue
+            if f not in frames:
+                frames.append(f)
+    if not frames and rejected:
+        return [f for e in _chain(exc) for f in traceback.extract_tb(e.__traceback__)
+                if Path(f.filename).resolve().is_relative_to(mocks)][-1:]
+    return frames
 
 
 def preview(args) -> int:
@@ -268,8 +334,9 @@ def preview(args) -> int:
     try:
         project = load_project(Path(args.project_dir).resolve()) if args.project_dir else None
         usage = stack_usage(args.stack, project)  # issue #23: usage.yaml / platform:usage, checked first
-        run = run_stack(args.stack, project, real_mode=args.real_mode)
-        run.cost = cost_of_run(run, usage=usage)
+        run = run_stack(args.stack, project, real_mode=args.real_mode, dry_run=not args.assume_applied)
+        # The estimate reads values (sizes, counts, derived names): assume-applied only.
+        run.cost = cost_of_run(run, usage=usage) if args.assume_applied else None
     except BaseException as exc:  # noqa: BLE001 - reported to the user below
         for pack in started:
             pack.close()
@@ -278,30 +345,43 @@ def preview(args) -> int:
         if _is_config_error(exc):
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        traceback.print_exc()
+        root = (Path(args.project_dir).resolve() if args.project_dir else None)
+        frames = _program_frames(exc, root)
+        if not frames:
+            traceback.print_exc()
+            print(f"error: stack {args.stack!r}: the offline engine failed (not the program; a bug in offline/): "
+                  f"{exc}", file=sys.stderr)
+            return 4
+        print("Traceback (the program's own frames; engine and SDK frames left out):", file=sys.stderr)
+        sys.stderr.write("".join(traceback.format_list(frames)))
+        print(f"{type(_innermost(exc)).__name__}: {_innermost(exc)}", file=sys.stderr)
         print(f"error: stack {args.stack!r}: the program failed under the offline engine: {exc}", file=sys.stderr)
         return 3
     from . import apply as apply_checks
 
-    findings = []
-    if not args.no_apply_checks:
+    findings, unused = [], []
+    # The apply checks judge what the providers get at apply: known values, so assume-applied only.
+    if args.assume_applied and not args.no_apply_checks:
         try:
-            findings = apply_checks.check(apply_checks.Graph.of_run(run))
+            findings, unused = apply_checks.check_all(apply_checks.Graph.of_run(run))
         except apply_checks.ExemptionError as exc:
             for pack in started:
                 pack.close()
             print(f"error: {exc}", file=sys.stderr)
             return 2
+    # The packs are told which run it is, as the CLI tells them (preview: dry run; update: not).
     packs = analyze_all(list(zip(started, configs)), from_captured(run.resources), stack=run.stack,
-                        project=run.project)
-    report = to_json(run, packs, findings)
+                        project=run.project, dry_run=not args.assume_applied)
+    strict = args.apply_warnings_as_errors
+    report = to_json(run, packs, findings, unused=unused, warnings_as_errors=strict)
     if args.unmasked_outputs:
         report["outputs"] = run.raw_outputs
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, sort_keys=False, default=str))
     if args.markdown:
-        Path(args.markdown).write_text(to_markdown(run, packs, findings))
-    sys.stdout.write(to_text(run, packs, verbose=not args.quiet, findings=findings))
+        Path(args.markdown).write_text(to_markdown(run, packs, findings, unused=unused, warnings_as_errors=strict))
+    sys.stdout.write(to_text(run, packs, verbose=not args.quiet, findings=findings, quiet=args.quiet,
+                             unused=unused, warnings_as_errors=strict))
     blocking = apply_checks.blocking(findings, args.apply_warnings_as_errors)
     return 1 if mandatory_violations(packs) or blocking else 0
 
@@ -314,6 +394,12 @@ def main(argv=None) -> int:
         return diff(args)
     if args.command == "stacks":
         return stacks(args)
+    if args.command == "destroy":  # issue #33: offline/destroy.py
+        from .destroy import main as destroy_main
+        return destroy_main(args)
+    if args.command == "second-up":  # issue #33: offline/second_up.py
+        from .second_up import main as second_up_main
+        return second_up_main(args)
     return 2
 
 

@@ -170,7 +170,8 @@ def _diag(d, urn: str = "") -> Diagnostic:
 
 
 def analyze(pack_dir: "Path | str | PackProcess", resources: Iterable[PolicyResource], config: Optional[dict] = None,
-            stack: str = "offline", project: str = "offline", python: Optional[str] = None) -> PackResult:
+            stack: str = "offline", project: str = "offline", python: Optional[str] = None,
+            dry_run: bool = True) -> PackResult:
     """Run one pack over `resources`. `config` is the pack's policy config (as --policy-pack-config).
 
     `pack_dir` may be a pack already launched with `PackProcess.spawn` (it is closed afterwards)."""
@@ -201,7 +202,7 @@ def analyze(pack_dir: "Path | str | PackProcess", resources: Iterable[PolicyReso
                 pc.properties.update(json.loads(json.dumps(value, default=str)))
             policy_config[name] = pc
         pack.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=policy_config))
-        pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=project, dry_run=True))
+        pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=project, dry_run=dry_run))
         diagnostics: list[Diagnostic] = []
         # Like the engine, which analyzes resources as its parallel steps register them, keep several
         # Analyze calls in flight: the pack works on one while the next is on the wire. Diagnostics
@@ -241,16 +242,17 @@ def analyze(pack_dir: "Path | str | PackProcess", resources: Iterable[PolicyReso
 
 
 def analyze_all(packs: list[tuple["Path | str | PackProcess", Optional[dict]]], resources: Iterable[PolicyResource],
-                stack: str = "offline", project: str = "offline") -> list[PackResult]:
+                stack: str = "offline", project: str = "offline", dry_run: bool = True) -> list[PackResult]:
     """Run several packs over the same resources at once (each pack is its own process, as with
     the CLI, which runs its analyzers side by side). Results keep the order of `packs`."""
     resources = list(resources)
     if len(packs) <= 1:
-        return [analyze(p, resources, config=c, stack=stack, project=project) for p, c in packs]
+        return [analyze(p, resources, config=c, stack=stack, project=project, dry_run=dry_run) for p, c in packs]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(len(packs)) as pool:
-        futures = [pool.submit(analyze, p, resources, config=c, stack=stack, project=project) for p, c in packs]
+        futures = [pool.submit(analyze, p, resources, config=c, stack=stack, project=project, dry_run=dry_run)
+                   for p, c in packs]
         return [f.result() for f in futures]  # each analyze closes its own pack, failing or not
 
 

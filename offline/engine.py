@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 import subprocess
 import sys
@@ -25,6 +26,25 @@ from .project import Project, load_project, stack_config
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_MASK = "[secret]"
+SECRET_TAG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _has_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return value.get(SECRET_SIG) == SECRET_TAG or any(_has_secret(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_secret(v) for v in value)
+    return False
+
+
+def _unsecret(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_TAG:
+            return _unsecret(value.get("value"))
+        return {k: _unsecret(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_unsecret(v) for v in value]
+    return value
 
 
 @dataclass
@@ -80,6 +100,8 @@ class StackRun:
     # Every invoke in the order the monitor received it: token, args, the URNs registered before it
     # ("after") and the resources it was gated on ("dependsOn", output-form invokes with depends_on).
     invokes: list[dict] = field(default_factory=list)
+    # "dry-run" (a first `pulumi preview`: computed outputs unknown) or "assume-applied" (all known).
+    mode: str = "assume-applied"
 
     def by_type(self, type_: str) -> list[CapturedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -95,7 +117,7 @@ def to_json_value(value: Any) -> Any:
         return {k: to_json_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_json_value(v) for v in value]
-    if value == UNKNOWN:
+    if value == UNKNOWN or type(value).__name__ == "Unknown":
         return "[unknown]"
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
@@ -110,11 +132,13 @@ def _make_monitor_classes():
     import pulumi
     from pulumi.runtime import mocks as pmocks
     from pulumi.runtime import rpc
+    from google.protobuf import struct_pb2
     from pulumi.runtime.proto import resource_pb2
 
     class OfflineMocks(pmocks.Mocks):
-        def __init__(self, ctx: mock_registry.MockContext):
+        def __init__(self, ctx: mock_registry.MockContext, dry_run: bool = False):
             self.ctx = ctx
+            self.dry_run = dry_run
             self._pending_urn = ""  # set by the monitor before each new_resource
             # The SDK calls the monitor from several threads at once; the shared context
             # (type_, provider_ref, _pending_urn) must not change under a running mock.
@@ -130,21 +154,36 @@ def _make_monitor_classes():
             if fn is None:
                 self.unmocked_types.add(args.typ)
                 fn = mock_registry.default_resource
-            rid, outputs = fn(self.ctx, args.name, dict(args.inputs))
+            # Mocks see plain values; an output whose input was secret stays secret (as the engine
+            # keeps a secret input's output secret).
+            inputs = {k: _unsecret(v) for k, v in dict(args.inputs).items()}
+            secret_keys = {k for k, v in dict(args.inputs).items() if _has_secret(v)}
+            planned = self.dry_run and args.custom is True and not args.typ.startswith("pulumi:providers:")
+            if planned and _has_unknowns(inputs):
+                # A dry run with inputs not known yet: the mock computes from placeholders, and what
+                # it made of an unknown input stays unknown (`_planned_outputs`), as in the provider's
+                # preview. A mock that cannot compute even so leaves its outputs unknown.
+                try:
+                    rid, outputs = fn(self.ctx, args.name, _placeholders(inputs))
+                except Exception:  # noqa: BLE001
+                    rid, outputs = "", {}
+            else:
+                rid, outputs = fn(self.ctx, args.name, inputs)
             if args.typ.startswith("pulumi:providers:"):
                 # Resources name their provider as "<provider urn>::<provider id>".
                 self.ctx.providers[f"{self._pending_urn}::{rid}"] = dict(args.inputs)
+            if planned:
+                rid, outputs = "", _planned_outputs(args.name, inputs, outputs, self.ctx.provider_inputs())
+            for key in secret_keys & set(outputs):
+                outputs[key] = {SECRET_SIG: SECRET_TAG, "value": outputs[key]}
             return rid, outputs
 
         def call(self, args: pmocks.MockCallArgs):
             with self.lock:
                 self.ctx.type_ = args.token
                 self.ctx.provider_ref = args.provider or None
-                fn = mock_registry.INVOKES.get(args.token)
-                if fn is None:
-                    raise RuntimeError(
-                        f"offline engine: no mock answers the invoke {args.token!r}; add one under offline/mocks/"
-                    )
+                # An invoke no mock was written for is answered from its SDK result class's declaration.
+                fn = mock_registry.INVOKES.get(args.token) or mock_registry.default_invoke
                 return fn(self.ctx, dict(args.args)), []  # (result, check failures)
 
     class CapturingMonitor(pmocks.MockMonitor):
@@ -152,6 +191,7 @@ def _make_monitor_classes():
             super().__init__(mocks)
             self.captured: dict[str, CapturedResource] = {}
             self.order: list[str] = []
+            self.default_providers: dict[tuple[str, str], str] = {}
             self.invokes: list[dict] = []
 
         def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -163,13 +203,60 @@ def _make_monitor_classes():
                     type_ = f"{parent_type}${type_}"
             return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
+        def _default_provider(self, pkg: str, version: str) -> str:
+            """The default provider of `pkg` (at the SDK's `version`), created on first use from the
+            stack's `<pkg>:*` config as the CLI does: `pulumi:providers:<pkg>::default_<version>`,
+            a root resource, registered before the first resource that uses it."""
+            key = (pkg, version)
+            with self.mocks.lock:
+                if key in self.default_providers:
+                    return self.default_providers[key]
+                name = "default" + (("_" + re.sub(r"[^0-9A-Za-z]", "_", version)) if version else "")
+                type_ = f"pulumi:providers:{pkg}"
+                urn = self.make_urn("", type_, name)
+                inputs = provider_config(self.mocks.ctx.config, pkg)
+                if version:
+                    inputs["version"] = version
+                rid = mock_registry.registry.stable_uuid("default-provider", pulumi.get_stack(), pkg, version)
+                ref = f"{urn}::{rid}"
+                self.mocks.ctx.providers[ref] = dict(inputs)
+                struct = struct_pb2.Struct()
+                struct.update(inputs)
+                self._capture(CapturedResource(
+                    urn=urn, id=rid, type=type_, name=name, parent=None, provider=None, protect=False,
+                    custom=True, inputs=dict(inputs), outputs=dict(inputs), inputs_struct=struct,
+                    outputs_struct=struct,
+                    options={"ignoreChanges": [], "replaceOnChanges": [], "deleteBeforeReplace": False,
+                             "retainOnDelete": False, "customTimeouts": {}, "aliases": []}))
+                self.default_providers[key] = ref
+                return ref
+
+        def _with_default_provider(self, request, type_: str) -> None:
+            pkg = type_.split(":")[0]
+            if request.provider or pkg == "pulumi" or not pkg:
+                return
+            request.provider = self._default_provider(pkg, getattr(request, "version", "") or "")
+
         def RegisterResource(self, request):
+            if request.type == "pulumi:pulumi:Stack":
+                return super().RegisterResource(request)
+            if request.custom and not request.type.startswith("pulumi:providers:"):
+                self._with_default_provider(request, request.type)
             urn = self.make_urn(request.parent, request.type, request.name)
             with self.mocks.lock:
                 self.mocks._pending_urn = urn
                 response = super().RegisterResource(request)
-            if request.type == "pulumi:pulumi:Stack":
-                return response
+            if self.mocks.dry_run:
+                # The SDK gets the plan without the computed values: absent, so they resolve unknown
+                # (the analyzers and the report keep them, as unknowns).
+                planned = resource_pb2.RegisterResourceResponse()
+                planned.CopyFrom(response)
+                for key, value in list(response.object.fields.items()):
+                    if value.WhichOneof("kind") == "string_value" and value.string_value == UNKNOWN:
+                        del planned.object.fields[key]
+                response, sdk_response = response, planned
+            else:
+                sdk_response = response
             inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
             outputs = rpc.deserialize_properties(response.object, keep_unknowns=True)
             self._capture(CapturedResource(
@@ -185,9 +272,10 @@ def _make_monitor_classes():
                 options=_options(request),
                 inputs_struct=request.object, outputs_struct=response.object,
             ))
-            return response
+            return sdk_response
 
         def ReadResource(self, request):
+            self._with_default_provider(request, request.type)
             urn = self.make_urn(request.parent, request.type, request.name)
             with self.mocks.lock:
                 self.mocks._pending_urn = urn
@@ -212,6 +300,8 @@ def _make_monitor_classes():
             return info
 
         def Invoke(self, request):
+            if not request.tok.startswith("pulumi:"):
+                self._with_default_provider(request, request.tok)
             args = to_json_value(rpc.deserialize_properties(request.args, keep_unknowns=True))
             with self.mocks.lock:
                 after = list(self.order)
@@ -267,6 +357,109 @@ def _make_monitor_classes():
     return OfflineMocks, CapturingMonitor
 
 
+def provider_config(config: dict[str, str], pkg: str) -> dict:
+    """A default provider's inputs: the stack's `<pkg>:<key>` config, structured values decoded."""
+    out = {}
+    for key, value in config.items():
+        ns, _, name = key.partition(":")
+        if ns != pkg or not name:
+            continue
+        if isinstance(value, str) and value[:1] in "[{":
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        out[name] = value
+    return out
+
+
+def _is_unknown(value: Any) -> bool:
+    return value == UNKNOWN or type(value).__name__ == "Unknown"
+
+
+def _has_unknowns(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_unknowns(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_unknowns(v) for v in value)
+    return _is_unknown(value)
+
+
+def _wire(value: Any) -> Any:
+    """Unknown inputs back to the wire's unknown sentinel (what the SDK serializes and reads back)."""
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_wire(v) for v in value]
+    return UNKNOWN if _is_unknown(value) else value
+
+
+_AUTONAME_SUFFIX = re.compile(r"-?[0-9a-f]{6,8}$")
+
+
+def _autonamed(name: str, value: Any) -> bool:
+    """Pulumi's auto-name (`<name>-<hex>`, cut or lowered where the service limits names) is chosen at
+    the provider's Check, before a preview: a first preview shows it."""
+    if not isinstance(value, str) or not _AUTONAME_SUFFIX.search(value):
+        return False
+    stem = _AUTONAME_SUFFIX.sub("", value).lower().replace("-", "")
+    return len(stem) >= 3 and name.lower().replace("-", "").replace("_", "").startswith(stem.replace("_", ""))
+
+
+def _planned_outputs(name: str, inputs: dict, outputs: dict, provider: Optional[dict] = None) -> dict:
+    """What a first `pulumi preview` has for a resource to create: the inputs, the auto-name and what
+    the provider plans from the inputs and its own configuration alone (a value equal to an input,
+    or to the provider's `region`/`project`/`location`, as AWS's per-resource `region`); everything
+    else the provider computes at create is unknown."""
+    input_strings = {v for v in list(inputs.values()) + list((provider or {}).values())
+                     if isinstance(v, str) and len(v) >= 3}
+    planned = {}
+    for key, value in outputs.items():
+        if key in inputs:
+            planned[key] = _merge_planned(name, inputs[key], value)
+        elif _autonamed(name, value) or (isinstance(value, str) and value in input_strings):
+            planned[key] = value
+        else:
+            planned[key] = UNKNOWN
+    for key, value in inputs.items():
+        planned.setdefault(key, _wire(value))
+    return planned
+
+
+def _merge_planned(name: str, given: Any, computed: Any) -> Any:
+    """One input property as the provider's preview plans it: what the program gave (its unknown
+    parts unknown), the provider's normalisation of known values, and the nested fields the provider
+    adds at create (`properties.vaultUri`, `metadata.uid`) unknown; a shape the provider changes
+    (a list of ids answered as a map) is unknown whole."""
+    if _is_unknown(given):
+        return UNKNOWN
+    if isinstance(given, dict) and isinstance(computed, dict):
+        out = {k: _merge_planned(name, given[k], v) if k in given
+               else (v if _autonamed(name, v) else UNKNOWN) for k, v in computed.items()}
+        for k, v in given.items():
+            out.setdefault(k, _wire(v))
+        return out
+    if isinstance(given, (list, tuple)) and isinstance(computed, (list, tuple)):
+        if len(given) != len(computed):
+            return _wire(given)
+        return [_merge_planned(name, g, c) for g, c in zip(given, computed)]
+    if isinstance(given, (dict, list, tuple)) or isinstance(computed, (dict, list, tuple)):
+        return UNKNOWN if _has_unknowns(given) else _wire(computed)
+    return computed if not _is_unknown(computed) else _wire(given)
+
+
+# What a mock sees in place of an input not known yet in a dry run (its result is discarded).
+PLACEHOLDER = "offline-unknown"
+
+
+def _placeholders(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _placeholders(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_placeholders(v) for v in value]
+    return PLACEHOLDER if _is_unknown(value) else value
+
+
 # What `pulumi.get_organization()` answers offline: the name a self-managed backend reports (the
 # stack files name no organization; prod-global references its cell stacks in the backend's own).
 OFFLINE_ORGANIZATION = "organization"
@@ -282,9 +475,20 @@ class ProgramError(Exception):
 OFFLINE_ENV = "PLATFORM_OFFLINE_ENGINE"
 
 
+DRY_RUN = "dry-run"
+ASSUME_APPLIED = "assume-applied"
+
+
 def run_stack(stack: str, project: Optional[Project] = None,
-              stack_outputs: Optional[Callable[[str], dict]] = None, real_mode: bool = False) -> StackRun:
-    """Run `stack`'s program in this process under mocks. Call once per process."""
+              stack_outputs: Optional[Callable[[str], dict]] = None, real_mode: bool = False,
+              dry_run: bool = False) -> StackRun:
+    """Run `stack`'s program in this process under mocks. Call once per process.
+
+    The CLI's `preview` passes `dry_run=True` unless `--assume-applied`; in-process callers keep the
+    all-known run unless they ask. `dry_run=True` runs it as a first `pulumi preview` of a new stack: `is_dry_run()` is true, what the
+    providers compute at create is unknown and `apply` callbacks on unknowns do not run.
+    `dry_run=False` (assume-applied) runs it as `pulumi up` would: every output known (the mocks'
+    values), for what needs values (apply checks, cost, smoke outputs, the review diff)."""
     project = project or load_project()
     config, secret_keys = stack_config(project, stack)
 
@@ -299,11 +503,11 @@ def run_stack(stack: str, project: Optional[Project] = None,
         project=project.name, stack=stack, config=config,
         stack_outputs=stack_outputs or (lambda name: referenced_stack_outputs(name, project)),
     )
-    offline_mocks = OfflineMocks(ctx)
+    offline_mocks = OfflineMocks(ctx, dry_run=dry_run)
     monitor = CapturingMonitor(offline_mocks)
     os.environ.pop("PULUMI_CONFIG", None)
     runtime_config.set_all_config(config, secret_keys)
-    pmocks.set_mocks(offline_mocks, project=project.name, stack=stack, preview=False, monitor=monitor,
+    pmocks.set_mocks(offline_mocks, project=project.name, stack=stack, preview=dry_run, monitor=monitor,
                      organization=OFFLINE_ORGANIZATION)
 
     sys.path.insert(0, str(project.root))
@@ -323,7 +527,7 @@ def run_stack(stack: str, project: Optional[Project] = None,
     resources = [monitor.captured[u] for u in monitor.order]
     return StackRun(stack=stack, project=project.name, resources=resources,
                     outputs=to_json_value(outputs), config=config, raw_outputs=_unwrap_secrets(outputs),
-                    invokes=monitor.invokes)
+                    invokes=monitor.invokes, mode=DRY_RUN if dry_run else ASSUME_APPLIED)
 
 
 def _unwrap_secrets(value: Any) -> Any:
@@ -344,6 +548,7 @@ async def _resolve_outputs(outputs: dict) -> dict:
 
 
 _REFERENCED: dict[str, dict] = {}
+ENGINE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def referenced_stack_outputs(stack: str, project: Project) -> dict:
@@ -354,8 +559,13 @@ def referenced_stack_outputs(stack: str, project: Project) -> dict:
             proc = subprocess.run(
                 [sys.executable, "-m", "offline", "preview", stack, "--json", str(out), "--unmasked-outputs",
                  "--no-apply-checks",  # only its outputs are read; its own preview checks it
+                 # A referenced stack has been deployed: its exports are known, in either mode.
+                 "--assume-applied",
                  "--project-dir", str(project.root)],
                 cwd=project.root, capture_output=True, text=True,
+                # This engine, whatever the project's directory (`--project-dir`).
+                env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                    filter(None, [str(ENGINE_ROOT), os.environ.get("PYTHONPATH")]))),
             )
             if proc.returncode not in (0, 1) or not out.exists():
                 raise ProgramError(f"stack reference {stack!r}: offline run failed:\n{proc.stderr or proc.stdout}")

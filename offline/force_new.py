@@ -253,8 +253,15 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
         "https://registry.terraform.io/providers/vancluever/acme/latest/docs/resources/registration"),
     "tls:index/privateKey:PrivateKey": (frozenset({"algorithm", "rsaBits", "ecdsaCurve"}),
         "https://registry.terraform.io/providers/hashicorp/tls/latest/docs/resources/private_key"),
+    # pulumi-random: every argument forces a new id (the id is drawn at create); issue #33's creation suffixes.
+    "random:index/randomId:RandomId": (frozenset({"byteLength", "keepers", "prefix"}),
+                                       "https://registry.terraform.io/providers/hashicorp/random/latest/docs/resources/id"),
     "time:index/sleep:Sleep": (frozenset({"createDuration", "destroyDuration", "triggers"}),
         "https://registry.terraform.io/providers/hashicorp/time/latest/docs/resources/sleep"),
+    # An offset is computed once, at create: any input change (base, offsets, triggers) is a new resource.
+    "time:index/offset:Offset": (frozenset({"baseRfc3339", "offsetYears", "offsetMonths", "offsetDays", "offsetHours",
+                                            "offsetMinutes", "offsetSeconds", "triggers"}),
+        "https://registry.terraform.io/providers/hashicorp/time/latest/docs/resources/offset"),
     # ---- Kubernetes ---------------------------------------------------------------------------------
     # A Helm release is named once: a new name or namespace is a new release.
     "kubernetes:helm.sh/v3:Release": (frozenset(("name", "namespace")),

@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("stack", help="the stack (or, for prod, a label for the set of --outputs files)")
     s.add_argument("--outputs", action="append", required=True, metavar="FILE",
                    help="`pulumi stack output --json --show-secrets` or `python -m offline preview STACK "
-                        "--json FILE` output; repeat for prod (prod-global and each cell stack)")
+                        "--assume-applied --json FILE` output; repeat for prod (prod-global and each cell stack)")
     s.add_argument("--domain", help="the zone (default: the public name without its first label)")
     s.add_argument("--resolver", type=_server, metavar="IP:PORT",
                    help="ask only this DNS server (default: the system's resolv.conf)")

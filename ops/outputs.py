@@ -47,10 +47,13 @@ def _read(path: str) -> tuple[dict, Optional[str]]:
         raise OutputsError(f"--outputs {path}: cannot read it: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise OutputsError(f"--outputs {path}: not JSON ({exc}); expected `pulumi stack output --json "
-                           f"--show-secrets` or `python -m offline preview STACK --json FILE`") from None
+                           f"--show-secrets` or `python -m offline preview STACK --assume-applied --json FILE`") from None
     if not isinstance(data, dict):
         raise OutputsError(f"--outputs {path}: a JSON object is expected, got {type(data).__name__}")
     if isinstance(data.get("outputs"), dict) and isinstance(data.get("resources"), list):
+        if data.get("mode") == "dry-run":  # a first preview's report: its endpoints are not known yet
+            raise OutputsError(f"--outputs {path}: an offline dry-run report (outputs unknown); run "
+                               "`python -m offline preview STACK --assume-applied --json FILE`")
         return data["outputs"], data.get("stack")  # offline engine report
     return data, None
 

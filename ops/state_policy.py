@@ -1,6 +1,6 @@
 """A stack's deploy role, scoped to its own state and secrets key (README "Permissions and trust").
 
-`deploy/aws-deployer-policy.json` grants what the stack's resources need; this policy, put on the
+`deploy/aws-deployer/*.json` grant what the stack's resources need; this policy, put on the
 same role, grants the Pulumi bookkeeping: the stack's own `awskms://alias/pulumi-platform-STACK`
 key (encrypt/decrypt its secrets) and its own objects in the S3 state backend, and read-only what
 it reads through StackReference (`platform:cell_stacks`: their state and kms:Decrypt of their

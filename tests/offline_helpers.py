@@ -69,8 +69,15 @@ def offline(args: list[str], tmp_path: Path, cwd: Path = REPO, env: Optional[dic
 _STACK_RUNS: dict[tuple, Run] = {}
 
 
-def preview_stack(stack: str, tmp_path: Path, packs: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> Run:
+# The mode the tests of values run in: every output known, apply checks and cost run (the CLI's
+# default is a dry run, as a first `pulumi preview`; tests of that mode pass dry_run=True).
+ASSUME_APPLIED = ("--assume-applied",)
+
+
+def preview_stack(stack: str, tmp_path: Path, packs: tuple[str, ...] = (), extra: tuple[str, ...] = (),
+                  dry_run: bool = False) -> Run:
     """Run a stack of stacks/ (cached per test session: a stack's run is the same for every test module)."""
+    extra = tuple(extra) + (() if dry_run else ASSUME_APPLIED)
     key = (stack, tuple(packs), tuple(extra))
     if key not in _STACK_RUNS:
         _STACK_RUNS[key] = _preview_stack(stack, tmp_path, tuple(packs), tuple(extra))
@@ -85,7 +92,7 @@ def _preview_stack(stack: str, tmp_path: Path, packs: tuple[str, ...], extra: tu
 
 
 def preview_config(config: dict, tmp_path: Path, stack: str = "test", program: Optional[str] = None,
-                   packs: tuple[str, ...] = ()) -> Run:
+                   packs: tuple[str, ...] = (), dry_run: bool = False) -> Run:
     """Run a one-off stack config (and optionally a small program) in a temporary project.
 
     Without `program`, the project's own `__main__.py` runs with `config`."""
@@ -100,7 +107,7 @@ def preview_config(config: dict, tmp_path: Path, stack: str = "test", program: O
         doc["main"] = str(REPO)
     (proj / "Pulumi.yaml").write_text(yaml.safe_dump(doc))
     (proj / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
-    args = ["preview", stack, "--quiet", "--project-dir", str(proj)]
+    args = ["preview", stack, "--quiet", "--project-dir", str(proj), *(() if dry_run else ASSUME_APPLIED)]
     for p in packs:
         args += ["--policy-pack", str(REPO / p) if not Path(p).is_absolute() else p]
     return offline(args, tmp_path)

@@ -31,6 +31,10 @@ OPEN_ENUM_VALUES = {
     # Data collection rules for managed Prometheus: https://learn.microsoft.com/azure/azure-monitor/
     # containers/prometheus-metrics-enable (the DCR's prometheusForwarder stream and its data flow).
     "Microsoft-PrometheusMetrics",
+    # Key rotation policy lifetime actions: Key Vault returns (and takes) `Rotate`/`Notify` (the data plane's
+    # LifetimeActionsType, learn.microsoft.com/rest/api/keyvault/keys/get-key-rotation-policy); the provider's
+    # enum lists them in lower case, which a refreshed state never matches (issue #31).
+    "Rotate", "Notify",
 }
 # Values the offline report uses for what it cannot show.
 _OPAQUE = ("[secret]", "[unknown]", "[resource]")

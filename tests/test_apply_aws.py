@@ -42,11 +42,24 @@ k8s.apps.v1.Deployment("app", metadata={"name": "app", "namespace": "app"},
     spec={"selector": {"match_labels": {"app": "a"}}, "template": {"metadata": {"labels": {"app": "a"}},
           "spec": {"service_account_name": "app", "containers": [{"name": "a", "image": "x"}]}}},
     opts=on(*([assoc, agent, ng] if GOOD else [])))
+# #29: AMP makes the scraper's access entry itself; a customer-key workspace needs the role configuration.
+ws = aws.amp.Workspace("ws", kms_key_arn="arn:aws:kms:us-west-2:123456789012:key/k1")
+scraper = aws.amp.Scraper("scraper", scrape_configuration="global: {}",
+    source={"eks": {"cluster_arn": cluster.arn, "subnet_ids": ["subnet-1", "subnet-2"]}},
+    destination={"amp": {"workspace_arn": ws.arn}},
+    role_configuration={"source_role_arn": "arn:aws:iam::123456789012:role/s",
+                        "target_role_arn": "arn:aws:iam::123456789012:role/t"} if GOOD else None)
+if not GOOD:
+    aws.eks.AccessEntry("scraper", cluster_name=cluster.name, principal_arn=scraper.role_arn, type="STANDARD")
+# #29: parliament over every rendered policy (here: ListAliases scoped to aliases, which IAM ignores).
+aws.iam.RolePolicy("aliases", role=role.id, policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Action": "kms:ListAliases", "Resource": "*" if GOOD else "arn:aws:kms:*:*:alias/*"}]}))
 '''
 
 RULES = {"aws-pod-identity-trust": "error", "aws-pod-identity-wait": "error", "aws-vpc-cni-network-policy": "error",
          "aws-eks-nodegroup-autoscaler": "error", "aws-eks-addon-version-pinned": "warning",
-         "aws-eks-upgrade-policy": "warning"}
+         "aws-eks-upgrade-policy": "warning", "aws-amp-scraper-access-entry": "error",
+         "aws-amp-scraper-customer-key-workspace": "error", "aws-iam-policy-lint": "error"}
 
 
 def _run(tmp_path, stack):
@@ -56,7 +69,7 @@ def _run(tmp_path, stack):
                                                       "stackConfigDir": "stacks"}))
     (proj / "__main__.py").write_text(PROGRAM)
     (proj / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": {"aws:region": "us-west-2"}}))
-    run = offline(["preview", stack, "--quiet", "--project-dir", str(proj)], tmp_path)
+    run = offline(["preview", stack, "--quiet", "--project-dir", str(proj), "--assume-applied"], tmp_path)
     assert run.report is not None, run.stderr[-3000:]
     return run
 
@@ -81,5 +94,8 @@ def test_the_findings_name_what_is_wrong(findings):
     assert "its Pod Identity association, the eks-pod-identity-agent add-on, a node group" in text["aws-pod-identity-wait"]
     assert "enableNetworkPolicy" in text["aws-vpc-cni-network-policy"]
     assert "scales 1..3" in text["aws-eks-nodegroup-autoscaler"]
+    assert "ResourceInUseException" in text["aws-amp-scraper-access-entry"]
+    assert "roleConfiguration" in text["aws-amp-scraper-customer-key-workspace"]
+    assert "RESOURCE_MISMATCH" in text["aws-iam-policy-lint"] and "kms:ListAliases" in text["aws-iam-policy-lint"]
     levels = {f["message"].split(":")[0]: f["level"] for f in findings["bad"] if f["rule"] == "aws-pod-identity-trust"}
     assert "warning" in levels.values()  # the unscoped trust is fragile; the SourceArn one breaks

@@ -200,9 +200,9 @@ def test_models_bucket_is_kms_encrypted_with_the_cell_key_and_bucket_key(run):
 @pytest.mark.parametrize("which", ["models", "alb-logs"])
 def test_buckets_are_versioned_private_owner_enforced_tls_only_with_lifecycle(run, which):
     bucket = models_bucket(run) if which == "models" else logs_bucket(run)
-    # The models never go with a destroy; the dev ALB logs do (a versioned, non-empty bucket would
-    # otherwise stop `pulumi destroy` of dev), prod's are kept (and protected).
-    disposable = which == "alb-logs" and bucket["inputs"]["tags"]["environment"] != "prod"
+    # platform:teardown (issue #33): a destroyable stack (dev) force-destroys its buckets (a versioned,
+    # non-empty bucket would otherwise stop `pulumi destroy`), a protected one (prod) keeps (and protects) them.
+    disposable = bucket["inputs"]["tags"]["environment"] != "prod"
     assert bucket["inputs"].get("forceDestroy") is disposable
     versioning = setting(run, "aws:s3/bucketVersioning:BucketVersioning", bucket)
     assert versioning["inputs"]["versioningConfiguration"]["status"] == "Enabled"

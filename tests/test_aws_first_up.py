@@ -108,6 +108,41 @@ def test_only_the_stacks_first_aws_cell_creates_the_account_wide_role(tmp_path):
     assert role["urn"] in one(two, "aws:kms/key:Key", f"{SECOND}-key", cell=SECOND)["dependencies"]
 
 
+def test_a_second_stack_in_the_account_declares_the_autoscaling_role_existing_and_creates_none(tmp_path):
+    """#29: one AWSServiceRoleForAutoScaling per account: a second stack says so in config (no failed `up`
+    and no import first); its key policy still names the role, and the apply check accepts it."""
+    raw = copy.deepcopy(stack_config("dev"))
+    raw["platform:cells"] = [c for c in raw["platform:cells"] if c["cloud"] == "aws"]
+    raw["platform:cells"][0]["aws"] = {"autoscaling_service_role": "existing"}
+    second = preview_config(raw, tmp_path)
+    assert second.report is not None and second.returncode == 0, second.stderr[-3000:]
+    assert of(second, "aws:iam/serviceLinkedRole:ServiceLinkedRole") == []
+    key = one(second, "aws:kms/key:Key", f"{CELL}-key")
+    principals = {s["Sid"]: s["Principal"] for s in statements(key)}
+    assert principals["AutoScalingEncryptsNodeVolumes"] == {
+        "AWS": "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"}
+    assert [f for f in second.report["apply"] if f["rule"] == "aws-kms-policy-service-linked-role"] == []
+
+
+@pytest.mark.parametrize("value,fragment", [
+    ({"autoscaling_service_role": "maybe"}, "aws.autoscaling_service_role = 'maybe'"),
+    ({"autoscaling_role": "existing"}, "aws.autoscaling_role: unknown key"),
+])
+def test_aws_cell_settings_are_checked_naming_the_key_and_what_is_allowed(value, fragment):
+    raw = copy.deepcopy(stack_config("dev"))
+    i = next(i for i, c in enumerate(raw["platform:cells"]) if c["cloud"] == "aws")
+    raw["platform:cells"][i]["aws"] = value
+    with pytest.raises(ConfigError) as err:
+        config.load("dev", raw)
+    assert f"stack 'dev': platform:cells[{i}].{fragment}" in str(err.value)
+    assert "allowed: " in str(err.value)
+    gcp = next(i for i, c in enumerate(raw["platform:cells"]) if c["cloud"] == "gcp")
+    raw["platform:cells"][i].pop("aws")
+    raw["platform:cells"][gcp]["aws"] = {"autoscaling_service_role": "existing"}
+    with pytest.raises(ConfigError, match="AWS settings on a gcp cell"):
+        config.load("dev", raw)
+
+
 # --- Would deploy but not work -----------------------------------------------------------------
 
 def test_the_workload_waits_for_nodes_cni_dns_pod_identity_agent_and_association(run):
@@ -204,8 +239,7 @@ def test_access_entries_for_the_deployer_operators_and_read_only_role(access):
     # The deployer's explicit entry replaces the bootstrap one (both for one role: ResourceInUseException).
     assert cluster["inputs"]["accessConfig"] == {"authenticationMode": "API",
                                                  "bootstrapClusterCreatorAdminPermissions": False}
-    entries = {e["inputs"]["principalArn"]: e for e in of(access, "aws:eks/accessEntry:AccessEntry")
-               if not _scraper(e)}
+    entries = {e["inputs"]["principalArn"]: e for e in of(access, "aws:eks/accessEntry:AccessEntry")}
     assert set(entries) == {DEPLOYER, OPERATORS, READONLY}
     assert all(e["inputs"]["type"] == "STANDARD" for e in entries.values())
     policies = {a["inputs"]["principalArn"]: a["inputs"] for a in
@@ -216,15 +250,10 @@ def test_access_entries_for_the_deployer_operators_and_read_only_role(access):
     assert all(p["accessScope"] == {"type": "cluster"} for p in policies.values())
 
 
-def _scraper(entry: dict) -> bool:
-    """The AMP managed collector's entry (#22): its service-linked role reads metrics, nothing else."""
-    return "/AWSServiceRoleForAmazonPrometheusScraper" in str(entry["inputs"]["principalArn"])
-
-
 def test_without_a_deployer_the_creator_keeps_the_bootstrap_admin_entry(dev):
     cluster = one(dev, "aws:eks/cluster:Cluster", f"{CELL}-eks")
     assert cluster["inputs"]["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
-    assert all(_scraper(e) for e in of(dev, "aws:eks/accessEntry:AccessEntry"))
+    assert of(dev, "aws:eks/accessEntry:AccessEntry") == []  # AMP makes the scraper's own (#29)
 
 
 def test_operators_equal_to_the_deployer_get_one_entry():
@@ -249,13 +278,17 @@ def test_alb_alarms_notify_the_cells_encrypted_alarm_topic(run):
     alb = one(run, "aws:lb/loadBalancer:LoadBalancer", f"{CELL}-alb")
     group = one(run, "aws:lb/targetGroup:TargetGroup", f"{CELL}-nodes")
     alarms = {a["inputs"]["metricName"]: a["inputs"] for a in of(run, "aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert set(alarms) == {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "UnHealthyHostCount"}
+    assert set(alarms) == {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "HealthyHostCount"}
     for metric, alarm in alarms.items():
         assert alarm["namespace"] == "AWS/ApplicationELB"
         assert alarm["alarmActions"] == alarm["okActions"] == [topic["outputs"]["arn"]]
         assert alarm["dimensions"]["LoadBalancer"] == alb["outputs"]["arnSuffix"]
-    assert alarms["UnHealthyHostCount"]["dimensions"]["TargetGroup"] == group["outputs"]["arnSuffix"]
-    assert alarms["UnHealthyHostCount"]["threshold"] == 0
+    # #29: with externalTrafficPolicy Local, nodes without an inference pod fail the health check by design;
+    # the alarm is "no healthy target" (an outage), and a target group reporting nothing counts as one.
+    healthy = alarms["HealthyHostCount"]
+    assert healthy["dimensions"]["TargetGroup"] == group["outputs"]["arnSuffix"]
+    assert (healthy["statistic"], healthy["comparisonOperator"], healthy["threshold"]) == ("Minimum", "LessThanThreshold", 1)
+    assert healthy["treatMissingData"] == "breaching"
 
 
 def test_prod_mails_the_alarms_to_its_alarm_email(prod):
@@ -310,7 +343,14 @@ def test_the_prod_global_alarm_key_is_protected_and_devs_is_not(prod_global, dev
 
 # --- The deploying identity's permissions -----------------------------------------------------------
 
-DEPLOYER_POLICY = REPO / "deploy" / "aws-deployer-policy.json"
+DEPLOYER_POLICIES = sorted((REPO / "deploy" / "aws-deployer").glob("*.json"))
+
+
+def _deployer() -> dict:
+    """The deploying role's customer-managed policies as one document (#29 split them per service)."""
+    docs = [json.loads(p.read_text()) for p in DEPLOYER_POLICIES]
+    assert docs and all(d["Version"] == "2012-10-17" for d in docs)
+    return {"Version": "2012-10-17", "Statement": [s for d in docs for s in d["Statement"]]}
 DATA_SERVICES = ("s3", "kms", "dynamodb", "secretsmanager", "ssm", "rds", "sns", "sqs", "logs", "ebs",
                  "elasticfilesystem", "backup", "glacier")
 
@@ -321,11 +361,7 @@ def _actions(statement: dict) -> list[str]:
 
 
 def test_the_deployer_policy_grants_no_wildcard_on_any_data_service():
-    doc = json.loads(DEPLOYER_POLICY.read_text())
-    assert doc["Version"] == "2012-10-17"
-    # Attached inline to the deploying role: IAM's limit for a role's inline policies is 10,240
-    # characters without whitespace (a managed policy would allow only 6,144).
-    assert len(json.dumps(doc, separators=(",", ":"))) < 10240
+    doc = _deployer()  # each file's managed-policy size limit: tests/test_aws_deployer.py
     sids = [s["Sid"] for s in doc["Statement"]]
     assert len(sids) == len(set(sids))
     for statement in doc["Statement"]:
@@ -338,7 +374,7 @@ def test_the_deployer_policy_grants_no_wildcard_on_any_data_service():
 
 
 def test_the_deployer_policy_covers_every_service_the_aws_cell_and_global_layer_call(dev):
-    doc = json.loads(DEPLOYER_POLICY.read_text())
+    doc = _deployer()
     granted = {a.split(":")[0] for s in doc["Statement"] for a in _actions(s)}
     used = {r["type"].split(":")[1].split("/")[0] for r in dev.resources if r["type"].startswith("aws:")}
     # Pulumi module -> IAM service prefix where they differ.
@@ -352,7 +388,8 @@ def test_the_deployer_policy_covers_every_service_the_aws_cell_and_global_layer_
     # Pass only the cell's own roles to EKS/EC2, and create only the Auto Scaling service-linked role.
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     assert by_sid["PassOnlyCellRolesToEks"]["Condition"]["StringEquals"]["iam:PassedToService"] == [
-        "eks.amazonaws.com", "ec2.amazonaws.com", "s3.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
+        "eks.amazonaws.com", "ec2.amazonaws.com", "s3.amazonaws.com", "vpc-flow-logs.amazonaws.com",
+        "scraper.aps.amazonaws.com"]
     assert by_sid["CreateOnlyTheAutoScalingServiceLinkedRole"]["Condition"] == {
         "StringEquals": {"iam:AWSServiceName": "autoscaling.amazonaws.com"}}
 

@@ -35,6 +35,7 @@ SETTINGS = {
                             "selector": "prompt"}]},
     "acme": {"email": "platform@example.com", "min_days_remaining": 21,
              "server_url": "https://acme-staging-v02.api.letsencrypt.org/directory"},
+    "key_event_alerts": False,
 }
 
 
@@ -56,7 +57,7 @@ def custom(tmp_path_factory):
 
 def test_nsg_star_only_in_the_single_value_port_range(dev):
     rules = [r for nsg in mine(dev, "azure-native:network:NetworkSecurityGroup") for r in nsg["inputs"]["securityRules"]]
-    assert len(rules) == 6
+    assert len(rules) == 8  # + the API server subnet's documented allows (issue #31)
     for r in rules:
         assert "*" not in (r.get("destinationPortRanges") or []) and "*" not in (r.get("sourcePortRanges") or []), r
         assert r["sourcePortRange"] == "*"
@@ -75,8 +76,11 @@ def test_no_consumer_uses_a_role_assignment_before_it_propagates(dev):
     sleeps = {r["urn"]: r for r in mine(dev, SLEEP)}
     # storage CMK, cluster (KMS, subnets, disk encryption set), gateway secret reader, workload blob reader
     assert len(sleeps) == 4
+    # Key Vault data-plane roles: Key Vault's documented 600 s (issue #31); ARM roles 120 s.
+    expected = {"storage-key-user-propagated": "600s", "aks-grants-propagated": "600s",
+                "gateway-cert-reader-propagated": "600s", "workload-propagated": "120s"}
+    assert {s["name"].removeprefix(NAME + "-"): s["inputs"]["createDuration"] for s in sleeps.values()} == expected
     for s in sleeps.values():
-        assert s["inputs"]["createDuration"] == "120s"
         assert set(s["dependencies"]) & assignments, s["name"]
     _, res = (None, [r for r in dev.resources if r["type"].startswith(("azure-native:", "kubernetes:"))])
     for r in res:
@@ -366,4 +370,12 @@ def test_etcd_key_rotation_and_expiry_are_alarmed_to_the_cell_action_group(dev):
     assert expiry["destination"]["severity"] == "Sev1"
     # The near-expiry event exists only if the key's rotation policy notifies before expiry.
     actions = {a["action"]["type"]: a["trigger"] for a in etcd["properties"]["rotationPolicy"]["lifetimeActions"]}
-    assert actions["notify"]["timeBeforeExpiry"] == "P30D" and actions["rotate"]["timeAfterCreate"]
+    assert actions["Notify"]["timeBeforeExpiry"] == "P30D" and actions["Rotate"]["timeAfterCreate"]
+    # Issue #31: the first version expires too (a year after creation), so KeyNearExpiry can fire for it;
+    # the alert names what an expired etcd key breaks (encrypt, not decrypt).
+    first = [r for r in mine(dev, "time:index/offset:Offset") if r["name"].endswith("etcd-key-first-expiry")]
+    (first,) = first
+    assert first["inputs"]["offsetYears"] == 1
+    assert etcd["properties"]["attributes"]["expires"] == first["outputs"]["unix"]
+    assert "still decrypts" in expiry["destination"]["description"]
+    assert "cannot decrypt" not in expiry["destination"]["description"]

@@ -196,3 +196,26 @@ def test_geo_redundant_aws_bucket_needs_a_second_aws_region_in_the_zone():
     zones["us"]["regions"] = ["us-west-2", "us-east-2"]
     cfg = load("dev", raw(**{"platform:cells": c, "platform:zones": zones}), today=TODAY)
     assert CellSpec.from_config(cfg.cells[0], cfg).replica_region == "us-east-2"
+
+
+def test_every_config_error_at_once():
+    """Issue #38: an unknown key, values pydantic refuses and a cross-key rule, all in one error."""
+    import datetime as dt
+
+    from components.core import config as cfgmod
+
+    raw = {"platform:environment": "prod", "platform:cels": "[]",
+           "platform:cells": json.dumps([{"name": "cell-a", "cloud": "aws", "region": "us-west-99", "residency": "us"},
+                                         {"name": "cell-b", "cloud": "aws", "region": "us-east-1", "residency": "us",
+                                          "weight": 999}]),
+           "platform:dns": json.dumps({"domain": "example.com", "zone_id": "ZONE1", "parent_zone_id": "ZONE2"})}
+    with pytest.raises(cfgmod.ConfigError) as e:
+        cfgmod.load("s", raw, today=dt.date(2026, 1, 1))
+    lines = str(e.value).splitlines()
+    assert any("platform:cels: unknown key" in l for l in lines)
+    assert any("cells[0].region" in l and "us-west-99" in l for l in lines)
+    assert any("cells[1].weight" in l for l in lines)
+    # a cross-key rule on a key that is itself valid is reported in the same error
+    assert any("dns.parent_zone_id" in l and "one of the two" in l for l in lines)
+    # and none about a key that failed (its consequences would only repeat the error)
+    assert any("dns.alarm_email" in l for l in lines) and len(lines) == 5, lines

@@ -153,7 +153,7 @@ def test_deployable_dev_previews_as_a_real_preview_with_no_apply_finding_and_cle
     doc["main"] = str(REPO)
     (proj / "Pulumi.yaml").write_text(yaml.safe_dump(doc))
     (proj / "stacks" / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": cfg}))
-    run = offline(["preview", "dev", "--quiet", "--real-mode", "--project-dir", str(proj),
+    run = offline(["preview", "dev", "--quiet", "--real-mode", "--assume-applied", "--project-dir", str(proj),
                    "--policy-pack", str(REPO / "policy" / "encryption"),
                    "--policy-pack", str(REPO / "policy" / "residency")], tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]

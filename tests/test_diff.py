@@ -112,7 +112,7 @@ def test_same_rename_with_alias_is_clean(repo, tmp_path):
         tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert stack["changes"] == []
-    assert stack["summary"]["same"] == 4  # component, key, bucket, public access block
+    assert stack["summary"]["same"] == 5  # component, key, bucket, public access block, default aws provider
     renamed = {r["from"].split("::")[-1]: r["to"].split("::")[-1] for r in stack["renamed"]}
     assert renamed == {"assets": "media", "assets-key": "media-key", "assets-bucket": "media-bucket",
                        "assets-public-access": "media-public-access"}
@@ -154,15 +154,15 @@ def test_all_stacks_diff_and_preview_report_every_stack(repo, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     stacks = {s["stack"]: s for s in json.loads(out.read_text())["stacks"]}
     assert set(stacks) == {"dev", "staging"}
-    assert stacks["staging"]["base_missing"] and stacks["staging"]["summary"]["create"] == 4
+    assert stacks["staging"]["base_missing"] and stacks["staging"]["summary"]["create"] == 5  # and its default aws provider, as the CLI creates it
     assert stacks["dev"]["summary"]["update"] == 1
     report = md.read_text()
     for stack in ("dev", "staging"):
-        assert f"### `{stack}`" in report and f"| `{stack}` | 4 |" in report
+        assert f"### `{stack}`" in report and f"| `{stack}` | 5 |" in report
     assert pv.returncode == 0, pv.stdout + pv.stderr
     preview = pv_md.read_text()
     for stack in ("dev", "staging"):
-        assert f"| `{stack}` | 4 | 3 | 0 | 0 | 0 |" in preview  # the component + 3 aws resources
+        assert f"| `{stack}` | 5 | 3 | 0 | 0 | 0 |" in preview  # the component, 3 aws resources, the default aws provider (not a cloud)
 
 
 def test_diff_usage_errors(repo, tmp_path):

@@ -300,7 +300,7 @@ def pack():
     result = analyze(PACK, s.resources)
     with_exception = analyze(PACK, s.resources, config={RULE: {"exceptions": [{
         "zone": "eu", "fallback_cell": "aws-us-east-1", "reason": "pilot customer accepts US processing",
-        "approver": "dpo@example.com", "expires": "2099-01-01"}]}})
+        "approver": "dpo@example.com", "expires": "2099-01-01", "stacks": ["test"]}]}})
     return result, with_exception, r
 
 

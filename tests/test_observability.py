@@ -89,13 +89,32 @@ def test_aws_metrics_in_the_cells_region_encrypted_with_the_cell_key(dev):
     job = config["scrape_configs"][0]
     assert job["kubernetes_sd_configs"][0]["namespaces"]["names"] == ["inference"]
     assert config["global"]["external_labels"] == {"cell": "aws-us-west-2"}
-    # The collector's service-linked role reaches the cluster through an access entry (no IAM path) and a group.
-    entry = _out(dev, "aws:eks/accessEntry:AccessEntry", "aws-us-west-2-scraper-access")
-    assert entry["principalArn"].endswith(":role/" + scraper["roleArn"].rsplit("/", 1)[-1])
-    binding = _out(dev, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
-                   "aws-us-west-2-inference-metrics-reader-binding")
-    assert binding["subjects"] == [{"kind": "Group", "name": entry["kubernetesGroups"][0],
-                                    "apiGroup": "rbac.authorization.k8s.io"}]
+    # #29: AMP creates the scraper's EKS access entry itself (API authentication mode): none of ours, no group.
+    assert not [e for e in dev.of_type("aws:eks/accessEntry:AccessEntry")
+                if "AmazonPrometheusScraper" in str(e["inputs"]["principalArn"])]
+    assert not dev.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding") or all(
+        "metrics-reader" not in b["name"] for b in dev.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"))
+
+
+def test_the_scraper_writes_to_the_customer_key_workspace_through_its_role_configuration(dev):
+    """AMP user guide (managed collectors, customer managed keys): a scraper writing to a workspace encrypted
+    with a customer managed key needs a role configuration, source and target roles in the same account."""
+    scraper = _out(dev, "aws:amp/scraper:Scraper", "aws-us-west-2-scraper")
+    roles = {r["name"]: r for r in dev.of_type("aws:iam/role:Role")}
+    source, target = roles["aws-us-west-2-scraper-source"], roles["aws-us-west-2-scraper-target"]
+    assert scraper["roleConfiguration"] == {"sourceRoleArn": source["outputs"]["arn"],
+                                            "targetRoleArn": target["outputs"]["arn"]}
+    (trust,) = json.loads(source["inputs"]["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "scraper.aps.amazonaws.com"}
+    assert trust["Condition"]["ArnLike"]["aws:SourceArn"] == "arn:aws:aps:us-west-2:123456789012:scraper/*"
+    (trust,) = json.loads(target["inputs"]["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"AWS": source["outputs"]["arn"]}
+    assert trust["Condition"] == {"StringLike": {"sts:ExternalId": "arn:aws:aps:us-west-2:123456789012:scraper/*"}}
+    policies = {p["name"]: json.loads(p["inputs"]["policy"])["Statement"] for p in dev.of_type("aws:iam/rolePolicy:RolePolicy")}
+    ws = _out(dev, "aws:amp/workspace:Workspace", "aws-us-west-2-metrics")
+    assert [(s["Action"], s["Resource"]) for s in policies["aws-us-west-2-scraper-target"]] == [("aps:RemoteWrite", ws["arn"])]
+    assert [(s["Action"], s["Resource"]) for s in policies["aws-us-west-2-scraper-source"]] == [
+        ("sts:AssumeRole", target["outputs"]["arn"])]
 
 
 def test_pods_carry_the_scrape_configuration_each_cell_asked_for(dev):

@@ -369,10 +369,13 @@ def dns():
     r["s3_frankfurt"] = s.add("aws:s3/bucket:Bucket", "eu-frankfurt", {"tags": tags("eu")}, provider=aws_eu)
     exceptions = [
         {"zone": "in", "fallback_cell": "aws-us-west-2", "reason": "DR drill approved by the DPO for Q3",
-         "approver": "dpo@acme.example", "expires": FUTURE},
+         "approver": "dpo@acme.example", "expires": FUTURE, "stacks": ["test"]},
         {"zone": "eu", "fallback_cell": "aws-us-west-2", "reason": "Temporary capacity during migration",
-         "approver": "cto@acme.example", "expires": PAST},
-        {"zone": "eu", "fallback_cell": "aws-us-west-2", "reason": "no approver given here"},
+         "approver": "cto@acme.example", "expires": PAST, "stacks": ["test"]},
+        {"zone": "eu", "fallback_cell": "aws-us-west-2", "reason": "no approver given here", "stacks": ["test"]},
+        # Approved for another stack only (#35): it does not apply here (eu -> aws-us-west-2 stays a violation).
+        {"zone": "eu", "fallback_cell": "aws-us-west-2", "reason": "approved for prod-global's failover drill",
+         "approver": "dpo@acme.example", "expires": FUTURE, "stacks": ["prod-global"]},
     ]
     zones = {"eu": {"regions": ["eu-central-1", "europe-west1", "us-east-1"]}}
     config = {name: {"zones": zones, "exceptions": exceptions} for name in (
@@ -405,6 +408,25 @@ def test_dns_approval_is_matched_against_the_cell_the_record_targets(dns):
     result, r = dns
     msgs = on(result, "residency-dns-in-zone", r["spoof_secondary"])
     assert any("strict zone 'in'" in m and "aws-eu-central-1" in m and "unapproved" in m for m in msgs), msgs
+
+
+def test_an_approval_binds_to_the_stacks_it_names(dns):
+    """The eu -> aws-us-west-2 approval for prod-global does not cover this stack ('test'): the fallback
+    stays a violation, and the advisory lists only the approval this stack uses."""
+    result, r = dns
+    msgs = on(result, "residency-dns-in-zone", r["app_secondary"])
+    assert any("strict zone 'eu'" in m and "unapproved" in m for m in msgs), msgs
+    approved = [d.message for d in by_policy(result, "residency-exception-approved")]
+    assert not [m for m in approved if "prod-global" in m or "zone 'eu'" in m], approved
+
+
+def test_an_approval_that_names_no_stack_is_a_config_problem():
+    import sys
+    sys.path.insert(0, str(PACK))
+    from zones import ConfigProblem, _exception
+    with pytest.raises(ConfigProblem, match="missing stacks"):
+        _exception(0, {"zone": "eu", "fallback_cell": "x", "reason": "a good long reason", "approver": "dpo",
+                       "expires": "2099-01-01"})
 
 
 def test_dns_unapproved_fallback_says_where_to_approve_it(dns):

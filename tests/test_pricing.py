@@ -109,9 +109,10 @@ def test_azure_example_to_the_cent():
     s.zone_with_three_https_checks()
     cost = estimate(s.resources, ZERO)
     # AKS Standard 730 x $0.10 = 73.00; nodes 2 x 730 x $0.221 = 322.66; NAT 730 x $0.045 = 32.85;
-    # WAF_v2 730 x $0.443 = 323.39 + 1 reserved instance = 10 capacity units x 730 x $0.0144 = 105.12 -> 857.02
-    assert cost["by_cell"]["in"] == 857.02
-    assert cost["monthly"] == 865.77
+    # WAF_v2 730 x $0.443 = 323.39 + 1 reserved instance = 10 capacity units x 730 x $0.0144 = 105.12;
+    # AKS's outbound Standard load balancer 730 x $0.025 = 18.25 + its public IP 730 x $0.005 = 3.65 -> 878.92
+    assert cost["by_cell"]["in"] == 878.92
+    assert cost["monthly"] == 887.67
     assert "included in the WAF_v2" in cost["free_types"]["azure-native:network:WebApplicationFirewallPolicy"]
 
 
@@ -205,11 +206,12 @@ def test_the_text_and_markdown_reports_carry_the_cost(tmp_path):
                                       "aws.rds.Instance('db', instance_class='db.t4g.micro', engine='postgres', "
                                       "allocated_storage=20, tags={'cell': 'eu'})\n")
     md = tmp_path / "r.md"
-    run = offline(["preview", "dev", "--quiet", "--project-dir", str(proj), "--markdown", str(md)], tmp_path)
+    run = offline(["preview", "dev", "--quiet", "--assume-applied", "--project-dir", str(proj), "--markdown", str(md)], tmp_path)
     assert run.returncode == 0, run.stderr
-    assert run.report["cost"]["by_cell"] == {"eu": 1.00}
+    # the key and, rotated yearly, its first-year rotation (issue #38: key rotation costs)
+    assert run.report["cost"]["by_cell"] == {"eu": 2.00}
     text = md.read_text()
-    assert "#### Cost: $1.00/month" in text and "| `eu` | $1.00 | KMS key $1.00 |" in text
+    assert "#### Cost: $2.00/month" in text and "| `eu` | $2.00 | KMS key $1.00, KMS key rotations (first year) $1.00 |" in text
     assert "Not priced: `aws:rds/instance:Instance` `db` (no cost rule for this type)" in text
     assert "Cost (monthly, on-demand list prices of" in run.stdout
     assert "not priced: aws:rds/instance:Instance (1)" in run.stdout
@@ -255,7 +257,7 @@ def test_bad_usage_file_fails_the_preview_as_a_config_error(tmp_path):
     (proj / "stacks" / "Pulumi.dev.yaml").write_text("config: {}\n")
     (proj / "__main__.py").write_text("import pulumi\n")
     (proj / "usage.yaml").write_text("defaults: {requests: 5}\n")
-    run = offline(["preview", "dev", "--project-dir", str(proj)], tmp_path)
+    run = offline(["preview", "dev", "--assume-applied", "--project-dir", str(proj)], tmp_path)
     assert run.returncode == 2
     assert "defaults.requests: unknown key" in run.stderr and "Traceback" not in run.stderr
 

@@ -302,6 +302,10 @@ RETIRED = [
     # so no stack ever created it; the agent exists once the Compute API is on and its address is built instead.
     re.compile(r"urn:pulumi:[^:]+::platform::platform:gcp:Cell\$platform:gcp:ProjectApis"
                r"\$gcp:projects/serviceIdentity:ServiceIdentity::[a-z0-9-]+-apis-compute-agent"),
+    # Issue #29: AMP creates the scraper's EKS access entry itself (API authentication mode); ours collided
+    # with it (ResourceInUseException). It held no state; the next `up` deletes it.
+    re.compile(r"urn:pulumi:[^:]+::platform::platform:aws:Cell\$aws:eks/accessEntry:AccessEntry::[a-z0-9-]+-scraper-access"),
+
 ]
 
 
@@ -424,7 +428,7 @@ def test_the_aws_observability_moved_into_its_piece_keeps_every_urn_by_alias(sta
     # children; they are the `platform:aws:Observability` piece's now, each aliased to the cell. They came
     # after the URN baselines, so their URNs before the move were captured on their own (the fixture).
     before = {line for line in (MOVED / "aws-observability" / f"{stack}.txt").read_text().split()
-              if line.startswith("urn:")}
+              if line.startswith("urn:") and not any(p.fullmatch(line) for p in RETIRED)}
     run = preview_stack(stack, tmp_path_factory.mktemp(stack), packs=PACKS)
     assert run.report is not None, run.stderr[-3000:]
     by_urn = {r["urn"]: r for r in run.resources}
@@ -433,7 +437,10 @@ def test_the_aws_observability_moved_into_its_piece_keeps_every_urn_by_alias(sta
     old = {u: all_old[u] for u in moved}
     # Every one of them moved (none kept its URN), and each answers to exactly one URN it had before.
     assert not before & set(by_urn)
-    assert all(len(o & before) == 1 for o in old.values()), old
+    # ...except what came after the move (#29: the scraper's source and target roles), with no alias at all.
+    new = {by_urn[u]["name"] for u, o in old.items() if not o}
+    assert {n.rsplit("-scraper-", 1)[-1] for n in new} <= {"source", "target"}, new
+    assert all(len(o & before) == 1 for o in old.values() if o), old
     assert set().union(*old.values()) >= before, sorted(before - set().union(*old.values()))
     for r in moved.values():  # what holds state is still protected in prod
         if r["type"] in ("aws:amp/workspace:Workspace", "aws:kms/key:Key"):

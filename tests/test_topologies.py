@@ -42,7 +42,7 @@ def runs(tmp_path_factory):
     """This module's whole-stack previews, two at a time (the machine's two cores)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    approved = _pack_copy(tmp_path_factory.mktemp("approved-pack"), [dict(EXCEPTION)])
+    approved = _pack_copy(tmp_path_factory.mktemp("approved-pack"), [dict(EXCEPTION, stacks=["dev-exception"])])
     unapproved = _pack_copy(tmp_path_factory.mktemp("unapproved-pack"), [])
     jobs = {
         "azure2": (_azure_in_two_zones(), "dev-azure2", PACKS),
@@ -108,9 +108,10 @@ def test_shipped_approvals_file_is_the_packs_config_and_owned():
     from offline_helpers import REPO
 
     doc = json.loads((REPO / "policy" / "residency" / "approvals.json").read_text())
-    assert doc["residency-dns-in-zone"]["exceptions"] == doc["residency-exception-approved"]["exceptions"]
-    # An approved exception also lets its zone in at the fallback cell's edge guard (issue #21).
-    assert doc["residency-edge-guard"]["exceptions"] == doc["residency-dns-in-zone"]["exceptions"]
+    # One entry per approval (issue #38): the pack adds the file's approvals to every policy
+    # (residency-dns-in-zone, and residency-edge-guard: an approved exception also lets its zone in
+    # at the fallback cell's edge, issue #21); `runs["approved"]` below proves both see it.
+    assert list(doc) == ["residency-exception-approved"]
     owners = (REPO / ".github" / "CODEOWNERS").read_text().splitlines()
     assert any(line.split()[:1] == ["/policy/residency/approvals.json"] and len(line.split()) > 1 for line in owners)
 
@@ -124,6 +125,8 @@ def test_exception_approved_in_the_pack_config_is_reported_with_approver(runs):
     assert approved and all(d["level"] == "advisory" for d in run.diagnostics
                             if d["policy"] == "residency-exception-approved")
     assert any("dpo@acme.example" in m and EXPIRES in m and "'aws-us-west-2'" in m for m in approved), approved
+    # the banner every report form shows (issue #38): the JSON carries it too
+    assert any("dpo@acme.example" in a for a in run.report["approved_exceptions"])
 
 
 def test_exception_only_declared_by_the_stack_is_a_mandatory_violation(runs):

@@ -96,7 +96,7 @@ def _run_stack(raw: dict, tmp_path) -> tuple[dict, dict]:
     (proj / "stacks" / "Pulumi.generated.yaml").write_text(yaml.safe_dump({"config": raw}))
     residency = tmp_path / "residency.json"
     residency.write_text(json.dumps(_residency_config(raw)))
-    run = offline(["preview", "generated", "--quiet", "--project-dir", str(proj),
+    run = offline(["preview", "generated", "--quiet", "--assume-applied", "--project-dir", str(proj),
                    "--policy-pack", str(REPO / "policy" / "residency"), "--policy-pack-config", str(residency),
                    "--policy-pack", str(REPO / "policy" / "encryption")], tmp_path)
     return raw, {"returncode": run.returncode, "stderr": run.stderr[-3000:], "report": run.report}

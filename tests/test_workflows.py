@@ -1102,7 +1102,8 @@ def test_each_stacks_deploy_identity_reaches_only_its_own_key_and_state():
         state_policy.policy("dev", [], bucket="Not_A_Bucket")
     # The shared resource policy no longer grants any secrets key or state; key administration is
     # limited to keys of the role's own environment (the dev role cannot schedule a prod key's deletion).
-    deployer = json.loads((REPO / "deploy" / "aws-deployer-policy.json").read_text())
+    deployer = {"Statement": [st for f in sorted((REPO / "deploy" / "aws-deployer").glob("*.json"))
+                              for st in json.loads(f.read_text())["Statement"]]}
     for stack in STACKS:
         assert not _allows(deployer, "kms:Decrypt", key, state_policy.secrets_alias(stack))
         assert not _allows(deployer, "s3:PutObject", f"arn:aws:s3:::{bucket}/.pulumi/stacks/platform/{stack}.json")
@@ -1149,11 +1150,16 @@ def test_codeowners_require_review_for_the_pipeline_policy_deployers_and_prod():
     must = [p for p in tracked if p.startswith((".github/", "policy/", "deploy/"))]
     must += [str(PROJECT.stack_file(s).relative_to(REPO)) for s in STACKS if s.startswith("prod-")]
     must += ["components/core/catalog.py", "policy/residency/catalog.json", "policy/encryption/config.json"]
+    # What decides a verdict (#35): the pack code and its generated facts, the README's CI blocks (.ci/run runs
+    # them), and the releases (which zones may hold a model).
+    must += ["policy/encryption/encryption_rules/stores.py", "policy/residency/facts.json", "README.md", ".ci/run",
+             "releases/sentiment-1.0.0.yaml"]
     assert len(must) > 30
     for path in must:
         assert _owners(path), f"no code owner for {path}"
     assert _owners("policy/residency/approvals.json") == ["@acme/data-protection"]
     assert "@acme/data-protection" in _owners("policy/residency/catalog.json")
+    assert "@acme/data-protection" in _owners("releases/plans/sentiment-1.1.0.yaml")
     assert _owners(".github/CODEOWNERS") and _owners(".github/workflows/deploy.yml")
     assert not _owners("stacks/Pulumi.dev.yaml")  # the example dev stack is anyone's to change
     assert not _owners("policyfoo/x")  # anchored directory rules, not prefixes

@@ -121,8 +121,8 @@ EXPECTED_OBJECTS = {
 CRD_GROUPS = ("monitoring.googleapis.com", "azmonitoring.coreos.com")
 # What each cloud's MetricsScrape adds (issue #22): the scrape objects and the collector's way in.
 METRICS_OBJECTS = {
-    "aws": {"NetworkPolicy/inference-allow-metrics-scrape", "ClusterRole/inference-metrics-reader",
-            "ClusterRoleBinding/inference-metrics-reader"},
+    # AWS: AMP's own access entry policy lets the collector read pods (#29): no RBAC of ours.
+    "aws": {"NetworkPolicy/inference-allow-metrics-scrape"},
     "gcp": {"NetworkPolicy/inference-allow-metrics-scrape", "PodMonitoring/inference-metrics"},
     "azure": {"NetworkPolicy/inference-allow-metrics-scrape", "PodMonitor/inference-metrics"},
 }

@@ -58,8 +58,15 @@ def is_documentation_range(cidr: str) -> bool:
     return any(net.subnet_of(ipaddress.ip_network(d)) for d in DOCUMENTATION_RANGES)
 
 
+# Node sizes, one setting per cell (`cells[i].cluster.node_size`), equivalent on every cloud:
+# (vCPUs, GiB of memory) per node. Each cloud's cluster piece maps a size to its own machine type.
+NODE_SIZES: dict[str, tuple[int, int]] = {"small": (2, 8), "medium": (4, 16), "large": (8, 32)}
+
+
 class ClusterOptions(_Model):
     min_nodes: int = Field(2, ge=1, le=100)
+    # The workload's node size (NODE_SIZES); the same default on every cloud.
+    node_size: Literal["small", "medium", "large"] = "medium"
     max_nodes: int = Field(5, ge=1, le=1000)
     kubernetes_version: str = "1.33"
     # CIDRs allowed to reach the Kubernetes API; empty = private endpoint only.
@@ -142,6 +149,15 @@ class CellSpecConfig(CellPlacementConfig):
     release: Optional[str] = Field(None, pattern=releases.ID_PATTERN)
     # GCP only: the GCP plugin's settings of the cell (components/clouds/gcp/settings.py checks them).
     gcp: Optional[dict[str, Any]] = None
+    # AWS only: the AWS plugin's settings of the cell (components/clouds/aws/settings.py checks them).
+    aws: Optional[dict[str, Any]] = None
+
+    @field_validator("aws")
+    @classmethod
+    def _aws_only(cls, v, info: ValidationInfo):
+        if v is not None and info.data.get("cloud") not in (None, "aws"):
+            raise ValueError(f"AWS settings on a {info.data.get('cloud')} cell; allowed: only on aws cells")
+        return v
 
     @field_validator("azure")
     @classmethod
@@ -351,14 +367,25 @@ class PlatformConfig(_Model):
     usage: Optional[dict[str, Any]] = None
     apply_exemptions: list[ApplyExemption] = []
     slo: Optional[SloOptions] = None
+    # What `pulumi destroy` may remove (README "Teardown"): `destroyable` lifts `protect` and the clouds'
+    # own deletion protection and lets containers go with their contents (force destroy); `protected`
+    # keeps all of them. Default per environment (`TEARDOWN_DEFAULTS`): dev/staging destroyable, prod
+    # protected. Prod is torn down in two steps: an `up` with `destroyable`, then `destroy`.
+    teardown: Optional[Literal["destroyable", "protected"]] = None
     # The release (releases/<id>.yaml: model + image, allowed zones) every cell serves unless it names its own.
     release: Optional[str] = Field(None, pattern=releases.ID_PATTERN)
     # Provider settings read from Pulumi's own keys.
     gcp_project: Optional[str] = None
 
     @property
+    def teardown_mode(self) -> str:
+        """`platform:teardown`, else the environment's default."""
+        return self.teardown or TEARDOWN_DEFAULTS[self.environment]
+
+    @property
     def protect_stateful(self) -> bool:
-        return self.environment == "prod"
+        """Stateful resources carry `protect` and the cloud's own deletion protection (EKS, ALB, GKE)."""
+        return self.teardown_mode == "protected"
 
     @property
     def alert_emails(self) -> list[str]:
@@ -382,9 +409,12 @@ class PlatformConfig(_Model):
         return list(dict.fromkeys([*(self.edge.served_zones or []), *placed]))
 
 
+# `platform:teardown` when the stack does not set it (offline/apply/teardown.py reads the same table).
+TEARDOWN_DEFAULTS = {"dev": "destroyable", "staging": "destroyable", "prod": "protected"}
+
 # Keys of `platform:*` and what model field they feed.
 _KEYS = {"environment", "cells", "cell_stacks", "dns", "workload", "zones", "exceptions", "deployer", "usage",
-         "apply_exemptions", "slo", "access", "edge", "release"}
+         "apply_exemptions", "slo", "access", "edge", "teardown", "release"}
 
 _DEFAULT_ZONES = {z: {"strict": strict} for z, strict in placement.DEFAULT_ZONES.items()}
 
@@ -484,18 +514,38 @@ def load(stack: str, raw: Mapping[str, Any], today: Optional[_dt.date] = None,
     data["gcp_project"] = raw.get("gcp:project")
     if "environment" not in data:
         problems.append(f"stack {stack!r}: {PROJECT}:environment: missing; allowed: dev, staging, prod")
-    if problems:
-        raise ConfigError("\n".join(problems))
+    # Every problem at once (issue #38): unknown keys, then each value pydantic refuses, then the
+    # rules that span keys, judged on what is valid (a key that failed is left out of those, so a
+    # cross-key rule never reports a consequence of an error already listed).
     try:
         cfg = PlatformConfig.model_validate(data)
     except ValidationError as e:
-        raise ConfigError("\n".join(_format_error(stack, err, data) for err in e.errors())) from None
-    problems = _cross_checks(cfg, today)
+        errors = [err for err in e.errors() if tuple(err["loc"]) != ("environment",) or "environment" in data]
+        problems += [_format_error(stack, err, data) for err in errors]
+        failed = {err["loc"][0] for err in errors if err["loc"]}
+        cfg = _valid_part(data, failed)
+        if cfg is not None:
+            dropped = [f"{PROJECT}:{k}" for k in failed]
+            problems += [f"stack {stack!r}: {p}" for p in _cross_checks(cfg, today)
+                         if not any(d in p for d in dropped)]
+        raise ConfigError("\n".join(problems)) from None
+    later = _cross_checks(cfg, today)
     if deployment:
-        problems += deployment_problems(cfg)
+        later += deployment_problems(cfg)
+    problems += [f"stack {stack!r}: {p}" for p in later]
     if problems:
-        raise ConfigError("\n".join(f"stack {stack!r}: {p}" for p in problems))
+        raise ConfigError("\n".join(problems))
     return cfg
+
+
+def _valid_part(data: dict, failed: set) -> Optional[PlatformConfig]:
+    """The config without its failing top-level keys (their defaults instead), or None when a key
+    without a default failed (nothing sound is left to cross-check)."""
+    rest = {k: v for k, v in data.items() if k not in failed}
+    try:
+        return PlatformConfig.model_validate(rest)
+    except ValidationError:
+        return None
 
 
 def _foreign_keys(index: int, cell: CellSpecConfig) -> list[str]:

@@ -25,6 +25,9 @@ import pulumi_aws as aws
 class DnsValidator:
     zone_id: pulumi.Input[str]   # the public hosted zone
     provider: aws.Provider       # the stack's us-east-1 provider (Route 53 is global)
+    # The zone is the stack's own (created, dev): nobody else publishes in it, and `destroy` deletes it,
+    # which Route 53 refuses while a record is left inside (HostedZoneNotEmpty). So no record is retained.
+    zone_owned: bool = False
 
     def record(self, resource_name: str, *, parent: pulumi.Resource, name: pulumi.Input[str],
                type: pulumi.Input[str], values: Sequence[pulumi.Input[str]], ttl: int,
@@ -34,9 +37,11 @@ class DnsValidator:
 
         `shared`: the same record is published by other cells (or stacks) too, so this one keeps it
         when it goes away (`retain_on_delete`) and may overwrite the copy another wrote, unless
-        `allow_overwrite` says otherwise (multivalue records coexist instead)."""
+        `allow_overwrite` says otherwise (multivalue records coexist instead). In a zone the stack owns
+        nothing is shared beyond the stack, so nothing is retained (offline/apply/teardown.py)."""
+        retain = shared and not self.zone_owned
         base = pulumi.ResourceOptions(parent=parent, provider=self.provider,
-                                      retain_on_delete=True if shared else None)
+                                      retain_on_delete=True if retain else None)
         return aws.route53.Record(
             resource_name, zone_id=self.zone_id, name=name, type=type, ttl=ttl, records=list(values),
             allow_overwrite=shared if allow_overwrite is None else allow_overwrite, **record_args,

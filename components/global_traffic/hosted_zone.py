@@ -30,11 +30,12 @@ def public_zone(dns: DnsOptions, provider: aws.Provider, protect: bool) -> pulum
         comment=f"Global name of the inference platform ({dns.domain}); managed by Pulumi",
         opts=pulumi.ResourceOptions(provider=provider, protect=protect),
     )
+    delegation = None
     if dns.parent_zone_id:
         # The delegation: without NS records in the parent nobody resolves the new zone, so ACM waits its
         # 72 h and fails, and every health check fails. 2 days is the TTL Route 53 gives the zone's own NS
         # set; a parent in another account needs this stack's provider to be allowed into that zone.
-        aws.route53.Record(
+        delegation = aws.route53.Record(
             "public-zone-delegation",
             zone_id=dns.parent_zone_id, name=dns.domain, type="NS", ttl=172800,
             records=zone.name_servers,
@@ -42,4 +43,9 @@ def public_zone(dns: DnsOptions, provider: aws.Provider, protect: bool) -> pulum
     # Whoever delegates by hand (no parent zone in this account) needs these; a key with an underscore
     # never collides with a cell's export.
     pulumi.export("zone_name_servers", zone.name_servers)
+    if delegation is not None:
+        # Issue #31: whatever validates a name in the zone (ACM records, the Azure cells' ACME DNS-01
+        # certificate) uses the zone id only once the parent delegates to it; otherwise a validation
+        # started before the NS record exists can time out. The id carries the record as a dependency.
+        return pulumi.Output.all(zone.zone_id, delegation.id).apply(lambda ids: ids[0])
     return zone.zone_id

@@ -30,6 +30,9 @@ class Rule:
     doc: str  # the provider documentation the rule encodes
     level: str
     check: Callable[["Graph"], Iterable["Finding"]]
+    # How to make the finding go away, in the terms the reader controls: the stack setting to change
+    # (e.g. `platform:deployer.azure_object_id`) when there is one, else what the program must do.
+    fix: str = ""
 
 
 @dataclass
@@ -39,28 +42,37 @@ class Finding:
     level: str
     message: str
     exempted: Optional[str] = None  # the exemption's reason (and expiry) when silenced
+    fix: str = ""  # the rule's fix (Rule.fix), else its requirement (Rule.description)
 
     def report(self) -> dict:
         out = {"rule": self.rule, "urn": self.urn, "level": self.level, "message": self.message}
         if self.exempted:
             out["exempted"] = self.exempted
+        if self.fix:
+            out["fix"] = self.fix
         return out
 
 
 RULES: dict[str, Rule] = {}
+# Delete-time rules (offline/apply/teardown.py): run by `python -m offline destroy`, not by every preview.
+DELETE_TIME: set[str] = set()
 
 
-def rule(id: str, description: str, doc: str, level: str = "error"):
-    """Register a rule: `check(graph)` yields (urn, message) or (urn, message, level)."""
+def rule(id: str, description: str, doc: str, level: str = "error", fix: str = ""):
+    """Register a rule: `check(graph)` yields (urn, message) or (urn, message, level).
+
+    `fix`: the stack setting that resolves a finding (reports print it as the fix); without one,
+    the fix is the rule's requirement (`description`) and its documentation."""
     assert level in LEVELS
+    how = fix or f"make it hold: {description} ({doc})"
 
     def deco(fn):
         def check(graph: "Graph") -> Iterator[Finding]:
             for item in fn(graph):
                 urn, message, *lv = item
-                yield Finding(id, urn, lv[0] if lv else level, message)
+                yield Finding(id, urn, lv[0] if lv else level, message, fix=how)
 
-        RULES[id] = Rule(id, description, doc, level, check)
+        RULES[id] = Rule(id, description, doc, level, check, fix)
         return fn
 
     return deco
@@ -134,6 +146,9 @@ class Exemption:
     expires: _dt.date
     used: bool = field(default=False)
 
+    def report(self) -> dict:
+        return {"rule": self.rule, "resource": self.resource, "reason": self.reason, "expires": str(self.expires)}
+
     def matches(self, finding: Finding, graph: Graph) -> bool:
         if self.rule != finding.rule:
             return False
@@ -181,11 +196,17 @@ def load_exemptions(graph: Graph, today: Optional[_dt.date] = None) -> list[Exem
 
 def check(graph: Graph, rules: Optional[Iterable[str]] = None, today: Optional[_dt.date] = None) -> list[Finding]:
     """Run every rule (or those named) over `graph`; findings matched by an exemption carry its reason."""
-    from . import aws, azure, common, gcp  # noqa: F401  (registers the rules)
+    return check_all(graph, rules, today)[0]
+
+
+def check_all(graph: Graph, rules: Optional[Iterable[str]] = None,
+              today: Optional[_dt.date] = None) -> tuple[list[Finding], list[Exemption]]:
+    """`check`, and the exemptions that matched no finding (dead config the reports warn about)."""
+    from . import aws, azure, common, gcp, routing, teardown  # noqa: F401  (registers the rules)
 
     exemptions = load_exemptions(graph, today)
     findings: list[Finding] = []
-    for rid in sorted(rules or RULES):
+    for rid in sorted(rules or (r for r in RULES if r not in DELETE_TIME)):
         findings += list(RULES[rid].check(graph))
     for f in findings:
         for e in exemptions:
@@ -193,7 +214,9 @@ def check(graph: Graph, rules: Optional[Iterable[str]] = None, today: Optional[_
                 f.exempted = f"{e.reason} (until {e.expires})"
                 e.used = True
                 break
-    return findings
+    # Only the rules that ran can use an exemption: a partial run (`rules`) judges no other one.
+    ran = set(rules or (r for r in RULES if r not in DELETE_TIME))
+    return findings, [e for e in exemptions if not e.used and e.rule in ran]
 
 
 def blocking(findings: list[Finding], warnings_as_errors: bool = False) -> list[Finding]:
@@ -203,7 +226,7 @@ def blocking(findings: list[Finding], warnings_as_errors: bool = False) -> list[
 
 
 def load_all() -> dict[str, Rule]:
-    from . import aws, azure, common, gcp  # noqa: F401
+    from . import aws, azure, common, gcp, routing, teardown  # noqa: F401
 
     return RULES
 

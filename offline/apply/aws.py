@@ -56,6 +56,11 @@ _SLR = re.compile(r"aws-service-role/([^/\"]+)/(AWSServiceRoleFor\w+)")
 def kms_slr(g: Graph):
     slrs = {((r["inputs"] or {}).get("awsServiceName"), r["urn"])
             for r in g.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")}
+    # A stack may declare the account's Auto Scaling role existing (cells[].aws.autoscaling_service_role:
+    # existing, a second stack in the account): then it is there before the key policy names it.
+    existing = {"autoscaling.amazonaws.com"} if any(
+        isinstance(c, dict) and c.get("cloud") == "aws" and (c.get("aws") or {}).get("autoscaling_service_role")
+        == "existing" for c in (g.cfg("platform:cells") or [])) else set()
     for r in g.of_type("aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy"):
         policy = (r["inputs"] or {}).get("policy")
         if not known(policy):
@@ -63,7 +68,7 @@ def kms_slr(g: Graph):
         text = policy if isinstance(policy, str) else json.dumps(policy)
         deps = g.deps(r["urn"])
         for service, role in sorted(set(_SLR.findall(text))):
-            if not any(s == service and u in deps for s, u in slrs):
+            if service not in existing and not any(s == service and u in deps for s, u in slrs):
                 yield r["urn"], (f"key policy names {role} ({service}), which a fresh account does not have: "
                                  f"KMS rejects a policy whose principal does not exist; add an "
                                  f"aws:iam/serviceLinkedRole:ServiceLinkedRole for {service} and depend on it")
@@ -237,3 +242,57 @@ def upgrade_policy(g: Graph):
     for c in g.of_type("aws:eks/cluster:Cluster"):
         if not ((c["inputs"] or {}).get("upgradePolicy") or {}).get("supportType"):
             yield c["urn"], "upgradePolicy.supportType is not set: the cluster silently moves to extended support"
+
+
+# --- issue #29: the managed collector ------------------------------------------------------------
+
+AMP_SCRAPER_ROLE = "AWSServiceRoleForAmazonPrometheusScraper"
+
+
+@rule("aws-amp-scraper-access-entry",
+      "No EKS access entry for an AMP scraper's role on an API-mode cluster: AMP creates that entry itself and "
+      "a second one for the same principal is refused (ResourceInUseException)",
+      "https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-collector-how-to.html#AMP-collector-eks-setup")
+def amp_scraper_access_entry(g: Graph):
+    scrapers = {r["urn"] for r in g.of_type("aws:amp/scraper:Scraper")}
+    for e in g.of_type("aws:eks/accessEntry:AccessEntry"):
+        principal = (e["inputs"] or {}).get("principalArn")
+        if (known(principal) and AMP_SCRAPER_ROLE in str(principal)) or (scrapers & g.deps(e["urn"])):
+            yield e["urn"], (f"EKS access entry for an AMP scraper's role ({principal}): AMP creates the scraper's "
+                             "entry itself on a cluster in API authentication mode; this one fails with "
+                             "ResourceInUseException. Remove it.")
+
+
+@rule("aws-amp-scraper-customer-key-workspace",
+      "An AMP scraper writing to a workspace encrypted with a customer managed key needs a role configuration "
+      "(source and target roles of the same account)",
+      "https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-collector-how-to.html#AMP-collector-create")
+def amp_scraper_cmk(g: Graph):
+    cmk_workspaces = {(w.get("outputs") or {}).get("arn") for w in g.of_type("aws:amp/workspace:Workspace")
+                      if (w["inputs"] or {}).get("kmsKeyArn")}
+    for s in g.of_type("aws:amp/scraper:Scraper"):
+        inputs = s["inputs"] or {}
+        target = ((inputs.get("destination") or {}).get("amp") or {}).get("workspaceArn")
+        roles = inputs.get("roleConfiguration") or {}
+        if target in cmk_workspaces and not (roles.get("sourceRoleArn") and roles.get("targetRoleArn")):
+            yield s["urn"], (f"scraper writes to {target}, encrypted with a customer managed key, without "
+                             "roleConfiguration (sourceRoleArn and targetRoleArn): AMP cannot write to the "
+                             "workspace and no metric arrives")
+
+
+@rule("aws-iam-policy-lint",
+      "Every IAM policy document the program renders (role trust and inline policies, key, bucket and topic "
+      "policies) has no parliament finding of MEDIUM or higher, unless deploy/aws-iam-lint-exceptions.yaml "
+      "declares it with a reason",
+      "https://github.com/duo-labs/parliament")
+def iam_policy_lint(g: Graph):
+    from .aws_iam import POLICY_INPUTS, lint
+
+    for r in g.of_type(*POLICY_INPUTS):
+        for field_, kind in POLICY_INPUTS[r["type"]]:
+            doc = (r["inputs"] or {}).get(field_)
+            if not known(doc) or doc in (None, ""):
+                continue
+            for f in lint(doc, kind, r["name"]):
+                yield r["urn"], (f"{field_}: parliament {f['severity']} {f['issue']}: {f['detail'][:300]} (fix it, or "
+                                 "declare it in deploy/aws-iam-lint-exceptions.yaml with its reason)")

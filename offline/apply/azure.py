@@ -178,7 +178,9 @@ def _aad_rbac_only(cluster: dict) -> bool:
 @rule("azure-aks-deployer-access",
       "Kubernetes objects on an AKS cluster with Azure RBAC and no local accounts need the deployer's AKS RBAC role "
       "assignment on the cluster, propagated (a time.Sleep) before the Kubernetes provider uses it",
-      "https://learn.microsoft.com/azure/aks/manage-azure-rbac")
+      "https://learn.microsoft.com/azure/aks/manage-azure-rbac",
+      fix="set platform:deployer.azure_object_id to the deploying identity's object id (the stack grants it "
+          "'Azure Kubernetes Service RBAC Cluster Admin' on each cluster and waits for the grant to propagate)")
 def aks_deployer(g: Graph):
     # A stack that names no deployer is refused by a real preview before any resource (config's
     # deployment_problems, issue #20): only a named deployer can be checked for its grant here.
@@ -201,7 +203,7 @@ def aks_deployer(g: Graph):
             if not on_cluster and not groups:
                 yield prov["urn"], (f"targets {cluster['name']} (Azure RBAC, local accounts disabled) and nothing grants "
                                     f"the deployer a Kubernetes role on it: grant 'Azure Kubernetes Service RBAC Cluster "
-                                    f"Admin' on the cluster (or set aadProfile.adminGroupObjectIDs)")
+                                    f"Admin' on the cluster")
                 continue
             if on_cluster and not waited(prov["urn"], on_cluster):
                 yield prov["urn"], (f"uses {cluster['name']} right after the deployer's role assignment: Azure RBAC "
@@ -252,3 +254,169 @@ def monitor_alert_destination(g: Graph):
         if known(topic_type) and topic_type is not None and str(topic_type).lower() != "microsoft.keyvault.vaults":
             yield s["urn"], (f"delivers to Azure Monitor alerts from a {topic_type} system topic: that destination "
                              f"accepts Key Vault system topics (Microsoft.KeyVault.vaults) only")
+
+
+# ---- issue #31: the third review's apply-time lessons -------------------------------------------
+
+# Key Vault data-plane roles (what a consumer uses on keys and secrets at create time).
+KEY_VAULT_DATA_ROLES = {
+    "e147488a-f6f5-4113-8e2d-b22465e65bf6": "Key Vault Crypto Service Encryption User",
+    "12338af0-0e69-4776-bea7-57ae8d297424": "Key Vault Crypto User",
+    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
+    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": "Key Vault Crypto Officer",
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
+}
+KEY_VAULT_ROLE_LATENCY_S = 600
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def _seconds(duration) -> int | None:
+    m = _DURATION.match(str(duration or ""))
+    if not m or not any(m.groups()):
+        return None
+    h, mi, s = (int(x or 0) for x in m.groups())
+    return h * 3600 + mi * 60 + s
+
+
+@rule("azure-key-vault-role-latency",
+      "A wait after a Key Vault data-plane role assignment lasts Key Vault's documented latency (up to 600 s)",
+      "https://learn.microsoft.com/azure/key-vault/general/rbac-guide")
+def key_vault_role_latency(g: Graph):
+    data_grants = {}
+    for ra in g.of_type(ROLE_ASSIGNMENT):
+        guid = str((ra["inputs"] or {}).get("roleDefinitionId") or "").rsplit("/", 1)[-1]
+        if guid in KEY_VAULT_DATA_ROLES:
+            data_grants[ra["urn"]] = KEY_VAULT_DATA_ROLES[guid]
+    for s in g.of_type(SLEEP):
+        duration = (s["inputs"] or {}).get("createDuration")
+        # The grants this wait is for: its direct dependencies (a later wait may sit downstream of an earlier one).
+        guarded = sorted(a for a in data_grants if a in set(s.get("dependencies") or []))
+        seconds = _seconds(duration) if known(duration) else None
+        if guarded and seconds is not None and seconds < KEY_VAULT_ROLE_LATENCY_S:
+            roles = sorted({data_grants[a] for a in guarded})
+            yield s["urn"], (f"waits {duration} after {', '.join(roles)}: Key Vault documents up to "
+                             f"{KEY_VAULT_ROLE_LATENCY_S} s before a role assignment applies, so the consumer's first "
+                             f"create can fail with 403 (Forbidden by RBAC); createDuration: {KEY_VAULT_ROLE_LATENCY_S}s")
+
+
+KEY = "azure-native:keyvault:Key"
+RETURNED_ACTIONS = {"rotate": "Rotate", "notify": "Notify"}
+
+
+@rule("azure-key-rotation-action-casing",
+      "Key rotation policy actions are sent as Key Vault returns them (Rotate/Notify), so a refreshed state matches",
+      "https://learn.microsoft.com/rest/api/keyvault/keys/get-key-rotation-policy", level="warning")
+def key_rotation_casing(g: Graph):
+    for k in g.of_type(KEY):
+        policy = (((k["inputs"] or {}).get("properties") or {}).get("rotationPolicy") or {})
+        for i, action in enumerate(policy.get("lifetimeActions") or []):
+            kind = ((action or {}).get("action") or {}).get("type") if isinstance(action, dict) else None
+            if known(kind) and kind is not None and str(kind) != RETURNED_ACTIONS.get(str(kind).lower(), str(kind)):
+                yield k["urn"], (f"rotationPolicy.lifetimeActions[{i}].action.type {kind!r}: Key Vault returns "
+                                 f"{RETURNED_ACTIONS[str(kind).lower()]!r}, so every refresh shows a change that `up` "
+                                 f"never settles; send {RETURNED_ACTIONS[str(kind).lower()]!r}")
+
+
+@rule("azure-kms-private-vault-needs-vnet-integration",
+      "AKS KMS with a private key vault (keyVaultNetworkAccess: Private) needs API Server VNet Integration",
+      "https://learn.microsoft.com/azure/aks/use-kms-etcd-encryption")
+def kms_private(g: Graph):
+    for c in g.of_type(CLUSTER):
+        i = c["inputs"] or {}
+        kms = ((i.get("securityProfile") or {}).get("azureKeyVaultKms") or {})
+        if not kms.get("enabled") or kms.get("keyVaultNetworkAccess") != "Private":
+            continue
+        if not (i.get("apiServerAccessProfile") or {}).get("enableVnetIntegration"):
+            yield c["urn"], ("KMS with keyVaultNetworkAccess Private and no apiServerAccessProfile.enableVnetIntegration: "
+                             "a private vault is reached only through API Server VNet Integration (Konnectivity is not "
+                             "supported for it); enable it with a delegated API server subnet")
+
+
+_APISERVER_DELEGATION = "microsoft.containerservice/managedclusters"
+# The flows AKS documents for an NSG on the API server subnet: (what the source must admit, port).
+APISERVER_FLOWS = (("AzureLoadBalancer", 9988), ("VirtualNetwork", 443), ("VirtualNetwork", 4443))
+
+
+def _covers_port(sr: dict, port: int) -> bool:
+    ranges = [sr.get("destinationPortRange")] + list(sr.get("destinationPortRanges") or [])
+    for r in ranges:
+        if r is None:
+            continue
+        r = str(r)
+        if r == "*":
+            return True
+        lo, _, hi = r.partition("-")
+        if lo.isdigit() and int(lo) <= port <= int(hi or lo):
+            return True
+    return False
+
+
+def _source_matches(sr: dict, tag: str) -> bool:
+    sources = [sr.get("sourceAddressPrefix")] + list(sr.get("sourceAddressPrefixes") or [])
+    sources = [str(s) for s in sources if s]
+    # "Internet" never matches VNet or load balancer traffic; any other prefix (a CIDR, *, the tag) may.
+    return any(s == "*" or s == tag or (tag == "VirtualNetwork" and s[0].isdigit()) for s in sources)
+
+
+@rule("azure-apiserver-subnet-nsg",
+      "The NSG of the AKS API server subnet admits the documented flows (nodes to the API server ILB on 443/4443, "
+      "Azure Load Balancer on 9988) before any deny that would match them",
+      "https://learn.microsoft.com/azure/aks/api-server-vnet-integration")
+def apiserver_nsg(g: Graph):
+    nsgs = {}
+    for n in g.of_type("azure-native:network:NetworkSecurityGroup"):
+        rid = (n.get("outputs") or {}).get("id") or n.get("id")
+        if known(rid) and rid:
+            nsgs[str(rid).lower()] = n
+    for s in g.of_type("azure-native:network:Subnet"):
+        i = s["inputs"] or {}
+        delegated = any(str((d or {}).get("serviceName") or "").lower() == _APISERVER_DELEGATION
+                        for d in i.get("delegations") or [] if isinstance(d, dict))
+        nsg_id = (i.get("networkSecurityGroup") or {}).get("id")
+        if not delegated or not known(nsg_id) or not nsg_id:
+            continue
+        nsg = nsgs.get(str(nsg_id).lower())
+        if nsg is None:
+            continue
+        rules = sorted((sr for _, sr in _rules_of(nsg) if isinstance(sr, dict)
+                        and str(sr.get("direction", "Inbound")).lower() == "inbound"),
+                       key=lambda sr: int(sr.get("priority") or 0))
+        for tag, port in APISERVER_FLOWS:
+            first = next((sr for sr in rules if _source_matches(sr, tag) and _covers_port(sr, port)), None)
+            if first is not None and str(first.get("access")).lower() == "deny":
+                yield nsg["urn"], (f"rule {first.get('name')} (priority {first.get('priority')}) denies {tag} to port "
+                                   f"{port} on the API server subnet: AKS needs it (nodes to the API server's internal "
+                                   f"load balancer on 443/4443, Azure Load Balancer probes on 9988); allow it first")
+
+
+ACME_CERTIFICATE = "acme:index/certificate:Certificate"
+ZONE = "aws:route53/zone:Zone"
+RECORD = "aws:route53/record:Record"
+
+
+@rule("azure-acme-waits-for-delegation",
+      "An ACME DNS-01 certificate validated in a zone this stack creates waits for the zone's NS delegation record",
+      "https://letsencrypt.org/docs/challenge-types/#dns-01-challenge")
+def acme_delegation(g: Graph):
+    zones = {}
+    for z in g.of_type(ZONE):
+        out = z.get("outputs") or {}
+        zid, name = out.get("zoneId") or z.get("id"), (z["inputs"] or {}).get("name")
+        if known(zid) and zid and known(name) and name:
+            zones[str(zid)] = str(name).rstrip(".").lower()
+    delegations = {}
+    for r in g.of_type(RECORD):
+        i = r["inputs"] or {}
+        if str(i.get("type")).upper() == "NS" and known(i.get("name")) and i.get("name"):
+            delegations[str(i["name"]).rstrip(".").lower()] = r["urn"]
+    for c in g.of_type(ACME_CERTIFICATE):
+        for ch in (c["inputs"] or {}).get("dnsChallenges") or []:
+            zid = ((ch or {}).get("config") or {}).get("AWS_HOSTED_ZONE_ID") if isinstance(ch, dict) else None
+            name = zones.get(str(zid)) if known(zid) else None
+            record = delegations.get(name) if name else None
+            if record is not None and record not in g.deps(c["urn"]):
+                yield c["urn"], (f"validates in {name}, which this stack creates and delegates with "
+                                 f"{record.split('::')[-1]}, but does not wait for that NS record: the CA's DNS-01 lookup "
+                                 f"can start before the parent delegates and time out; make the zone id it uses carry "
+                                 f"the record (Output.all(zone_id, record.id))")

@@ -157,7 +157,9 @@ def _deployer_reaches(deployer: dict, cidrs: list[str]) -> bool:
 
 @rule("k8s-api-unreachable",
       "Kubernetes objects need a cluster API endpoint the deployer can reach (platform:deployer)",
-      "https://kubernetes.io/docs/concepts/security/controlling-access/")
+      "https://kubernetes.io/docs/concepts/security/controlling-access/",
+      fix="set platform:deployer.cidrs to the runner's egress CIDRs (or platform:deployer.in_network: true for a "
+          "runner inside the cell's network)")
 def k8s_reach(g: Graph):
     deployer = g.cfg("platform:deployer")
     clusters = {r["urn"]: r for r in g.of_type(*CLUSTERS)}
@@ -205,7 +207,9 @@ def _zone_refs(g: Graph, zone: dict) -> set[str]:
 
 @rule("dns-zone-undelegated",
       "A created Route 53 zone holding certificate validation records is delegated (NS in a parent zone)",
-      "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/CreatingNewSubdomain.html")
+      "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/CreatingNewSubdomain.html",
+      fix="set platform:dns.parent_zone_id to the parent zone's id (the stack writes the NS delegation), or "
+          "platform:dns.zone_id to an existing delegated zone")
 def undelegated(g: Graph):
     dns = g.cfg("platform:dns") or {}
     if isinstance(dns, dict) and dns.get("parent_zone_id"):

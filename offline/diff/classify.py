@@ -36,6 +36,38 @@ def _changed_keys(old: dict, new: dict, kept: Optional[dict[str, str]] = None) -
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
 
 
+SECRET = "[secret]"
+# Input names whose values are credentials even when the program forgot to mark them secret.
+_SECRET_WORDS = ("password", "secret", "token", "privatekey", "private_key", "connectionstring", "sas")
+_VALUE_PATHS = 12  # leaf changes listed per resource
+
+
+def _masked(path: str, value):
+    leaf = path.rsplit(".", 1)[-1].lower()
+    if any(w in leaf for w in _SECRET_WORDS) and value not in (None, "", [], {}):
+        return SECRET
+    return value
+
+
+def _leaf_changes(old, new, path: str = "") -> list[dict]:
+    """Old -> new at the deepest object keys that differ (lists are compared whole)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for k in sorted(set(old) | set(new)):
+            if old.get(k) != new.get(k):
+                out += _leaf_changes(old.get(k), new.get(k), f"{path}.{k}" if path else k)
+        return out
+    return [{"path": path, "old": _masked(path, old), "new": _masked(path, new)}]
+
+
+def value_changes(old: dict, new: dict, kept: Optional[dict[str, str]] = None) -> list[dict]:
+    """The changed inputs of a kept or replaced resource, old -> new (secrets masked, see SECRET)."""
+    ignored = (new.get("options") or {}).get("ignoreChanges") or []
+    a = _without(old.get("inputs") or {}, ignored)
+    b = _without(_rewrite(new.get("inputs") or {}, kept or {}), ignored)
+    return _leaf_changes(a, b)[:_VALUE_PATHS]
+
+
 def _without(inputs: dict, paths: list[str]) -> dict:
     """`inputs` minus the properties `ignoreChanges` names (dot paths into nested objects): Pulumi
     keeps the old value of an ignored property, so it never causes an update or a replacement."""
@@ -115,17 +147,17 @@ def diff_resources(old: list[dict], new: list[dict]) -> tuple[list[Change], int,
             old_res = old_by_urn[replaced[res["urn"]]]
             changes.append(Change("replace", res["type"], res["name"], res["urn"], old_res["urn"],
                                   _changed_keys(old_res, res, kept), f"URN changed without an alias (was {old_res['name']})",
-                                  stateful))
+                                  stateful, value_changes(old_res, res, kept)))
         elif res["urn"] in match:
             old_res = old_by_urn[match[res["urn"]]]
             keys = _changed_keys(old_res, res, kept)
             forced = _force_new(old_res, res, kept) if keys else []
             if forced:
                 changes.append(Change("replace", res["type"], res["name"], res["urn"], old_res["urn"], keys,
-                                      _replace_reason(res["type"], forced), stateful))
+                                      _replace_reason(res["type"], forced), stateful, value_changes(old_res, res, kept)))
             elif keys:
                 changes.append(Change("update", res["type"], res["name"], res["urn"], old_res["urn"], keys,
-                                      "", stateful))
+                                      "", stateful, value_changes(old_res, res, kept)))
             else:
                 unchanged += 1
         else:

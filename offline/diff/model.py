@@ -23,6 +23,9 @@ class Change:
     keys: list[str] = field(default_factory=list)      # changed top-level input keys (wire names)
     reason: str = ""
     stateful: bool = False
+    # Old -> new of each changed input, down to the leaves of nested objects (issue #38):
+    # [{"path", "old", "new"}], secrets masked; `keys` stays the top-level list.
+    values: list[dict] = field(default_factory=list)
 
     @property
     def alert(self) -> bool:
@@ -45,6 +48,10 @@ class StackDiff:
     base_missing: bool = False
     error: Optional[str] = None
     cost: Optional[dict] = None               # monthly cost change (offline.pricing.cost_change)
+    base_routing: Optional[dict] = None       # the base's routing summary (the head's is in `head`)
+    # Apply checks on the change itself (offline/apply/routing.py policy_switches): what fails only
+    # because the base's state is moved to the head's (a Route 53 routing-policy switch on one name).
+    apply_alerts: list[dict] = field(default_factory=list)
 
     @property
     def alerts(self) -> list[Change]:
@@ -67,4 +74,7 @@ class StackDiff:
             "policy": (self.head or {}).get("policy", []),
             "packs": (self.head or {}).get("packs", []),
             "cost": self.cost,
+            # Who is served by which cell, before and after (offline/report/routing.py); None: no DNS.
+            "apply_alerts": self.apply_alerts,
+            "routing": {"base": self.base_routing, "head": (self.head or {}).get("routing")},
         }

@@ -28,13 +28,14 @@ class SideRun:
 
 
 def run_side(project_dir: Path, stack: str, packs: list[str], pack_configs: list[str], tmp: Path,
-             side: str = "head") -> SideRun:
-    """One stack through this repository's offline engine, in a child process."""
+             side: str = "head", assume_applied: bool = True) -> SideRun:
+    """One stack through this repository's offline engine, in a child process (assume-applied by
+    default: the diff compares values; `preview --all` passes its mode)."""
     if not (project_dir / "Pulumi.yaml").exists() or not load_project(project_dir).stack_file(stack).exists():
         return SideRun(None, missing=True)
     out = tmp / f"{side}-{stack}.json"
     args = [sys.executable, "-m", "offline", "preview", stack, "--quiet", "--json", str(out),
-            "--project-dir", str(project_dir)]
+            "--project-dir", str(project_dir)] + (["--assume-applied"] if assume_applied else [])
     for i, pack in enumerate(packs):
         args += ["--policy-pack", str(Path(pack).resolve())]
         if i < len(pack_configs):
@@ -59,6 +60,8 @@ def diff_stack(stack: str, base_dir: Path, head_dir: Path, base_ref: str, packs:
         return StackDiff(stack, base_ref, [], 0, [], head.report, error=f"{side}: {base.error or head.error}")
     changes, unchanged, renamed = diff_resources(
         (base.report or {}).get("resources", []), (head.report or {}).get("resources", []))
+    from ..apply.routing import policy_switches
     from ..pricing import cost_change  # issue #23
+    switches = policy_switches((base.report or {}).get("resources", []), (head.report or {}).get("resources", []))
     return StackDiff(stack, base_ref, changes, unchanged, renamed, head.report, base_missing=base.missing,
-                     cost=cost_change(base.report, head.report))
+                     cost=cost_change(base.report, head.report), base_routing=(base.report or {}).get("routing"), apply_alerts=switches)

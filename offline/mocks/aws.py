@@ -226,10 +226,11 @@ def kms_alias(ctx: MockContext, name: str, inputs: dict):
 def s3_bucket(ctx: MockContext, name: str, inputs: dict):
     region = ctx.aws_region(inputs)
     bucket = inputs.get("bucket") or _autoname(ctx, name, {}, maxlen=63).lower()
-    return bucket, {**inputs, "bucket": bucket, "arn": f"arn:{PARTITION}:s3:::{bucket}", "region": region,
+    # force_destroy is the provider's own setting, kept in state as sent (default false).
+    return bucket, {"forceDestroy": False, **inputs, "bucket": bucket, "arn": f"arn:{PARTITION}:s3:::{bucket}", "region": region,
                     "bucketDomainName": f"{bucket}.s3.amazonaws.com",
                     "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
-                    "hostedZoneId": S3_HOSTED_ZONES.get(region, "Z3BJ6K6RIION7M"), "forceDestroy": False}
+                    "hostedZoneId": S3_HOSTED_ZONES.get(region, "Z3BJ6K6RIION7M")}
 
 
 @resource("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",

@@ -88,5 +88,15 @@ class MockContext:
 
 
 def default_resource(ctx: MockContext, name: str, inputs: dict) -> tuple[Optional[str], dict]:
-    """Fallback for a type with no mock of its own: a stable id and the inputs echoed back."""
-    return f"{name}-{stable_hex(ctx.type_, name, n=8)}", dict(inputs)
+    """Fallback for a type with no mock of its own: a stable id of the cloud's form, and every output
+    the SDK declares for the type (offline/mocks/sdk.py), the inputs echoed back."""
+    from . import sdk
+
+    return sdk.resource_id(ctx, ctx.type_, name, inputs), sdk.resource_outputs(ctx, ctx.type_, name, inputs)
+
+
+def default_invoke(ctx: MockContext, args: dict) -> dict:
+    """Fallback for an invoke with no mock of its own: the fields its SDK result class declares."""
+    from . import sdk
+
+    return sdk.invoke_result(ctx, ctx.type_, args)

@@ -43,18 +43,31 @@ def cost_of_run(run, project_root: Optional[Path] = None, usage: Optional[Usage]
 def cost_text(cost: dict) -> str:
     lines = ["", f"Cost (monthly, on-demand list prices of {cost['catalog_date']}, {cost['currency']}): "
                  f"{money(cost['monthly'])}"]
+    lines += _unverified_line(cost)
     for cell, value in cost["by_cell"].items():
         lines.append(f"    {cell:<28} {money(value):>12}")
     if cost["unpriced"]:
         kinds = Counter(u["type"] for u in cost["unpriced"])
         lines.append(f"    not priced: " + ", ".join(f"{t} ({n})" for t, n in sorted(kinds.items())))
+    lines += [f"    note: {n}" for n in cost.get("notes") or []]
     return "\n".join(lines) + "\n"
+
+
+def _unverified_line(cost: dict) -> list[str]:
+    """The part of the total at prices not checked against a price API (catalog `verification`)."""
+    un = cost.get("unverified") or {}
+    if not un.get("monthly"):
+        return []
+    return [f"    of which {money(un['monthly'])} at unverified prices ({', '.join(un['regions'])}: not checked "
+            f"against the price API)"]
 
 
 def cost_markdown(cost: dict) -> str:
     lines = ["", f"#### Cost: {money(cost['monthly'])}/month", "",
              f"On-demand list prices of {cost['catalog_date']} ({cost['currency']}); usage-driven lines assume "
-             "`usage.yaml`.", "", "| cell | monthly | biggest items |", "|---|---:|---|"]
+             "`usage.yaml`."]
+    lines += [f"**{l.strip()}**" for l in _unverified_line(cost)]
+    lines += ["", "| cell | monthly | biggest items |", "|---|---:|---|"]
     items: dict[str, Counter] = defaultdict(Counter)
     for line in cost["lines"]:
         items[line["cell"]][line["label"]] += line["monthly"]
@@ -64,6 +77,7 @@ def cost_markdown(cost: dict) -> str:
     lines.append(f"| **total** | **{money(cost['monthly'])}** | |")
     if cost["unpriced"]:
         lines += ["", "Not priced: " + ", ".join(f"`{u['type']}` `{u['name']}` ({u['reason']})" for u in cost["unpriced"])]
+    lines += [f"- {n}" for n in cost.get("notes") or []]
     return "\n".join(lines) + "\n"
 
 

@@ -28,6 +28,7 @@ class Price:
     source: str
     note: str = ""
     vcpus: Optional[int] = None
+    verified_by: str = ""  # a recorded price-API response (tests/pricing_samples) the price was checked against
 
 
 class Catalog:
@@ -47,7 +48,11 @@ class Catalog:
         if entry is None:
             return None
         return Price(cloud, where, key, float(entry["price"]), entry["unit"], entry["source"],
-                     entry.get("note", ""), entry.get("vcpus"))
+                     entry.get("note", ""), entry.get("vcpus"), entry.get("verified_by", ""))
+
+    def unverified_regions(self) -> dict[str, str]:
+        """`cloud/region` -> why its prices are not checked against the price API (catalog `verification`)."""
+        return (self.doc.get("verification") or {}).get("unverified_regions") or {}
 
     def regions(self, cloud: str) -> list[str]:
         return sorted(r for r in self.doc["prices"].get(cloud, {}) if r != "global")

@@ -41,6 +41,7 @@ class Line:
     monthly: float
     region: str
     usage: bool = False  # driven by the usage assumptions, not by the inputs alone
+    verified: bool = True  # False: the price's region is listed unverified in the catalog (not API-checked)
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Ctx:
     lines: list[Line] = field(default_factory=list)
     unpriced: list[Unpriced] = field(default_factory=list)
     free: dict[str, str] = field(default_factory=dict)   # type -> why it costs nothing
+    notes: list[str] = field(default_factory=list)       # what the estimate leaves out on purpose, and why
 
     def region(self, res: dict) -> Optional[str]:
         inputs = res.get("inputs") or {}
@@ -95,8 +97,10 @@ class Ctx:
             qty, monthly = quantity / 12.0, quantity * price.price / 12.0
         elif price.unit.startswith("million"):
             qty, monthly = quantity / 1e6, quantity / 1e6 * price.price
+        unverified = self.catalog.unverified_regions()
         self.lines.append(Line(res["urn"], res["type"], res["name"], self.cells[res["urn"]], key, label, qty,
-                               price.unit, price.price, monthly, price.region, usage))
+                               price.unit, price.price, monthly, price.region, usage,
+                               verified=f"{cloud}/{price.region}" not in unverified or bool(price.verified_by)))
         return True
 
     def not_priced(self, res: dict, reason: str) -> None:
@@ -268,6 +272,22 @@ def _aws_certificate(ctx: Ctx, res: dict) -> None:
         ctx.free[res["type"]] = "public ACM certificates are free"
 
 
+def _aws_kms_key(ctx: Ctx, res: dict) -> None:
+    """$1 a month per key, and $1 a month more for each of its first two rotations (later rotations
+    are free): the figure is the key a year after creation, its rotations of that year counted."""
+    inputs = res["inputs"]
+    ctx.add(res, "aws", "kms.key", 1, "KMS key", months=True)
+    if inputs.get("enableKeyRotation"):
+        rotations = min(2, int(365 // max(_num(inputs.get("rotationPeriodInDays"), 365), 1)))
+        if rotations:
+            ctx.add(res, "aws", "kms.key", rotations, "KMS key rotations (first year)", months=True)
+
+
+def _samples(ctx: Ctx, res: dict, cloud: str, key: str, label: str) -> None:
+    """Managed Prometheus ingestion: billed per sample ingested (usage: metric_samples_per_month)."""
+    ctx.add(res, cloud, key, ctx.usage.cell(ctx.cells[res["urn"]])["metric_samples_per_month"], label, usage=True)
+
+
 # --- GCP -------------------------------------------------------------------------------------------
 
 def _gke_nodes(res: dict) -> float:
@@ -286,6 +306,10 @@ def _gcp_cluster(ctx: Ctx, res: dict) -> None:
         ctx.not_priced(res, "Autopilot clusters bill per pod resource request")
         return
     ctx.add(res, "gcp", "gke.cluster_management", 1, "GKE cluster management")
+    location = str(res["inputs"].get("location") or ctx.region(res) or "")
+    if re.fullmatch(r"[a-z]+-[a-z]+\d+", location):  # a region, not a zone (europe-west1 vs europe-west1-b)
+        ctx.notes.append(f"GKE free-tier credit ($74.40 a month per billing account) not applied to {res['name']}: "
+                         f"it covers zonal and Autopilot clusters, and this one is regional ({location})")
     ctx.add(res, "gcp", "logging.ingest", ctx.usage.cell(ctx.cells[res["urn"]])["gb_logs"], "Cloud Logging ingestion",
             usage=True, months=True)
 
@@ -321,8 +345,19 @@ def _gcp_address(ctx: Ctx, res: dict) -> None:
 
 
 def _gcp_forwarding_rule(ctx: Ctx, res: dict) -> None:
+    """The first five forwarding rules of a project in a region cost one block price together; each
+    one beyond them costs its own (https://cloud.google.com/vpc/network-pricing#lb)."""
     inputs = res["inputs"]
-    ctx.add(res, "gcp", "lb.forwarding_rule", 1, "load balancer forwarding rule")
+    prov = ctx.providers.get(res.get("provider") or "") or {}
+    where = (inputs.get("project") or prov.get("project") or "", ctx.region(res))
+    seen = [r for r in ctx.of_type(res["type"]) if (
+        (r["inputs"].get("project") or (ctx.providers.get(r.get("provider") or "") or {}).get("project") or ""),
+        ctx.region(r)) == where]
+    index = next(i for i, r in enumerate(seen) if r["urn"] == res["urn"])
+    if index == 0:
+        ctx.add(res, "gcp", "lb.forwarding_rule", 1, f"forwarding rules, first 5 of the region ({min(len(seen), 5)} used)")
+    elif index >= 5:
+        ctx.add(res, "gcp", "lb.forwarding_rule_additional", 1, "forwarding rule beyond the first 5")
     if str(inputs.get("portRange") or "").split("-")[0] == "443":
         u = ctx.usage.cell(ctx.cells[res["urn"]])
         ctx.add(res, "gcp", "lb.data", u["gb_egress"], "load balancer data processed", usage=True, months=True)
@@ -335,6 +370,12 @@ def _gcp_crypto_key(ctx: Ctx, res: dict) -> None:
     m = re.search(r"/locations/([^/]+)/", ring)
     ctx.add(res, "gcp", f"kms.{level}_key_version", 1, f"Cloud KMS key version ({level})", months=True,
             region=m.group(1) if m else None)
+    # Every version stays billed while enabled: a rotation period adds one a period (first year counted).
+    period = re.fullmatch(r"(\d+(?:\.\d+)?)s", str(res["inputs"].get("rotationPeriod") or ""))
+    rotations = int(365 * 86400 // float(period.group(1))) if period and float(period.group(1)) > 0 else 0
+    if rotations:
+        ctx.add(res, "gcp", f"kms.{level}_key_version", rotations, f"Cloud KMS key versions from rotation (first year)",
+                months=True, region=m.group(1) if m else None)
 
 
 def _gcp_bucket(ctx: Ctx, res: dict) -> None:
@@ -401,6 +442,15 @@ def _aks(ctx: Ctx, res: dict) -> None:
         if pool.get("osDiskType") == "Managed":
             ctx.not_priced(res, f"managed OS disks of pool {pool.get('name')}")
         # Unset osDiskType on a VM size with a local disk: AKS uses ephemeral OS disks (in the VM price).
+    net = inputs.get("networkProfile") or {}
+    if (net.get("outboundType") or "loadBalancer") == "loadBalancer" and (net.get("loadBalancerSku") or "standard").lower() == "standard":
+        # AKS creates (outside the program) a Standard load balancer for outbound traffic, with
+        # managed public IPs (one unless managedOutboundIPs says more).
+        ips = _num(((net.get("loadBalancerProfile") or {}).get("managedOutboundIPs") or {}).get("count"), 1)
+        ctx.add(res, "azure", "network.lb_standard", 1, "AKS outbound load balancer (Standard)")
+        ctx.add(res, "azure", "network.public_ip_standard", ips, "AKS outbound public IP (Standard)")
+        ctx.add(res, "azure", "network.lb_standard_data", ctx.usage.cell(ctx.cells[res["urn"]])["gb_nat"],
+                "AKS outbound data processed", usage=True, months=True)
     defender = ((inputs.get("securityProfile") or {}).get("defender") or {}).get("securityMonitoring") or {}
     if defender.get("enabled") and vcpus:
         ctx.add(res, "azure", "defender.containers", vcpus, "Defender for Containers (per vCore)", months=True)
@@ -443,8 +493,30 @@ def _vault_key(ctx: Ctx, res: dict) -> None:
         ctx.free[res["type"] + " (software)"] = "software-protected keys bill per operation only"
         return
     key = "hsm_key_rsa2048" if kty == "RSA-HSM" and _num(props.get("keySize"), 2048) == 2048 else "hsm_key_advanced"
-    ctx.add(res, "azure", f"keyvault.{key}", 1, f"Key Vault HSM key ({kty} {int(_num(props.get('keySize'), 2048))})",
-            months=True)
+    label = f"Key Vault HSM key ({kty} {int(_num(props.get('keySize'), 2048))})"
+    ctx.add(res, "azure", f"keyvault.{key}", 1, label, months=True)
+    # Each key version is billed as a key; a rotation policy adds versions (kept: the estimate is the
+    # key a year after creation, its rotations of that year counted).
+    rotations = _yearly(_iso_days(a) for a in ((props.get("rotationPolicy") or {}).get("lifetimeActions") or [])
+                        if str(((a.get("action") or {}).get("type")) or "").lower() == "rotate")
+    if rotations:
+        ctx.add(res, "azure", f"keyvault.{key}", rotations, f"{label}: versions from rotation (first year)", months=True)
+
+
+def _iso_days(action: dict) -> Optional[float]:
+    """Days of an ISO 8601 duration in a rotation trigger (P90D, P1Y, P3M); None if absent."""
+    raw = str(((action.get("trigger") or {}).get("timeAfterCreate")) or "")
+    m = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?", raw)
+    if not m or not any(m.groups()):
+        return None
+    y, mo, d = (int(x or 0) for x in m.groups())
+    return y * 365 + mo * 30 + d
+
+
+def _yearly(periods) -> int:
+    """Rotations within a year for the shortest rotation period given (0 when none)."""
+    days = [p for p in periods if p]
+    return int(365 // min(days)) if days else 0
 
 
 def _storage_account(ctx: Ctx, res: dict) -> None:
@@ -496,7 +568,7 @@ RULES: dict[str, Callable[[Ctx, dict], None]] = {
     "aws:ec2/eip:Eip": lambda c, r: c.add(r, "aws", "vpc.public_ipv4", 1, "public IPv4 (Elastic IP)"),
     "aws:lb/loadBalancer:LoadBalancer": _aws_lb,
     "aws:alb/loadBalancer:LoadBalancer": _aws_lb,
-    "aws:kms/key:Key": lambda c, r: c.add(r, "aws", "kms.key", 1, "KMS key", months=True),
+    "aws:kms/key:Key": lambda c, r: _aws_kms_key(c, r),
     "aws:route53/zone:Zone": _aws_zone,
     "aws:route53/healthCheck:HealthCheck": _aws_health_check,
     "aws:s3/bucket:Bucket": _aws_bucket,
@@ -528,7 +600,33 @@ RULES: dict[str, Callable[[Ctx, dict], None]] = {
     "azure-native:certificateregistration:AppServiceCertificateOrder": _cert_order,
     "azure-native:network:WebApplicationFirewallPolicy": _waf_policy,
     "kubernetes:core/v1:Service": _k8s_service,
+    "aws:amp/workspace:Workspace": lambda c, r: _samples(c, r, "aws", "amp.ingest", "AMP samples ingested"),
+    "azure-native:monitor:AzureMonitorWorkspace": lambda c, r: _samples(
+        c, r, "azure", "monitor.prometheus_ingest", "managed Prometheus samples ingested"),
 }
+
+# Free monthly allowances, deducted once per stack (the scope each applies to is at least the stack's:
+# a project, an account, a billing account): (cloud, catalog key) -> (quantity, what it is).
+FREE_ALLOWANCES: dict[tuple[str, str], tuple[float, str]] = {
+    ("gcp", "logging.ingest"): (50.0, "Cloud Logging: the first 50 GiB of a project a month"),
+    ("aws", "data_transfer.internet_out"): (100.0, "AWS: the first 100 GB out to the internet a month, all regions"),
+    ("azure", "data_transfer.internet_out"): (100.0, "Azure: the first 100 GB out to the internet a month"),
+    ("azure", "loganalytics.ingest_pergb2018"): (5.0, "Log Analytics: the first 5 GB of a billing account a month"),
+}
+
+
+def _allowances(ctx: Ctx) -> None:
+    """One negative line per allowance the stack's usage reaches, on the first line it applies to."""
+    for (cloud, key), (free, what) in FREE_ALLOWANCES.items():
+        lines = [l for l in ctx.lines if l.item == key and _cloud_of(l.type) == cloud]
+        used = sum(l.quantity for l in lines)
+        if not lines or used <= 0:
+            continue
+        first = lines[0]
+        qty = min(used, free)
+        ctx.lines.append(Line(first.urn, first.type, first.name, first.cell, key, f"free allowance: {what}", -qty,
+                              first.unit, first.unit_price, -qty * first.unit_price, first.region, usage=True,
+                              verified=first.verified))
 
 # Types the providers do not bill by themselves (their cost, if any, is on a priced resource).
 FREE: dict[str, str] = {
@@ -562,13 +660,11 @@ FREE: dict[str, str] = {
     "aws:sns/topic:Topic": "the first million publishes and email notifications a month are free",
     "aws:sns/topicSubscription:TopicSubscription": "subscriptions are free; deliveries are priced on the topic",
     "aws:eks/accessEntry:AccessEntry": "access entries are free",
-    "aws:amp/workspace:Workspace": "AMP bills per sample ingested and queried (usage), not per workspace",
     "aws:amp/scraper:Scraper": "billed per collector-hour with the samples it sends (usage); not modelled per resource",
     "aws:amp/ruleGroupNamespace:RuleGroupNamespace": "rule evaluation is billed as query samples (usage)",
     "aws:amp/alertManagerDefinition:AlertManagerDefinition": "alert manager configuration is free",
     "gcp:monitoring/notificationChannel:NotificationChannel": "notification channels are free",
     "gcp:monitoring/alertPolicy:AlertPolicy": "alert policies bill per condition and time series scanned (usage)",
-    "azure-native:monitor:AzureMonitorWorkspace": "managed Prometheus bills per sample ingested and queried (usage)",
     "azure-native:monitor:DataCollectionEndpoint": "data collection endpoints are free",
     "azure-native:monitor:DataCollectionRule": "data collection rules are free; ingestion is priced on the workspace",
     "azure-native:monitor:DataCollectionRuleAssociation": "associations are free",
@@ -674,6 +770,7 @@ def estimate(resources: list[dict], usage: Optional[Usage] = None, catalog: Opti
         else:
             ctx.not_priced(r, "no cost rule for this type")
     _dns_queries(ctx)
+    _allowances(ctx)
     return summarize(ctx)
 
 
@@ -694,4 +791,9 @@ def summarize(ctx: Ctx) -> dict:
         "catalog_date": ctx.catalog.date,
         "usage": ctx.usage.report(),
         "lines": [asdict(l) | {"monthly": round(l.monthly, 4)} for l in ctx.lines],
+        # Prices not checked against the providers' price APIs (catalog `verification`), and what the
+        # estimate leaves out on purpose (e.g. a credit that does not apply), with the reason.
+        "unverified": {"monthly": round(sum(l.monthly for l in ctx.lines if not l.verified), 2),
+                       "regions": sorted({f"{_cloud_of(l.type)}/{l.region}" for l in ctx.lines if not l.verified})},
+        "notes": list(dict.fromkeys(ctx.notes)),
     }

@@ -27,6 +27,8 @@ CELL_KEYS: dict[str, tuple[float, str]] = {
     "gb_egress": (100, "GB sent to the internet by the cell's load balancer"),
     "gb_logs": (5, "GB of logs ingested (flow logs, cluster and load-balancer logs)"),
     "gb_nat": (10, "GB through the cell's NAT (image pulls, outbound calls)"),
+    # 5,000 active series (nodes, pods, the workload's own) scraped every 30 s: 5,000 x 87,600 a month.
+    "metric_samples_per_month": (438_000_000, "Prometheus samples the cell's managed Prometheus ingests"),
 }
 GLOBAL_KEYS: dict[str, tuple[float, str]] = {
     "dns_queries_per_month": (10_000_000, "queries answered by the global zone"),

@@ -6,7 +6,9 @@ from typing import Optional
 
 from ..analyzer import PackResult
 from ..engine import StackRun
+from .findings import approval_banner_md, clip, markdown_rows, md, unused_exemption_lines, where
 from .summary import cost_section, counts, mandatory_violations
+from .text import MODE_TEXT
 
 
 def _edge_lines(run: StackRun) -> list[str]:
@@ -22,12 +24,20 @@ def _edge_lines(run: StackRun) -> list[str]:
     return lines
 
 
-def to_markdown(run: StackRun, packs: list[PackResult], findings: Optional[list] = None) -> str:
+
+
+def to_markdown(run: StackRun, packs: list[PackResult], findings: Optional[list] = None,
+                unused: Optional[list] = None, warnings_as_errors: bool = False) -> str:
+    from .json_report import to_json
+
+    report = to_json(run, packs, findings, unused=unused, warnings_as_errors=warnings_as_errors)
     n_bad = mandatory_violations(packs)
     n_apply = sum(1 for f in findings or [] if f.level == "error" and not f.exempted)
     status = "❌ policy violations" if n_bad else "❌ apply errors" if n_apply else "✅ clean"
-    lines = [f"### Offline preview: `{run.stack}` — {status}", "",
-             f"**{len(run.resources)}** resources to create.", "", "| cloud | resources |", "|---|---:|"]
+    lines = [f"### Offline preview: `{run.stack}` — {status}", "", f"**{report['verdict']}**"]
+    lines += approval_banner_md(report)
+    lines += ["", f"**{len(run.resources)}** resources to create. Mode: {MODE_TEXT.get(run.mode, run.mode)}.", "",
+              "| cloud | resources |", "|---|---:|"]
     for cloud, types in counts(run).items():
         lines.append(f"| {cloud} | {sum(types.values())} |")
     lines += _edge_lines(run)
@@ -37,19 +47,17 @@ def to_markdown(run: StackRun, packs: list[PackResult], findings: Optional[list]
             m = sum(1 for d in p.diagnostics if d.level == "mandatory")
             a = sum(1 for d in p.diagnostics if d.level == "advisory")
             lines.append(f"| {p.pack} | {p.version} | {m} | {a} |")
-        diags = [d for p in packs for d in p.diagnostics]
-        if diags:
-            lines += ["", "<details><summary>Policy diagnostics</summary>", "",
-                      "| level | pack | policy | resource | message |", "|---|---|---|---|---|"]
-            for d in diags:
-                msg = d.message.strip().replace("\n", " ").replace("|", "\\|")[:300]
-                lines.append(f"| {d.level} | {d.pack} | {d.policy} | `{d.urn.split('::')[-1]}` | {msg} |")
-            lines += ["", "</details>"]
-    if findings:
-        lines += ["", "| apply check | level | resource | message |", "|---|---|---|---|"]
-        for f in findings:
-            level = f"{f.level} (exempted: {f.exempted})" if f.exempted else f.level
-            msg = f.message.replace("\n", " ").replace("|", "\\|")[:300]
-            lines.append(f"| {f.rule} | {level} | `{f.urn.split('::')[-1]}` | {msg} |")
+    # What to act on: every violation and open apply finding, with what / where / fix.
+    lines += markdown_rows(report)
+    exempted = [f for f in report.get("apply", []) if f.get("exempted")]
+    if exempted:
+        lines += ["", f"<details><summary>{len(exempted)} exempted apply finding(s)</summary>", "",
+                  "| apply check | resource | what | why exempted |", "|---|---|---|---|"]
+        for f in exempted:
+            lines.append(f"| {f['rule']} | `{md(where(f['urn']))}` | {md(clip(f['message']))} | {md(clip(f['exempted']))} |")
+        lines += ["", "</details>"]
+    if report.get("unused_exemptions"):
+        lines += ["", "**Warnings**", ""] + [l.strip() for l in unused_exemption_lines(report)]
     from ..pricing import cost_markdown  # issue #23
-    return "\n".join(lines) + "\n" + cost_markdown(cost_section(run))
+    cost = cost_section(run)
+    return "\n".join(lines) + "\n" + (cost_markdown(cost) if cost else "")

@@ -2,6 +2,8 @@
 violations, and the run's monthly cost section (issue #23)."""
 from __future__ import annotations
 
+from typing import Optional
+
 from collections import Counter
 
 from ..analyzer import PackResult
@@ -31,10 +33,13 @@ def mandatory_violations(packs: list[PackResult]) -> int:
     return sum(1 for p in packs for d in p.diagnostics if d.level == "mandatory")
 
 
-def cost_section(run: StackRun) -> dict:
-    """The run's cost section (issue #23), computed with the default usage if the CLI did not set it."""
+def cost_section(run: StackRun) -> Optional[dict]:
+    """The run's cost section (issue #23), computed with the default usage if the CLI did not set it;
+    None for a dry run (the estimate reads values a first preview does not know: --assume-applied)."""
     from ..pricing import cost_of_run
 
+    if run.mode == "dry-run":
+        return None
     if run.cost is None:
         run.cost = cost_of_run(run)
     return run.cost

@@ -89,6 +89,13 @@ class Leaf:
     entry: Record
 
 
+def _first(policies: Any) -> Any:
+    """The one routing-policy block of a record; an unknown list is an unknown block."""
+    if is_unknown(policies):
+        return policies
+    return (policies or [None])[0]
+
+
 @dataclass
 class DnsModel:
     sets: dict[tuple[str, str], list[Record]] = field(default_factory=dict)
@@ -106,7 +113,11 @@ class DnsModel:
             if is_unknown(name) or is_unknown(rtype) or name is None:
                 name = f"<unknown name of {r.name}>"
             targets = []
-            for alias in p.get("aliases") or []:
+            aliases = p.get("aliases")
+            if is_unknown(aliases):  # a first preview: the whole list is not known yet
+                targets.append(Target(aliases, True, True, "aliases"))
+                aliases = []
+            for alias in aliases or []:
                 if is_unknown(alias):
                     targets.append(Target(alias, True, True, "aliases"))
                     continue
@@ -117,8 +128,8 @@ class DnsModel:
                 targets.append(Target(records, False, False, "records"))
             else:
                 targets += [Target(v, False, False, "records") for v in records or []]
-            geo = (p.get("geolocationRoutingPolicies") or [None])[0]
-            failover = (p.get("failoverRoutingPolicies") or [None])[0]
+            geo = _first(p.get("geolocationRoutingPolicies"))
+            failover = _first(p.get("failoverRoutingPolicies"))
             rec = Record(res=r, name=norm_name(name), type=str(rtype), set_id=p.get("setIdentifier"),
                          health_check=p.get("healthCheckId"), targets=targets,
                          geo=geo if isinstance(geo, dict) else None,

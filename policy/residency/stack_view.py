@@ -142,6 +142,10 @@ class StackView:
                 prop_deps={k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
             ))
         self.by_urn = {r.urn: r for r in self.resources}
+        # The stack under judgement, from the URNs the engine assigns (urn:pulumi:<stack>::<project>::...):
+        # not something a resource's author names.
+        self.stack: Optional[str] = next((r.urn.split("::", 1)[0].split(":", 2)[2] for r in self.resources
+                                          if r.urn.startswith("urn:pulumi:") and "::" in r.urn), None)
         for r in self.resources:
             r.parent = self.by_urn.get(r.parent_urn) if r.parent_urn else None
             if r.parent is not None:

@@ -107,6 +107,9 @@ class ResidencyException:
     reason: str
     approver: str
     expires: dt.date
+    # The stacks the approval is for (#35): it applies in those stacks only, so an approval for one
+    # stack's failover path cannot be borrowed by another stack.
+    stacks: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return (f"exception for zone {self.zone!r} -> {self.fallback_cell!r} (approved by {self.approver}, "
@@ -151,11 +154,12 @@ class Zones:
         regions = sorted(self.narrowed.get(zone) or (r for r in REGIONS if region_zone(r) == zone))
         return ", ".join(regions) or "none"
 
-    def active_exceptions(self, today: dt.date) -> list[ResidencyException]:
-        return [e for e in self.exceptions if e.expires >= today]
+    def active_exceptions(self, today: dt.date, stack: Optional[str] = None) -> list[ResidencyException]:
+        """Unexpired approvals for `stack` (every stack's when None)."""
+        return [e for e in self.exceptions if e.expires >= today and (stack is None or stack in e.stacks)]
 
-    def expired_exceptions(self, today: dt.date) -> list[ResidencyException]:
-        return [e for e in self.exceptions if e.expires < today]
+    def expired_exceptions(self, today: dt.date, stack: Optional[str] = None) -> list[ResidencyException]:
+        return [e for e in self.exceptions if e.expires < today and (stack is None or stack in e.stacks)]
 
 
 ZONES_SCHEMA = {
@@ -187,8 +191,10 @@ EXCEPTIONS_SCHEMA = {
             "reason": {"type": "string", "minLength": 10},
             "approver": {"type": "string", "minLength": 3},
             "expires": {"type": "string", "format": "date"},
+            "stacks": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                       "description": "the stacks the approval applies in (no other stack can use it)"},
         },
-        "required": ["zone", "fallback_cell", "reason", "approver", "expires"],
+        "required": ["zone", "fallback_cell", "reason", "approver", "expires", "stacks"],
         "additionalProperties": False,
     },
 }
@@ -198,11 +204,11 @@ def _exception(i: int, raw: Any) -> ResidencyException:
     where = f"exceptions[{i}]"
     if not isinstance(raw, Mapping):
         raise ConfigProblem(f"{where}: expected an object with zone, fallback_cell, reason, approver, expires")
-    missing = [k for k in ("zone", "fallback_cell", "reason", "approver", "expires") if not raw.get(k)]
+    missing = [k for k in ("zone", "fallback_cell", "reason", "approver", "expires", "stacks") if not raw.get(k)]
     if missing:
         raise ConfigProblem(f"{where}: missing {', '.join(missing)} (an exception needs all of zone, "
-                            "fallback_cell, reason, approver, expires)")
-    extra = sorted(set(raw) - {"zone", "fallback_cell", "reason", "approver", "expires"})
+                            "fallback_cell, reason, approver, expires and the stacks it is approved for)")
+    extra = sorted(set(raw) - {"zone", "fallback_cell", "reason", "approver", "expires", "stacks"})
     if extra:
         raise ConfigProblem(f"{where}: unknown key(s) {', '.join(extra)}")
     if len(str(raw["reason"]).strip()) < 10:
@@ -213,8 +219,11 @@ def _exception(i: int, raw: Any) -> ResidencyException:
         expires = dt.date.fromisoformat(str(raw["expires"]))
     except ValueError:
         raise ConfigProblem(f"{where}.expires: {raw['expires']!r} is not a date (YYYY-MM-DD)") from None
+    stacks = raw["stacks"]
+    if not isinstance(stacks, list) or not all(isinstance(x, str) and x for x in stacks):
+        raise ConfigProblem(f"{where}.stacks: {stacks!r} is not a list of stack names")
     return ResidencyException(str(raw["zone"]), str(raw["fallback_cell"]), str(raw["reason"]).strip(),
-                              str(raw["approver"]).strip(), expires)
+                              str(raw["approver"]).strip(), expires, tuple(stacks))
 
 
 def from_config(config: Mapping[str, Any]) -> Zones:

@@ -56,7 +56,7 @@ class SecureBucketArgs:
     kms_key_arn: Optional[pulumi.Input[str]] = None       # SSE-KMS with this key (every data bucket)...
     log_delivery: bool = False                            # ...or SSE-S3, for ALB access logs only
     expire_current_days: Optional[int] = None             # current objects expire too (logs)
-    force_destroy: bool = False                           # disposable objects only (dev ALB logs)
+    force_destroy: bool = False                           # platform:teardown destroyable (README "Teardown")
     # Statements the bucket policy adds before the TLS-only ones, given the bucket's ARN.
     extra_statements_for: Optional[Callable[[pulumi.Output[str]], list[dict[str, Any]]]] = None
 
@@ -76,8 +76,8 @@ class SecureBucket(Piece):
         child = ctx.opts(self)
 
         # Auto-named (<name>-<random>): bucket names are global across all AWS accounts.
-        # `force_destroy` only for buckets whose objects are disposable outside prod (ALB access logs in dev):
-        # without it `pulumi destroy` fails on a non-empty, versioned bucket.
+        # `force_destroy` in a stack `platform:teardown` lets go (dev by default): without it `pulumi destroy`
+        # fails on a non-empty, versioned bucket (offline/apply/teardown.py, destroy-container-not-empty).
         self.bucket = aws.s3.Bucket(name, force_destroy=args.force_destroy, opts=ctx.opts(self, stateful=True))
         bucket_id = self.bucket.id
 

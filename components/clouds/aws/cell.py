@@ -73,7 +73,9 @@ class AwsCell(CellComponent):
                                             key_arn=key_arn), opts=self.child())
 
         models = SecureBucket(f"{name}-models", SecureBucketArgs(
-            ctx, kms_key_arn=key_arn, noncurrent_version_days=spec.noncurrent_version_days), opts=self.child())
+            ctx, kms_key_arn=key_arn, noncurrent_version_days=spec.noncurrent_version_days,
+            # platform:teardown destroyable: `destroy` empties the versioned bucket (README "Teardown").
+            force_destroy=not spec.protect), opts=self.child())
         if replica is not None:
             replica_ctx = AwsContext(
                 provider=aws.Provider(f"{name}-replica-aws", region=replica, opts=self.child()),
@@ -87,7 +89,7 @@ class AwsCell(CellComponent):
         cluster = Cluster(name, ClusterArgs(
             ctx, cluster_name=cluster_name, kubernetes_version=spec.kubernetes_version,
             subnet_ids=private_subnet_ids, key_arn=key_arn, api_allowed_cidrs=tuple(spec.api_allowed_cidrs),
-            min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
+            min_nodes=spec.min_nodes, max_nodes=spec.max_nodes, node_size=spec.node_size,
             labels=standard_labels(spec.environment, spec.residency, name),
             admins=tuple(_admins(spec)), viewers=tuple(_viewers(spec))), opts=self.child())
 

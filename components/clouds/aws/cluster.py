@@ -40,7 +40,8 @@ from .context import AwsContext
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 LOG_RETENTION_DAYS = 365
-NODE_INSTANCE_TYPES = ("m7i.large",)
+# The workload nodes per cell size (config.NODE_SIZES: small 2 vCPU/8 GiB, medium 4/16, large 8/32).
+NODE_INSTANCE_TYPES = {"small": "m7i.large", "medium": "m7i.xlarge", "large": "m7i.2xlarge"}
 NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
 NODE_ROOT_DEVICE = "/dev/xvda"  # root device of the EKS-optimized AL2023 AMIs
 NODE_VOLUME_GIB = 50
@@ -111,7 +112,8 @@ class ClusterArgs:
     api_allowed_cidrs: tuple[str, ...]       # public API endpoint from these only; empty: private only
     min_nodes: int
     max_nodes: int
-    labels: Mapping[str, str]                # the cell's labels, also on the instances, volumes and ENIs
+    labels: Mapping[str, str]
+    node_size: str = "medium"                # config.NODE_SIZES                # the cell's labels, also on the instances, volumes and ENIs
     # (what, IAM role ARN) granted cluster-admin / read-only by EKS access entries (the deployer first,
     # then the operators; the read-only role of the credentialed PR preview).
     admins: tuple[tuple[str, str], ...] = ()
@@ -243,7 +245,7 @@ class Cluster(Piece):
             subnet_ids=list(subnet_ids),
             ami_type=NODE_AMI_TYPE,
             capacity_type="ON_DEMAND",
-            instance_types=list(NODE_INSTANCE_TYPES),
+            instance_types=[NODE_INSTANCE_TYPES[args.node_size]],
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(

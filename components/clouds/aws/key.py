@@ -100,7 +100,9 @@ def key_policy(account: iam.AccountContext) -> pulumi.Output[str]:
             "Sid": "CloudWatchLogsOfThisAccountAndRegion",
             "Effect": "Allow",
             "Principal": {"Service": account.service("logs", regional=True)},
-            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            # No kms:Describe*: DescribeKey carries no encryption context, so the condition below could
+            # never match it (parliament UNKNOWN_CONDITION_FOR_ACTION); CloudWatch Logs does not need it.
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
             "Resource": "*",
             "Condition": {"ArnLike": {
                 "kms:EncryptionContext:aws:logs:arn": account.arn("logs", "log-group:*")}},

@@ -187,18 +187,22 @@ class LoadBalancer(Piece):
                                       endpoint=alarm_email, opts=child)
         alb = {"LoadBalancer": self.alb.arn_suffix}
         group = {"LoadBalancer": self.alb.arn_suffix, "TargetGroup": self.target_group.arn_suffix}
-        for metric, dims, threshold, why in (
-                ("HTTPCode_ELB_5XX_Count", alb, ALARM_5XX_PER_MINUTE,
+        # (metric, dimensions, statistic, comparison, threshold, missing data, why). With
+        # externalTrafficPolicy: Local every node without an inference pod fails the target health check by
+        # design, so UnHealthyHostCount > 0 is the normal state; an outage is no healthy target at all.
+        for metric, dims, statistic, comparison, threshold, missing, why in (
+                ("HTTPCode_ELB_5XX_Count", alb, "Sum", "GreaterThanThreshold", ALARM_5XX_PER_MINUTE, "notBreaching",
                  "the ALB itself answers 5XX (no healthy target, target connection errors)"),
-                ("HTTPCode_Target_5XX_Count", group, ALARM_5XX_PER_MINUTE, "the inference pods answer 5XX"),
-                ("UnHealthyHostCount", group, 0, "a node fails the ALB health check on the workload NodePort")):
+                ("HTTPCode_Target_5XX_Count", group, "Sum", "GreaterThanThreshold", ALARM_5XX_PER_MINUTE,
+                 "notBreaching", "the inference pods answer 5XX"),
+                # No datapoint means the target group reports nothing healthy either: breaching.
+                ("HealthyHostCount", group, "Minimum", "LessThanThreshold", 1, "breaching",
+                 "no node passes the ALB health check on the workload NodePort (the cell serves nothing)")):
             aws.cloudwatch.MetricAlarm(
                 f"{name}-{metric}", alarm_description=f"Cell {name}: {why}", namespace="AWS/ApplicationELB",
-                metric_name=metric, dimensions=dims, statistic="Maximum" if metric == "UnHealthyHostCount" else "Sum",
+                metric_name=metric, dimensions=dims, statistic=statistic,
                 period=ALARM_PERIOD_SECONDS, evaluation_periods=3, datapoints_to_alarm=2, threshold=threshold,
-                comparison_operator="GreaterThanThreshold",
-                # No 5XX and no unhealthy host report nothing: missing data is the healthy case here.
-                treat_missing_data="notBreaching",
+                comparison_operator=comparison, treat_missing_data=missing,
                 alarm_actions=[topic.arn], ok_actions=[topic.arn], opts=child)
         return topic
 

@@ -150,10 +150,16 @@ class Network(Piece):
             assume_role_policy=iam.assume_role_by_service(account.service("vpc-flow-logs"), account.account_id),
             opts=child)
         aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=iam.document([{
+            "Sid": "WriteTheCellsFlowLogGroup",
             "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
-                       "logs:DescribeLogStreams"],
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
             "Resource": [group.arn, group.arn.apply(lambda a: f"{a}:*")],
+        }, {
+            # DescribeLogGroups supports no resource-level scoping (IAM: resource type "*" only).
+            "Sid": "ListLogGroups",
+            "Effect": "Allow",
+            "Action": "logs:DescribeLogGroups",
+            "Resource": "*",
         }]), opts=child)
         aws.ec2.FlowLog(f"{name}-flow-logs", vpc_id=self.vpc.id, traffic_type="ALL",
                         log_destination_type="cloud-watch-logs", log_destination=group.arn,

@@ -4,8 +4,10 @@
 - an AMP managed collector (`aws.amp.Scraper`) for the EKS cluster: its interfaces sit in the
   cluster's private subnets under the cluster security group, it discovers the inference pods by
   their `prometheus.io/*` annotations (contract.MetricsScrape "annotations") and keeps only the
-  contract's series (contract.KEPT_METRICS); EKS maps its service-linked role to a Kubernetes group
-  through an access entry, which the workload grants read access to pods (MetricsScrape.rbac_group);
+  contract's series (contract.KEPT_METRICS). AMP gives it its EKS access entry itself (API
+  authentication mode), and it writes to the customer-managed-key workspace through a role
+  configuration (a source and a target role of the account; AMP user guide, "Using an AWS managed
+  collector", customer managed keys);
 - the SLO rules of `platform:slo` (components/observability/slo.py) as an AMP rule group namespace,
   and AMP's alert manager publishing to an SNS topic in the region, encrypted with its own key whose
   policy lets AMP encrypt (the cell key's policy stays the cell's), mailed to the configured addresses.
@@ -25,8 +27,6 @@ from ...core.config import SloOptions
 from ...observability import slo as slo_rules
 from .context import AwsContext
 
-# The Kubernetes group the scraper's role is mapped to (EKS access entry); the workload binds it.
-SCRAPER_GROUP = "amp-scraper"
 SCRAPE_INTERVAL_SECONDS = 30
 
 
@@ -64,12 +64,6 @@ def alertmanager_definition(topic_arn: str, region: str) -> str:
             "subject": "{{ .CommonLabels.alertname }} {{ .CommonLabels.cell }}",
             "attributes": {"severity": "{{ .CommonLabels.severity }}"}}]}],
     }, sort_keys=False)}, sort_keys=False)
-
-
-def _without_path(role_arn: str) -> str:
-    """EKS access entries take a role's ARN without its IAM path (the service-linked role has one)."""
-    head, _, rest = role_arn.partition(":role/")
-    return f"{head}:role/{rest.rsplit('/', 1)[-1]}"
 
 
 @dataclass(frozen=True)
@@ -113,15 +107,51 @@ class Observability(Piece):
                 cluster_arn=cluster.arn, subnet_ids=list(args.subnet_ids), security_group_ids=[args.security_group_id])),
             destination=aws.amp.ScraperDestinationArgs(amp=aws.amp.ScraperDestinationAmpArgs(
                 workspace_arn=self.workspace.arn)),
+            # The workspace is encrypted with the cell key: AMP writes to a customer-managed-key workspace
+            # only through a role configuration (source and target roles of the same account).
+            role_configuration=self._role_configuration(name, args, child),
             scrape_configuration=scrape_configuration(name), opts=child())
-        aws.eks.AccessEntry(f"{name}-scraper-access", cluster_name=cluster.name,
-                            principal_arn=self.scraper.role_arn.apply(_without_path), kubernetes_groups=[SCRAPER_GROUP],
-                            type="STANDARD", opts=child())
+        # No EKS access entry here: on a cluster in API authentication mode AMP creates the scraper's access
+        # entry (and its read-only access policy) itself; a second one for the same role is refused
+        # (ResourceInUseException). AMP's policy reads pods cluster-wide: no RBAC group for the workload to bind.
         self.scrape = MetricsScrape(kind="annotations", interval_seconds=SCRAPE_INTERVAL_SECONDS,
-                                    from_cidrs=tuple(args.private_cidrs), rbac_group=SCRAPER_GROUP)
+                                    from_cidrs=tuple(args.private_cidrs), rbac_group=None)
         if args.slo is not None:
             self.topic, self.rules = self._alerts(name, args, child)
         self.register_outputs({"workspace_arn": self.workspace.arn})
+
+    def _role_configuration(self, name: str, args: ObservabilityArgs, child) -> aws.amp.ScraperRoleConfigurationArgs:
+        """The scraper's source role (assumed by AMP's scraper service, only for this account's scrapers in this
+        region) and target role (assumed by the source role with the scraper's ARN as external id, allowed to
+        remote-write to this workspace only). The scraper's ARN exists only after the scraper, which needs the
+        roles first: both conditions pin the account's scrapers of the region instead of the one ARN."""
+        account = args.ctx.account
+        fresh = args.ctx.opts(self)  # new in #29: no URN before the piece existed, so no alias to the cell
+        scrapers = account.arn("aps", "scraper/*")
+        source = aws.iam.Role(
+            f"{name}-scraper-source", description=f"AMP scraper of cell {name}: source role (assumes the target)",
+            assume_role_policy=pulumi.Output.all(account.service("scraper.aps"), account.account_id, scrapers).apply(
+                lambda a: json.dumps({"Version": "2012-10-17", "Statement": [{
+                    "Sid": "AmpScrapersOfThisAccountAndRegion", "Effect": "Allow",
+                    "Principal": {"Service": a[0]}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": a[1]}, "ArnLike": {"aws:SourceArn": a[2]}}}]})),
+            opts=fresh)
+        target = aws.iam.Role(
+            f"{name}-scraper-target", description=f"AMP scraper of cell {name}: writes to the cell's workspace",
+            assume_role_policy=pulumi.Output.all(source.arn, scrapers).apply(lambda a: json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Sid": "TheScraperSourceRoleOfThisCell", "Effect": "Allow", "Principal": {"AWS": a[0]},
+                    "Action": "sts:AssumeRole", "Condition": {"StringLike": {"sts:ExternalId": a[1]}}}]})),
+            opts=fresh)
+        aws.iam.RolePolicy(f"{name}-scraper-target", role=target.id, policy=self.workspace.arn.apply(
+            lambda ws: json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Sid": "RemoteWriteToTheCellsWorkspace", "Effect": "Allow", "Action": "aps:RemoteWrite",
+                "Resource": ws}]})), opts=fresh)
+        aws.iam.RolePolicy(f"{name}-scraper-source", role=source.id, policy=target.arn.apply(
+            lambda t: json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Sid": "AssumeTheTargetRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": t}]})),
+            opts=fresh)
+        return aws.amp.ScraperRoleConfigurationArgs(source_role_arn=source.arn, target_role_arn=target.arn)
 
     def _alerts(self, name: str, args: ObservabilityArgs, child) -> tuple[aws.sns.Topic, aws.amp.RuleGroupNamespace]:
         account, region, slo, workspace = args.ctx.account, args.ctx.region, args.slo, self.workspace

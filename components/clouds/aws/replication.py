@@ -115,7 +115,7 @@ class ModelReplication(Piece):
         self.replica = SecureBucket(
             f"{name}-models-replica",
             SecureBucketArgs(args.replica_ctx, noncurrent_version_days=args.noncurrent_version_days,
-                             kms_key_arn=self.key.key.arn),
+                             kms_key_arn=self.key.key.arn, force_destroy=not args.replica_ctx.protect),
             opts=pulumi.ResourceOptions(parent=self))
 
         self.role = aws.iam.Role(

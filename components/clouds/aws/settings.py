@@ -52,9 +52,27 @@ def autoscaler_release(kubernetes_version: str) -> tuple[str, str]:
     return AUTOSCALER_RELEASES[kubernetes_version]
 
 
+# `cells[].aws` keys and the values each accepts.
+# autoscaling_service_role: `create` (default) has the stack's first aws cell create the account's EC2 Auto
+# Scaling service-linked role; `existing` says the account has it already (another stack or an earlier Auto
+# Scaling group made it: there is one per account), so no cell creates it and the keys name the existing one.
+AWS_SETTINGS: dict[str, tuple[str, ...]] = {"autoscaling_service_role": ("create", "existing")}
+
+
+def autoscaling_role_exists(cfg: Any) -> bool:
+    """Whether any aws cell of the stack declares the account's Auto Scaling service-linked role existing."""
+    return any(((c.aws or {}).get("autoscaling_service_role") == "existing") for c in cfg.cells if c.cloud == "aws")
+
+
 def check(index: int, cell: Any, cfg: Any) -> list[str]:
     """Problems of `platform:cells[index]` (an aws cell) as `platform:<key> ...: <why>` lines."""
     problems = []
+    for key, value in (cell.aws or {}).items():
+        where = f"{PROJECT}:cells[{index}].aws.{key}"
+        if key not in AWS_SETTINGS:
+            problems.append(f"{where}: unknown key (cell {cell.name!r}); allowed: {', '.join(sorted(AWS_SETTINGS))}")
+        elif value not in AWS_SETTINGS[key]:
+            problems.append(f"{where} = {value!r} (cell {cell.name!r}): allowed: {', '.join(AWS_SETTINGS[key])}")
     version = cell.cluster.kubernetes_version
     if version not in ADDON_VERSIONS or version not in AUTOSCALER_RELEASES:
         problems.append(
@@ -74,9 +92,10 @@ def spec_fields(cell: Any, cfg: Any) -> dict:
     within `platform:zones.<zone>.regions`; `check()` has rejected a zone without one).
 
     `aws_account_roles`: the stack's first aws cell creates the account's EC2 Auto Scaling service-linked
-    role (one per account; the others' keys name the same role)."""
+    role (one per account; the others' keys name the same role), unless a cell's
+    `aws.autoscaling_service_role` is `existing` (a second stack in the account)."""
     first_aws = next(c.name for c in cfg.cells if c.cloud == "aws")
-    fields: dict = {"aws_account_roles": cell.name == first_aws}
+    fields: dict = {"aws_account_roles": cell.name == first_aws and not autoscaling_role_exists(cfg)}
     if cell.bucket.geo_redundant:
         fields["replica_region"] = catalog.aws_replica_region(cell.region, cell.residency,
                                                               cfg.zone(cell.residency).regions)

@@ -51,7 +51,8 @@ class AzureCell(CellComponent):
             f"{spec.name}-rg", resource_group_name=subscription_name(spec, "rg"), location=spec.region,
             opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=spec.protect))
         ctx = AzureCellContext(spec=spec, cell=self, provider=provider, resource_group=resource_group,
-                               subscription_id=client.subscription_id, tenant_id=client.tenant_id)
+                               subscription_id=client.subscription_id, tenant_id=client.tenant_id,
+                               caller_object_id=client.object_id)
         here = pulumi.ResourceOptions(parent=self)
 
         def named(piece: str) -> str:

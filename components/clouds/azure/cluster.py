@@ -15,7 +15,9 @@ First `up` in a fresh subscription, and every one after it:
 - The deployer (`platform:deployer.azure_object_id`) gets "Azure Kubernetes Service RBAC Cluster
   Admin" on the cluster, and the exported kubeconfig waits for that grant to propagate: the same
   `up` creates the workload through it. `azure.admin_group_object_ids` become the cluster's admin
-  groups. The kubeconfig logs in non-interactively (kubelogin `azurecli` or `workloadidentity`).
+  groups. The kubeconfig logs in non-interactively (kubelogin `azurecli` on a laptop; in CI the
+  runner's AAD_LOGIN_METHOD=workloadidentity makes kubelogin exchange a fresh GitHub OIDC token for
+  every Kubernetes token, so the whole run stays authenticated: `non_interactive`).
 - Server-managed fields are ignored: `kubernetesVersion` and the pools' `orchestratorVersion`
   move with the `stable` upgrade channel, `count` with the cluster autoscaler; otherwise the
   second `up` would try to downgrade or to "manually scale" the pools.
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from dataclasses import dataclass
 from typing import Optional
 
@@ -42,6 +45,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from ...contract import Piece
+from ...stack_config import OFFLINE_ENV
 from .common import (
     ROLE_AKS_RBAC_CLUSTER_ADMIN,
     ROLE_KEY_VAULT_CONTRIBUTOR,
@@ -49,6 +53,7 @@ from .common import (
     ROLE_NETWORK_CONTRIBUTOR,
     ROLE_READER,
     AzureCellContext,
+    real_up,
     subscription_name,
     zones,
 )
@@ -57,7 +62,9 @@ from .key import Keys
 from .network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, Network
 
 SYSTEM_VM_SIZE = "Standard_D4ds_v5"
-USER_VM_SIZE = "Standard_D8ds_v5"
+# The workload (user pool) nodes per cell size (config.NODE_SIZES: small 2 vCPU/8 GiB, medium 4/16,
+# large 8/32); the system pool keeps its own size (AKS's add-ons only).
+USER_VM_SIZES = {"small": "Standard_D2ds_v5", "medium": "Standard_D4ds_v5", "large": "Standard_D8ds_v5"}
 # The first-party application id AKS-managed Entra ID tokens are issued for (kubelogin --server-id).
 AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
@@ -148,7 +155,7 @@ def _build(ctx: AzureCellContext, args: ClusterArgs, name: str):
             # System pool runs only critical add-ons; the workload goes to the user pool.
             pool("system", "System", SYSTEM_VM_SIZE, 1 if spec.min_nodes < 3 else 3, 3,
                  taints=["CriticalAddonsOnly=true:NoSchedule"]),
-            pool("user", "User", USER_VM_SIZE, spec.min_nodes, spec.max_nodes),
+            pool("user", "User", USER_VM_SIZES[spec.node_size], spec.min_nodes, spec.max_nodes),
         ],
         network_profile=azure.containerservice.ContainerServiceNetworkProfileArgs(
             network_plugin="azure", network_plugin_mode="overlay",
@@ -229,15 +236,67 @@ def _build(ctx: AzureCellContext, args: ClusterArgs, name: str):
     raw = credentials.kubeconfigs.apply(lambda ks: base64.b64decode(ks[0].value).decode())
     # The Kubernetes provider reads the kubeconfig only once the deployer's grant has propagated.
     ready = deployer_ready.id if deployer_ready is not None else ""
-    kubeconfig = pulumi.Output.secret(pulumi.Output.all(raw, ready).apply(
-        lambda args: non_interactive(args[0], mode)))
+    # Preflight (issue #31): a real preview or up compares who runs it with the deployer the cluster
+    # grants; the offline engine's mocks have no caller worth comparing.
+    deployer_oid = spec.deployer.azure_object_id if spec.deployer is not None else None
+    caller = (ctx.caller_object_id if ctx.caller_object_id is not None and deployer_oid
+              and os.environ.get(OFFLINE_ENV) != "1" else "")
+
+    def checked(args):
+        found = caller_preflight(spec.name, args[2], deployer_oid, settings.admin_group_object_ids,
+                                 not real_up())
+        if found is not None:
+            level, message = found
+            if level == "error":
+                # Before any Kubernetes object: the provider never gets a kubeconfig.
+                raise pulumi.RunError(message)
+            pulumi.log.warn(message, resource=ctx.cell)
+        return non_interactive(args[0], mode)
+
+    kubeconfig = pulumi.Output.secret(pulumi.Output.all(raw, ready, caller).apply(checked))
     return cluster, deployer_ready, kubeconfig
 
 
+def caller_preflight(cell: str, caller: Optional[str], deployer: Optional[str], admin_groups, dry_run: bool):
+    """(level, message) when the identity running the program is not the deployer the cluster grants
+    cluster-admin to, else None. Azure Kubernetes data access comes only from that grant or the admin
+    groups: subscription Owner/Contributor carry no Kubernetes data action, so such an `up` gets 403 on
+    the first object (the Namespace). Group membership needs Microsoft Graph, which the program does
+    not use: with admin groups set, a different caller is a warning naming the groups."""
+    if not caller or not deployer or caller.lower() == deployer.lower():
+        return None
+    what = "an `up` as this identity would fail" if dry_run else "this `up` fails"
+    remedies = (f"(1) run it as {deployer} (the deploy workflow, or `az login` as that identity); "
+                f"(2) set platform:deployer.azure_object_id to {caller} (`az ad signed-in-user show --query id -o tsv`; "
+                f"a person also sets the cell's azure.deployer_principal_type: User); or (3) add {caller} to an Entra "
+                f"group listed in the cell's azure.admin_group_object_ids")
+    if admin_groups:
+        return "warning", (f"cell {cell}: running as {caller}, not platform:deployer.azure_object_id {deployer}: the "
+                           f"Kubernetes objects are created as {caller}, which must be a member of one of the admin "
+                           f"groups {', '.join(admin_groups)} (not checked: no Microsoft Graph), or {what} with 403; "
+                           f"otherwise {remedies}")
+    level = "warning" if dry_run else "error"
+    return level, (f"cell {cell}: running as {caller}, but only platform:deployer.azure_object_id {deployer} (and no "
+                   f"admin group) has Kubernetes data access on the cluster; subscription Owner grants none, so {what} "
+                   f"with 403 at the first Kubernetes object. Do one of: {remedies}")
+
+
 def non_interactive(kubeconfig: str, mode: str) -> str:
-    """The user kubeconfig with kubelogin's exec in `mode` (`azurecli`: the runner's `az login`;
-    `workloadidentity`: the federated token of a GitHub/AKS workload, from AZURE_* variables) instead
-    of `devicecode`, which waits for a human in a browser and hangs CI."""
+    """The user kubeconfig with kubelogin's exec in `mode` instead of `devicecode`, which waits for a
+    human in a browser and hangs CI (issue #31: it must authenticate for the whole run):
+
+    - `azurecli` (default, an operator's laptop): `az account get-access-token` for the AKS server
+      application; a person's CLI login refreshes itself.
+    - in CI the same kubeconfig runs with `AAD_LOGIN_METHOD=workloadidentity` (set by the workflows'
+      setup action with AZURE_CLIENT_ID/AZURE_TENANT_ID): kubelogin lets that variable override
+      `--login` (kubelogin pkg/internal/token/options.go UpdateFromEnv), and in workloadidentity mode
+      inside GitHub Actions (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN present, kubelogin >= 0.2.0) it asks
+      GitHub for a fresh OIDC assertion on every token (GithubActionsCredential), so no 5-minute
+      assertion expires under a long `up` (AADSTS700024, which breaks the `azurecli` path in CI).
+
+    The exec block carries no `env`: an entry there would override the runner's AAD_LOGIN_METHOD.
+    One kubeconfig for both places keeps the Kubernetes provider's inputs identical between a laptop
+    and CI (no provider diff, no token in the state)."""
     doc = yaml.safe_load(kubeconfig)
     for user in doc.get("users") or []:
         exec_ = (user.get("user") or {}).get("exec")
@@ -247,4 +306,5 @@ def non_interactive(kubeconfig: str, mode: str) -> str:
         server_id = args[args.index("--server-id") + 1] if "--server-id" in args else AKS_SERVER_APP_ID
         exec_["args"] = ["get-token", "--login", mode, "--server-id", server_id]
         exec_["interactiveMode"] = "Never"
+        exec_.pop("env", None)
     return json.dumps(doc)

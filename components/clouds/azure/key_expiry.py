@@ -11,7 +11,15 @@ these alarms tell when it is needed and when it has not happened:
   run must move the cluster within the version's year.
 - `KeyNearExpiry` (30 days ahead) and `KeyExpired` on any key of the vault (Sev1): the current
   version is about to expire, so rotation did not happen (policy removed, vault firewall, permission).
-  For the etcd key an expired version means the API server can no longer decrypt Secrets.
+  Every version expires (the first one too: key.py sets its expiry, issue #31), so the alarm is
+  meaningful from the first day. For the etcd key an expired version still decrypts (Key Vault
+  refuses only encrypt/wrap/sign after `exp`), but the cluster can no longer encrypt: writing a
+  Secret fails until a new version is in place and the cluster moved to it (refresh + up).
+
+Fallback (issue #31): the MonitorAlert destination is a preview with no published region list. Where
+it is refused, `azure.key_event_alerts: false` leaves the subscriptions out, and the check every real
+preview runs (`expiry_preflight`, so the daily drift run of every stack) fails when the etcd key's
+current version expires within 30 days, with the same runbook: the drift job opens its issue.
 
 Key Vault publishes these to an Event Grid *system topic* of the vault (in the vault's region; no
 event leaves the cell's region). Event Grid turns them into Azure Monitor alerts directly (the
@@ -26,13 +34,14 @@ the data-encryption keys.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import time as _time
 from typing import Optional
 
 import pulumi
 import pulumi_azure_native as azure
 
 from ...contract import Piece
-from .common import AzureCellContext
+from .common import AzureCellContext, real_up, under_mocks
 
 TOPIC_TYPE = "Microsoft.KeyVault.vaults"
 # The only schema Event Grid accepts for the Azure Monitor alert destination.
@@ -61,6 +70,24 @@ class KeyAlarms(Piece):
         super().__init__(name, args, opts)
         ctx = args.ctx.within(self)
         spec = ctx.spec
+        self.rotated = self.expiry = None
+        if not under_mocks():
+            # The fallback alarm (module docstring): the refreshed state of the etcd key's current version.
+            def check(props):
+                attributes = getattr(props, "attributes", None) if props is not None else None
+                found = expiry_preflight(spec.name, args.etcd_key_name, getattr(attributes, "expires", None),
+                                         _time.time())
+                if found is not None:
+                    if not real_up():
+                        raise pulumi.RunError(found)  # a real preview (the daily drift run) fails with the runbook
+                    pulumi.log.warn(found, resource=ctx.cell)  # never block the up that moves the cluster
+                return None
+
+            args.etcd_key.properties.apply(check)
+        if not ctx.settings.key_event_alerts:
+            self.topic = None
+            self.register_outputs({})
+            return
         self.topic = azure.eventgrid.SystemTopic(
             ctx.name("vault-events"), system_topic_name=ctx.name("vault-events"), resource_group_name=ctx.rg_name,
             location=ctx.location, source=args.vault.id, topic_type=TOPIC_TYPE,
@@ -90,6 +117,27 @@ class KeyAlarms(Piece):
             subject=key)
         self.expiry = alarm(
             "expiry", [NEAR_EXPIRY, EXPIRED], "Sev1",
-            f"Cell {spec.name}: a key of the cell's vault expires within 30 days (or has expired) and did not "
-            f"rotate; for {key} the API server then cannot decrypt Secrets. Rotate it, then refresh + up.")
+            expiry_message(spec.name, key))
         self.register_outputs({"topic": self.topic.id})
+
+
+NOTIFY_DAYS = 30
+
+
+def expiry_message(cell: str, key: str) -> str:
+    return (f"Cell {cell}: a key of the cell's vault expires within {NOTIFY_DAYS} days (or has expired) and did not "
+            f"rotate. For {key}: an expired version still decrypts, but the cluster can no longer encrypt, so writing "
+            f"a Kubernetes Secret fails. Rotate it (az keyvault key rotate), then refresh + up on the cell's stack so "
+            f"the cluster moves to the new version.")
+
+
+def expiry_preflight(cell: str, key: str, expires: Optional[float], now: float) -> Optional[str]:
+    """The fallback alarm: the message when the key's current version (its refreshed `expires`, seconds since the
+    epoch) expires within NOTIFY_DAYS of `now`, else None (no expiry known: nothing to say)."""
+    if expires is None:
+        return None
+    days = (float(expires) - now) / 86400
+    if days > NOTIFY_DAYS:
+        return None
+    when = "has expired" if days <= 0 else f"expires in {days:.0f} days"
+    return f"{key}'s current version {when}. " + expiry_message(cell, key)

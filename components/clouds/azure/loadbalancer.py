@@ -199,7 +199,7 @@ def _build(ctx: AzureCellContext, args: LoadBalancerArgs):
         resource_group_name=ctx.rg_name, location=ctx.location,
         sku=azure.network.ApplicationGatewaySkuArgs(name="WAF_v2", tier="WAF_v2"),
         autoscale_configuration=azure.network.ApplicationGatewayAutoscaleConfigurationArgs(
-            min_capacity=2 if spec.protect else 1, max_capacity=10),
+            min_capacity=2 if spec.environment == "prod" else 1, max_capacity=10),
         zones=zones(spec.region),
         enable_http2=True,
         firewall_policy=azure.network.SubResourceArgs(id=waf.id),

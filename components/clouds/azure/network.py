@@ -59,6 +59,11 @@ class AddressPlan:
         return cls(str(net), str(aks), str(gateway), str(apiserver), str(ilb_ip))
 
 
+# What AKS documents for an NSG on the API server subnet (learn.microsoft.com/azure/aks/api-server-vnet-integration).
+APISERVER_NODE_PORTS = ["443", "4443"]
+APISERVER_PROBE_PORTS = ["9988"]
+
+
 def _rule(name, priority, source, ports, description, destination="*", protocol="Tcp", access="Allow"):
     """One inbound rule. ARM takes `*` (any port) only in the single-value `destinationPortRange`;
     in the `destinationPortRanges` list it answers SecurityRuleInvalidPortRange. So: any port -> the
@@ -141,7 +146,18 @@ def _build(ctx: AzureCellContext, plan: AddressPlan):
         ctx.name("apiserver-nsg"),
         network_security_group_name=ctx.name("apiserver-nsg"),
         resource_group_name=rg, location=ctx.location,
+        # Issue #31: the flows AKS documents for an NSG on the API server subnet (API Server VNet Integration,
+        # "NSG security rules"), explicit ahead of the deny: nodes to the API server's internal load balancer
+        # on 443/4443, Azure Load Balancer's probe on 9988. Public API traffic never enters this subnet: the
+        # public endpoint is the control plane's, in the AKS-managed subscription, filtered there by
+        # `authorizedIPRanges`; only the projected ILB VIP lives here. So denying Internet here cannot cut the
+        # operators' public access (apply check azure-apiserver-subnet-nsg).
         security_rules=[
+            _rule("allow-nodes-to-apiserver", 100, plan.aks, APISERVER_NODE_PORTS,
+                  "Nodes to the API server's internal load balancer (AKS: required)", destination=plan.apiserver),
+            _rule("allow-lb-probe-to-apiserver", 110, "AzureLoadBalancer", APISERVER_PROBE_PORTS,
+                  "Azure Load Balancer probes the API server's internal load balancer (AKS: required)",
+                  destination=plan.apiserver),
             _rule("deny-internet", 4000, "Internet", ["*"], "The API server subnet is reached through AKS only",
                   protocol="*", access="Deny"),
         ],

@@ -76,6 +76,10 @@ class AzureCellSettings(_Model):
     waf: WafSettings = WafSettings()
     acme: AcmeSettings = AcmeSettings()
     log_retention_days: int = Field(30, ge=30, le=730)
+    # Key Vault key events as Azure Monitor alerts through Event Grid's MonitorAlert destination (a preview
+    # with no published region list). False where that destination is refused: the key-expiry check of every
+    # real preview (the daily drift run) stays as the fallback (key_expiry.expiry_preflight, issue #31).
+    key_event_alerts: bool = True
 
 
 def parse(raw: Any) -> AzureCellSettings:

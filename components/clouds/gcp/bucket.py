@@ -52,7 +52,8 @@ class DataBucket(Piece):
                     action=gcp.storage.BucketLifecycleRuleActionArgs(type="AbortIncompleteMultipartUpload"),
                     condition=gcp.storage.BucketLifecycleRuleConditionArgs(age=ABORT_UPLOADS_AFTER_DAYS)),
             ],
-            force_destroy=False,
+            # platform:teardown destroyable: `destroy` deletes the objects first (a non-empty bucket is refused).
+            force_destroy=not ctx.protect,
             opts=ctx.opts(self, stateful=True, depends_on=[self.agent_grant, self.key_ready, *depends_on]),
         )
         self.uri = pulumi.Output.concat("gs://", self.bucket.name)

@@ -53,7 +53,7 @@ class GcpCell(CellComponent):
             f"{name}-cluster",
             GkeClusterArgs(ctx=ctx, network=network, key=key, container_agent=apis.agents.container,
                            compute_agent=apis.agents.compute, zones=zones, node_tag=node_tag,
-                           min_nodes=spec.min_nodes, max_nodes=spec.max_nodes,
+                           min_nodes=spec.min_nodes, max_nodes=spec.max_nodes, node_size=spec.node_size,
                            kubernetes_version=spec.kubernetes_version, api_allowed_cidrs=tuple(spec.api_allowed_cidrs),
                            deployer_account=spec.deployer.gcp_service_account if spec.deployer else None,
                            binary_authorization=spec.gcp_binary_authorization,

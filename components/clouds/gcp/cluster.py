@@ -17,6 +17,9 @@ from .settings import DISK_SIZE_GB, MACHINE_TYPE, MAX_PODS_PER_NODE, MAX_SURGE
 # The node service account needs nothing but to write logs/metrics and read its node metadata:
 # Google's predefined minimal role for GKE nodes (instead of the over-privileged default compute SA).
 NODE_ROLES = ("roles/container.defaultNodeServiceAccount",)
+# The workload nodes per cell size (config.NODE_SIZES: small 2 vCPU/8 GiB, medium 4/16, large 8/32);
+# medium is settings.MACHINE_TYPE.
+MACHINE_TYPES = {"small": "e2-standard-2", "medium": MACHINE_TYPE, "large": "e2-standard-8"}
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 RELEASE_CHANNEL = "REGULAR"
 # Recurring maintenance window: Saturday and Sunday 01:00-09:00 UTC (16 h a week, over GKE's minimum
@@ -49,6 +52,7 @@ class GkeClusterArgs:
     kubernetes_version: str
     api_allowed_cidrs: tuple[str, ...]
     binary_authorization: str = "DISABLED"   # one of BINARY_AUTHORIZATION_MODES
+    node_size: str = "medium"                 # config.NODE_SIZES
     deployer_account: Optional[str] = None    # spec.deployer.gcp_service_account
     depends_on: tuple[pulumi.Resource, ...] = ()   # the Container, IAM, Compute, Container Security, Monitoring, Logging APIs
 
@@ -161,7 +165,8 @@ class GkeCluster(Piece):
             management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
             upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=MAX_SURGE, max_unavailable=0),
             node_config=gcp.container.NodePoolNodeConfigArgs(
-                machine_type=MACHINE_TYPE, disk_type="pd-balanced", disk_size_gb=DISK_SIZE_GB, image_type="COS_CONTAINERD",
+                machine_type=MACHINE_TYPES[args.node_size], disk_type="pd-balanced", disk_size_gb=DISK_SIZE_GB,
+                image_type="COS_CONTAINERD",
                 boot_disk_kms_key=args.key.key.id,
                 tags=[args.node_tag],
                 resource_labels=ctx.labels,

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ...contract import Piece
+from ...lifecycle import creation_suffix, keep_name
 from .context import GcpContext
 from .key import CellKey, KeyGrant
 
@@ -47,7 +48,9 @@ class CellLogs(Piece):
     def __init__(self, name: str, args: CellLogsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(name, args, opts)
         ctx, key, depends_on = args.ctx, args.key, args.depends_on
-        bucket_id = f"{ctx.cell}-logs"
+        # A deleted log bucket keeps its id for 7 days (DELETE_REQUESTED): the id varies per creation, and an
+        # existing stack keeps the id it was created with (components/lifecycle.py).
+        bucket_id = pulumi.Output.concat(f"{ctx.cell}-logs-", creation_suffix(f"{name}-bucket", self))
         self.filter = regional_filter(ctx.region)
         # The logs hold client addresses and URLs: encrypted with the cell's key, which lives in the same
         # region as the bucket (Cloud Logging requires it). Logging encrypts as the project's own CMEK
@@ -62,7 +65,8 @@ class CellLogs(Piece):
             f"{name}-bucket", project=ctx.project, location=ctx.region, bucket_id=bucket_id,
             retention_days=RETENTION_DAYS, description=f"Logs of cell {ctx.cell}, kept in {ctx.region}",
             cmek_settings=gcp.logging.ProjectBucketConfigCmekSettingsArgs(kms_key_name=key.key.id),
-            opts=ctx.opts(self, stateful=True, depends_on=[*depends_on, settled]))
+            opts=pulumi.ResourceOptions.merge(ctx.opts(self, stateful=True, depends_on=[*depends_on, settled]),
+                                              keep_name("bucketId")))
         # A sink to a log bucket of its own project needs no writer grant.
         self.sink = gcp.logging.ProjectSink(
             f"{name}-sink", project=ctx.project, name=f"{ctx.cell}-regional-logs",

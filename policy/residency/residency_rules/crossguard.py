@@ -10,6 +10,7 @@ import datetime as dt
 
 from pulumi_policy import PolicyConfigSchema, StackValidationPolicy
 
+from approvals import with_approvals
 from stack_view import StackView
 from zones import EXCEPTIONS_SCHEMA, SERVED_ZONES_SCHEMA, ZONES_SCHEMA, from_config
 
@@ -25,9 +26,10 @@ def to_policy(rule: Rule, labelled: bool = False, reports_config: bool = True) -
     assert rule.scope == "stack", f"{rule.id}: residency rules see the whole stack (zones come from ancestors)"
 
     def validate(args, report_violation) -> None:
-        zones = from_config(args.get_config())
+        config, unreadable = with_approvals(args.get_config())  # approvals.json: one entry per approval
+        zones = from_config(config)
         if reports_config:
-            for problem in zones.problems:
+            for problem in [*unreadable, *zones.problems]:
                 report_violation(f"policy config: {problem}")
         for f in rule.check(StackView(args.resources), zones, dt.date.today()):
             if not f.unknown:

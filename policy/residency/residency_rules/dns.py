@@ -41,7 +41,7 @@ def check_exceptions_in_use(view: StackView, zones: Zones, today: dt.date) -> li
 def _dns(view: StackView, zones: Zones, today: dt.date):
     out = []
     uses: dict = {}  # approved exception -> (entry URNs, paths) it allows
-    for e in zones.expired_exceptions(today):
+    for e in zones.expired_exceptions(today, view.stack):
         out.append(violation(f"{e.describe()} expired on {e.expires.isoformat()} and no longer applies; "
                              "renew it (new expiry, approver) or remove it"))
     model = DnsModel.build(view)
@@ -50,7 +50,7 @@ def _dns(view: StackView, zones: Zones, today: dt.date):
     endpoints = Endpoints(view)
     candidate_zones = set(endpoints.cells.values()) | {o.zone for o in endpoints.values.values() if o.zone}
     strict = sorted(z for z in candidate_zones if zones.strict(z))
-    active, expired = zones.active_exceptions(today), zones.expired_exceptions(today)
+    active, expired = zones.active_exceptions(today, view.stack), zones.expired_exceptions(today, view.stack)
     for root in model.roots():
         for zone in strict:
             leaks: dict[tuple, list[str]] = {}

@@ -106,6 +106,8 @@ def _gcp(view: StackView, backend: Res):
         return None, f"its security policy {ref} is not in the stack"
     out: set[str] = set()
     for rule in (policy.props.get("rules") or []) + _gcp_rule_resources(view, policy):
+        if not is_unknown(rule) and is_unknown(rule.get("preview")):
+            return UNKNOWN, "whether a rule only previews is unknown at preview"
         if is_unknown(rule) or rule.get("preview") or not str(rule.get("action", "")).startswith("deny"):
             continue
         expr = dig(rule, "match", "expr", "expression")
@@ -196,7 +198,7 @@ def check_edge_guard(view: StackView, zones: Zones, today: dt.date) -> list[Find
             continue  # residency-zone-known reports it
         labels = lb.props.get("tags") or lb.props.get("labels") or {}
         cell = labels.get("cell") if isinstance(labels, dict) else None
-        allowed = {e.zone for e in zones.active_exceptions(today) if cell and e.fallback_cell == cell}
+        allowed = {e.zone for e in zones.active_exceptions(today, view.stack) if cell and e.fallback_cell == cell}
         must_zones = sorted(strict - {z.zone} - allowed)
         must = {c for s in must_zones for c in countries_of_zone(s)}
         own = set(countries_of_zone(z.zone))

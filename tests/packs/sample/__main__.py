@@ -23,6 +23,8 @@ PolicyPack(
     enforcement_level=EnforcementLevel.MANDATORY,
     policies=[
         ResourceValidationPolicy(name="no-public-read-bucket", description="S3 buckets are not public.",
+                                 remediation_steps="Set the bucket's acl to private and serve objects through "
+                                                   "a signed URL or a CDN origin access identity.",
                                  validate=_no_public_read),
         StackValidationPolicy(name="stack-has-provider", description="Counts explicit providers.",
                               enforcement_level=EnforcementLevel.ADVISORY, validate=_explicit_providers),

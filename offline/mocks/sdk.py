@@ -1,0 +1,374 @@
+"""Mocks for any resource type and any invoke, derived from the installed SDKs' own declarations.
+
+A hand-written mock (aws.py, gcp.py, ...) says what one type really returns. For every other type
+the answer is built from what the Python SDK declares: the resource class's output property getters
+(`pulumi._types.resource_types`) and the invoke's result class (`<Function>Result`,
+`pulumi._types.output_type_types`), names and types. Each declared output gets a value of its type;
+strings follow the cloud's known forms where the name says what they are (ARNs, self links, Azure
+resource ids, endpoints, CIDRs, addresses), inputs and invoke arguments win over invented values.
+In a dry run the engine then turns every value the provider computes into an unknown
+(`offline.engine`), as a first `pulumi preview` shows it.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+import typing
+from functools import lru_cache
+from typing import Any, Optional
+
+from .registry import (AWS_ACCOUNT_ID, AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, MockContext, stable_hex,
+                       stable_uuid)
+
+# Provider package -> Python package of its SDK, when the name does not follow `pulumi_<pkg>`.
+PY_PACKAGES = {"azure-native": "pulumi_azure_native", "time": "pulumiverse_time", "acme": "pulumiverse_acme"}
+MAX_DEPTH = 4
+
+
+def _py_package(pkg: str) -> str:
+    return PY_PACKAGES.get(pkg, "pulumi_" + pkg.replace("-", "_"))
+
+
+def _split(token: str) -> tuple[str, str, str]:
+    parts = token.split(":")
+    if len(parts) != 3:
+        return parts[0], "", parts[-1]
+    return parts[0], parts[1], parts[2]
+
+
+def _registered_fqn(pkg: str, mod: str) -> Optional[str]:
+    """The Python module the SDK registered for `pkg:mod` (its resource modules), if any."""
+    from pulumi.runtime import rpc
+
+    head = mod.split("/")[0]
+    for key, modules in list(getattr(rpc, "_RESOURCE_MODULES", {}).items()):
+        kpkg, _, kmod = key.partition(":")
+        if kpkg != pkg or not (kmod == mod or kmod.split("/")[0] == head):
+            continue
+        for m in modules:
+            fqn = getattr(m, "mod_info", {}).get("fqn")
+            if fqn:
+                return fqn
+    return None
+
+
+def _modules_for(pkg: str, mod: str) -> list[str]:
+    """Candidate Python modules declaring a token of module `mod` (registered first, then by convention)."""
+    root = _py_package(pkg)
+    out = []
+    fqn = _registered_fqn(pkg, mod)
+    if fqn:
+        out.append(fqn)
+    if pkg == "kubernetes":
+        out.append(f"{root}." + mod.replace(".k8s.io", "").replace("/", "."))
+    head = mod.split("/")[0]
+    out.append(root if head in ("index", "") else f"{root}.{head.replace('-', '_')}")
+    if "/" in mod and not mod.split("/")[-1][:1].islower():
+        out.append(f"{root}." + mod.replace("/", "."))
+    return list(dict.fromkeys(out))
+
+
+def _import(name: str):
+    try:
+        return importlib.import_module(name)
+    except Exception:  # noqa: BLE001 - no such module: the next candidate
+        return None
+
+
+@lru_cache(maxsize=None)
+def resource_class(type_: str) -> Optional[type]:
+    """The SDK's resource class for a type token (aws:ec2/vpc:Vpc -> pulumi_aws.ec2.Vpc)."""
+    pkg, mod, cls = _split(type_)
+    from pulumi.runtime import rpc
+
+    for m in getattr(rpc, "_RESOURCE_MODULES", {}).get(f"{pkg}:{mod}", []):
+        info = getattr(m, "mod_info", None)
+        if info and type_ in info.get("classes", {}):
+            found = getattr(_import(info["fqn"]), info["classes"][type_], None)
+            if found is not None:
+                return found
+    for name in _modules_for(pkg, mod):
+        found = getattr(_import(name), cls, None)
+        if isinstance(found, type):
+            return found
+    return None
+
+
+@lru_cache(maxsize=None)
+def invoke_result_class(token: str) -> Optional[type]:
+    """The SDK's result class of an invoke (aws:ec2/getVpc:getVpc -> pulumi_aws.ec2.GetVpcResult)."""
+    pkg, mod, fn = _split(token)
+    if not fn:
+        return None
+    wanted = fn[0].upper() + fn[1:] + "Result"
+    for name in _modules_for(pkg, mod):
+        found = getattr(_import(name), wanted, None)
+        if isinstance(found, type):
+            return found
+    return None
+
+
+def _declared(cls: Optional[type], resource: bool) -> dict[str, Any]:
+    if cls is None:
+        return {}
+    from pulumi import _types
+
+    try:
+        return dict(_types.resource_types(cls) if resource else _types.output_type_types(cls))
+    except Exception:  # noqa: BLE001 - a class whose annotations do not resolve: nothing declared
+        return {}
+
+
+@lru_cache(maxsize=None)
+def _docs(cls: Optional[type]) -> dict[str, str]:
+    """Wire name -> the SDK's description of the property (its getter's docstring)."""
+    if cls is None:
+        return {}
+    from pulumi import _types
+
+    try:
+        names = _types._py_to_pulumi_names_from_py_properties(cls)
+    except Exception:  # noqa: BLE001
+        return {}
+    return {wire: " ".join((getattr(getattr(cls, py, None), "__doc__", None) or "").split())
+            for py, wire in names.items()}
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- name: {name}
+  cluster:
+    server: https://{name}.offline.example.com:443
+    certificate-authority-data: {ca}
+contexts:
+- name: {name}
+  context: {{cluster: {name}, user: {name}}}
+current-context: {name}
+users:
+- name: {name}
+  user: {{token: offline}}
+"""
+
+
+def _described(ctx: MockContext, name: str, prop: str, doc: str) -> Optional[str]:
+    """A string the SDK's description says the shape of (a kubeconfig, base64, PEM, JSON)."""
+    import base64
+
+    low = doc.lower()
+    value = None
+    if "kubeconfig" in low or "kubernetes configuration" in low or "kube config" in low:
+        ca = base64.b64encode(f"offline CA of {name}".encode()).decode()
+        value = KUBECONFIG.format(name=re.sub(r"[^a-z0-9-]", "-", name.lower()), ca=ca)
+    elif "pem" in low.split() or "pem-encoded" in low or "pem encoded" in low:
+        value = f"-----BEGIN CERTIFICATE-----\n{base64.b64encode(name.encode()).decode()}\n-----END CERTIFICATE-----\n"
+    elif "json" in low.split() and "json" in prop.lower():
+        value = "{}"
+    if value is None and ("base64" in low or "base-64" in low):
+        value = f"offline {name} {prop}"
+    if value is not None and ("base64" in low or "base-64" in low):
+        return base64.b64encode(value.encode()).decode()
+    return value
+
+
+def _camel_words(name: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
+
+
+def _service(type_: str) -> str:
+    pkg, mod, _ = _split(type_)
+    return mod.split("/")[0].lower() or pkg
+
+
+def _resource_kind(type_: str) -> str:
+    return _split(type_)[2][:1].lower() + _split(type_)[2][1:]
+
+
+# EC2 ids: `<prefix>-0<16 hex>` by the kind of object (https://docs.aws.amazon.com/AWSEC2/latest/
+# APIReference/API_Types.html: vpc-, subnet-, ami-, sg-, i-, ...).
+EC2_PREFIXES = {"vpc": "vpc", "subnet": "subnet", "ami": "ami", "image": "ami", "securitygroup": "sg",
+                "instance": "i", "internetgateway": "igw", "routetable": "rtb", "natgateway": "nat",
+                "eip": "eipalloc", "allocation": "eipalloc", "networkinterface": "eni", "volume": "vol",
+                "snapshot": "snap", "launchtemplate": "lt", "keypair": "key", "transitgateway": "tgw",
+                "vpcendpoint": "vpce", "networkacl": "acl", "prefixlist": "pl", "dhcpoptions": "dopt"}
+
+
+def _ec2_kind(type_: str, prop: str) -> str:
+    low = prop.lower()
+    if low in ("id", "ids"):
+        kind = _split(type_)[2].lower()
+        kind = kind[3:] if kind.startswith("get") else kind
+    elif low.endswith("ids"):
+        kind = low[:-3]
+    elif low.endswith("id"):
+        kind = low[:-2]
+    else:
+        return ""
+    for k in (kind, kind.rstrip("s"), kind.replace("default", "")):
+        if k in EC2_PREFIXES:
+            return EC2_PREFIXES[k]
+    return ""
+
+
+def _string(ctx: MockContext, type_: str, name: str, prop: str, inputs: dict) -> str:
+    """A string that has the form the cloud gives the property, by its name."""
+    pkg = type_.split(":")[0]
+    low = prop.lower()
+    words = _camel_words(prop)
+    h = stable_hex(ctx.stack, type_, name, prop, n=16)
+    if pkg == "aws" and _ec2_kind(type_, prop):
+        return f"{_ec2_kind(type_, prop)}-0{h}"
+    if pkg == "aws" and (low == "arn" or low.endswith("arn")):
+        leaf = _string(ctx, type_, name, "id", inputs) if _ec2_kind(type_, "id") else name
+        return f"arn:aws:{_service(type_)}:{ctx.aws_region(inputs)}:{AWS_ACCOUNT_ID}:{_resource_kind(type_).lower()}/{leaf}"
+    if low == "selflink" or low.endswith("selflink"):
+        return (f"https://www.googleapis.com/{_service(type_)}/v1/projects/{ctx.gcp_project(inputs)}/"
+                f"regions/{ctx.gcp_region(inputs)}/{_resource_kind(type_)}s/{name}")
+    if pkg == "azure-native" and low == "id":
+        return azure_id(ctx, type_, name, inputs)
+    if low in ("region",) and pkg == "aws":
+        return ctx.aws_region(inputs)
+    if low in ("region",) and pkg == "gcp":
+        return ctx.gcp_region(inputs)
+    if low == "location" and pkg == "azure-native":
+        return ctx.azure_location(inputs)
+    if low == "location" and pkg == "gcp":
+        return ctx.gcp_region(inputs)
+    if low in ("project", "projectid") and pkg == "gcp":
+        return ctx.gcp_project(inputs)
+    if low in ("accountid", "ownerid") and pkg == "aws":
+        return AWS_ACCOUNT_ID
+    if low == "subscriptionid":
+        return AZURE_SUBSCRIPTION_ID
+    if low == "tenantid":
+        return AZURE_TENANT_ID
+    if low in ("availabilityzone", "zone") and pkg == "aws":
+        return ctx.aws_region(inputs) + "a"
+    if low == "zone" and pkg == "gcp":
+        return ctx.gcp_region(inputs) + "-b"
+    if "cidr" in words or low.endswith("cidrblock") or "cidr" in low:
+        return "10.0.0.0/16"
+    if words and words[-1] in ("ip", "address") or low.endswith("ipaddress"):
+        return f"198.51.100.{int(h[:2], 16) % 250 + 1}"  # TEST-NET-2 (RFC 5737)
+    if words and words[-1] in ("endpoint", "fqdn", "hostname", "host", "domain", "dns"):
+        return f"{name}-{h[:8]}.offline.example.com"
+    if words and words[-1] in ("url", "uri"):
+        return f"https://{name}-{h[:8]}.offline.example.com/"
+    if "json" in words or words[-1:] == ["policy"]:
+        return "{}"
+    if words and words[-1] in ("base64", "certificate", "data") or "base64" in low:
+        import base64
+
+        return base64.b64encode(f"offline {name} {prop}".encode()).decode()
+    if words and words[-1] in ("uuid", "guid") or low in ("principalid", "objectid", "clientid"):
+        return stable_uuid(ctx.stack, type_, name, prop)
+    if low in ("etag", "fingerprint", "hash", "digest"):
+        return h
+    if any(w in words for w in ("password", "secret", "key", "token")):
+        return stable_hex(ctx.stack, type_, name, prop, n=32)
+    if low in ("state", "status", "provisioningstate"):
+        return "Succeeded" if pkg == "azure-native" else "available"
+    if low in ("name",):
+        return f"{name}-{h[:7]}"
+    if low == "id" or low.endswith("id"):
+        return f"{name}-{h[:8]}"
+    if low.endswith("ids"):
+        return f"{name}-{h[:8]}"
+    return f"{name}-{prop}"
+
+
+def azure_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
+    """An ARM resource id: /subscriptions/<sub>/resourceGroups/<rg>/providers/<Namespace>/<kind>s/<name>."""
+    _, mod, kind = _split(type_)
+    rg = inputs.get("resourceGroupName") or "offline-rg"
+    if kind == "ResourceGroup":
+        return f"/subscriptions/{AZURE_SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName') or name}"
+    namespace = "Microsoft." + mod.split("/")[0][:1].upper() + mod.split("/")[0][1:]
+    leaf = inputs.get(_resource_kind(type_) + "Name") or inputs.get("name") or name
+    return (f"/subscriptions/{AZURE_SUBSCRIPTION_ID}/resourceGroups/{rg}/providers/{namespace}/"
+            f"{_resource_kind(type_)}s/{leaf}")
+
+
+def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, inputs: dict, depth: int = 0,
+             doc: str = "") -> Any:
+    """A value of the declared type `typ` for property `prop` (`doc`: the SDK's description of it)."""
+    from pulumi import _types
+
+    typ = _types.unwrap_type(typ) if typ is not None else None
+    origin = typing.get_origin(typ)
+    args = typing.get_args(typ)
+    if origin is typing.Union:
+        options = [a for a in args if a is not type(None)]
+        return value_of(ctx, type_, name, prop, options[0] if options else None, inputs, depth, doc)
+    if typ is str or typ is None or typ is Any:
+        return _described(ctx, name, prop, doc) or _string(ctx, type_, name, prop, inputs)
+    if typ is bool:
+        return prop.lower() in ("enabled", "enable") or prop.lower().startswith("enable")
+    if typ is int:
+        return 1
+    if typ is float:
+        return 1.0
+    if origin in (list, tuple, typing.Sequence, __import__("collections.abc").abc.Sequence):
+        item = args[0] if args else str
+        if depth >= MAX_DEPTH:
+            return []
+        # Lookups are indexed ([0], [1]...): lists of plain values come with a few distinct items.
+        count = 3 if _types.unwrap_type(item) in (str, int, float) else 1
+        return [_item(value_of(ctx, type_, name, prop, item, inputs, depth + 1, doc), i) for i in range(count)]
+    if origin in (dict, typing.Mapping, __import__("collections.abc").abc.Mapping):
+        return {}
+    if isinstance(typ, type) and _types.is_output_type(typ):
+        if depth >= MAX_DEPTH:
+            return {}
+        docs = _docs(typ)
+        return {k: value_of(ctx, type_, name, k, t, inputs, depth + 1, docs.get(k, ""))
+                for k, t in _declared(typ, resource=False).items()}
+    return _string(ctx, type_, name, prop, inputs)
+
+
+def _item(value: Any, i: int) -> Any:
+    if i == 0 or not isinstance(value, str):
+        return value
+    if re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d[a-z]", value):  # an AWS availability zone
+        return value[:-1] + "abcdef"[i % 6]
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+(/\d+)?", value):
+        head, _, tail = value.partition("/")
+        a, b, c, d = head.split(".")
+        return f"{a}.{b}.{int(c) + i}.{d}" + (f"/{tail}" if tail else "")
+    return f"{value}-{i}"
+
+
+def resource_outputs(ctx: MockContext, type_: str, name: str, inputs: dict) -> dict:
+    """Every output the SDK declares for `type_`, the inputs overlaid (what the provider keeps)."""
+    cls = resource_class(type_)
+    declared, docs = _declared(cls, resource=True), _docs(cls)
+    out = {k: value_of(ctx, type_, name, k, t, inputs, doc=docs.get(k, ""))
+           for k, t in declared.items() if k not in inputs}
+    return {**out, **inputs}
+
+
+def resource_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
+    pkg = type_.split(":")[0]
+    if pkg == "azure-native":
+        return azure_id(ctx, type_, name, inputs)
+    if pkg == "gcp":
+        return (f"projects/{ctx.gcp_project(inputs)}/locations/{ctx.gcp_region(inputs)}/"
+                f"{_resource_kind(type_)}s/{inputs.get('name') or name}")
+    if pkg == "aws" and _ec2_kind(type_, "id"):
+        return _string(ctx, type_, name, "id", inputs)
+    return f"{name}-{stable_hex(ctx.type_, name, n=8)}"
+
+
+def invoke_result(ctx: MockContext, token: str, args: dict) -> dict:
+    """Every field the SDK declares for the invoke's result; fields named like an argument echo it."""
+    cls = invoke_result_class(token)
+    declared, docs = _declared(cls, resource=False), _docs(cls)
+    label = args.get("name") or args.get("id") or _split(token)[2]
+    label = label if isinstance(label, str) else _split(token)[2]
+    out = {}
+    for k, t in declared.items():
+        if k in args and args[k] is not None:
+            out[k] = args[k]
+        else:
+            out[k] = value_of(ctx, token, label, k, t, args, doc=docs.get(k, ""))
+    return out
