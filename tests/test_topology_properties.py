@@ -78,7 +78,8 @@ def _residency_config(raw: dict) -> dict:
     """What the residency approvers would configure for this stack: its zones' strictness, and its
     exceptions approved (the pack, not the stack, decides both)."""
     body = {"zones": {z: {"strict": o["strict"]} for z, o in raw["platform:zones"].items()},
-            "exceptions": raw.get("platform:exceptions", [])}
+            # approved for the stack that runs them (the pack binds an approval to the stacks it names)
+            "exceptions": [dict(e, stacks=["generated"]) for e in raw.get("platform:exceptions", [])]}
     return {p: body for p in ("residency-dns-in-zone", "residency-location-in-zone", "residency-exception-approved",
                               "residency-edge-guard", "residency-cannot-verify")}
 
