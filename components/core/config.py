@@ -26,7 +26,6 @@ from . import catalog, placement, release as releases
 from .placement import PROJECT
 
 _NAME = r"^[a-z][a-z0-9-]{1,20}[a-z0-9]$"  # valid as a GCP label, an Azure name part and a DNS label
-_DIGEST_IMAGE = re.compile(r"^[a-z0-9.\-/:_]+@sha256:[0-9a-f]{64}$")
 
 
 class ConfigError(Exception):
@@ -308,7 +307,7 @@ class WorkloadOptions(_Model):
     @field_validator("image")
     @classmethod
     def _pinned(cls, v: str) -> str:
-        if not _DIGEST_IMAGE.match(v):
+        if not releases.DIGEST_IMAGE.match(v):
             raise ValueError(
                 f"image {v!r} is not pinned by digest; allowed: <repository>@sha256:<64 hex> "
                 "(a tag such as :latest can change under a running cell)"

@@ -29,7 +29,8 @@ from . import catalog
 
 # The repository's release directory (next to stacks/).
 RELEASES_DIR = Path(__file__).resolve().parents[2] / "releases"
-_DIGEST_IMAGE = re.compile(r"^[a-z0-9.\-/:_]+@sha256:[0-9a-f]{64}$")
+# An image pinned by digest (a tag can change under a running cell); stack config's workload image too.
+DIGEST_IMAGE = re.compile(r"^[a-z0-9.\-/:_]+@sha256:[0-9a-f]{64}$")
 ID_PATTERN = r"^[a-z][a-z0-9-]{0,40}-[0-9][0-9A-Za-z.\-]{0,30}$"  # <name>-<version>
 # Where a release's artifact sits inside a cell's bucket (object storage key prefix).
 OBJECT_PREFIX = "models"
@@ -60,7 +61,7 @@ class Release(_Model):
     @field_validator("image")
     @classmethod
     def _pinned(cls, v: str) -> str:
-        if not _DIGEST_IMAGE.match(v):
+        if not DIGEST_IMAGE.match(v):
             raise ValueError(f"image {v!r} is not pinned by digest; allowed: <repository>@sha256:<64 hex>")
         return v
 

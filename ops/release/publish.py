@@ -92,15 +92,19 @@ def _exports(stack: str, outputs: list[str], project_root: Path) -> dict:
     return json.loads(run.stdout)
 
 
+def stack_config(project: offline_project.Project, stack: str) -> core_config.PlatformConfig:
+    """A stack's validated config, read as the CLI reads it; a missing stack or bad config is exit 2."""
+    try:
+        raw, _ = offline_project.stack_config(project, stack)
+        return core_config.load(stack, raw)
+    except (offline_project.StackNotFound, core_config.ConfigError) as exc:
+        raise ReleaseOpError(str(exc)) from None
+
+
 def stack_cells(stack: str, outputs: list[str], project_root: Path = offline_project.ROOT) -> StackCells:
     """The stack's cells with the bucket each exports. Config says which zone a cell is in (reviewed),
     the exports say where its bucket is; a cell the config has and the exports lack is an error."""
-    project = offline_project.load_project(project_root)
-    try:
-        raw, _ = offline_project.stack_config(project, stack)
-        cfg = core_config.load(stack, raw)
-    except (offline_project.StackNotFound, core_config.ConfigError) as exc:
-        raise ReleaseOpError(str(exc)) from None
+    cfg = stack_config(offline_project.load_project(project_root), stack)
     if not cfg.cells:
         raise ReleaseOpError(f"stack {stack!r}: has no cells (platform:cells); publish to the cell stacks")
     exports = _exports(stack, outputs, project_root)

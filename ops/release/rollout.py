@@ -43,7 +43,7 @@ from components.core import release as releases
 from offline import project as offline_project
 
 from . import gates
-from .publish import ReleaseOpError
+from .publish import ReleaseOpError, stack_config
 
 
 class Wave(BaseModel):
@@ -103,6 +103,12 @@ class RunnerError(Exception):
     pass
 
 
+def selected_releases(project: offline_project.Project, stack: str) -> dict[str, Optional[str]]:
+    """cell -> the release the stack's files select for it (its own, else platform:release)."""
+    cfg = stack_config(project, stack)
+    return {c.name: c.release or cfg.release for c in cfg.cells}
+
+
 def _with_releases(doc: dict, project: str, cells: dict[str, str]) -> dict:
     """A stack file's document with `cells[i].release` set for the named cells."""
     cfg = doc.setdefault("config", {})
@@ -142,9 +148,7 @@ class OfflineRunner:
         return yaml.safe_load(self.project.stack_file(stack).read_text()) or {}
 
     def releases(self, stack: str) -> dict[str, Optional[str]]:
-        raw, _ = offline_project.stack_config(self.project, stack)
-        cfg = core_config.load(stack, raw)
-        return {c.name: c.release or cfg.release for c in cfg.cells}
+        return selected_releases(self.project, stack)
 
     def _run(self, stack: str) -> dict:
         out = self.root / f".rollout-{stack}.json"
@@ -208,9 +212,7 @@ class AutomationRunner:
         return auto.select_stack(stack_name=stack, work_dir=str(self.root))
 
     def releases(self, stack: str) -> dict[str, Optional[str]]:
-        raw, _ = offline_project.stack_config(self.project, stack)
-        cfg = core_config.load(stack, raw)
-        return {c.name: c.release or cfg.release for c in cfg.cells}
+        return selected_releases(self.project, stack)
 
     def _set(self, stack: str, cells: dict[str, str]):
         from pulumi import automation as auto
@@ -281,11 +283,7 @@ def validate(plan: Plan, runner: Runner) -> dict[str, dict]:
     seen: set[str] = set()
     zones: dict[str, dict] = {}
     for stack in sorted({ref.split("/")[0] for w in plan.waves for ref in w.cells}):
-        try:
-            raw, _ = offline_project.stack_config(runner.project, stack)  # type: ignore[attr-defined]
-            cfg = core_config.load(stack, raw)
-        except (offline_project.StackNotFound, core_config.ConfigError) as exc:
-            raise ReleaseOpError(str(exc)) from None
+        cfg = stack_config(runner.project, stack)  # type: ignore[attr-defined]
         zones[stack] = {c.name: c.residency for c in cfg.cells}
     for w in plan.waves:
         for ref in w.cells:
@@ -317,8 +315,7 @@ def _by_stack(refs: list[str]) -> dict[str, list[str]]:
 def _slo_of(plan: Plan, runner: Runner, stack: str) -> gates.SloGate:
     if plan.slo:
         return plan.slo
-    raw, _ = offline_project.stack_config(runner.project, stack)  # type: ignore[attr-defined]
-    slo = core_config.load(stack, raw).slo
+    slo = stack_config(runner.project, stack).slo  # type: ignore[attr-defined]
     if slo is None:
         raise ReleaseOpError(f"stack {stack!r}: no platform:slo and the plan has no slo; a wave needs a gate")
     return gates.SloGate(error_ratio=slo.error_rate / 100, p99_ms=slo.latency_p99_ms)
