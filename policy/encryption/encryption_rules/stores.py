@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .at_rest import Expect, _present, _true
 from .model import cannot_verify, Finding, framework, pci, require, Rule, rule, violation
 from .stack import Res
 from .values import as_list, get, is_unknown
@@ -29,14 +30,6 @@ PCI_IN_TRANSIT = pci("4.2.1", "Strong cryptography protects cardholder data duri
 CIS_AZURE = "CIS Microsoft Azure Foundations Benchmark"
 
 
-def _present(v: Any) -> bool:
-    return isinstance(v, str) and v != ""
-
-
-def _true(v: Any) -> bool:
-    return v is True or v == "true"
-
-
 def _false(v: Any) -> bool:
     return v is False or v == "false"
 
@@ -45,14 +38,15 @@ def _one_of(*allowed: str) -> Callable[[Any], bool]:
     return lambda v: v in allowed
 
 
-class Need:
-    """One expectation: `path` satisfies `ok` (`default`: the provider's value when absent)."""
+# One expectation (`path` satisfies `ok`; `default`: the provider's value when absent): at_rest's Expect.
+Need = Expect
 
-    def __init__(self, path: str, ok: Callable[[Any], bool], wanted: str, default: Any = None):
-        self.path, self.ok, self.wanted, self.default = path, ok, wanted, default
 
-    def check(self, props: Any, prefix: str = "") -> Iterator[Finding]:
-        yield from require(get(props, self.path, self.default), self.ok, prefix + self.path, self.wanted)
+def _judge(need: "Expect | Each", props: Any, prefix: str = "") -> Iterator[Finding]:
+    if isinstance(need, Each):
+        yield from need.check(props, prefix)
+    else:
+        yield from require(get(props, need.path, need.default), need.ok, prefix + need.path, need.wanted)
 
 
 class Each:
@@ -71,7 +65,7 @@ class Each:
                 yield cannot_verify(f"{prefix}{self.path}[{i}]")
             elif self.when(item):
                 for n in self.needs:
-                    yield from n.check(item, f"{prefix}{self.path}[{i}].")
+                    yield from _judge(n, item, f"{prefix}{self.path}[{i}].")
 
 
 def _checks(*needs, skip: Callable[[dict], bool] = lambda p: False):
@@ -79,7 +73,7 @@ def _checks(*needs, skip: Callable[[dict], bool] = lambda p: False):
         if skip(res.props):
             return
         for n in needs:
-            yield from n.check(res.props)
+            yield from _judge(n, res.props)
     return check
 
 
