@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -58,12 +60,93 @@ class Run:
 
 
 def offline(args: list[str], tmp_path: Path, cwd: Path = REPO, env: Optional[dict] = None) -> Run:
+    """`python -m offline ARGS --json FILE` in its own process (forked from tests/forkserver.py: the
+    same CLI in a fresh process, without re-importing the provider SDKs each time)."""
     out = tmp_path / f"report-{os.getpid()}-{len(list(tmp_path.iterdir()))}.json"
     full_env = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
-    proc = subprocess.run([sys.executable, "-m", "offline", *args, "--json", str(out)],
-                          cwd=cwd, capture_output=True, text=True, env=full_env)
+    argv = [*args, "--json", str(out)]
+    started, cpu = time.monotonic(), None
+    if os.environ.get(NO_FORKSERVER):
+        proc = subprocess.run([sys.executable, "-m", "offline", *argv],
+                              cwd=cwd, capture_output=True, text=True, env=full_env)
+        returncode, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
+    else:
+        returncode, stdout, stderr, cpu = _forkserver().run(argv, cwd, full_env)
+    if os.environ.get(TRACE):
+        with open(os.environ[TRACE], "a") as f:
+            f.write(json.dumps({"test": os.environ.get("PYTEST_CURRENT_TEST"), "args": args, "cwd": str(cwd),
+                                "wall": round(time.monotonic() - started, 2), "cpu": cpu and round(cpu, 2)}) + "\n")
     report = json.loads(out.read_text()) if out.exists() else None
-    return Run(proc.returncode, proc.stdout, proc.stderr, report)
+    return Run(returncode, stdout, stderr, report)
+
+
+# Set (to anything) to run each offline CLI call as `python -m offline` in a new interpreter instead.
+NO_FORKSERVER = "OFFLINE_TESTS_NO_FORKSERVER"
+# Set to a file: each offline CLI call appends a JSON line (test, args, wall and CPU seconds) to it.
+TRACE = "OFFLINE_TESTS_TRACE"
+
+
+class _ForkServer:
+    """tests/forkserver.py, started once per test process (each xdist worker has its own)."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.dir = Path(tempfile.mkdtemp(prefix="offline-forkserver-"))
+        self.socket = self.dir / "s"
+        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("forkserver.py")), str(self.socket)],
+                                     cwd=REPO, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     env=dict(os.environ, PYTHONPATH=str(REPO)), text=True)
+        ready = self.proc.stdout.readline()
+        if ready.strip() != "ready":
+            raise RuntimeError(f"tests/forkserver.py did not start (exit {self.proc.poll()})")
+        self.pid = os.getpid()
+
+    def run(self, argv: list[str], cwd: Path, env: dict) -> tuple[int, str, str, float]:
+        import socket
+        import uuid
+
+        stem = self.dir / uuid.uuid4().hex
+        stdout, stderr = Path(f"{stem}.stdout"), Path(f"{stem}.stderr")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.connect(str(self.socket))
+            conn.sendall((json.dumps({"args": argv, "cwd": str(cwd), "env": env,
+                                      "stdout": str(stdout), "stderr": str(stderr),
+                                      "modules": f"{self.socket}.modules"}) + "\n").encode())
+            with conn.makefile("r") as f:
+                line = f.readline()
+        if not line:  # the child died without answering (a crash of the interpreter itself)
+            raise RuntimeError(f"offline {' '.join(argv)}: the forked run died; stderr:\n"
+                               f"{stderr.read_text() if stderr.exists() else ''}")
+        try:
+            answer = json.loads(line)
+            return answer["returncode"], stdout.read_text(), stderr.read_text(), answer["cpu"]
+        finally:
+            stdout.unlink(missing_ok=True)
+            stderr.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        import shutil
+
+        if self.pid == os.getpid() and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_SERVER: Optional[_ForkServer] = None
+_SERVER_LOCK = threading.Lock()  # tests may run previews from threads (tests/test_topologies.py)
+
+
+def _forkserver() -> _ForkServer:
+    global _SERVER
+    with _SERVER_LOCK:
+        if _SERVER is None or _SERVER.pid != os.getpid() or _SERVER.proc.poll() is not None:
+            import atexit
+
+            _SERVER = _ForkServer()
+            atexit.register(_SERVER.close)
+        return _SERVER
 
 
 _STACK_RUNS: dict[tuple, Run] = {}
