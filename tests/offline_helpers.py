@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import yaml
 
@@ -157,14 +157,41 @@ _STACK_RUNS: dict[tuple, Run] = {}
 ASSUME_APPLIED = ("--assume-applied",)
 
 
+# Where test processes of one session share their stack runs (set by tests/conftest.py under
+# pytest-xdist: the directory all workers' temporary directories are in). None: this process only.
+SHARED_RUNS: Optional[Path] = None
+
+
 def preview_stack(stack: str, tmp_path: Path, packs: tuple[str, ...] = (), extra: tuple[str, ...] = (),
                   dry_run: bool = False) -> Run:
-    """Run a stack of stacks/ (cached per test session: a stack's run is the same for every test module)."""
+    """Run a stack of stacks/ (cached per test session: a stack's run is the same for every test module,
+    and, under pytest-xdist, for every worker: the first to ask runs it, the others read its result)."""
     extra = tuple(extra) + (() if dry_run else ASSUME_APPLIED)
     key = (stack, tuple(packs), tuple(extra))
     if key not in _STACK_RUNS:
-        _STACK_RUNS[key] = _preview_stack(stack, tmp_path, tuple(packs), tuple(extra))
+        _STACK_RUNS[key] = _shared(key, lambda: _preview_stack(stack, tmp_path, tuple(packs), tuple(extra)))
     return _STACK_RUNS[key]
+
+
+def _shared(key: tuple, run: Callable[[], Run]) -> Run:
+    """`run()` once per session across test processes (a file per key, written under an exclusive lock)."""
+    if SHARED_RUNS is None:
+        return run()
+    import fcntl
+    import hashlib
+    from dataclasses import asdict
+
+    SHARED_RUNS.mkdir(parents=True, exist_ok=True)
+    path = SHARED_RUNS / (hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24] + ".json")
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return Run(**json.loads(path.read_text()))
+        result = run()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(result)))
+        tmp.rename(path)
+        return result
 
 
 def _preview_stack(stack: str, tmp_path: Path, packs: tuple[str, ...], extra: tuple[str, ...]) -> Run:
