@@ -1,16 +1,24 @@
 """How long the offline preview of a stack takes, next to the bare floor.
 
-Two floors: a fresh interpreter importing the SDK modules the program uses; and the same plus
-registering as many resources (same types and names, empty inputs) under Pulumi's mocks, the
-least any run of the stack can cost. Everything above the second is the program's own work, the
-project's mocks, capture and the policy packs. Not a test: run it by hand and put the figures in
-the issue note.
+Two floors, each a fresh interpreter: importing the SDK modules that define the stack's resource
+classes; and the same plus registering the stack's resources (same types, names, parents, providers
+and inputs) under trivial Pulumi mocks, the least any run of the stack can cost (see `floor_input`
+for what is registered and why). Everything above the second is the program's own work, the
+project's mocks, capture, the report and the policy packs. Not a test: run it by hand and put the
+figures in the issue note.
 
     .venv/bin/python bench/offline_preview.py [STACK] [--runs N] [--policy-pack DIR]... [--assume-applied]
-                                              [--apply-overhead]
+                                              [--floor-gc on|off] [--apply-overhead]
 
 By default: the dry run (as `python -m offline preview` runs) of STACK (dev) with both packs, and its
-ratio to the registration floor measured in the same run (issue #34 target: at most 1.3x).
+ratio to the registration floor measured in the same run (issue #34 target: at most 1.3x), wall time
+from runs timed back to back (floors and preview interleaved, so machine load weighs on all alike)
+and CPU time (user + sys, the packs' processes included), which load distorts much less.
+
+The floors run with the same process settings as the offline CLI: Python's cyclic garbage collector
+off (offline/__main__.py turns it off; it cost ~3 s of CPU per preview, ~1.7 s of it while importing
+the SDKs, which a floor with the collector on pays too). `--floor-gc on` measures the floors with
+the collector on, as a plain interpreter runs, for comparison.
 
 --apply-overhead: the preview with the apply checks (offline/apply) against the same preview without
 them (`--no-apply-checks`), runs interleaved so machine load hits both alike, plus the checks alone
@@ -20,25 +28,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PACKS = ["policy/encryption", "policy/residency"]
 TARGET_RATIO = 1.3  # issue #34: dev, both packs, dry run, against import + register
 SDK = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "azure-native": "pulumi_azure_native", "kubernetes": "pulumi_kubernetes"}
-# Importing the SDK modules of the stack's resource types (argv[1]: a JSON list of [type, name]).
+# Importing the SDK modules that hold the classes of the stack's resource types (argv[1]: the JSON
+# written by `floor_input`): what a program must import to create them.
 FLOOR = """
-import importlib, json, sys
+import gc, importlib, json, sys
+if sys.argv[2] == "off":  # as the offline CLI runs (offline/__main__.py)
+    gc.disable()
 import pulumi
-for m in sorted({m for m in json.load(open(sys.argv[1]))["modules"]}):
+for m in json.load(open(sys.argv[1]))["modules"]:
     importlib.import_module(m)
 """
-# The same plus registering the stack's resources under mocks.
+# The same plus registering the stack's resources under trivial mocks: same types, names, parents,
+# explicit providers and inputs (as the report has them), components with their registered outputs.
 REGISTER_FLOOR = FLOOR + """
 from pulumi.runtime import mocks, set_mocks
 from pulumi.runtime.stack import wait_for_rpcs
@@ -51,36 +65,72 @@ class Mocks(mocks.Mocks):
     def call(self, args):
         return {}
 
-set_mocks(Mocks(), project="floor", stack="floor", preview=json.load(open(sys.argv[1]))["dry_run"])
-for type_, name in json.load(open(sys.argv[1]))["resources"]:
-    pulumi.CustomResource(type_, name, {})
+spec = json.load(open(sys.argv[1]))
+set_mocks(Mocks(), project="floor", stack="floor", preview=spec["dry_run"])
+made = {}
+for r in spec["resources"]:
+    opts = pulumi.ResourceOptions(parent=made.get(r["parent"]), provider=made.get(r["provider"]))
+    if r["kind"] == "component":
+        res = pulumi.ComponentResource(r["type"], r["name"], None, opts)
+        res.register_outputs(r["outputs"])
+    elif r["kind"] == "provider":
+        res = pulumi.ProviderResource(r["type"].split(":")[2], r["name"], r["inputs"], opts)
+    else:
+        res = pulumi.CustomResource(r["type"], r["name"], r["inputs"], opts)
+    made[r["urn"]] = res
 _sync_await(wait_for_rpcs())
 """
 
 
-def sdk_module(type_: str):
-    """aws:s3/bucket:Bucket -> pulumi_aws.s3; kubernetes:apps/v1:Deployment -> pulumi_kubernetes.apps.v1."""
-    pkg, module = type_.split(":")[:2]
-    if pkg not in SDK:
-        return None
-    if pkg == "kubernetes":
-        name = f"{SDK[pkg]}.{module.replace('/', '.').replace('.k8s.io', '')}"
-    else:
-        name = f"{SDK[pkg]}.{module.split('/')[0]}"
-    import importlib.util
+def floor_input(report: dict, dry_run: bool) -> dict:
+    """What the floors import and register, from a preview's JSON report.
 
-    try:  # a custom resource (a CRD such as azmonitoring.coreos.com) has no SDK module
-        return name if importlib.util.find_spec(name) is not None else None
-    except ModuleNotFoundError:
-        return None
+    Modules: `cls.__module__` of each resource type's SDK class (pulumi_gcp.compute.network, ...), not
+    the SDK package of the type (pulumi_gcp.compute). The SDKs load a package's classes lazily, so
+    importing `pulumi_gcp.compute` costs a fraction of what creating one `gcp.compute.Network` costs:
+    the class's module imports the package's large `_inputs`/`outputs` modules. A floor importing the
+    packages (this bench's first version: ~600 modules, 0.6 s for dev) is no floor at all, since no
+    program can create the resources without ~2,500 modules (~4 s for dev).
+
+    Resources: every resource the program registered (not the root stack nor the default providers,
+    which the engine makes), in registration order, with its parent and explicit provider (same URNs),
+    and its inputs as the report records them (unknowns and secrets as their report placeholders,
+    references as URNs). Every run of this stack serializes those inputs to the engine, so they are part
+    of the least a run costs; registering empty inputs (the first version) measured a program that
+    does not exist. Components register the outputs the program registers for them."""
+    from offline.mocks.sdk import resource_class
+
+    resources, modules = [], set()
+    for r in report["resources"]:
+        type_ = r["type"]
+        if type_ == "pulumi:pulumi:Stack" or (type_.startswith("pulumi:providers:") and r["name"].startswith("default")):
+            continue
+        if type_.startswith("pulumi:providers:"):
+            kind = "provider"
+        elif r["provider"] or type_ == "pulumi:pulumi:StackReference":  # the engine gives every custom one a provider
+            kind = "custom"
+            cls = resource_class(type_)  # None: a type with no SDK class (a Kubernetes CRD)
+            if cls is not None:
+                modules.add(cls.__module__)
+        else:
+            kind = "component"
+        resources.append({"urn": r["urn"], "type": type_, "name": r["name"], "kind": kind, "parent": r["parent"],
+                          "provider": r["provider"].rsplit("::", 1)[0] if r["provider"] else None,
+                          "inputs": r["inputs"] or {}, "outputs": (r["outputs"] or {}) if kind == "component" else {}})
+    return {"dry_run": dry_run, "modules": sorted(modules), "resources": resources}
 
 
-def timed(cmd: list[str], ok: tuple[int, ...] = (0, 1)) -> float:
+def timed(cmd: list[str], ok: tuple[int, ...] = (0, 1), cpu: Optional[list] = None) -> float:
+    """Wall time of `cmd`; its CPU time (user + sys, its own children's included) goes to `cpu`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in ok:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    if cpu is not None:
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return elapsed
 
 
@@ -91,6 +141,8 @@ def main() -> None:
     p.add_argument("--policy-pack", action="append", default=None,
                    help="default: both packs (policy/encryption, policy/residency)")
     p.add_argument("--assume-applied", action="store_true", help="measure the all-known run instead of the dry run")
+    p.add_argument("--floor-gc", choices=("on", "off"), default="off",
+                   help="the floors' cyclic garbage collector (default off, as the offline CLI runs)")
     p.add_argument("--apply-overhead", action="store_true")
     a = p.parse_args()
     if a.apply_overhead:
@@ -102,29 +154,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         report, names = Path(tmp) / "report.json", Path(tmp) / "resources.json"
         timed(cmd + ["--json", str(report)])  # warm-up run; also gives the stack's resources
-        resources = [r for r in json.loads(report.read_text())["resources"]
-                     if not r["type"].startswith("pulumi:providers:") and r["type"] != "pulumi:pulumi:Stack"]
-        names.write_text(json.dumps({"dry_run": not a.assume_applied,
-                                     "resources": [[r["type"], r["name"]] for r in resources],
-                                     "modules": sorted({m for r in resources if (m := sdk_module(r["type"]))})}))
+        sys.path.insert(0, str(REPO))
+        spec = floor_input(json.loads(report.read_text()), dry_run=not a.assume_applied)
+        names.write_text(json.dumps(spec))
+        resources = spec["resources"]
         floor, register, runs = [], [], []
+        floor_cpu, register_cpu, runs_cpu = [], [], []
         for _ in range(a.runs):  # interleaved, so a busy machine weighs on all three alike
-            floor.append(timed([sys.executable, "-c", FLOOR, str(names)], ok=(0,)))  # a floor that failed is no floor
-            register.append(timed([sys.executable, "-c", REGISTER_FLOOR, str(names)], ok=(0,)))
-            runs.append(timed(cmd))
-    f, g, r = statistics.median(floor), statistics.median(register), statistics.median(runs)
-    print(f"floor (import SDKs):          median {f:6.2f} s over {a.runs} runs")
-    print(f"floor (+ register {len(resources):4d} res.): median {g:6.2f} s over {a.runs} runs")
+            floor.append(timed([sys.executable, "-c", FLOOR, str(names), a.floor_gc], ok=(0,), cpu=floor_cpu))  # a floor that failed is no floor
+            register.append(timed([sys.executable, "-c", REGISTER_FLOOR, str(names), a.floor_gc], ok=(0,),
+                                  cpu=register_cpu))
+            runs.append(timed(cmd, cpu=runs_cpu))
+    med = statistics.median
+    f, g, r = med(floor), med(register), med(runs)
+    fc, gc, rc = med(floor_cpu), med(register_cpu), med(runs_cpu)
+    print(f"floors with the garbage collector {a.floor_gc}")
+    print(f"floor (import {len(spec['modules'])} class modules): median {f:6.2f} s wall, {fc:6.2f} s CPU over {a.runs} runs")
+    print(f"floor (+ register {len(resources):4d} res.):      median {g:6.2f} s wall, {gc:6.2f} s CPU over {a.runs} runs")
     mode = "assume-applied" if a.assume_applied else "dry run"
-    print(f"offline preview {a.stack:<13} median {r:6.2f} s over {a.runs} runs "
+    print(f"offline preview {a.stack:<23} median {r:6.2f} s wall, {rc:6.2f} s CPU over {a.runs} runs "
           f"({mode}; {' '.join(packs) or 'no packs'})")
-    print(f"above the import floor:       {r - f:6.2f} s ({r / f:.1f}x)")
-    print(f"above the registration floor: {r - g:6.2f} s ({r / g:.2f}x)")
+    print(f"above the import floor:       {r - f:6.2f} s ({r / f:.2f}x wall, {rc / fc:.2f}x CPU)")
+    print(f"above the registration floor: {r - g:6.2f} s ({r / g:.2f}x wall, {rc / gc:.2f}x CPU)")
     # Each run's own ratio (the three were timed back to back): machine load moves all three alike.
     per_run = sorted(x / y for x, y in zip(runs, register))
+    per_cpu = sorted(x / y for x, y in zip(runs_cpu, register_cpu))
     print(f"ratio to the registration floor (import + register), {a.stack} {mode} with {len(packs)} pack(s): "
-          f"{statistics.median(per_run):.2f}x median of {a.runs} paired runs "
-          f"(min {per_run[0]:.2f}x, max {per_run[-1]:.2f}x; target <= {TARGET_RATIO}x)")
+          f"{med(per_run):.2f}x median of {a.runs} paired runs "
+          f"(min {per_run[0]:.2f}x, max {per_run[-1]:.2f}x; target <= {TARGET_RATIO}x); "
+          f"CPU time (user+sys, packs included) {med(per_cpu):.2f}x (min {per_cpu[0]:.2f}x, max {per_cpu[-1]:.2f}x)")
 
 
 def apply_overhead(stack: str, runs: int) -> None:

@@ -8,10 +8,12 @@ resource, parents and dependencies included. Nothing here imports the pack.
 from __future__ import annotations
 
 import json
-from collections import deque
 import os
+import queue
 import subprocess
 import sys
+import threading
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -169,6 +171,130 @@ def _diag(d, urn: str = "") -> Diagnostic:
                       message=d.message, description=d.description)
 
 
+def _policy_config(info, config: Optional[dict]) -> dict:
+    # As the CLI does: every policy starts from its own level and its schema defaults, then the
+    # given config overrides them (a config entry without enforcementLevel keeps the policy's level).
+    policy_config = {}
+    for p in info.policies:
+        pc = analyzer_pb2.PolicyConfig(enforcementLevel=p.enforcementLevel)
+        for key, prop in p.configSchema.properties.items():
+            if "default" in prop:
+                pc.properties[key] = prop["default"]
+        policy_config[p.name] = pc
+    for name, value in (config or {}).items():
+        pc = policy_config.setdefault(name, analyzer_pb2.PolicyConfig())
+        if isinstance(value, str):
+            pc.enforcementLevel = _LEVEL_NUMBERS[value]
+        else:
+            value = dict(value)
+            level = value.pop("enforcementLevel", None)
+            if level is not None:
+                pc.enforcementLevel = _LEVEL_NUMBERS[level]
+            pc.properties.update(json.loads(json.dumps(value, default=str)))
+        policy_config[name] = pc
+    return policy_config
+
+
+class Session:
+    """One pack's analysis of one run, as the engine drives its analyzers: configured before the
+    program runs, each resource analyzed as it registers (`add`), then the whole stack (`finish`).
+
+    A thread of its own connects to the pack (its start-up overlaps the program's), configures it and
+    sends the Analyze calls, several in flight (the pack works on one while the next is on the wire);
+    diagnostics are kept in the order resources were added, so reports stay deterministic and equal
+    to a batch `analyze` over the same resources. `pack_dir` may be a launched `PackProcess`; it is
+    closed by `finish` or `close`."""
+
+    def __init__(self, pack_dir: "Path | str | PackProcess", config: Optional[dict] = None,
+                 stack: str = "offline", project: str = "offline", python: Optional[str] = None,
+                 dry_run: bool = True):
+        self.pack = pack_dir if isinstance(pack_dir, PackProcess) else PackProcess(Path(pack_dir), python=python,
+                                                                                   connect=False)
+        self._config, self._stack, self._project, self._dry_run = config, stack, project, dry_run
+        self._by_urn: dict[str, PolicyResource] = {}
+        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._info = None
+        self._diagnostics: list[Diagnostic] = []
+        self._analyzed = 0
+        self._error: Optional[BaseException] = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name=f"analyzer:{self.pack.pack_dir.name}", daemon=True)
+        self._thread.start()
+
+    def add(self, r: PolicyResource) -> None:
+        """Analyze `r` (resources are analyzed in the order they are added)."""
+        self._queue.put(r)
+
+    def _work(self) -> None:
+        try:
+            pack = self.pack.connect()
+            self._info = info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
+            pack.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=_policy_config(info, self._config)))
+            pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=self._stack, project=self._project, dry_run=self._dry_run))
+            pending: deque = deque()
+            while True:
+                r = self._queue.get()
+                if r is None:
+                    break
+                self._by_urn[r.urn] = r
+                req = analyzer_pb2.AnalyzeRequest(type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name,
+                                                  options=_options(r))
+                prov = _provider(r, self._by_urn)
+                if prov is not None:
+                    req.provider.CopyFrom(prov)
+                pending.append((r.urn, pack.stub.Analyze.future(req)))
+                self._analyzed += 1
+                if len(pending) >= ANALYZE_IN_FLIGHT:
+                    urn, fut = pending.popleft()
+                    self._diagnostics += [_diag(d, urn) for d in fut.result().diagnostics]
+            while pending:
+                urn, fut = pending.popleft()
+                self._diagnostics += [_diag(d, urn) for d in fut.result().diagnostics]
+        except BaseException as exc:  # noqa: BLE001 - raised by finish()
+            self._error = exc
+
+    def finish(self, resources: Iterable[PolicyResource]) -> PackResult:
+        """Wait for every Analyze, then AnalyzeStack over `resources` (the whole stack, final outputs)."""
+        try:
+            self._queue.put(None)
+            self._thread.join()
+            if self._error is not None:
+                raise self._error
+            resources = list(resources)
+            by_urn = {r.urn: r for r in resources}
+            stack_req = analyzer_pb2.AnalyzeStackRequest()
+            for r in resources:
+                ar = analyzer_pb2.AnalyzerResource(
+                    type=r.type, properties=_merged(r.inputs, r.outputs), urn=r.urn, name=r.name,
+                    options=_options(r), parent=r.parent or "", dependencies=r.dependencies,
+                )
+                for k, urns in r.property_dependencies.items():
+                    ar.propertyDependencies[k].urns.extend(urns)
+                prov = _provider(r, by_urn)
+                if prov is not None:
+                    ar.provider.CopyFrom(prov)
+                stack_req.resources.append(ar)
+            diagnostics = self._diagnostics + [_diag(d) for d in self.pack.stub.AnalyzeStack(stack_req).diagnostics]
+        finally:
+            self.close()
+        info = self._info
+        policies = [{"name": p.name, "description": p.description, "level": _LEVELS.get(p.enforcementLevel, "advisory"),
+                     "framework": p.framework.name, "remediation": p.remediation_steps}
+                    for p in info.policies]
+        return PackResult(pack=info.name, version=info.version, policies=policies, diagnostics=diagnostics,
+                          analyzed=self._analyzed)
+
+    def close(self) -> None:
+        """Stop the pack (also when the run failed); the worker thread ends with it."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self.pack.close()
+        self._thread.join(timeout=30)
+
+
 def analyze(pack_dir: "Path | str | PackProcess", resources: Iterable[PolicyResource], config: Optional[dict] = None,
             stack: str = "offline", project: str = "offline", python: Optional[str] = None,
             dry_run: bool = True) -> PackResult:
@@ -176,69 +302,14 @@ def analyze(pack_dir: "Path | str | PackProcess", resources: Iterable[PolicyReso
 
     `pack_dir` may be a pack already launched with `PackProcess.spawn` (it is closed afterwards)."""
     resources = list(resources)
-    by_urn = {r.urn: r for r in resources}
-    started = pack_dir if isinstance(pack_dir, PackProcess) else None
-    with (started or PackProcess(Path(pack_dir), python=python, connect=False)) as pack:
-        pack.connect()
-        info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
-        # As the CLI does: every policy starts from its own level and its schema defaults, then the
-        # given config overrides them (a config entry without enforcementLevel keeps the policy's level).
-        policy_config = {}
-        for p in info.policies:
-            pc = analyzer_pb2.PolicyConfig(enforcementLevel=p.enforcementLevel)
-            for key, prop in p.configSchema.properties.items():
-                if "default" in prop:
-                    pc.properties[key] = prop["default"]
-            policy_config[p.name] = pc
-        for name, value in (config or {}).items():
-            pc = policy_config.setdefault(name, analyzer_pb2.PolicyConfig())
-            if isinstance(value, str):
-                pc.enforcementLevel = _LEVEL_NUMBERS[value]
-            else:
-                value = dict(value)
-                level = value.pop("enforcementLevel", None)
-                if level is not None:
-                    pc.enforcementLevel = _LEVEL_NUMBERS[level]
-                pc.properties.update(json.loads(json.dumps(value, default=str)))
-            policy_config[name] = pc
-        pack.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=policy_config))
-        pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=project, dry_run=dry_run))
-        diagnostics: list[Diagnostic] = []
-        # Like the engine, which analyzes resources as its parallel steps register them, keep several
-        # Analyze calls in flight: the pack works on one while the next is on the wire. Diagnostics
-        # are collected in resource order, so reports stay deterministic.
-        pending: deque = deque()
+    session = Session(pack_dir, config=config, stack=stack, project=project, python=python, dry_run=dry_run)
+    try:
         for r in resources:
-            req = analyzer_pb2.AnalyzeRequest(type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name,
-                                              options=_options(r))
-            prov = _provider(r, by_urn)
-            if prov is not None:
-                req.provider.CopyFrom(prov)
-            pending.append((r.urn, pack.stub.Analyze.future(req)))
-            if len(pending) >= ANALYZE_IN_FLIGHT:
-                urn, fut = pending.popleft()
-                diagnostics += [_diag(d, urn) for d in fut.result().diagnostics]
-        while pending:
-            urn, fut = pending.popleft()
-            diagnostics += [_diag(d, urn) for d in fut.result().diagnostics]
-        stack_req = analyzer_pb2.AnalyzeStackRequest()
-        for r in resources:
-            ar = analyzer_pb2.AnalyzerResource(
-                type=r.type, properties=_merged(r.inputs, r.outputs), urn=r.urn, name=r.name,
-                options=_options(r), parent=r.parent or "", dependencies=r.dependencies,
-            )
-            for k, urns in r.property_dependencies.items():
-                ar.propertyDependencies[k].urns.extend(urns)
-            prov = _provider(r, by_urn)
-            if prov is not None:
-                ar.provider.CopyFrom(prov)
-            stack_req.resources.append(ar)
-        diagnostics += [_diag(d) for d in pack.stub.AnalyzeStack(stack_req).diagnostics]
-    policies = [{"name": p.name, "description": p.description, "level": _LEVELS.get(p.enforcementLevel, "advisory"),
-                 "framework": p.framework.name, "remediation": p.remediation_steps}
-                for p in info.policies]
-    return PackResult(pack=info.name, version=info.version, policies=policies, diagnostics=diagnostics,
-                      analyzed=len(resources))
+            session.add(r)
+    except BaseException:
+        session.close()
+        raise
+    return session.finish(resources)
 
 
 def analyze_all(packs: list[tuple["Path | str | PackProcess", Optional[dict]]], resources: Iterable[PolicyResource],
@@ -246,25 +317,45 @@ def analyze_all(packs: list[tuple["Path | str | PackProcess", Optional[dict]]], 
     """Run several packs over the same resources at once (each pack is its own process, as with
     the CLI, which runs its analyzers side by side). Results keep the order of `packs`."""
     resources = list(resources)
-    if len(packs) <= 1:
-        return [analyze(p, resources, config=c, stack=stack, project=project, dry_run=dry_run) for p, c in packs]
+    sessions: list[Session] = []
+    try:
+        for p, c in packs:
+            sessions.append(Session(p, config=c, stack=stack, project=project, dry_run=dry_run))
+        for r in resources:
+            for s in sessions:
+                s.add(r)
+    except BaseException:
+        for s in sessions:
+            s.close()
+        raise
+    return finish_all(sessions, resources)
+
+
+def finish_all(sessions: list[Session], resources: Iterable[PolicyResource]) -> list[PackResult]:
+    """`Session.finish` of each (their AnalyzeStack calls run side by side); every session is closed,
+    failing or not. Results keep the order of `sessions`."""
+    resources = list(resources)
+    if len(sessions) <= 1:
+        return [s.finish(resources) for s in sessions]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(len(packs)) as pool:
-        futures = [pool.submit(analyze, p, resources, config=c, stack=stack, project=project, dry_run=dry_run)
-                   for p, c in packs]
-        return [f.result() for f in futures]  # each analyze closes its own pack, failing or not
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        futures = [pool.submit(s.finish, resources) for s in sessions]
+        return [f.result() for f in futures]
+
+
+def policy_resource(c) -> PolicyResource:
+    """One captured engine resource -> an analyzer resource (wire structs passed through untouched)."""
+    return PolicyResource(urn=c.urn, type=c.type, name=c.name,
+                          inputs=c.inputs_struct if c.inputs_struct is not None else c.inputs,
+                          outputs=c.outputs_struct if c.outputs_struct is not None else c.outputs,
+                          parent=c.parent, provider=c.provider, protect=c.protect, dependencies=c.dependencies,
+                          property_dependencies=c.property_dependencies)
 
 
 def from_captured(captured) -> list[PolicyResource]:
     """Captured engine resources -> analyzer resources (wire structs passed through untouched)."""
-    return [
-        PolicyResource(urn=c.urn, type=c.type, name=c.name, inputs=c.inputs_struct if c.inputs_struct is not None else c.inputs,
-                       outputs=c.outputs_struct if c.outputs_struct is not None else c.outputs,
-                       parent=c.parent, provider=c.provider, protect=c.protect, dependencies=c.dependencies,
-                       property_dependencies=c.property_dependencies)
-        for c in captured
-    ]
+    return [policy_resource(c) for c in captured]
 
 
 # A pack's default config in the offline engine, when none is given for it: the approvals the

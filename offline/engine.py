@@ -187,8 +187,10 @@ def _make_monitor_classes():
                 return fn(self.ctx, dict(args.args)), []  # (result, check failures)
 
     class CapturingMonitor(pmocks.MockMonitor):
-        def __init__(self, mocks: OfflineMocks):
+        def __init__(self, mocks: OfflineMocks, on_capture: Optional[Callable[[CapturedResource], None]] = None):
             super().__init__(mocks)
+            self.on_capture = on_capture
+            self._capture_lock = threading.Lock()
             self.captured: dict[str, CapturedResource] = {}
             self.order: list[str] = []
             self.default_providers: dict[tuple[str, str], str] = {}
@@ -320,10 +322,13 @@ def _make_monitor_classes():
             return super().RegisterResourceOutputs(request)
 
         def _capture(self, res: CapturedResource) -> None:
-            if res.urn in self.captured:
-                raise RuntimeError(f"duplicate resource URN {res.urn}")
-            self.captured[res.urn] = res
-            self.order.append(res.urn)
+            with self._capture_lock:  # the SDK registers from several threads: one order for all
+                if res.urn in self.captured:
+                    raise RuntimeError(f"duplicate resource URN {res.urn}")
+                self.captured[res.urn] = res
+                self.order.append(res.urn)
+                if self.on_capture is not None:
+                    self.on_capture(res)
 
     def _dependencies(request) -> list[str]:
         # depends_on and inputs (request.dependencies, a superset of propertyDependencies), as the
@@ -481,14 +486,17 @@ ASSUME_APPLIED = "assume-applied"
 
 def run_stack(stack: str, project: Optional[Project] = None,
               stack_outputs: Optional[Callable[[str], dict]] = None, real_mode: bool = False,
-              dry_run: bool = False) -> StackRun:
+              dry_run: bool = False, on_resource: Optional[Callable[[CapturedResource], None]] = None) -> StackRun:
     """Run `stack`'s program in this process under mocks. Call once per process.
 
     The CLI's `preview` passes `dry_run=True` unless `--assume-applied`; in-process callers keep the
     all-known run unless they ask. `dry_run=True` runs it as a first `pulumi preview` of a new stack: `is_dry_run()` is true, what the
     providers compute at create is unknown and `apply` callbacks on unknowns do not run.
     `dry_run=False` (assume-applied) runs it as `pulumi up` would: every output known (the mocks'
-    values), for what needs values (apply checks, cost, smoke outputs, the review diff)."""
+    values), for what needs values (apply checks, cost, smoke outputs, the review diff).
+
+    `on_resource` is called with each resource as the engine records it, in the report's order (the
+    CLI streams them to the policy packs, as the engine analyzes each resource as it registers)."""
     project = project or load_project()
     config, secret_keys = stack_config(project, stack)
 
@@ -504,7 +512,7 @@ def run_stack(stack: str, project: Optional[Project] = None,
         stack_outputs=stack_outputs or (lambda name: referenced_stack_outputs(name, project)),
     )
     offline_mocks = OfflineMocks(ctx, dry_run=dry_run)
-    monitor = CapturingMonitor(offline_mocks)
+    monitor = CapturingMonitor(offline_mocks, on_capture=on_resource)
     os.environ.pop("PULUMI_CONFIG", None)
     runtime_config.set_all_config(config, secret_keys)
     pmocks.set_mocks(offline_mocks, project=project.name, stack=stack, preview=dry_run, monitor=monitor,

@@ -14,6 +14,13 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# libyaml's loader where PyYAML was built with it (same documents, ~50x faster: the stack file took
+# ~35 ms to parse in pure Python, and each preview reads it more than once).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
 
 
 class StackNotFound(Exception):
@@ -36,7 +43,7 @@ class Project:
 
 
 def load_project(root: Path = ROOT) -> Project:
-    doc = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    doc = _yaml((root / "Pulumi.yaml").read_text())
     name = doc["name"]
     defaults = {}
     for key, spec in (doc.get("config") or {}).items():
@@ -68,7 +75,7 @@ def stack_config(project: Project, stack: str) -> tuple[dict[str, str], list[str
             f"stack {stack!r}: no {path.relative_to(project.root)}; "
             f"allowed: {', '.join(project.stacks()) or 'none'}"
         )
-    doc = yaml.safe_load(path.read_text()) or {}
+    doc = _yaml(path.read_text()) or {}
     values: dict[str, Any] = dict(project.default_config)
     secrets = []
     for key, value in (doc.get("config") or {}).items():

@@ -1,0 +1,95 @@
+"""The offline preview streams each resource to the policy packs as it registers (offline/analyzer.py
+`Session`, fed by offline/engine.py's capture hook), as the engine analyzes resources during the run;
+its verdicts must be those of analyzing the captured stack afterwards, in one batch.
+
+One child process runs a small program once (dry run, as `preview`), streams it to both packs, then
+hands the same captured resources to two fresh packs in one batch (`analyze_all`), and prints both
+results: they must be equal, diagnostic for diagnostic and in the same order."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+PACKS = ("policy/encryption", "policy/residency")
+
+PROGRAM = """
+import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
+
+
+class Store(pulumi.ComponentResource):
+    def __init__(self, name, opts=None):
+        super().__init__("test:store:Store", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        key = aws.kms.Key(f"{name}-key", enable_key_rotation=False, opts=child)
+        bucket = aws.s3.BucketV2(f"{name}-bucket", opts=child)
+        aws.s3.BucketServerSideEncryptionConfigurationV2(
+            f"{name}-sse", bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms",
+                                                                "kms_master_key_id": key.arn}}], opts=child)
+        aws.sns.Topic(f"{name}-topic", opts=child)
+        self.register_outputs({"bucket": bucket.bucket})
+
+
+Store("home")
+Store("away", opts=pulumi.ResourceOptions(providers=[aws.Provider("away", region="ap-southeast-2")]))
+gcp.storage.Bucket("plain", location="US")
+gcp.storage.Bucket("eu", location="EUROPE-WEST1",
+                   encryption={"default_kms_key_name": "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k"})
+"""
+
+CHILD = """
+import json, sys
+from pathlib import Path
+from offline.analyzer import (PackProcess, Session, analyze_all, default_policy_config, finish_all,
+                              from_captured, load_policy_config, policy_resource)
+from offline.engine import run_stack
+from offline.project import load_project
+
+project = load_project(Path(sys.argv[1]))
+packs = [str(Path(p).resolve()) for p in sys.argv[2:]]
+configs = [load_policy_config(default_policy_config(p)) for p in packs]
+sessions = [Session(PackProcess.spawn(p), config=c, stack="test", project=project.name, dry_run=True)
+            for p, c in zip(packs, configs)]
+
+def stream(captured):
+    for s in sessions:
+        s.add(policy_resource(captured))
+
+run = run_stack("test", project, dry_run=True, on_resource=stream)
+resources = from_captured(run.resources)
+streamed = finish_all(sessions, resources)
+batch = analyze_all(list(zip(packs, configs)), resources, stack="test", project=project.name, dry_run=True)
+print(json.dumps({"resources": len(run.resources),
+                  "streamed": [[r.pack, r.analyzed, [d.report() for d in r.diagnostics]] for r in streamed],
+                  "batch": [[r.pack, r.analyzed, [d.report() for d in r.diagnostics]] for r in batch]}))
+"""
+
+
+def test_streamed_analysis_equals_batch_analysis(tmp_path):
+    proj = tmp_path / "project"
+    (proj / "stacks").mkdir(parents=True)
+    (proj / "__main__.py").write_text(textwrap.dedent(PROGRAM))
+    (proj / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "streaming", "runtime": "python", "stackConfigDir": "stacks"}))
+    (proj / "stacks" / "Pulumi.test.yaml").write_text(yaml.safe_dump(
+        {"config": {"aws:region": "eu-west-1", "gcp:project": "p", "gcp:region": "europe-west1"}}))
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(proj), *(str(REPO / p) for p in PACKS)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["streamed"] == out["batch"]
+    # Every captured resource (default providers included) went through both packs, and the
+    # comparison is not vacuous: per-resource diagnostics of both packs, mandatory ones among them.
+    assert [(pack, n) for pack, n, _ in out["streamed"]] == [("encryption", out["resources"]),
+                                                             ("residency", out["resources"])]
+    for pack, _, diagnostics in out["streamed"]:
+        assert any(d["urn"] for d in diagnostics), (pack, diagnostics)
+    levels = {d["level"] for _, _, diagnostics in out["streamed"] for d in diagnostics}
+    assert "mandatory" in levels, out["streamed"]
