@@ -108,9 +108,12 @@ class EdgeGuardSpec:
         return tuple(z.zone for z in self.refused)
 
     @classmethod
-    def for_cell(cls, cell: "CellSpecConfig", cfg: PlatformConfig) -> "EdgeGuardSpec":
-        """The guard of a configured cell, from the same zones and exceptions as the routing plan."""
-        strict = placement.strict_map(cfg.zones, [*cfg.cells, *cfg.cell_stacks])
+    def for_cell(cls, cell: "CellSpecConfig", cfg: PlatformConfig,
+                 strict: Optional[Mapping[str, bool]] = None) -> "EdgeGuardSpec":
+        """The guard of a configured cell, from the same zones and exceptions as the routing plan
+        (`strict`: the plan's strict map; computed from `cfg` when not given)."""
+        if strict is None:
+            strict = placement.strict_map(cfg.zones, [*cfg.cells, *cfg.cell_stacks])
         zones = routing.refused_zones(cell.name, cell.residency, cfg.served_zones, strict, cfg.exceptions)
         label = cfg.dns.public_label if cfg.dns else "api"
         domain = cfg.dns.domain if cfg.dns else None
@@ -183,9 +186,11 @@ class CellSpec:
 
     @classmethod
     def from_config(cls, cell: CellSpecConfig, cfg: PlatformConfig, zone_id=None,
-                    dns_validator: "Optional[DnsValidator]" = None) -> "CellSpec":
+                    dns_validator: "Optional[DnsValidator]" = None,
+                    edge_guard: Optional[EdgeGuardSpec] = None) -> "CellSpec":
         """The spec of a configured cell, with what its cloud's settings derive for it
-        (`clouds/<cloud>/settings.spec_fields`, e.g. the AWS replica region)."""
+        (`clouds/<cloud>/settings.spec_fields`, e.g. the AWS replica region). `edge_guard`: the
+        plan's guard of the cell (`core/plan.py`); computed from `cfg` when not given."""
         assert cfg.workload is not None  # config.load guarantees it when there are cells
         return cls(
             name=cell.name, cloud=cell.cloud, region=cell.region, residency=cell.residency,
@@ -200,7 +205,7 @@ class CellSpec:
             public_name=cfg.dns.public_name if cfg.dns else None,
             protect=cfg.protect_stateful,
             dns_validator=dns_validator, slo=cfg.slo, alert_emails=tuple(cfg.alert_emails),
-            edge_guard=EdgeGuardSpec.for_cell(cell, cfg),
+            edge_guard=edge_guard if edge_guard is not None else EdgeGuardSpec.for_cell(cell, cfg),
             release=cfg.release_of(cell),
             **cloud_settings(cell.cloud).spec_fields(cell, cfg),
         )

@@ -45,7 +45,8 @@ class GlobalTraffic(pulumi.ComponentResource):
     def __init__(self, dns: DnsOptions, zone_id: pulumi.Input[str], cells: Sequence[CellOutputs],
                  zones: Mapping[str, ZoneOptions], exceptions: Sequence[ResidencyException],
                  placements: Sequence[routing.Cell], provider: aws.Provider, name: str = "global",
-                 opts: Optional[pulumi.ResourceOptions] = None, checked: bool = False, protect: bool = False):
+                 opts: Optional[pulumi.ResourceOptions] = None, checked: bool = False, protect: bool = False,
+                 tree: Optional[routing.RoutingTree] = None):
         super().__init__("platform:dns:GlobalTraffic", name, None, opts)
         self._protect = protect  # prod: the alarm key is protected like every other key
         if len(cells) != len(placements):
@@ -60,9 +61,17 @@ class GlobalTraffic(pulumi.ComponentResource):
         self.zone_id = zone_id
         self.outputs = {p.name: out for p, out in zip(placements, cells)}
         self.public_name = dns.public_name
-        # `checked`: the placements come from a validated config (config.load ran placement.problems).
-        self.tree = routing.plan(placements, dns, routing.strict_map(zones, placements), exceptions,
-                                 checked=checked)
+        if tree is not None:
+            # The stack's plan (core/plan.py) built the tree from the drivers' endpoint kinds: the cells'
+            # actual endpoints must be of those kinds, else a leaf would have the wrong record type.
+            if tuple(tree.cells) != tuple(placements):
+                raise routing.RoutingError("the planned routing tree is not over these cells: "
+                                           f"{[c.name for c in tree.cells]} vs {[c.name for c in placements]}")
+            self.tree = tree
+        else:
+            # `checked`: the placements come from a validated config (config.load ran placement.problems).
+            self.tree = routing.plan(placements, dns, routing.strict_map(zones, placements), exceptions,
+                                     checked=checked)
         for note in self.tree.notes:
             pulumi.log.info(note, resource=self)
         for ex in exceptions:
