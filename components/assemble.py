@@ -22,8 +22,8 @@ from .core.plan import PlatformPlan, builds_global_traffic, with_dns  # noqa: F4
 from .observability import dashboard
 from .global_traffic.cert_validation import DnsValidator
 from .global_traffic.hosted_zone import global_aws_provider, public_zone
-from .global_traffic.records import GlobalTraffic
-from .workload import InferenceService
+from .global_traffic.records import GlobalTraffic, GlobalTrafficArgs
+from .workload import InferenceService, InferenceServiceArgs
 
 EDGE_GUARDS_EXPORT = "edge_guards"
 
@@ -80,9 +80,8 @@ def build(cfg: PlatformConfig) -> None:
     cells = build_cells(plan, zone_id=zone_id, dns_validator=validator)
     for cell in cells:
         # A child of its cell: inherits the cell's labels, and its objects sit under the cell in the tree.
-        InferenceService(f"{cell.spec.name}-inference", cell.spec, cell.outputs, cell.exposure,
-                         opts=pulumi.ResourceOptions(parent=cell), identity=cell.pod_identity,
-                         scrape=cell.metrics_scrape)
+        InferenceService(f"{cell.spec.name}-inference", InferenceServiceArgs.of_cell(cell),
+                         opts=pulumi.ResourceOptions(parent=cell))
     for cell in cells:
         cell.outputs.export()
     health_check_ids = None
@@ -95,9 +94,9 @@ def build(cfg: PlatformConfig) -> None:
     if plan.tree is not None:
         assert cfg.dns is not None and zone_id is not None and global_provider is not None
         placed = [(plan.placement(cell.spec.name), cell.outputs) for cell in cells] + referenced_cells(cfg, plan)
-        traffic = GlobalTraffic(cfg.dns, zone_id, [o for _, o in placed], cfg.zones, cfg.exceptions,
-                                placements=[p for p, _ in placed], provider=global_provider, checked=True,
-                                protect=cfg.protect_stateful, tree=plan.tree)
+        traffic = GlobalTraffic("global", GlobalTrafficArgs(
+            dns=cfg.dns, zone_id=zone_id, cells=[o for _, o in placed], tree=plan.tree, provider=global_provider,
+            protect=cfg.protect_stateful))
         # Not a valid cell name (underscore), so it never collides with a cell's export.
         pulumi.export("global_traffic", traffic.summary())
         health_check_ids = traffic.health_check_ids

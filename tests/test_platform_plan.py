@@ -140,3 +140,20 @@ def test_the_plan_is_computed_once_per_program(tmp_path):
     # ... and the program built what the plan says: a health check per cell, the edge guards export.
     assert len(run.of_type("aws:route53/healthCheck:HealthCheck")) >= counts["cells"]
     assert set(run.report["outputs"]["edge_guards"]) == {c["name"] for c in stack_config("dev")["platform:cells"]}
+
+
+@pytest.mark.parametrize("component", ["components.global_traffic.records:GlobalTraffic",
+                                       "components.workload:InferenceService"])
+def test_the_stack_level_components_take_name_args_opts(component):
+    # The shape of every ComponentResource here (Piece's too): (name, <X>Args, opts), the Args a frozen dataclass.
+    import dataclasses as dc
+    import importlib
+    import inspect
+
+    module, cls_name = component.split(":")
+    mod = importlib.import_module(module)
+    cls = getattr(mod, cls_name)
+    params = list(inspect.signature(cls.__init__).parameters)
+    assert params == ["self", "name", "args", "opts"], params
+    args_cls = getattr(mod, f"{cls_name}Args")
+    assert dc.is_dataclass(args_cls) and args_cls.__dataclass_params__.frozen
