@@ -9,8 +9,9 @@ import pulumi
 import pulumi_gcp as gcp
 
 from ..context import PieceContext
-from ...tags import gcp_safe, standard_labels
+from ...tags import in_form, standard_labels
 from ..naming import fit, stable_digest
+from .plugin import PLUGIN
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class GcpContext(PieceContext):
     def labels(self) -> dict[str, str]:
         """The standard labels in GCP form, for nested label fields the transformation cannot see
         (e.g. a node pool's `nodeConfig.resourceLabels`, which land on the node VMs and disks)."""
-        return gcp_safe(standard_labels(self.environment, self.residency, self.cell))
+        return in_form(standard_labels(self.environment, self.residency, self.cell), PLUGIN.label_form)
 
     def invoke_opts(self, depends_on: Optional[Sequence[pulumi.Resource]] = None) -> pulumi.InvokeOutputOptions:
         return pulumi.InvokeOutputOptions(provider=self.provider, depends_on=list(depends_on or []))
