@@ -15,6 +15,7 @@ import pulumiverse_time as time
 
 from ...contract import CellSpec
 from ..context import PieceContext
+from ..naming import child_name
 from .common import KEY_VAULT_DATA_PLANE_ROLES, KEY_VAULT_DATA_PLANE_WAIT, PROPAGATION_WAIT, piece_child_options
 from .settings import AzureCellSettings
 
@@ -51,7 +52,7 @@ class AzureCellContext(PieceContext):
         return self.resource_group.name
 
     def name(self, suffix: str) -> str:
-        return f"{self.spec.name}-{suffix}"
+        return child_name(self.spec.name, suffix)
 
     @property
     def protect(self) -> bool:

@@ -10,7 +10,7 @@ import pulumi_gcp as gcp
 
 from ..context import PieceContext
 from ...tags import in_form, standard_labels
-from ..naming import fit, stable_digest
+from ..naming import child_name, fit, stable_digest
 from .plugin import PLUGIN
 
 
@@ -38,7 +38,7 @@ class GcpContext(PieceContext):
 
         Cell names may be up to 22 characters; when `<cell>-<suffix>` is too long the cell part
         is shortened and a short hash of the full cell name keeps two cells apart."""
-        full = f"{self.cell}-{suffix}"
+        full = child_name(self.cell, suffix)
         if len(full) <= 30:
             return full
         digest = stable_digest(self.cell, 4)
