@@ -69,3 +69,13 @@ def test_what_is_pending_still_names_a_cloud(path):
     # Remove the entry from PENDING once its file names none (so the list never outlives the work).
     pattern = re.compile(r"""["'](aws|gcp|azure)["']""")
     assert pattern.search((REPO / path).read_text()), f"{path} names no cloud: remove it from PENDING"
+
+
+def test_each_clouds_regions_need_the_data_protection_review():
+    # The rows decide where a cell's data may be: the same owners as the catalog and its pack copy.
+    from test_workflows import _owners
+
+    for cloud, plugin in PLUGINS.items():
+        path = plugin.regions_module.replace(".", "/") + ".py"
+        assert (REPO / path).exists(), path
+        assert "@acme/data-protection" in _owners(path), path
