@@ -20,11 +20,14 @@ engine of `offline/` (which has no engine to call transforms back).
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 import pulumi
 
 from .clouds.plugins import PLUGINS
+
+if TYPE_CHECKING:
+    from .clouds.plugin import LabelForm
 
 MANAGED_BY = "pulumi"
 GLOBAL_ZONE = "global"
@@ -36,10 +39,10 @@ _LABEL_PROPS = {pkg: p.label_properties for p in PLUGINS.values() for pkg in p.p
 # Types whose labels live elsewhere (a plugin's fact: e.g. Cloud Monitoring's `user_labels`).
 LABEL_PROPS_BY_TYPE = {t: props for p in PLUGINS.values() for t, props in p.label_properties_by_type.items()}
 
+# How a package's label values must look, where it restricts them (a plugin's fact).
+_LABEL_FORMS = {pkg: p.label_form for p in PLUGINS.values() for pkg in p.packages if p.label_form is not None}
+
 _K8S_OVERLAYS = ("helm.sh/", "yaml/", "kustomize/")
-
-_GCP_LABEL = re.compile(r"[^a-z0-9_-]")
-
 
 def standard_labels(environment: str, residency: str, cell: Optional[str] = None) -> dict[str, str]:
     labels = {"environment": environment, "managed-by": MANAGED_BY, "residency": residency}
@@ -48,9 +51,17 @@ def standard_labels(environment: str, residency: str, cell: Optional[str] = None
     return labels
 
 
-def gcp_safe(labels: Mapping[str, str]) -> dict[str, str]:
-    """GCP label keys and values: lower case letters, digits, `_` and `-`, at most 63 characters."""
-    return {_GCP_LABEL.sub("-", k.lower())[:63]: _GCP_LABEL.sub("-", v.lower())[:63] for k, v in labels.items()}
+def in_form(labels: Mapping[str, str], form: "Optional[LabelForm]") -> dict[str, str]:
+    """Label keys and values as a package allows them (its plugin's `label_form`; None: unchanged),
+    e.g. GCP's: lower case letters, digits, `_` and `-`, at most 63 characters."""
+    if form is None:
+        return dict(labels)
+    bad = re.compile(f"[^{form.allowed}]")
+
+    def fix(text: str) -> str:
+        return bad.sub("-", text.lower() if form.lower else text)[:form.max_len]
+
+    return {fix(k): fix(v) for k, v in labels.items()}
 
 
 def _package(type_: str) -> str:
@@ -95,7 +106,7 @@ def apply_labels(type_: str, props: dict, labels: Mapping[str, str]) -> bool:
         return False
     for prop in LABEL_PROPS_BY_TYPE.get(type_) or _LABEL_PROPS.get(pkg, ()):
         if prop in props:
-            values = gcp_safe(labels) if pkg == "gcp" else labels
+            values = in_form(labels, _LABEL_FORMS.get(pkg))
             props[prop] = _merge(props[prop], values)
             return True
     return False

@@ -22,6 +22,7 @@ the same labels here explicitly.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
@@ -81,6 +82,7 @@ from .contract import (
     WORKLOAD_NAMESPACE,
     WORKLOAD_SERVICE_ACCOUNT,
     WORKLOAD_SERVICE_NAME,
+    CellComponent,
     CellOutputs,
     CellSpec,
     MetricsScrape,
@@ -165,15 +167,34 @@ def max_replicas(spec: CellSpec) -> int:
     return max(spec.workload.replicas, spec.max_nodes * 2)
 
 
-class InferenceService(pulumi.ComponentResource):
-    """Namespace, identity-bound ServiceAccount, hardened Deployment, Service, HPA, PDB, NetworkPolicies."""
+@dataclass(frozen=True)
+class InferenceServiceArgs:
+    """What the workload runs on: the cell's spec and contract outputs, how its load balancer reaches
+    the pods, the pods' identity (default: the outputs' own) and how its collector scrapes them."""
 
-    def __init__(self, name: str, spec: CellSpec, outputs: CellOutputs, exposure: WorkloadExposure,
-                 opts: Optional[pulumi.ResourceOptions] = None, identity: Optional[PodIdentity] = None,
-                 scrape: Optional[MetricsScrape] = None):
+    spec: CellSpec
+    outputs: CellOutputs
+    exposure: WorkloadExposure
+    identity: Optional[PodIdentity] = None
+    scrape: Optional[MetricsScrape] = None
+
+    @classmethod
+    def of_cell(cls, cell: CellComponent) -> "InferenceServiceArgs":
+        """The workload of a built cell: everything from what the cell registered."""
+        return cls(spec=cell.spec, outputs=cell.outputs, exposure=cell.exposure, identity=cell.pod_identity,
+                   scrape=cell.metrics_scrape)
+
+
+class InferenceService(pulumi.ComponentResource):
+    """Namespace, identity-bound ServiceAccount, hardened Deployment, Service, HPA, PDB, NetworkPolicies:
+    `InferenceService(name, InferenceServiceArgs, opts)`, the shape of every component."""
+
+    def __init__(self, name: str, args: InferenceServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:workload:InferenceService", name, None, opts)
+        self.args = args
+        spec, outputs, exposure, scrape = args.spec, args.outputs, args.exposure, args.scrape
         validate_exposure(spec, exposure)
-        identity = identity or outputs.pod_identity or PodIdentity()
+        identity = args.identity or outputs.pod_identity or PodIdentity()
         self.identity = identity
         self.scrape = scrape
         self.spec = spec

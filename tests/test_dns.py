@@ -27,7 +27,7 @@ import pulumi
 from components.core import routing
 from components import tags
 from components.contract import Address, AliasTarget, CellOutputs
-from components.global_traffic.records import GlobalTraffic
+from components.global_traffic.records import GlobalTraffic, GlobalTrafficArgs
 from components.stack_config import load_stack_config
 from components.global_traffic.hosted_zone import global_aws_provider, public_zone
 
@@ -55,8 +55,13 @@ cfg = load_stack_config()
 tags.register_stack_labels(cfg.environment)
 provider = global_aws_provider()
 zone_id = public_zone(cfg.dns, provider, protect=False)
-traffic = GlobalTraffic(cfg.dns, zone_id, [literal_cell(c) for c in cfg.cells], cfg.zones, cfg.exceptions,
-                        placements=[routing.Cell.from_config(c) for c in cfg.cells], provider=provider)
+outputs = [literal_cell(c) for c in cfg.cells]
+# Hand-built placements (checked=False: routing.plan runs the placement checks itself).
+placements = [routing.Cell.from_config(c, alias_endpoint=isinstance(o.endpoint, AliasTarget))
+              for c, o in zip(cfg.cells, outputs)]
+tree = routing.plan(placements, cfg.dns, routing.strict_map(cfg.zones, placements), cfg.exceptions)
+traffic = GlobalTraffic("global", GlobalTrafficArgs(dns=cfg.dns, zone_id=zone_id, cells=outputs, tree=tree,
+                                                    provider=provider))
 pulumi.export("global_traffic", traffic.summary())
 '''
 

@@ -305,7 +305,7 @@ def test_a_fourth_cloud_stub_is_told_every_missing_facet_in_words():
     named = {line.split(": no ")[1].split(":")[0] for line in missing}
     assert named == {"label_properties", "key_types", "telemetry_types", "stateful_types", "driver_module",
                      "settings_module", "deployer_identity", "mock_modules", "apply_module", "pricing_cloud",
-                     "default_region_key"}
+                     "default_region_key", "regions_module"}
     for line in missing:
         facet = line.split(": no ")[1].split(":")[0]
         assert line.endswith(FACETS[facet]) and " " in FACETS[facet], line
@@ -346,7 +346,8 @@ def test_plugin_fields_are_the_facets():
     # Every field of CloudPlugin a new cloud must fill is described to it (FACETS), and nothing else is.
     fields = {f.name for f in dataclasses.fields(CloudPlugin)}
     assert set(FACETS) <= fields
-    assert fields - set(FACETS) == {"cloud", "label_properties_by_type", "no_customer_key", "extras"}
+    # Optional facts (a cloud may have none): per-type label places, no-key data types, label form, extras.
+    assert fields - set(FACETS) == {"cloud", "label_properties_by_type", "no_customer_key", "extras", "label_form"}
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the DigitalOcean SDK's renames

@@ -51,7 +51,7 @@ from components import tags
 from components.clouds.drivers import DRIVERS
 from components.contract import Address, CellComponent, CellOutputs, CellSpec, WorkloadExposure
 from components.core.config import WorkloadOptions
-from components.workload import InferenceService
+from components.workload import InferenceService, InferenceServiceArgs
 
 CELLS = {CELLS!r}
 KUBECONFIG = '''apiVersion: v1
@@ -86,7 +86,7 @@ for name, (cloud, region, residency, identity, bucket, exposure) in CELLS.items(
                     kubernetes_version={KUBERNETES_VERSION!r}, api_allowed_cidrs=(), noncurrent_version_days=30,
                     geo_redundant=False, workload=workload)
     cell = LiteralCell(spec, identity, bucket, WorkloadExposure(**exposure))
-    InferenceService(f"{{name}}-inference", spec, cell.outputs, cell.exposure,
+    InferenceService(f"{{name}}-inference", InferenceServiceArgs(spec, cell.outputs, cell.exposure),
                      opts=pulumi.ResourceOptions(parent=cell))
 """
 

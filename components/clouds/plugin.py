@@ -38,6 +38,16 @@ class Location:
 
 
 @dataclass(frozen=True)
+class LabelForm:
+    """A package's label rule: characters outside `allowed` (a regex class) become `-`, keys and values
+    lower-cased when `lower`, cut to `max_len`."""
+
+    allowed: str
+    max_len: int
+    lower: bool = True
+
+
+@dataclass(frozen=True)
 class CloudPlugin:
     cloud: str                              # the catalog's and the config's name of the cloud
     packages: tuple[str, ...]               # the Pulumi packages whose resources are this cloud's
@@ -63,6 +73,15 @@ class CloudPlugin:
     pricing_cloud: str                      # its key in offline/pricing's catalog
     default_region_key: str                 # the stack config key of its default provider's region
     extras: Mapping[str, Any] = field(default_factory=dict)
+    # Its regions in the catalog (components/core/catalog.py reads them): a pure module holding ROWS
+    # ("name country nearest-route53-latency-region [pair]" per line) and optional COUNTERPARTS (another
+    # cloud's region name -> what it likely meant here) and MULTI_REGIONS (location -> regions it spans).
+    regions_module: str = ""
+    # How its label values must look where the package restricts them (None: as they are).
+    label_form: "LabelForm | None" = None
+
+    def regions(self):
+        return importlib.import_module(self.regions_module)
 
     def driver(self):
         return importlib.import_module(self.driver_module).DRIVER
@@ -94,6 +113,7 @@ FACETS: dict[str, str] = {
     "apply_module": "offline apply rules of its provider",
     "pricing_cloud": "prices in the offline pricing catalog",
     "default_region_key": "the stack config key of its default region",
+    "regions_module": "its regions in the catalog (country, residency zone, nearest latency region)",
 }
 
 

@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-CLOUDS = ("aws", "gcp", "azure")
 
 # EEA = EU27 + Iceland, Liechtenstein, Norway. Not the UK, not Switzerland:
 # GDPR adequacy is not residency.
@@ -80,139 +79,36 @@ def _regions(cloud: str, rows: str) -> dict[str, Region]:
     return out
 
 
-# name country nearest-aws-region
-AWS = _regions("aws", """
-us-east-1 US us-east-1
-us-east-2 US us-east-2
-us-west-1 US us-west-1
-us-west-2 US us-west-2
-ca-central-1 CA ca-central-1
-eu-west-1 IE eu-west-1
-eu-west-2 GB eu-west-2
-eu-west-3 FR eu-west-3
-eu-central-1 DE eu-central-1
-eu-central-2 CH eu-central-2
-eu-north-1 SE eu-north-1
-eu-south-1 IT eu-south-1
-eu-south-2 ES eu-south-2
-ap-south-1 IN ap-south-1
-ap-south-2 IN ap-south-2
-ap-southeast-1 SG ap-southeast-1
-ap-southeast-2 AU ap-southeast-2
-ap-northeast-1 JP ap-northeast-1
-ap-northeast-2 KR ap-northeast-2
-ap-east-1 HK ap-east-1
-sa-east-1 BR sa-east-1
-me-central-1 AE me-central-1
-af-south-1 ZA af-south-1
-""")
+def _catalog() -> tuple[dict[str, dict[str, Region]], dict[str, tuple[str, ...]], dict[str, dict[str, str]]]:
+    """Every plugin's regions (`CloudPlugin.regions_module`): regions by cloud, multi-regions, counterparts."""
+    from ..clouds.plugins import PLUGINS  # pure: the plugins import no SDK
 
-GCP = _regions("gcp", """
-us-central1 US us-east-2
-us-east1 US us-east-1
-us-east4 US us-east-1
-us-west1 US us-west-2
-us-west2 US us-west-1
-northamerica-northeast1 CA ca-central-1
-southamerica-east1 BR sa-east-1
-europe-west1 BE eu-west-3
-europe-west2 GB eu-west-2
-europe-west3 DE eu-central-1
-europe-west4 NL eu-central-1
-europe-west6 CH eu-central-2
-europe-west8 IT eu-south-1
-europe-west9 FR eu-west-3
-europe-north1 FI eu-north-1
-europe-southwest1 ES eu-south-2
-europe-central2 PL eu-central-1
-asia-south1 IN ap-south-1
-asia-south2 IN ap-south-2
-asia-southeast1 SG ap-southeast-1
-asia-northeast1 JP ap-northeast-1
-asia-northeast3 KR ap-northeast-2
-asia-east2 HK ap-east-1
-australia-southeast1 AU ap-southeast-2
-me-central1 QA me-central-1
-africa-south1 ZA af-south-1
-""")
+    regions, multi, counterparts = {}, {}, {}
+    for cloud, plugin in PLUGINS.items():
+        module = plugin.regions()
+        regions[cloud] = _regions(cloud, module.ROWS)
+        multi.update(getattr(module, "MULTI_REGIONS", {}))
+        counterparts.update(getattr(module, "COUNTERPARTS", {}))
+    return regions, multi, counterparts
 
-# name country nearest-aws-region pair
-AZURE = _regions("azure", """
-eastus US us-east-1 westus
-eastus2 US us-east-1 centralus
-centralus US us-east-2 eastus2
-northcentralus US us-east-2 southcentralus
-southcentralus US us-east-2 northcentralus
-westus US us-west-1 eastus
-westus2 US us-west-2 westcentralus
-westus3 US us-west-1 eastus
-westcentralus US us-west-2 westus2
-canadacentral CA ca-central-1 canadaeast
-canadaeast CA ca-central-1 canadacentral
-brazilsouth BR sa-east-1 southcentralus
-northeurope IE eu-west-1 westeurope
-westeurope NL eu-central-1 northeurope
-francecentral FR eu-west-3 francesouth
-francesouth FR eu-west-3 francecentral
-germanywestcentral DE eu-central-1 germanynorth
-germanynorth DE eu-central-1 germanywestcentral
-swedencentral SE eu-north-1 swedensouth
-swedensouth SE eu-north-1 swedencentral
-norwayeast NO eu-north-1 norwaywest
-norwaywest NO eu-north-1 norwayeast
-italynorth IT eu-south-1
-polandcentral PL eu-central-1
-spaincentral ES eu-south-2
-uksouth GB eu-west-2 ukwest
-ukwest GB eu-west-2 uksouth
-switzerlandnorth CH eu-central-2 switzerlandwest
-switzerlandwest CH eu-central-2 switzerlandnorth
-centralindia IN ap-south-1 southindia
-southindia IN ap-south-2 centralindia
-westindia IN ap-south-1 southindia
-southeastasia SG ap-southeast-1 eastasia
-eastasia HK ap-east-1 southeastasia
-japaneast JP ap-northeast-1 japanwest
-japanwest JP ap-northeast-1 japaneast
-koreacentral KR ap-northeast-2 koreasouth
-koreasouth KR ap-northeast-2 koreacentral
-australiaeast AU ap-southeast-2 australiasoutheast
-australiasoutheast AU ap-southeast-2 australiaeast
-uaenorth AE me-central-1 uaecentral
-uaecentral AE me-central-1 uaenorth
-southafricanorth ZA af-south-1 southafricawest
-southafricawest ZA af-south-1 southafricanorth
-""")
 
-REGIONS: Mapping[str, Mapping[str, Region]] = {"aws": AWS, "gcp": GCP, "azure": AZURE}
+_REGIONS, _MULTI_REGIONS, _COUNTERPARTS = _catalog()
+# Region names do not collide across clouds (a test holds it): one index by name.
+_REGIONS_BY_NAME: Mapping[str, Region] = {r.name: r for regions in _REGIONS.values() for r in regions.values()}
 
-# GCS multi- and dual-regions, judged by the regions they span.
-GCS_MULTI_REGIONS: Mapping[str, tuple[str, ...]] = {
-    "EU": ("europe-west1", "europe-west3", "europe-west4", "europe-north1", "europe-west9"),
-    "EUR4": ("europe-north1", "europe-west4"),
-    "EUR5": ("europe-west1", "europe-west2"),  # spans the UK: not `eu`
-    "US": ("us-central1", "us-east1", "us-east4", "us-west1"),
-    "NAM4": ("us-central1", "us-east1"),
-    "ASIA": ("asia-northeast1", "asia-southeast1", "asia-east2"),
-    "ASIA1": ("asia-northeast1", "asia-northeast3"),
-}
+# The clouds of the catalog (the plugins' registry order) and their regions.
+CLOUDS: tuple[str, ...] = tuple(_REGIONS)
+REGIONS: Mapping[str, Mapping[str, Region]] = _REGIONS
 
-# When someone writes another cloud's name for a region, what they most likely meant.
-_COUNTERPARTS: Mapping[str, Mapping[str, str]] = {
-    "eu-west-1": {"gcp": "europe-west1", "azure": "northeurope"},
-    "eu-west-2": {"gcp": "europe-west2", "azure": "uksouth"},
-    "eu-west-3": {"gcp": "europe-west9", "azure": "francecentral"},
-    "eu-central-1": {"gcp": "europe-west3", "azure": "germanywestcentral"},
-    "eu-north-1": {"gcp": "europe-north1", "azure": "swedencentral"},
-    "ap-south-1": {"gcp": "asia-south1", "azure": "centralindia"},
-    "us-east-1": {"gcp": "us-east4", "azure": "eastus"},
-    "us-west-2": {"gcp": "us-west1", "azure": "westus2"},
-    "europe-west1": {"aws": "eu-west-1", "azure": "westeurope"},
-    "asia-south1": {"aws": "ap-south-1", "azure": "centralindia"},
-    "centralindia": {"aws": "ap-south-1", "gcp": "asia-south1"},
-    "westeurope": {"aws": "eu-central-1", "gcp": "europe-west4"},
-    "northeurope": {"aws": "eu-west-1", "gcp": "europe-west1"},
-}
+# Multi- and dual-region locations (GCS's), judged by the regions they span.
+GCS_MULTI_REGIONS: Mapping[str, tuple[str, ...]] = _MULTI_REGIONS
+
+
+def __getattr__(name: str) -> Mapping[str, Region]:
+    """`catalog.<CLOUD>` (upper case): that cloud's regions, e.g. the latency regions' table."""
+    if name.lower() in _REGIONS and name.isupper():
+        return _REGIONS[name.lower()]
+    raise AttributeError(name)
 
 
 class UnknownRegion(KeyError):
@@ -276,11 +172,20 @@ def distance_km(a: str, b: str) -> float:
     return 6371.0 * math.acos(max(-1.0, min(1.0, cos)))
 
 
-def aws_replica_region(region: str, zone: str, allowed: Sequence[str] | None = None) -> str | None:
-    """Where an AWS cell in `region` replicates its bucket: the nearest other AWS region of `zone`
-    (within `allowed`, the stack's `platform:zones.<zone>.regions`, when given); None if there is none."""
-    candidates = [r for r in zone_regions(zone, "aws") if r != region and (allowed is None or r in allowed)]
+def replica_region(region: str, zone: str, allowed: Sequence[str] | None = None) -> str | None:
+    """Where a cell in `region` replicates its bucket: the nearest other region of the same cloud in
+    `zone` (within `allowed`, the stack's `platform:zones.<zone>.regions`, when given); None if there
+    is none. Distances are between latency regions (`AWS_REGION_COORDINATES`), so a cloud whose regions
+    are not latency regions has no replica region here."""
+    home = find_region(region)
+    if home is None or region not in AWS_REGION_COORDINATES:
+        return None
+    candidates = [r for r in zone_regions(zone, home.cloud) if r != region and (allowed is None or r in allowed)
+                  and r in AWS_REGION_COORDINATES]
     return min(candidates, key=lambda r: (distance_km(region, r), r)) if candidates else None
+
+
+aws_replica_region = replica_region  # the name the AWS bucket's callers know
 
 
 def known_zones() -> list[str]:
@@ -300,17 +205,20 @@ def location_zones(location: str) -> set[str]:
         return set(r.zones)
     spans = GCS_MULTI_REGIONS.get(location.upper())
     if spans:
-        return set().union(*(set(GCP[s].zones) for s in spans))
+        return set().union(*(set(_REGIONS_BY_NAME[s].zones) for s in spans))
     return set()
 
 
-def azure_pair_leaves_zone(name: str) -> bool:
-    """True when geo-redundant storage in `name` would replicate out of the region's zone
-    (or when the region has no pair at all, so GRS is not on offer)."""
-    r = AZURE[name]
-    if r.pair is None:
+def pair_leaves_zone(name: str) -> bool:
+    """True when geo-redundant storage in `name` would replicate out of the region's zone (to its
+    paired region), or when the region has no pair at all, so geo-redundancy is not on offer."""
+    r = find_region(name)
+    if r is None or r.pair is None:
         return True
-    return AZURE[r.pair].zone != r.zone
+    return _REGIONS_BY_NAME[r.pair].zone != r.zone
+
+
+azure_pair_leaves_zone = pair_leaves_zone  # the name the Azure bucket's callers know
 
 
 def export() -> dict:

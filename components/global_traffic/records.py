@@ -16,53 +16,67 @@ Global resources use the explicit us-east-1 provider the caller passes.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
-from typing import Mapping, Optional, Sequence
+from dataclasses import dataclass
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from ..core import routing
 from ..contract import AliasTarget, CellOutputs
-from ..core.config import DnsOptions, ResidencyException, ZoneOptions
+from ..core.config import DnsOptions, ResidencyException
 from .hosted_zone import GLOBAL_REGION
 
 HEALTH_CHECK_PORT = 443
 ALARM_PERIOD_SECONDS = 60  # Route 53 publishes HealthCheckStatus once a minute
 
 
-class GlobalTraffic(pulumi.ComponentResource):
-    """The public name `dns.domain`, routed over `cells` residency first.
+@dataclass(frozen=True)
+class GlobalTrafficArgs:
+    """What the global layer routes: the stack's planned `tree` (core/plan.py: its cells say where
+    each cell is, plain values known at preview), `cells[i]` the contract outputs of
+    `tree.cells[i]`, the hosted zone, and the explicit us-east-1 AWS `provider`. `protect`: prod
+    (the alarm key is protected like every other key)."""
 
-    `placements[i]` says where `cells[i]` is (plain values, known at preview: the tree's shape
-    depends on them); `provider` is the explicit us-east-1 AWS provider."""
+    dns: DnsOptions
+    zone_id: pulumi.Input[str]
+    cells: Sequence[CellOutputs]
+    tree: routing.RoutingTree
+    provider: aws.Provider
+    protect: bool = False
+
+
+class GlobalTraffic(pulumi.ComponentResource):
+    """The public name `dns.domain`, routed over the planned cells residency first:
+    `GlobalTraffic(name, GlobalTrafficArgs, opts)`, the shape of every component."""
 
     tree: routing.RoutingTree
     health_check_ids: dict[str, pulumi.Output[str]]
     alarm_topic_arn: pulumi.Output[str]
 
-    def __init__(self, dns: DnsOptions, zone_id: pulumi.Input[str], cells: Sequence[CellOutputs],
-                 zones: Mapping[str, ZoneOptions], exceptions: Sequence[ResidencyException],
-                 placements: Sequence[routing.Cell], provider: aws.Provider, name: str = "global",
-                 opts: Optional[pulumi.ResourceOptions] = None, checked: bool = False, protect: bool = False):
+    def __init__(self, name: str, args: GlobalTrafficArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("platform:dns:GlobalTraffic", name, None, opts)
-        self._protect = protect  # prod: the alarm key is protected like every other key
+        self.args = args
+        dns, cells, tree = args.dns, list(args.cells), args.tree
+        placements = list(tree.cells)
+        self._protect = args.protect
         if len(cells) != len(placements):
             raise routing.RoutingError(f"{len(cells)} cell outputs for {len(placements)} placed cells")
         for p, out in zip(placements, cells):
             if isinstance(out.name, str) and out.name != p.name:
                 raise routing.RoutingError(f"cell outputs of {out.name!r} given for the placement of {p.name!r}")
-        # The record type of a leaf is the cell's Endpoint type (AliasTarget | Address), not its cloud.
-        placements = [dataclasses.replace(p, alias_endpoint=isinstance(out.endpoint, AliasTarget))
-                      for p, out in zip(placements, cells)]
+            # The record type of a leaf is the cell's Endpoint type (AliasTarget | Address), not its cloud;
+            # the plan took it from the driver's endpoint kind, so the cell's actual endpoint must agree.
+            if p.alias_endpoint != isinstance(out.endpoint, AliasTarget):
+                raise routing.RoutingError(f"cell {p.name!r}: the plan's leaf is {'an alias' if p.alias_endpoint else 'an address'}"
+                                           f" but the cell's endpoint is a {type(out.endpoint).__name__}")
         self.dns = dns
-        self.zone_id = zone_id
+        self.zone_id = args.zone_id
         self.outputs = {p.name: out for p, out in zip(placements, cells)}
         self.public_name = dns.public_name
-        # `checked`: the placements come from a validated config (config.load ran placement.problems).
-        self.tree = routing.plan(placements, dns, routing.strict_map(zones, placements), exceptions,
-                                 checked=checked)
+        self.tree = tree
+        exceptions = tree.exceptions
         for note in self.tree.notes:
             pulumi.log.info(note, resource=self)
         for ex in exceptions:
@@ -76,7 +90,7 @@ class GlobalTraffic(pulumi.ComponentResource):
                             f"probes + {dns.ttl} s TTL; lower platform:dns.ttl or platform:dns.health_check",
                             resource=self)
 
-        self._opts = pulumi.ResourceOptions(parent=self, provider=provider)
+        self._opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.health_check_ids = self._health_checks(placements)
         self.alarm_topic_arn = self._alarm_topic(name)
         self._alarms(placements, exceptions)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from ..contract import CELL_LABEL, LATENCY_HISTOGRAM, REQUESTS_TOTAL
+from ..core.cell_contract import CELL_LABEL, LATENCY_HISTOGRAM, REQUESTS_TOTAL
+
+if TYPE_CHECKING:
+    from ..core.plan import PlatformPlan
 
 ROUTE53_SOURCE_UID = "route53-cloudwatch"
 SCHEMA_VERSION = 39
@@ -29,6 +32,12 @@ class CellPanelSource:
 
 def datasource_uid(cell: str) -> str:
     return f"prom-{cell}"
+
+
+def sources(plan: "PlatformPlan") -> list[CellPanelSource]:
+    """One row per placed cell of the stack's plan: its own cells, then the ones prod-global references."""
+    return [CellPanelSource(cell=c.name, cloud=c.cloud, region=c.region, residency=c.residency,
+                            datasource_uid=datasource_uid(c.name)) for c in plan.placements]
 
 
 def _target(expr: str, legend: str, uid: str) -> dict:

@@ -97,8 +97,8 @@ class Observability(Piece):
         super().__init__(name, args, opts)
         ctx, cluster = args.ctx, args.cluster
         # Where the children were before this piece existed: directly under the cell (the piece's parent).
-        moved_from = [pulumi.Alias(parent=opts.parent)] if opts is not None and opts.parent is not None else None
-        child = lambda stateful=False: ctx.opts(self, stateful=stateful, aliases=moved_from)  # noqa: E731
+        moved_from = opts.parent if opts is not None else None
+        child = lambda stateful=False: ctx.opts(self, stateful=stateful, moved_from=moved_from)  # noqa: E731
         self.workspace = aws.amp.Workspace(f"{name}-metrics", alias=f"{args.environment}-{name}",
                                            kms_key_arn=args.key_arn, opts=child(stateful=True))
         self.scraper = aws.amp.Scraper(

@@ -35,5 +35,6 @@ PLUGIN = CloudPlugin(
     mock_modules=("offline.mocks.aws", "offline.mocks.aws_global"),
     apply_module="offline.apply.aws",
     pricing_cloud="aws",
+    regions_module="components.clouds.aws.regions",
     default_region_key="aws:region",
 )

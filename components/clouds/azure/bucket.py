@@ -15,7 +15,8 @@ import pulumi_azure_native as azure
 
 from ...contract import Piece
 from ...core import catalog
-from .common import ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, AzureCellContext, global_name, has_zones
+from .common import ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, global_name, has_zones
+from .context import AzureCellContext
 from .key import Keys
 
 MODEL_CONTAINER = "models"

@@ -25,7 +25,8 @@ import pulumi_azure_native as azure
 from ...contract import Address, CellComponent, CellOutputs, CellSpec, WorkloadExposure
 from .bucket import Bucket, BucketArgs
 from .cluster import Cluster, ClusterArgs
-from .common import AzureCellContext, subscription_name
+from .common import subscription_name
+from .context import AzureCellContext
 from .diagnostics import (AKS_LOGS, BLOB_LOGS, GATEWAY_LOGS, VAULT_LOGS, Diagnostics, DiagnosticsArgs, LogSource, Logs,
                           LogsArgs)
 from .disk import DiskEncryption, DiskEncryptionArgs

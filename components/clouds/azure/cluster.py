@@ -52,11 +52,11 @@ from .common import (
     ROLE_KEY_VAULT_CRYPTO_USER,
     ROLE_NETWORK_CONTRIBUTOR,
     ROLE_READER,
-    AzureCellContext,
     real_up,
     subscription_name,
     zones,
 )
+from .context import AzureCellContext
 from .disk import DiskEncryption
 from .key import Keys
 from .network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, Network

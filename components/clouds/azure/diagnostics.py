@@ -19,7 +19,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from ...contract import Piece
-from .common import AzureCellContext
+from .context import AzureCellContext
 
 AKS_LOGS = ("kube-audit", "guard")
 VAULT_LOGS = ("AuditEvent",)

@@ -26,7 +26,8 @@ import pulumi
 import pulumi_azure_native as azure
 
 from ...contract import Piece
-from .common import ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, AzureCellContext
+from .common import ROLE_KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER
+from .context import AzureCellContext
 from .key import Keys
 
 ENCRYPTION_TYPE = "EncryptionAtRestWithCustomerKey"

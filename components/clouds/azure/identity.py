@@ -14,7 +14,8 @@ import pulumi
 import pulumi_azure_native as azure
 
 from ...contract import WORKLOAD_SUBJECT, Piece, PodIdentity
-from .common import ROLE_STORAGE_BLOB_DATA_READER, AzureCellContext
+from .common import ROLE_STORAGE_BLOB_DATA_READER
+from .context import AzureCellContext
 
 # The audience AKS-issued service account tokens are exchanged for (Entra workload identity).
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"

@@ -24,7 +24,8 @@ import pulumiverse_time as time
 
 from ...contract import Piece
 from ...lifecycle import SUFFIX_BYTES, creation_suffix, keep_name
-from .common import AzureCellContext, global_name, piece_child_options
+from .common import global_name, piece_child_options
+from .context import AzureCellContext
 
 SOFT_DELETE_DAYS = 90
 ROTATION_ACTION_TYPES = "properties.rotationPolicy.lifetimeActions[*].action.type"

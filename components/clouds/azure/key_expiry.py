@@ -41,7 +41,8 @@ import pulumi
 import pulumi_azure_native as azure
 
 from ...contract import Piece
-from .common import AzureCellContext, real_up, under_mocks
+from .common import real_up, under_mocks
+from .context import AzureCellContext
 
 TOPIC_TYPE = "Microsoft.KeyVault.vaults"
 # The only schema Event Grid accepts for the Azure Monitor alert destination.

@@ -39,7 +39,8 @@ import pulumi_tls as tls
 import pulumiverse_acme as acme
 
 from ...contract import SERVICE_PORT, Piece
-from .common import ROLE_KEY_VAULT_SECRETS_USER, AzureCellContext, piece_child_options, zones
+from .common import ROLE_KEY_VAULT_SECRETS_USER, piece_child_options, zones
+from .context import AzureCellContext
 from .edge_guard import custom_rules
 from .key import Keys
 from .network import Network

@@ -19,7 +19,7 @@ import pulumi_azure_native as azure
 
 from ...contract import Piece
 from ...core.config import PROJECT, ConfigError
-from .common import AzureCellContext
+from .context import AzureCellContext
 
 # Cluster-internal ranges; they must not overlap the VNet (Azure CNI Overlay routes them in-node).
 POD_CIDR = "192.168.0.0/16"

@@ -21,7 +21,7 @@ import pulumi_azure_native as azure
 from ...contract import MetricsScrape, Piece
 from ...core.config import SloOptions
 from ...observability import slo as slo_rules
-from .common import AzureCellContext
+from .context import AzureCellContext
 
 SCRAPE_INTERVAL_SECONDS = 30
 PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics"

@@ -39,5 +39,6 @@ PLUGIN = CloudPlugin(
     mock_modules=("offline.mocks.azure", "offline.mocks.aws_global"),
     apply_module="offline.apply.azure",
     pricing_cloud="azure",
+    regions_module="components.clouds.azure.regions",
     default_region_key="azure-native:location",
 )

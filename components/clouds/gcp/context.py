@@ -1,4 +1,5 @@
-"""What every piece of a GCP cell shares: the cell's project, region, provider and labels."""
+"""What every piece of a GCP cell shares: the cell's project, region, provider and labels. Options of a
+piece's resources: `PieceContext.opts` (components/clouds/context.py), the same on every cloud."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,13 +8,14 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_gcp as gcp
 
-from ...contract import child_options
-from ...tags import gcp_safe, standard_labels
-from ..naming import fit, stable_digest
+from ..context import PieceContext
+from ...tags import in_form, standard_labels
+from ..naming import child_name, fit, stable_digest
+from .plugin import PLUGIN
 
 
 @dataclass(frozen=True)
-class GcpContext:
+class GcpContext(PieceContext):
     cell: str
     project: str
     region: str
@@ -26,19 +28,7 @@ class GcpContext:
     def labels(self) -> dict[str, str]:
         """The standard labels in GCP form, for nested label fields the transformation cannot see
         (e.g. a node pool's `nodeConfig.resourceLabels`, which land on the node VMs and disks)."""
-        return gcp_safe(standard_labels(self.environment, self.residency, self.cell))
-
-    def opts(self, parent: pulumi.Resource, *, stateful: bool = False,
-             depends_on: Optional[Sequence[pulumi.Resource]] = None,
-             moved_from: Optional[pulumi.ResourceOptions] = None) -> pulumi.ResourceOptions:
-        """Options of a GCP child: the cell's provider, protected in prod when it holds state.
-
-        `moved_from`: the options of the piece `parent` when the child used to be built directly under
-        that piece's own parent (the cell); the child then carries an alias to it, so its URN is kept."""
-        aliases = ([pulumi.Alias(parent=moved_from.parent)]
-                   if moved_from is not None and moved_from.parent is not None else None)
-        return child_options(parent, self.protect, stateful, provider=self.provider,
-                             depends_on=list(depends_on) if depends_on else None, aliases=aliases)
+        return in_form(standard_labels(self.environment, self.residency, self.cell), PLUGIN.label_form)
 
     def invoke_opts(self, depends_on: Optional[Sequence[pulumi.Resource]] = None) -> pulumi.InvokeOutputOptions:
         return pulumi.InvokeOutputOptions(provider=self.provider, depends_on=list(depends_on or []))
@@ -48,7 +38,7 @@ class GcpContext:
 
         Cell names may be up to 22 characters; when `<cell>-<suffix>` is too long the cell part
         is shortened and a short hash of the full cell name keeps two cells apart."""
-        full = f"{self.cell}-{suffix}"
+        full = child_name(self.cell, suffix)
         if len(full) <= 30:
             return full
         digest = stable_digest(self.cell, 4)

@@ -1,13 +1,15 @@
 """The gcp plugin: what every layer knows about Google Cloud (see components/clouds/plugin.py)."""
 from __future__ import annotations
 
-from ..plugin import CloudPlugin, Location
+from ..plugin import CloudPlugin, LabelForm, Location
 
 PLUGIN = CloudPlugin(
     cloud="gcp",
     packages=("gcp",),
     # `resource_labels` is where a GKE cluster keeps its labels (`labels` is not an input there).
     label_properties=("labels", "resource_labels"),
+    # GCP label keys and values: lower case letters, digits, `_` and `-`, at most 63 characters.
+    label_form=LabelForm(allowed="a-z0-9_-", max_len=63, lower=True),
     # Cloud Monitoring's objects carry their labels in `user_labels`; a notification channel's `labels`
     # are its configuration (e.g. `email_address`), never labels.
     label_properties_by_type={"gcp:monitoring/notificationChannel:NotificationChannel": ("user_labels",),
@@ -40,5 +42,6 @@ PLUGIN = CloudPlugin(
     mock_modules=("offline.mocks.gcp", "offline.mocks.aws_global"),
     apply_module="offline.apply.gcp",
     pricing_cloud="gcp",
+    regions_module="components.clouds.gcp.regions",
     default_region_key="gcp:region",
 )

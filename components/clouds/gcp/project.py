@@ -84,7 +84,7 @@ class ProjectApis(Piece):
         # parent, the cell.
         self.services[key] = gcp.projects.Service(
             f"{name}-{key}", project=ctx.project, service=api, disable_on_destroy=False,
-            opts=ctx.opts(self, moved_from=opts))
+            opts=ctx.opts(self, moved_from=opts.parent if opts else None))
         storage = gcp.storage.get_project_service_account_output(
             project=ctx.project, opts=ctx.invoke_opts([self.services["storage"]])).email_address
         number = gcp.organizations.get_project_output(

@@ -18,7 +18,7 @@ def ranked_latency_regions(cell: Cell) -> list[str]:
     regions of the cell's own zone by distance, then the rest by distance."""
     nearest = cell.nearest_aws
     others = sorted((r for r in catalog.AWS_REGION_COORDINATES if r != nearest),
-                    key=lambda r: (catalog.AWS[r].zone != cell.residency, catalog.distance_km(nearest, r)))
+                    key=lambda r: (catalog.find_region(r).zone != cell.residency, catalog.distance_km(nearest, r)))
     return [nearest, *others]
 
 

@@ -167,7 +167,7 @@ class RoutingTree:
         continent = catalog.COUNTRY_CONTINENT.get(country)
 
         def rank(r: Record) -> int:
-            region = catalog.AWS.get(r.region or "")
+            region = catalog.find_region(r.region or "")  # a latency record carries an AWS region
             if region is not None and region.country == country:
                 return 0
             if region is not None and region.continent == continent:
