@@ -62,6 +62,7 @@ class CloudPlugin:
     apply_module: str                       # offline/apply rules of its provider
     pricing_cloud: str                      # its key in offline/pricing's catalog
     default_region_key: str                 # the stack config key of its default provider's region
+    pricing_module: str = ""                # its offline pricing rules (components/clouds/<cloud>/pricing.py)
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     def driver(self):
@@ -94,6 +95,7 @@ FACETS: dict[str, str] = {
     "apply_module": "offline apply rules of its provider",
     "pricing_cloud": "prices in the offline pricing catalog",
     "default_region_key": "the stack config key of its default region",
+    "pricing_module": "pricing rules (the bill lines of its resource types) in components/clouds/<cloud>/pricing.py",
 }
 
 

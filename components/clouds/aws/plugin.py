@@ -36,4 +36,5 @@ PLUGIN = CloudPlugin(
     apply_module="offline.apply.aws",
     pricing_cloud="aws",
     default_region_key="aws:region",
+    pricing_module="components.clouds.aws.pricing",
 )

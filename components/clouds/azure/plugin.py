@@ -40,4 +40,5 @@ PLUGIN = CloudPlugin(
     apply_module="offline.apply.azure",
     pricing_cloud="azure",
     default_region_key="azure-native:location",
+    pricing_module="components.clouds.azure.pricing",
 )

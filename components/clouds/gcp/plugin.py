@@ -41,4 +41,5 @@ PLUGIN = CloudPlugin(
     apply_module="offline.apply.gcp",
     pricing_cloud="gcp",
     default_region_key="gcp:region",
+    pricing_module="components.clouds.gcp.pricing",
 )
