@@ -176,3 +176,60 @@ def test_shipped_stacks_bill_nothing_at_estimated_prices(stack, tmp_path):
 
     cost = preview_stack(stack, tmp_path, packs=("policy/encryption", "policy/residency")).report["cost"]
     assert cost["estimated"] == {"monthly": 0, "regions": {}}, cost["estimated"]
+
+
+# --- the refresh turns estimates into prices ---------------------------------------------------------
+
+def test_refresh_prices_an_estimated_region_and_keeps_the_rest_estimated():
+    from offline.pricing.refresh import refresh
+
+    samples = Path(__file__).resolve().parent / "pricing_samples"
+    offer = json.loads((samples / "aws_AmazonEKS_us-west-2.json").read_text())
+    catalog = {"catalog_date": "2000-01-01", "prices": {"aws": {"us-east-1": {
+        "eks.cluster": {"price": 0.1, "unit": "hour", "source": "https://x", "verified_by": "r.json"},
+        "wafv2.rule": {"price": 1.0, "unit": "month", "source": "https://x"}}}},
+        "estimates": {"aws": {"from": "us-east-1", "regions": {"sa-east-1": "none recorded", "eu-west-1": "none"}}}}
+    asked = []
+
+    def fetch(offer_code, where):
+        asked.append((offer_code, where))
+        return offer
+
+    kept = refresh(catalog, ["aws"], {"aws": fetch})
+    prices, est = catalog["prices"]["aws"], catalog["estimates"]["aws"]
+    assert ("AmazonEKS", "sa-east-1/") in asked and ("AmazonEKS", "eu-west-1/") in asked
+    sa = prices["sa-east-1"]
+    assert set(sa) == {"eks.cluster"} and sa["eks.cluster"]["price"] == 0.10 and "verified_by" not in sa["eks.cluster"]
+    assert "AmazonEKS/current/sa-east-1/index.json" in sa["eks.cluster"]["source"]
+    assert "aws/sa-east-1/wafv2.rule: still estimated from us-east-1" in kept
+    assert set(est["regions"]) == {"sa-east-1", "eu-west-1"}  # wafv2.rule has no query: still estimated
+    # Once every SKU of the stand-in region is priced, the region leaves the estimates.
+    del prices["us-east-1"]["wafv2.rule"]
+    refresh(catalog, ["aws"], {"aws": fetch})
+    assert est["regions"] == {} and Catalog(catalog | {"currency": "USD", "hours_per_month": 730}).get(
+        "aws", "sa-east-1", "eks.cluster").estimated_from == ""
+
+
+def test_refresh_drops_the_publication_date_of_what_the_api_reprices():
+    from offline.pricing.refresh import refresh
+
+    samples = Path(__file__).resolve().parent / "pricing_samples"
+    page = json.loads((samples / "gcp_compute_skus.json").read_text())
+    entry = {"price": 9, "unit": "hour", "source": "https://example.org/pricing.yml", "date": "2026-07-30",
+             "published": "a mirror of the price API"}
+    catalog = {"catalog_date": "x", "prices": {"gcp": {"europe-west1": {"compute.instance.e2-standard-4": entry}}}}
+    assert refresh(catalog, ["gcp"], {"gcp": lambda service: [page]}) == []
+    assert set(entry) == {"price", "unit", "source"} and entry["source"].startswith("https://cloudbilling")
+
+
+def test_the_refresh_cli_asks_each_cloud_for_its_key(monkeypatch, capsys):
+    from offline.pricing.refresh import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "--gcp-api-key" in capsys.readouterr().out
+    for module in rule_modules().values():
+        if module.API_KEY_ENV:
+            monkeypatch.delenv(module.API_KEY_ENV, raising=False)
+    assert main(["--cloud", "gcp", "--dry-run"]) == 2  # before any network access
+    assert "needs an API key (--gcp-api-key or GCP_API_KEY)" in capsys.readouterr().err

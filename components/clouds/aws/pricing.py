@@ -7,6 +7,7 @@ engine's pricing model and the standard library here.
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from offline.cloud_facts import CLOUDS
 from offline.pricing.model import Ctx, edge_waf, egress, num, samples
@@ -228,3 +229,88 @@ FREE = {
         "aws:s3/bucketVersioning:BucketVersioning",
         "aws:s3/bucketReplicationConfig:BucketReplicationConfig")},
 }
+
+
+# --- the price list (python -m offline.pricing.refresh; needs network, tests do not) -----------------
+# AWS Price List Bulk API: one offer file per service and region.
+AWS_OFFER_URL = "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/{offer}/current/{region}index.json"
+API_KEY_ENV = ""  # the Bulk API takes no key
+
+# key -> (offer code, regional?, attribute filters). A filter value "~x" matches a substring.
+AWS_QUERIES: dict[str, tuple[str, bool, dict[str, str]]] = {
+    "eks.cluster": ("AmazonEKS", True, {"usagetype": "~AmazonEKS-Hours:perCluster"}),
+    "ebs.gp3": ("AmazonEC2", True, {"productFamily": "Storage", "volumeApiName": "gp3"}),
+    "vpc.nat_gateway": ("AmazonEC2", True, {"productFamily": "NAT Gateway", "usagetype": "~NatGateway-Hours"}),
+    "vpc.nat_gateway_data": ("AmazonEC2", True, {"productFamily": "NAT Gateway", "usagetype": "~NatGateway-Bytes"}),
+    "vpc.public_ipv4": ("AmazonVPC", True, {"usagetype": "~PublicIPv4:InUseAddress"}),
+    "elb.alb": ("AWSELB", True, {"productFamily": "Load Balancer-Application", "usagetype": "~LoadBalancerUsage"}),
+    "elb.alb_lcu": ("AWSELB", True, {"productFamily": "Load Balancer-Application", "usagetype": "~LCUUsage"}),
+    "kms.key": ("awskms", True, {"usagetype": "~KMS-Keys"}),
+    "s3.standard": ("AmazonS3", True, {"volumeType": "Standard", "usagetype": "~TimedStorage-ByteHrs"}),
+    "cloudwatch.alarm": ("AmazonCloudWatch", True, {"usagetype": "~CW:AlarmMonitorUsage"}),
+    "route53.hosted_zone": ("AmazonRoute53", False, {"usagetype": "HostedZone"}),
+    "route53.health_check_aws": ("AmazonRoute53", False, {"usagetype": "Health-Check-AWS"}),
+    "route53.health_check_non_aws": ("AmazonRoute53", False, {"usagetype": "Health-Check-Non-AWS"}),
+}
+
+
+def _aws_match(attrs: dict, filters: dict[str, str], family: str) -> bool:
+    for key, want in filters.items():
+        have = family if key == "productFamily" else str(attrs.get(key, ""))
+        if want.startswith("~") and want[1:] not in have:
+            return False
+        if not want.startswith("~") and have != want:
+            return False
+    return True
+
+
+def parse_aws_offer(offer: dict, filters: dict[str, str]) -> Optional[tuple[float, str]]:
+    """(USD price of the first tier, unit) of the product an offer file lists for `filters`."""
+    terms = (offer.get("terms") or {}).get("OnDemand") or {}
+    for sku, product in (offer.get("products") or {}).items():
+        if not _aws_match(product.get("attributes") or {}, filters, product.get("productFamily", "")):
+            continue
+        for term in (terms.get(sku) or {}).values():
+            dims = sorted((term.get("priceDimensions") or {}).values(), key=lambda d: float(d.get("beginRange", 0) or 0))
+            for dim in dims:
+                usd = (dim.get("pricePerUnit") or {}).get("USD")
+                if usd is not None:
+                    return float(usd), dim.get("unit", "")
+    return None
+
+
+def aws_instance_filters(itype: str) -> dict[str, str]:
+    return {"instanceType": itype, "operatingSystem": "Linux", "tenancy": "Shared", "preInstalledSw": "NA",
+            "capacitystatus": "Used", "licenseModel": "No License required"}
+
+
+
+def network_fetch(api_key: str = ""):
+    """fetch(offer, "region/" or "") -> the offer file, from the Bulk API."""
+    from offline.pricing.refresh import get_json
+
+    return lambda offer, where: get_json(AWS_OFFER_URL.format(offer=offer, region=where))
+
+
+def refresh_prices(prices: dict, fetch, kept: list) -> None:
+    """Replace the price and source of every entry of `prices` (region -> key -> entry) that has a
+    query; say in `kept` why any other is left as it is. fetch(offer, "region/" or "") -> offer file."""
+    offers: dict = {}
+    for region, entries in prices.items():
+        for key, entry in entries.items():
+            if key.startswith("ec2.instance."):
+                offer, regional, filters = "AmazonEC2", True, aws_instance_filters(key.split(".", 2)[2])
+            elif key in AWS_QUERIES:
+                offer, regional, filters = AWS_QUERIES[key]
+            else:
+                kept.append(f"aws/{region}/{key}: no price-list query")
+                continue
+            where = f"{region}/" if regional and region != "global" else ""
+            doc = offers.get((offer, where))
+            if doc is None:
+                doc = offers[(offer, where)] = fetch(offer, where)
+            found = parse_aws_offer(doc, filters)
+            if found is None:
+                kept.append(f"aws/{region}/{key}: not found in {offer}")
+                continue
+            entry["price"], entry["source"] = found[0], AWS_OFFER_URL.format(offer=offer, region=where)

@@ -7,8 +7,8 @@ engine's pricing model and the standard library here.
 from __future__ import annotations
 
 import re
-
-from typing import Optional
+import urllib.parse
+from typing import Callable, Iterable, Optional
 
 from offline.pricing.model import Ctx, egress, num, samples
 
@@ -185,3 +185,84 @@ FREE = {
     "azure-native:monitor:DiagnosticSetting": "its cost is the workspace's ingestion",
     "azure-native:containerservice:MaintenanceConfiguration": "a maintenance schedule carries no charge",
 }
+
+
+# --- the price list (python -m offline.pricing.refresh; needs network, tests do not) -----------------
+# Retail Prices API: pay-as-you-go consumption prices.
+AZURE_URL = "https://prices.azure.com/api/retail/prices"
+API_KEY_ENV = ""  # the Retail Prices API takes no key
+
+# key -> (OData filter without the region, predicate on an item)
+AZURE_QUERIES: dict[str, tuple[str, Callable[[dict], bool]]] = {
+    "aks.standard_tier": ("serviceName eq 'Azure Kubernetes Service'", lambda i: "Uptime SLA" in i["meterName"]),
+    "appgw.waf_v2_fixed": ("serviceName eq 'Application Gateway'",
+                           lambda i: i["skuName"] == "WAF v2" and "Fixed Cost" in i["meterName"]),
+    "appgw.waf_v2_cu": ("serviceName eq 'Application Gateway'",
+                        lambda i: i["skuName"] == "WAF v2" and "Capacity Unit" in i["meterName"]),
+    "network.public_ip_standard": ("serviceName eq 'Virtual Network'",
+                                   lambda i: i["meterName"] == "Standard IPv4 Static Public IP"),
+    "keyvault.hsm_key_rsa2048": ("serviceName eq 'Key Vault'",
+                                 lambda i: "HSM-protected RSA 2048" in i["meterName"] and i["unitPrice"] > 0),
+    "keyvault.hsm_key_advanced": ("serviceName eq 'Key Vault'",
+                                  lambda i: "HSM-protected Advanced Key" in i["meterName"] and i["unitPrice"] > 0),
+    "storage.blob_hot_Standard_ZRS": ("serviceName eq 'Storage'",
+                                      lambda i: i["productName"] == "General Block Blob v2"
+                                      and i["meterName"] == "Hot ZRS Data Stored"),
+    "storage.blob_hot_Standard_LRS": ("serviceName eq 'Storage'",
+                                      lambda i: i["productName"] == "General Block Blob v2"
+                                      and i["meterName"] == "Hot LRS Data Stored"),
+    "loganalytics.ingest_pergb2018": ("serviceName eq 'Log Analytics'",
+                                      lambda i: "Data Ingestion" in i["meterName"] and i["unitPrice"] > 0),
+}
+
+
+def azure_vm_predicate(size: str) -> Callable[[dict], bool]:
+    return lambda i: (i.get("armSkuName") == size and "Windows" not in i["productName"]
+                      and not re.search(r"Spot|Low Priority", i["skuName"]))
+
+
+def parse_azure_items(pages: Iterable[dict], predicate: Callable[[dict], bool]) -> Optional[tuple[float, str]]:
+    """(unit price, unit of measure) of the first pay-as-you-go consumption item the predicate accepts."""
+    for page in pages:
+        for item in page.get("Items") or []:
+            if item.get("type") != "Consumption" or item.get("currencyCode", "USD") != "USD":
+                continue
+            if predicate(item):
+                return float(item["unitPrice"]), item.get("unitOfMeasure", "")
+    return None
+
+
+def network_fetch(api_key: str = ""):
+    """fetch(OData filter) -> the Retail Prices pages, following NextPageLink."""
+    from offline.pricing.refresh import get_json
+
+    def pages(flt: str):
+        url: Optional[str] = AZURE_URL + "?" + urllib.parse.urlencode({"$filter": flt})
+        while url:
+            page = get_json(url)
+            yield page
+            url = page.get("NextPageLink")
+    return pages
+
+
+def refresh_prices(prices: dict, fetch, kept: list) -> None:
+    """Replace the price and source of every entry of `prices` (region -> key -> entry) that has a
+    query; say in `kept` why any other is left as it is. fetch(OData filter) -> Retail Prices pages."""
+    for region, entries in prices.items():
+        for key, entry in entries.items():
+            if key.startswith("vm."):
+                flt, pred = "serviceName eq 'Virtual Machines'", azure_vm_predicate(key[3:])
+                flt += f" and armSkuName eq '{key[3:]}'"
+            elif key in AZURE_QUERIES:
+                flt, pred = AZURE_QUERIES[key]
+            else:
+                kept.append(f"azure/{region}/{key}: no price-list query")
+                continue
+            if region != "global":
+                flt += f" and armRegionName eq '{region}'"
+            found = parse_azure_items(fetch(flt), pred)
+            if found is None:
+                kept.append(f"azure/{region}/{key}: not found")
+                continue
+            entry["price"] = found[0]
+            entry["source"] = AZURE_URL + "?" + urllib.parse.urlencode({"$filter": flt})

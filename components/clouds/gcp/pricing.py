@@ -7,6 +7,8 @@ engine's pricing model and the standard library here.
 from __future__ import annotations
 
 import re
+import urllib.parse
+from typing import Iterable, Optional
 
 from offline.pricing.model import Ctx, edge_waf, egress, num
 
@@ -195,3 +197,111 @@ FREE = {
         "gcp:compute/regionUrlMap:RegionUrlMap",
         "gcp:compute/instanceGroupNamedPort:InstanceGroupNamedPort")},
 }
+
+
+# --- the price list (python -m offline.pricing.refresh; needs network, tests do not) -----------------
+# Cloud Billing Catalog API: the SKUs of a service, matched by description and service region.
+GCP_SKUS_URL = "https://cloudbilling.googleapis.com/v1/services/{service}/skus"
+GCP_SERVICES_URL = "https://cloudbilling.googleapis.com/v1/services"
+API_KEY_ENV = "GCP_API_KEY"  # the Cloud Billing Catalog API takes an API key (also --gcp-api-key)
+# Services by display name; their ids come from the services list at refresh time.
+GCP_SERVICES = {"compute": "Compute Engine", "gke": "Kubernetes Engine", "storage": "Cloud Storage",
+                "kms": "Cloud Key Management Service (KMS)", "networking": "Networking"}
+GCP_MACHINES = {"e2-standard-4": (4, 16)}  # vCPUs, GB of memory: E2 prices per core-hour and per GB-hour
+
+
+def _gcp_unit_price(sku: dict) -> Optional[float]:
+    info = (sku.get("pricingInfo") or [{}])[0]
+    tiers = (info.get("pricingExpression") or {}).get("tieredRates") or []
+    # The first paid tier: free allotments come as a zero-priced first tier.
+    for tier in tiers:
+        money = tier.get("unitPrice") or {}
+        value = int(money.get("units") or 0) + int(money.get("nanos") or 0) / 1e9
+        if value > 0:
+            return value
+    return 0.0 if tiers else None
+
+
+def parse_gcp_services(pages: Iterable[dict]) -> dict[str, str]:
+    """Display name -> service id, from the Cloud Billing Catalog's services list."""
+    return {svc["displayName"]: svc["serviceId"] for page in pages for svc in page.get("services") or []}
+
+
+def parse_gcp_skus(pages: Iterable[dict], region: str, description: str) -> Optional[float]:
+    """Unit price of the on-demand SKU whose description matches the regex and that serves `region`."""
+    pattern = re.compile(description)
+    for page in pages:
+        for sku in page.get("skus") or []:
+            cat = sku.get("category") or {}
+            if cat.get("usageType", "OnDemand") != "OnDemand":
+                continue
+            if region not in (sku.get("serviceRegions") or []) and "global" not in (sku.get("serviceRegions") or []):
+                continue
+            if pattern.search(sku.get("description", "")):
+                return _gcp_unit_price(sku)
+    return None
+
+
+# key -> (service, description regex); e2 machine types are composed from core and RAM prices.
+GCP_QUERIES: dict[str, tuple[str, str]] = {
+    "gke.cluster_management": ("gke", r"^Regional Kubernetes Clusters$"),
+    "compute.pd-balanced": ("compute", r"^Balanced PD Capacity"),
+    "compute.pd-standard": ("compute", r"^Storage PD Capacity"),
+    "compute.external_ip": ("compute", r"^External IP Charge on a Standard VM"),
+    "nat.gateway_vm": ("networking", r"^Networking Cloud NAT Gateway Uptime"),
+    "nat.data": ("networking", r"^Networking Cloud NAT Data Processing"),
+    "lb.forwarding_rule": ("networking", r"Regional External Application Load Balancer Forwarding Rule"),
+    "kms.software_key_version": ("kms", r"^Active software symmetric key versions"),
+    "gcs.standard_regional": ("storage", r"^Standard Storage "),
+}
+
+
+def _gcp_list(url: str, api_key: str, extra: dict):
+    from offline.pricing.refresh import get_json
+
+    token = ""
+    while True:
+        query = {"key": api_key, "pageSize": 5000} | extra | ({"pageToken": token} if token else {})
+        page = get_json(url + "?" + urllib.parse.urlencode(query))
+        yield page
+        token = page.get("nextPageToken") or ""
+        if not token:
+            return
+
+
+def network_fetch(api_key: str = ""):
+    """fetch(service key) -> the SKU pages of one of GCP_SERVICES (its id looked up by display name)."""
+    def pages(service: str):
+        ids = parse_gcp_services(_gcp_list(GCP_SERVICES_URL, api_key, {}))
+        return _gcp_list(GCP_SKUS_URL.format(service=ids[GCP_SERVICES[service]]), api_key, {"currencyCode": "USD"})
+    return pages
+
+
+def refresh_prices(prices: dict, fetch, kept: list) -> None:
+    """Replace the price and source of every entry of `prices` (region -> key -> entry) that has a
+    query; say in `kept` why any other is left as it is. fetch(service key) -> SKU pages."""
+    pages: dict = {}
+    for region, entries in prices.items():
+        for key, entry in entries.items():
+            if key.startswith("compute.instance.") and key.split(".", 2)[2] in GCP_MACHINES:
+                family = key.split(".", 2)[2].split("-")[0].upper()
+                cores, ram = GCP_MACHINES[key.split(".", 2)[2]]
+                doc = pages.setdefault("compute", list(fetch("compute")))
+                core = parse_gcp_skus(doc, region, rf"^{family} Instance Core running in")
+                mem = parse_gcp_skus(doc, region, rf"^{family} Instance Ram running in")
+                if core is None or mem is None:
+                    kept.append(f"gcp/{region}/{key}: core or RAM SKU not found")
+                    continue
+                entry["price"] = round(cores * core + ram * mem, 6)
+                entry["source"] = GCP_SKUS_URL.format(service="<" + GCP_SERVICES["compute"] + ">")
+                continue
+            if key not in GCP_QUERIES:
+                kept.append(f"gcp/{region}/{key}: no price-list query")
+                continue
+            service, desc = GCP_QUERIES[key]
+            doc = pages.setdefault(service, list(fetch(service)))
+            price = parse_gcp_skus(doc, region, desc)
+            if price is None:
+                kept.append(f"gcp/{region}/{key}: not found")
+                continue
+            entry["price"], entry["source"] = price, GCP_SKUS_URL.format(service=f"<{GCP_SERVICES[service]}>")
