@@ -813,9 +813,14 @@ def test_network_logs_are_priced_from_their_sampling(dev, two_cells):
     [lb] = lines(dev, CELL, "Cloud Logging: LB request log")
     assert lb["quantity"] == pytest.approx(requests * 0.1 * 1.5 / 1e6) and lb["unit"] == "GB"
     assert lines(dev, CELL, "Cloud Logging: firewall") == []
-    # The second cell turns everything on; the catalog has no europe-west4 prices, so its log lines are
-    # listed as not priced (never counted as zero), one per firewall rule and one for the LB.
-    unpriced = [u for u in two_cells.report["cost"]["unpriced"] if u["cell"] == "gcp-europe-west4"
-                and "logging.ingest" in u["reason"] and u["type"].startswith("gcp:compute/")]
-    assert sorted(u["type"] for u in unpriced) == ["gcp:compute/firewall:Firewall"] * 2 + [
-        "gcp:compute/regionBackendService:RegionBackendService"], unpriced
+    # The second cell turns everything on; the catalog records no europe-west4 Cloud Logging price, so its
+    # log lines are priced as an estimate from the named region (never counted as zero, never unmarked),
+    # one per firewall rule and one for the LB.
+    from offline.pricing.catalog import load_catalog
+
+    logs = [l for l in two_cells.report["cost"]["lines"] if l["cell"] == "gcp-europe-west4"
+            and l["item"] == "logging.ingest" and l["type"].startswith("gcp:compute/") and l["quantity"] > 0]
+    assert sorted(l["type"] for l in logs) == ["gcp:compute/firewall:Firewall"] * 2 + [
+        "gcp:compute/regionBackendService:RegionBackendService"], logs
+    assert {l["estimated_from"] for l in logs} == {load_catalog().doc["estimates"]["gcp"]["from"]}
+    assert not [u for u in two_cells.report["cost"]["unpriced"] if "logging.ingest" in u["reason"]]

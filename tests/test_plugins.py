@@ -305,7 +305,7 @@ def test_a_fourth_cloud_stub_is_told_every_missing_facet_in_words():
     named = {line.split(": no ")[1].split(":")[0] for line in missing}
     assert named == {"label_properties", "key_types", "telemetry_types", "stateful_types", "driver_module",
                      "settings_module", "deployer_identity", "mock_modules", "apply_module", "pricing_cloud",
-                     "default_region_key", "regions_module"}
+                     "default_region_key", "regions_module", "pricing_module"}
     for line in missing:
         facet = line.split(": no ")[1].split(":")[0]
         assert line.endswith(FACETS[facet]) and " " in FACETS[facet], line

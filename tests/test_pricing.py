@@ -11,8 +11,10 @@ import pytest
 
 from offline.pricing import ConfigError, Usage, cost_change, estimate, load_usage, over_limit
 from offline.pricing.catalog import load_catalog
-from offline.pricing.refresh import (aws_instance_filters, azure_vm_predicate, parse_aws_offer, parse_azure_items,
-                                     parse_gcp_services, parse_gcp_skus, refresh)
+from components.clouds.aws.pricing import aws_instance_filters, parse_aws_offer
+from components.clouds.azure.pricing import azure_vm_predicate, parse_azure_items
+from components.clouds.gcp.pricing import parse_gcp_services, parse_gcp_skus
+from offline.pricing.refresh import refresh
 from tests.offline_helpers import REPO, preview_stack
 
 SAMPLES = Path(__file__).resolve().parent / "pricing_samples"
@@ -304,7 +306,8 @@ def test_refresh_updates_entries_from_the_apis_and_keeps_the_rest():
         asked.append((offer, where))
         return aws_offer
 
-    kept = refresh(catalog, ["aws", "gcp", "azure"], fetch_aws, lambda service: [gcp_page], lambda flt: [az_page])
+    kept = refresh(catalog, ["aws", "gcp", "azure"],
+                   {"aws": fetch_aws, "gcp": lambda service: [gcp_page], "azure": lambda flt: [az_page]})
     prices = catalog["prices"]
     assert asked == [("AmazonEKS", "us-west-2/")]
     assert prices["aws"]["us-west-2"]["eks.cluster"]["price"] == 0.10

@@ -47,8 +47,8 @@ def test_centralindia_prices_are_marked_unverified_except_what_a_recording_prove
     assert 0 < unverified < cost["monthly"]
 
 
-def _sample_fetchers(sample: dict):
-    return (lambda offer, where: sample), (lambda service: [sample]), (lambda flt: [sample])
+def _sample_fetchers(sample: dict) -> dict:
+    return {"aws": lambda offer, where: sample, "gcp": lambda service: [sample], "azure": lambda flt: [sample]}
 
 
 def test_every_verified_price_is_what_the_refresh_parser_reads_from_its_recording():
@@ -59,7 +59,7 @@ def test_every_verified_price_is_what_the_refresh_parser_reads_from_its_recordin
     for cloud, region, key, entry in verified:
         sample = json.loads((SAMPLES / entry["verified_by"]).read_text())
         one = {"catalog_date": "x", "prices": {cloud: {region: {key: dict(entry, price=-1.0)}}}}
-        kept = refresh(one, [cloud], *_sample_fetchers(sample))
+        kept = refresh(one, [cloud], _sample_fetchers(sample))
         assert kept == [], (cloud, region, key, kept)
         assert one["prices"][cloud][region][key]["price"] == pytest.approx(entry["price"]), (cloud, region, key)
     # the unverified regions are named with their reason, and verified entries never lie in a region

@@ -72,6 +72,7 @@ class CloudPlugin:
     apply_module: str                       # offline/apply rules of its provider
     pricing_cloud: str                      # its key in offline/pricing's catalog
     default_region_key: str                 # the stack config key of its default provider's region
+    pricing_module: str = ""                # its offline pricing rules (components/clouds/<cloud>/pricing.py)
     extras: Mapping[str, Any] = field(default_factory=dict)
     # Its regions in the catalog (components/core/catalog.py reads them): a pure module holding ROWS
     # ("name country nearest-route53-latency-region [pair]" per line) and optional COUNTERPARTS (another
@@ -114,6 +115,7 @@ FACETS: dict[str, str] = {
     "pricing_cloud": "prices in the offline pricing catalog",
     "default_region_key": "the stack config key of its default region",
     "regions_module": "its regions in the catalog (country, residency zone, nearest latency region)",
+    "pricing_module": "pricing rules (the bill lines of its resource types) in components/clouds/<cloud>/pricing.py",
 }
 
 

@@ -43,7 +43,7 @@ def cost_of_run(run, project_root: Optional[Path] = None, usage: Optional[Usage]
 def cost_text(cost: dict) -> str:
     lines = ["", f"Cost (monthly, on-demand list prices of {cost['catalog_date']}, {cost['currency']}): "
                  f"{money(cost['monthly'])}"]
-    lines += _unverified_line(cost)
+    lines += _unverified_line(cost) + _estimated_line(cost)
     for cell, value in cost["by_cell"].items():
         lines.append(f"    {cell:<28} {money(value):>12}")
     if cost["unpriced"]:
@@ -62,11 +62,20 @@ def _unverified_line(cost: dict) -> list[str]:
             f"against the price API)"]
 
 
+def _estimated_line(cost: dict) -> list[str]:
+    """The part of the total at prices estimated from another region's (catalog `estimates`)."""
+    est = cost.get("estimated") or {}
+    if not est.get("monthly"):
+        return []
+    pairs = ", ".join(f"{region} at {source}'s prices" for region, source in est["regions"].items())
+    return [f"    of which {money(est['monthly'])} estimated ({pairs}: no published price recorded for the region)"]
+
+
 def cost_markdown(cost: dict) -> str:
     lines = ["", f"#### Cost: {money(cost['monthly'])}/month", "",
              f"On-demand list prices of {cost['catalog_date']} ({cost['currency']}); usage-driven lines assume "
              "`usage.yaml`."]
-    lines += [f"**{l.strip()}**" for l in _unverified_line(cost)]
+    lines += [f"**{l.strip()}**" for l in _unverified_line(cost) + _estimated_line(cost)]
     lines += ["", "| cell | monthly | biggest items |", "|---|---:|---|"]
     items: dict[str, Counter] = defaultdict(Counter)
     for line in cost["lines"]:

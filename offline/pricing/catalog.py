@@ -3,6 +3,12 @@
 Each entry carries its unit, the public page or price-list API it comes from and, through the
 catalog, the date the prices were taken. Lookups that miss return None: the caller lists the
 resource as "not priced" instead of counting it as zero.
+
+A region of a cloud's region table (components/core/catalog.py) with no published price recorded
+for a SKU is listed under `estimates.<cloud>.regions`, with the region whose price stands in for it
+(`estimates.<cloud>.from`) and why: a lookup there returns that region's price marked
+`estimated_from`, and the bill shows it apart ("estimated"). Never a silent zero, never a number
+made up for the region.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ class Price:
     note: str = ""
     vcpus: Optional[int] = None
     verified_by: str = ""  # a recorded price-API response (tests/pricing_samples) the price was checked against
+    estimated_from: str = ""  # the region whose price stands in for this one's (catalog `estimates`)
 
 
 class Catalog:
@@ -45,10 +52,23 @@ class Catalog:
         if entry is None:  # global services (Route 53, App Service certificates) are priced once
             entry = regions.get("global", {}).get(key)
             where = "global"
+        estimated_from = ""
+        if entry is None and region:
+            est = self.estimate_of(cloud, region)
+            if est is not None and est["from"] != region:
+                entry = (regions.get(est["from"]) or {}).get(key)
+                where, estimated_from = region, est["from"]
         if entry is None:
             return None
         return Price(cloud, where, key, float(entry["price"]), entry["unit"], entry["source"],
-                     entry.get("note", ""), entry.get("vcpus"), entry.get("verified_by", ""))
+                     entry.get("note", ""), entry.get("vcpus"), "" if estimated_from else entry.get("verified_by", ""),
+                     estimated_from)
+
+    def estimate_of(self, cloud: str, region: str) -> Optional[dict]:
+        """{"from": region, "why": ...} when `region`'s missing prices are estimated from another's."""
+        est = (self.doc.get("estimates") or {}).get(cloud) or {}
+        why = (est.get("regions") or {}).get(region)
+        return None if why is None else {"from": est["from"], "why": why}
 
     def unverified_regions(self) -> dict[str, str]:
         """`cloud/region` -> why its prices are not checked against the price API (catalog `verification`)."""

@@ -50,6 +50,7 @@ def build(plugins=None, non_cloud=None) -> dict:
             "no_customer_key": dict(sorted(p.no_customer_key.items())),
             "pricing_cloud": p.pricing_cloud,
             "default_region_key": p.default_region_key,
+            "pricing_module": p.pricing_module,
         }
         for pkg in p.packages:
             packages[pkg] = {"cloud": cloud, "kind": "cloud", "reason": f"the {cloud} plugin's resources"}

@@ -37,4 +37,5 @@ PLUGIN = CloudPlugin(
     pricing_cloud="aws",
     regions_module="components.clouds.aws.regions",
     default_region_key="aws:region",
+    pricing_module="components.clouds.aws.pricing",
 )

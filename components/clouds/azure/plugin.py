@@ -41,4 +41,5 @@ PLUGIN = CloudPlugin(
     pricing_cloud="azure",
     regions_module="components.clouds.azure.regions",
     default_region_key="azure-native:location",
+    pricing_module="components.clouds.azure.pricing",
 )

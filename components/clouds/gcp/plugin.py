@@ -44,4 +44,5 @@ PLUGIN = CloudPlugin(
     pricing_cloud="gcp",
     regions_module="components.clouds.gcp.regions",
     default_region_key="gcp:region",
+    pricing_module="components.clouds.gcp.pricing",
 )
