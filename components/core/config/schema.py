@@ -32,6 +32,30 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# What a plugin's settings module holds, in words (a new cloud is told what its settings.py lacks).
+SETTINGS_PROTOCOL: dict[str, str] = {
+    "CellSettings": "the pydantic model of its cells' settings, mounted at platform:cells[i].<cloud>",
+    "NETWORK_PREFIXES": "the sizes of network_cidr its cell's address plan fits",
+    "check": "check(index, cell, cfg): its rules that span keys, as `platform:<key> ...: <why>` lines",
+    "spec_fields": "spec_fields(cell, cfg): what its cell derives from the config into its CellSpec",
+}
+OPTIONAL_SETTINGS = ("CELL_FIELDS", "DEPLOYER_FIELDS", "ACCESS_FIELDS", "PROVIDER_FIELDS")
+
+
+def missing_settings(cloud: str, module: Any) -> list[str]:
+    """What a plugin's settings module lacks, one sentence each ([] when complete)."""
+    out = [f"{cloud}: settings.py has no {name}: {what}" for name, what in SETTINGS_PROTOCOL.items()
+           if not hasattr(module, name)]
+    if hasattr(module, "CellSettings") and not (isinstance(module.CellSettings, type)
+                                               and issubclass(module.CellSettings, BaseModel)):
+        out.append(f"{cloud}: settings.py's CellSettings is not a pydantic model")
+    deployer = getattr(module, "DEPLOYER_FIELDS", {})
+    identity = PLUGINS[cloud].deployer_identity if cloud in PLUGINS else None
+    if identity and identity not in deployer:
+        out.append(f"{cloud}: settings.py's DEPLOYER_FIELDS lacks {identity!r}, the plugin's deployer identity")
+    return out
+
+
 def plugin_settings() -> dict[str, Any]:
     """cloud -> the pure settings module of its plugin, in registry order."""
     return {cloud: plugin.settings() for cloud, plugin in PLUGINS.items()}
