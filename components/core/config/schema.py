@@ -128,8 +128,11 @@ class BucketOptions(_Model):
     """`platform:cells[i].bucket`: the cell's model bucket."""
     noncurrent_version_days: int = Field(30, ge=1, le=3650, description="Days a replaced object version is kept.")
     geo_redundant: bool = Field(
-        False, description="A second copy that never leaves the zone, where the cloud offers one inside it (each "
-        "cloud's settings say how, or refuse it); never across zones.")
+        False, description="A second copy that never leaves the zone, where the cloud offers one inside it; never "
+        "across zones. AWS replicates to a replica bucket with its own KMS key in the nearest other AWS region of "
+        "the zone (within platform:zones.<zone>.regions; none left is a config error); Azure uses GZRS where the "
+        "region's pair is in the zone, else ZRS; GCP refuses it (a regional bucket is already replicated across "
+        "the region's zones).")
 
 
 class CellPlacementConfig(_Model):
@@ -263,7 +266,9 @@ class DnsOptions(_Model):
 class _DeployerBase(_Model):
     """`platform:deployer`: where `pulumi up` runs and who it is. The same `up` that creates a cluster
     creates the workload through the cluster's API, so the deployer must reach that API and hold
-    cluster-admin on it. A real preview refuses a stack with cells and no deployer."""
+    cluster-admin on it. A real preview refuses a stack with cells and no deployer, documentation ranges
+    (RFC 5737) in cidrs or cells[i].cluster.api_allowed_cidrs, or a missing identity for a cloud it uses; the
+    offline engine accepts and reports them (--real-mode judges as a real preview would)."""
     cidrs: list[str] = Field([], description="Egress CIDRs of the runner, merged into every cluster's API "
                              "allow-list (never /0; a real preview refuses documentation ranges).")
     in_network: bool = Field(False, description="The runner sits inside each cell's network: every cluster API "
