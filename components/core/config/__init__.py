@@ -5,7 +5,7 @@ One validation path for `pulumi up` and the offline engine: both hand the raw Pu
 a `PlatformConfig` or raises a `ConfigError` naming the stack, the key path, the bad value and what
 is allowed, before any resource is registered.
 
-Three parts (docs/adr/0003-config-schema-errors-checks.md): `schema` (the models, cloud settings
+Three parts (docs/adr/0004-config-schema-errors-checks.md): `schema` (the models, cloud settings
 mounted from the plugins), `errors` (how a refused value is told) and `checks` (rules that span keys,
 cells and stacks). This module loads and re-exports what callers import.
 
