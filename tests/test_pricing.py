@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from offline.pricing import ConfigError, Usage, cost_change, estimate, load_usage, over_limit
-from offline.pricing.catalog import CATALOG_FILE, load_catalog
-from offline.pricing.model import FREE_ALLOWANCES
+from offline.pricing.catalog import load_catalog
 from offline.pricing.refresh import (aws_instance_filters, azure_vm_predicate, parse_aws_offer, parse_azure_items,
                                      parse_gcp_services, parse_gcp_skus, refresh)
 from tests.offline_helpers import REPO, preview_stack
@@ -468,6 +467,8 @@ def _sample_fetchers(sample: dict):
 
 
 def test_every_verified_price_is_what_the_refresh_parser_reads_from_its_recording():
+    from offline.pricing.catalog import CATALOG_FILE
+
     catalog = json.loads(CATALOG_FILE.read_text())
     verified = [(cloud, region, key, entry) for cloud, regions in catalog["prices"].items()
                 for region, entries in regions.items() for key, entry in entries.items() if entry.get("verified_by")]
@@ -556,6 +557,8 @@ def test_gcp_and_azure_rotations_add_billed_key_versions():
 
 
 def test_free_allowances_are_deducted_once_per_stack():
+    from offline.pricing.model import FREE_ALLOWANCES
+
     s = Stack()
     for cell in ("a", "b"):
         west = s.provider("aws", region="us-west-2")
