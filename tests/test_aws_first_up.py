@@ -125,8 +125,10 @@ def test_a_second_stack_in_the_account_declares_the_autoscaling_role_existing_an
 
 
 @pytest.mark.parametrize("value,fragment", [
-    ({"autoscaling_service_role": "maybe"}, "aws.autoscaling_service_role = 'maybe'"),
-    ({"autoscaling_role": "existing"}, "aws.autoscaling_role: unknown key"),
+    ({"autoscaling_service_role": "maybe"},
+     "aws.autoscaling_service_role (cell 'aws-us-west-2') = \"maybe\": Input should be 'create' or 'existing'"),
+    ({"autoscaling_role": "existing"}, "aws.autoscaling_role (cell 'aws-us-west-2'): unknown key; did you mean "
+                                       "'autoscaling_service_role'? allowed: autoscaling_service_role"),
 ])
 def test_aws_cell_settings_are_checked_naming_the_key_and_what_is_allowed(value, fragment):
     raw = copy.deepcopy(stack_config("dev"))
@@ -134,12 +136,11 @@ def test_aws_cell_settings_are_checked_naming_the_key_and_what_is_allowed(value,
     raw["platform:cells"][i]["aws"] = value
     with pytest.raises(ConfigError) as err:
         config.load("dev", raw)
-    assert f"stack 'dev': platform:cells[{i}].{fragment}" in str(err.value)
-    assert "allowed: " in str(err.value)
+    assert f"stack 'dev': platform:cells[{i}].{fragment}" in str(err.value), str(err.value)
     gcp = next(i for i, c in enumerate(raw["platform:cells"]) if c["cloud"] == "gcp")
     raw["platform:cells"][i].pop("aws")
     raw["platform:cells"][gcp]["aws"] = {"autoscaling_service_role": "existing"}
-    with pytest.raises(ConfigError, match="AWS settings on a gcp cell"):
+    with pytest.raises(ConfigError, match="an aws setting, and this cell is on gcp; allowed: only on aws cells"):
         config.load("dev", raw)
 
 

@@ -526,3 +526,16 @@ def test_network_cidr_overlapping_cluster_ranges_is_rejected():
     plan = AddressPlan.of("c", "10.30.0.0/16")
     assert (plan.aks, plan.gateway, plan.apiserver, plan.ilb_ip) == (
         "10.30.0.0/17", "10.30.128.0/24", "10.30.129.0/28", "10.30.127.250")
+
+
+# ---- The API server subnet's NSG ----------------------------------------------------------------------
+
+def test_apiserver_subnet_nsg_admits_the_documented_flows_and_denies_the_internet(dev):
+    nsg = [n for n in mine(dev, "azure-native:network:NetworkSecurityGroup") if n["name"].endswith("apiserver-nsg")]
+    (nsg,) = nsg
+    rules = {r["name"]: r for r in nsg["inputs"]["securityRules"]}
+    assert rules["allow-nodes-to-apiserver"]["destinationPortRanges"] == ["443", "4443"]
+    assert rules["allow-lb-probe-to-apiserver"]["sourceAddressPrefix"] == "AzureLoadBalancer"
+    assert rules["allow-lb-probe-to-apiserver"]["destinationPortRanges"] == ["9988"]
+    assert rules["deny-internet"]["sourceAddressPrefix"] == "Internet" and rules["deny-internet"]["priority"] == 4000
+    assert all(r["priority"] < 4000 for n, r in rules.items() if r["access"] == "Allow")

@@ -219,3 +219,16 @@ def test_every_config_error_at_once():
     assert any("dns.parent_zone_id" in l and "one of the two" in l for l in lines)
     # and none about a key that failed (its consequences would only repeat the error)
     assert any("dns.alarm_email" in l for l in lines) and len(lines) == 5, lines
+
+
+# ---- platform:cells[i].network_cidr ---------------------------------------------------------------
+
+@pytest.mark.parametrize("index, value", [(0, "10.10.0.0/24"), (1, "not-a-cidr"), (2, "10.30.0.0/23"),
+                                          (0, "8.8.0.0/16"), (1, "10.20.0.1/16")])
+def test_bad_network_cidr_is_a_config_error_naming_stack_and_index(index, value):
+    raw = copy.deepcopy(stack_config("dev"))
+    raw["platform:cells"][index]["network_cidr"] = value
+    with pytest.raises(ConfigError) as err:
+        load("dev", raw)
+    assert "stack 'dev'" in str(err.value) and f"platform:cells[{index}].network_cidr" in str(err.value)
+    assert f"network_cidr = \"{value}\"" in str(err.value) or f"network_cidr = {value!r}" in str(err.value)

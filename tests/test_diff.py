@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 import schema_check
-from offline.diff import alias_urns, diff_resources, stack_waves
+from offline.diff import alias_urns, diff_markdown, diff_resources, diff_text, stack_waves
+from offline.diff.model import StackDiff
 from offline.project import load_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -303,3 +304,78 @@ def test_create_only_paths_are_inputs_of_the_provider_schemas():
         inputs = schema_check.schema(pkg)["resources"][type_]["inputProperties"]
         for path in paths:
             assert path.split(".")[0] in inputs, f"{type_}: {path} is not an input of the provider's schema"
+
+
+# ---- What a reviewer reads: risk first, old -> new values, secrets masked, routing before/after -------------
+
+def _change(logical, type_="aws:s3/bucket:Bucket", parent=None, **inputs):
+    return {"urn": f"urn:pulumi:s::p::{type_}::{logical}", "type": type_, "name": logical, "parent": parent,
+            "inputs": inputs, "outputs": {}, "aliases": [], "dependencies": []}
+
+
+def _hundred_creates_and_an_update():
+    cell = _change("cell-a", "platform:aws:Cell")
+    cluster = _change("eks", "aws:eks/cluster:Cluster", vpcConfig={"publicAccessCidrs": ["198.51.100.0/24"]},
+                   version="1.33")
+    base = [cluster]
+    head = [cell, dict(cluster, inputs={"vpcConfig": {"publicAccessCidrs": ["192.0.2.0/24"]}, "version": "1.33"})]
+    head += [_change(f"obj-{i}", "aws:ec2/subnet:Subnet", parent=cell["urn"]) for i in range(100)]
+    changes, unchanged, renamed = diff_resources(base, head)
+    return StackDiff("s", "base", changes, unchanged, renamed, {"resources": head, "policy": [], "packs": []})
+
+
+def test_an_update_is_never_cut_by_a_hundred_creates():
+    d = _hundred_creates_and_an_update()
+    assert d.count("create") == 101 and d.count("update") == 1
+    md = diff_markdown([d])
+    (row,) = [line for line in md.splitlines() if line.startswith("| update")]
+    assert "`eks`" in row and "vpcConfig.publicAccessCidrs" in row
+    assert '["198.51.100.0/24"] -> ["192.0.2.0/24"]' in row  # old -> new
+    # the live change comes before the creates, which are grouped per component
+    assert md.index("| update") < md.index("per component")
+    assert "| `platform:aws:Cell cell-a` | 100 |" in md
+
+
+def test_text_orders_by_risk_and_shows_values():
+    base = [_change("a", version="1"), _change("gone", "aws:sns/topic:Topic"),
+            _change("r", "aws:route53/zone:Zone", name="x.example.com")]
+    head = [_change("a", version="2"), _change("r", "aws:route53/zone:Zone", name="y.example.com"),
+            _change("new", "aws:ec2/subnet:Subnet")]
+    changes, unchanged, renamed = diff_resources(base, head)
+    text = diff_text(StackDiff("s", "base", changes, unchanged, renamed, {"resources": head, "policy": []}))
+    ops = [line.split()[0] for line in text.splitlines()[1:] if line.split() and line.split()[0] in ("+-", "-", "~", "+")]
+    assert ops == ["+-", "-", "~", "+", "+"], text  # the last two: the (stack) group, then its create
+    assert "version: 1 -> 2" in text and "name: x.example.com -> y.example.com" in text
+    assert text.rstrip().splitlines()[-1].startswith("Verdict: FAIL: 1 stateful resource(s) deleted or replaced")
+
+
+def test_secret_inputs_are_masked():
+    base = [_change("db", "aws:rds/instance:Instance", password="old-pass", masterUsername="admin", tags={"a": "1"})]
+    head = [_change("db", "aws:rds/instance:Instance", password="new-pass", masterUsername="admin", tags={"a": "2"})]
+    (c,), _, _ = diff_resources(base, head)
+    assert {v["path"]: (v["old"], v["new"]) for v in c.values} == {
+        "password": ("[secret]", "[secret]"), "tags.a": ("1", "2")}
+    assert "new-pass" not in diff_text(StackDiff("s", "b", [c], 0, [], {"resources": head, "policy": []}))
+
+
+def _routing_summary(stack: str, **dns) -> dict:
+    from offline.report.routing import routing_summary
+
+    cfg = yaml.safe_load((REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    cfg["platform:dns"] = {**cfg["platform:dns"], **dns}
+    return routing_summary(stack, {k: v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()})
+
+
+def test_routing_before_after_says_who_is_served_by_which_cell():
+    from offline.report.routing import routing_change
+
+    geo = _routing_summary("dev")
+    assert geo["routing"] == "geolocation"
+    assert "DE" in geo["served"]["gcp-europe-west1"] and "IN" in geo["served"]["azure-centralindia"]
+    lat = _routing_summary("dev", routing="latency")
+    lines = routing_change(geo, lat)
+    assert lines[0] == "routing mode: geolocation/failover -> latency/failover"
+    assert routing_change(geo, geo) == []
+    d = StackDiff("dev", "base", [], 10, [], {"resources": [], "policy": [], "routing": lat}, base_routing=geo)
+    md = diff_markdown([d])
+    assert "**Routing** (who is served by which cell)" in md and "geolocation/failover -> latency/failover" in md

@@ -7,6 +7,7 @@ starts twice: once with its defaults, once with a policy config (narrowed zone, 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 from pathlib import Path
 
@@ -669,3 +670,41 @@ def test_telemetry_stores_and_sinks_stay_in_their_zone(telemetry):
     for ok in ("amp_in", "log_regional", "sink_in", "azmon_in", "dashboard_source"):
         assert not on(result, p, r[ok]), (ok, on(result, p, r[ok]))
     assert all(d.level == "mandatory" for d in by_policy(result, p))
+
+
+# ---- Approvals: one entry reaches every residency policy; the old three-key form is still read --------------
+
+APPROVAL = {"zone": "in", "fallback_cell": "aws-us-west-2", "reason": "capacity during the migration",
+            "approver": "dpo@acme.example", "expires": "2099-01-31", "stacks": ["dev"]}
+
+
+def _approvals_reader():
+    spec = importlib.util.spec_from_file_location("residency_approvals", REPO / "policy/residency/approvals.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_one_entry_reaches_every_policy(tmp_path):
+    f = tmp_path / "approvals.json"
+    f.write_text(json.dumps({"residency-exception-approved": {"exceptions": [APPROVAL]}}))
+    merged, problems = _approvals_reader().with_approvals({"zones": {"in": {"strict": True}}}, f)
+    assert merged["exceptions"] == [APPROVAL] and merged["zones"] == {"in": {"strict": True}} and problems == []
+
+
+def test_the_old_three_key_form_is_read_once(tmp_path):
+    f = tmp_path / "approvals.json"
+    f.write_text(json.dumps({k: {"exceptions": [APPROVAL]} for k in (
+        "residency-dns-in-zone", "residency-exception-approved", "residency-edge-guard")}))
+    reader = _approvals_reader()
+    assert reader.approved_exceptions(f) == ([APPROVAL], [])
+    # the CLI passing the same file as the policy's own config: still one entry
+    merged, _ = reader.with_approvals({"exceptions": [APPROVAL]}, f)
+    assert merged["exceptions"] == [APPROVAL]
+
+
+def test_an_unreadable_file_is_a_reported_problem(tmp_path):
+    f = tmp_path / "approvals.json"
+    f.write_text("{not json")
+    merged, problems = _approvals_reader().with_approvals({}, f)
+    assert merged["exceptions"] == [] and problems and "approvals.json" in problems[0]

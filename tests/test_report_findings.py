@@ -137,3 +137,27 @@ def test_an_exemption_that_matches_is_used():
 
     e = Exemption("azure-aks-deployer-access", "k8s", "the grant lands in issue 99", dt.date.fromisoformat(until))
     assert e.matches(finding, Graph([], [], {}, "s"))
+
+
+# ---- An approved residency exception is a banner in every form of the report, not a finding -------
+
+def test_an_approved_exception_is_a_banner_in_every_form():
+    from offline.analyzer import Diagnostic, PackResult
+    from offline.engine import StackRun
+    from offline.report import to_json, to_markdown, to_text
+
+    policy = "residency-exception-approved"
+    d = Diagnostic("residency", policy, "urn:pulumi:s::p::aws:route53/record:Record::in-fallback", "advisory",
+                   "Approved exceptions the stack relies on.\napproved: zone 'in' may fall back to 'aws-us-west-2' "
+                   "until 2099-01-31 (approved by dpo@acme.example; reason: capacity during the migration)",
+                   description="Approved exceptions the stack relies on.")
+    pack = PackResult("residency", "0.0.1", [{"name": policy, "description": d.description, "remediation": "x"}],
+                      [d], 1)
+    run = StackRun(stack="s", project="p", resources=[], outputs={}, config={})
+    report, text, md = to_json(run, [pack], []), to_text(run, [pack], quiet=True), to_markdown(run, [pack], [])
+    assert report["approved_exceptions"] and "dpo@acme.example" in report["approved_exceptions"][0]
+    assert "!! 1 approved residency exception(s) in force" in text and "dpo@acme.example" in text
+    assert "> [!WARNING]" in md and "dpo@acme.example" in md
+    # a banner, not a finding to fix, and the verdict counts it
+    assert "- [advisory] residency-exception-approved" not in text
+    assert "1 approved residency exception(s)" in report["verdict"] and report["verdict"].startswith("Verdict: PASS")

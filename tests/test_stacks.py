@@ -90,3 +90,42 @@ def test_every_type_has_its_create_only_inputs_for_the_review_diff(run):
 
     used = {r["type"] for r in run.resources if not r["type"].startswith(("pulumi:", "platform:"))}
     assert used - set(CREATE_ONLY) == set(), "types without their create-only inputs in offline/force_new.py"
+
+
+# ---- The global traffic layer is labelled cell=global; every key of a prod stack is protected -----
+
+KEY_TYPES = ("aws:kms/key:Key", "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey",
+             "azure-native:keyvault:Vault", "azure-native:keyvault:Key")
+
+
+def _taggable(res: dict) -> bool:
+    pkg = res["type"].split(":")[0]
+    if pkg != "aws":
+        return False
+    schema = schema_check.schema("aws")["resources"].get(res["type"]) or {}
+    return "tags" in schema.get("inputProperties", {})
+
+
+@pytest.mark.skipif(not schema_check.available(), reason="../shared/schemas/full is not beside this checkout")
+@pytest.mark.parametrize("stack", ["dev", "prod-global"])
+def test_global_layer_resources_are_labelled_cell_global(stack, tmp_path_factory):
+    run = preview_stack(stack, tmp_path_factory.mktemp(stack), packs=PACKS)
+    assert run.report is not None, run.stderr[-2000:]
+    layer = [r for r in run.resources if _taggable(r)
+             and ((r["inputs"].get("tags") or {}).get("residency") == "global"
+                  or any(a["type"] == "platform:dns:GlobalTraffic" for a in run.ancestors(r)))]
+    assert layer, "the stack has a global traffic layer"
+    unlabelled = [f"{r['type']} {r['name']}: cell={(r['inputs'].get('tags') or {}).get('cell')!r}" for r in layer
+                  if (r["inputs"].get("tags") or {}).get("cell") != "global"]
+    assert unlabelled == []
+
+
+def test_every_key_in_a_prod_stack_is_protected(tmp_path_factory):
+    unprotected = []
+    for stack in ("prod-aws-us-west-2", "prod-gcp-europe-west1", "prod-azure-centralindia", "prod-global"):
+        run = preview_stack(stack, tmp_path_factory.mktemp(stack), packs=PACKS)
+        assert run.report is not None, run.stderr[-2000:]
+        keys = [r for r in run.resources if r["type"] in KEY_TYPES]
+        assert keys, f"{stack} holds keys"
+        unprotected += [f"{stack}: {r['type']} {r['name']}" for r in keys if not r["protect"]]
+    assert unprotected == []

@@ -184,7 +184,7 @@ def test_teardown_config_is_validated_before_any_resource(tmp_path):
     assert run.returncode == 2, run.stdout + run.stderr
     assert "stack 'bad': platform:teardown = \"sometimes\": not a teardown mode; allowed: destroyable, " \
            "protected" in run.stderr
-    # the program itself refuses it before any resource (components/core/config.py)
+    # the program itself refuses it before any resource (components/core/config/)
     flat, _ = stack_config(load_project(REPO), "dev")
     with pytest.raises(ConfigError, match=re.escape("stack 'dev': platform:teardown = \"sometimes\": Input should be "
                                                     "'destroyable' or 'protected'")):

@@ -1065,6 +1065,45 @@ def test_kubelogin_and_the_gke_plugin_are_pinned_checksummed_and_on_path(tmp_pat
     assert 'exec_.get("command") != "kubelogin"' in (REPO / "components/clouds/azure/cluster.py").read_text()
 
 
+# --- the setup action's kubelogin: pinned, checksummed, a fresh GitHub OIDC token per call ---------------
+
+SETUP_ACTION = REPO / ".github" / "actions" / "setup" / "action.yml"
+KUBELOGIN_SHA256 = "ebaeff02aa899c5cae6a2b954b64fc02738185319df2570f7dc053451efa4b2f"  # v0.2.19 linux-amd64.zip
+
+
+def _setup_action_steps():
+    return {s["name"]: s for s in yaml.safe_load(SETUP_ACTION.read_text())["runs"]["steps"]}
+
+
+def test_ci_installs_kubelogin_pinned_and_checksum_verified():
+    """The setup action (the pipeline helper's step) installs the kubelogin the kubeconfig execs: v0.2.19 (>= 0.2.0
+    has the GitHub Actions credential), by its published sha256, verified before it is unpacked."""
+    step = _setup_action_steps()["Kubernetes credential plugins (pinned, checksummed)"]
+    assert "inputs.azure == 'true'" in step["if"]
+    assert step["env"]["KUBELOGIN_URL"].endswith("/download/v0.2.19/kubelogin-linux-amd64.zip")
+    assert step["env"]["KUBELOGIN_SHA256"] == KUBELOGIN_SHA256
+    run = step["run"]
+    assert "sha256sum --check" in run
+    assert run.index('fetch "$KUBELOGIN_URL" "$KUBELOGIN_SHA256"') < run.index("bin/linux_amd64/kubelogin") \
+        < run.index("GITHUB_PATH")
+
+
+def test_ci_kubelogin_exchanges_a_fresh_github_token_per_call():
+    """kubelogin lets AAD_LOGIN_METHOD override the kubeconfig's --login, and in workloadidentity mode inside a
+    GitHub job (ACTIONS_ID_TOKEN_REQUEST_* set, id-token: write) requests a new OIDC assertion for every token
+    (Azure/kubelogin pkg/internal/token/options.go UpdateFromEnv, provider.go GithubActionsCredential)."""
+    step = _setup_action_steps()["Azure provider (exchanges the job's OIDC token itself, so long updates outlive the CLI token)"]
+    lines = set(re.findall(r'echo "([A-Z_]+)=', step["run"]))
+    assert {"AAD_LOGIN_METHOD", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"} <= lines
+    assert 'echo "AAD_LOGIN_METHOD=workloadidentity"' in step["run"]
+    # Every workflow that runs the setup action lets its jobs request OIDC tokens (what kubelogin asks GitHub for).
+    users = [w for w in sorted((REPO / ".github" / "workflows").glob("*.yml"))
+             if "./.github/actions/setup" in w.read_text()]
+    assert users
+    for workflow in users:
+        assert "id-token: write" in workflow.read_text(), workflow.name
+
+
 # --- trust: per-stack deploy identities ------------------------------------------------------------
 
 def _allows(doc: dict, action: str, resource: str, alias: str | None = None) -> bool:

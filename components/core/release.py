@@ -13,7 +13,7 @@ A release is `releases/<name>-<version>.yaml`:
 The artifact lives in each serving cell's own bucket at `models/<name>/<version>/model` (published
 there by `python -m ops release publish`), so a cell never reads a model from another cell.
 
-Pure: pydantic, PyYAML and the region catalog; the stack config (core/config.py) and the ops
+Pure: pydantic, PyYAML and the region catalog; the stack config (core/config/) and the ops
 commands both load releases through `load()`, so an error reads the same everywhere.
 """
 from __future__ import annotations

@@ -24,7 +24,7 @@ from . import Graph, known, rule
 
 RECORD = "aws:route53/record:Record"
 DOC = "https://docs.aws.amazon.com/Route53/latest/APIReference/API_ResourceRecordSet.html"
-# The routing-policy inputs of aws:route53/record:Record (tests/test_review_routing.py checks them
+# The routing-policy inputs of aws:route53/record:Record (tests/test_apply.py checks them
 # against the provider schema): the policy of a record is the one it sets, "simple" when none.
 POLICY_INPUTS = {
     "cidrRoutingPolicy": "cidr", "failoverRoutingPolicies": "failover", "geolocationRoutingPolicies": "geolocation",

@@ -3,7 +3,7 @@ would run into (README "Teardown"; `python -m offline destroy STACK` shows the d
 
 `python -m offline destroy` runs them (a preview does not: `DELETE_TIME`). They judge a stack that may
 be destroyed: `platform:teardown` = `destroyable` (the default of dev and
-staging, `TEARDOWN_DEFAULTS` in components/core/config.py). A `protected` stack (prod's default) keeps
+staging, `TEARDOWN_DEFAULTS` in components/core/config/schema.py). A `protected` stack (prod's default) keeps
 its protections on purpose; `offline destroy` checks its two-step path by running these rules on the
 stack as its first step (`up` with `destroyable`) leaves it.
 

@@ -6,7 +6,9 @@ cell is built.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...core import catalog
 from ...core.placement import PROJECT
@@ -52,27 +54,39 @@ def autoscaler_release(kubernetes_version: str) -> tuple[str, str]:
     return AUTOSCALER_RELEASES[kubernetes_version]
 
 
-# `cells[].aws` keys and the values each accepts.
-# autoscaling_service_role: `create` (default) has the stack's first aws cell create the account's EC2 Auto
-# Scaling service-linked role; `existing` says the account has it already (another stack or an earlier Auto
-# Scaling group made it: there is one per account), so no cell creates it and the keys name the existing one.
-AWS_SETTINGS: dict[str, tuple[str, ...]] = {"autoscaling_service_role": ("create", "existing")}
+_ROLE_ARN = r"^arn:aws:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
+
+
+class AwsCellSettings(BaseModel):
+    """`platform:cells[i].aws`: the AWS plugin's settings of one cell (all optional)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    autoscaling_service_role: Literal["create", "existing"] = Field(
+        "create", description="`create`: the stack's first aws cell creates the account's EC2 Auto Scaling "
+        "service-linked role (AWSServiceRoleForAutoScaling, one per account); `existing`: the account has it "
+        "already (another stack or an earlier Auto Scaling group made it), so no cell creates it.")
+
+
+# What the config schema mounts from this plugin (components/core/config/schema.py).
+CellSettings = AwsCellSettings
+DEPLOYER_FIELDS = {"aws_role_arn": (Optional[str], Field(
+    None, pattern=_ROLE_ARN, description="The IAM role `pulumi up` runs as on AWS; granted cluster-admin on every "
+    "EKS cluster (access entry)."))}
+ACCESS_FIELDS = {
+    "aws_operators_role_arn": (Optional[str], Field(None, pattern=_ROLE_ARN, description="The operators' IAM "
+                               "role: EKS cluster-admin (incident response, upgrades).")),
+    "aws_readonly_role_arn": (Optional[str], Field(None, pattern=_ROLE_ARN, description="The IAM role of the "
+                              "credentialed PR preview: EKS read-only, no Secrets.")),
+}
 
 
 def autoscaling_role_exists(cfg: Any) -> bool:
     """Whether any aws cell of the stack declares the account's Auto Scaling service-linked role existing."""
-    return any(((c.aws or {}).get("autoscaling_service_role") == "existing") for c in cfg.cells if c.cloud == "aws")
+    return any(c.aws is not None and c.aws.autoscaling_service_role == "existing" for c in cfg.cells if c.cloud == "aws")
 
 
 def check(index: int, cell: Any, cfg: Any) -> list[str]:
     """Problems of `platform:cells[index]` (an aws cell) as `platform:<key> ...: <why>` lines."""
-    problems = []
-    for key, value in (cell.aws or {}).items():
-        where = f"{PROJECT}:cells[{index}].aws.{key}"
-        if key not in AWS_SETTINGS:
-            problems.append(f"{where}: unknown key (cell {cell.name!r}); allowed: {', '.join(sorted(AWS_SETTINGS))}")
-        elif value not in AWS_SETTINGS[key]:
-            problems.append(f"{where} = {value!r} (cell {cell.name!r}): allowed: {', '.join(AWS_SETTINGS[key])}")
+    problems = []  # `cells[i].aws` itself is validated by its model (AwsCellSettings)
     version = cell.cluster.kubernetes_version
     if version not in ADDON_VERSIONS or version not in AUTOSCALER_RELEASES:
         problems.append(

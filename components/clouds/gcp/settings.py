@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...core.placement import PROJECT
 from .zones import REGIONS, zones_of
@@ -13,8 +13,6 @@ from .zones import REGIONS, zones_of
 # (https://cloud.google.com/kubernetes-engine/docs/how-to/flexible-pod-cidr).
 MAX_PODS_PER_NODE = 110
 NODE_POD_PREFIX = 24
-# Cell keys only a gcp cell may set (config refuses them on another cloud's cell).
-CELL_KEYS = ("binary_authorization", "gcp")
 
 
 class _Model(BaseModel):
@@ -32,18 +30,40 @@ class LogSampling(_Model):
     (https://cloud.google.com/vpc/docs/flow-logs#key_properties,
     https://cloud.google.com/firewall/docs/firewall-rules-logging,
     https://cloud.google.com/load-balancing/docs/https/https-logging-monitoring#logging)"""
-    flow_logs: bool = True
+    flow_logs: bool = Field(True, description="VPC flow logs on the cell's subnetwork.")
     flow_interval: Literal["INTERVAL_5_SEC", "INTERVAL_30_SEC", "INTERVAL_1_MIN", "INTERVAL_5_MIN",
-                           "INTERVAL_10_MIN", "INTERVAL_15_MIN"] = "INTERVAL_1_MIN"
-    flow_sampling: float = Field(0.1, gt=0, le=1)
-    flow_metadata: Literal["INCLUDE_ALL_METADATA", "EXCLUDE_ALL_METADATA"] = "EXCLUDE_ALL_METADATA"
-    firewall_logging: bool = False
-    lb_sample_rate: float = Field(0.1, ge=0, le=1)
+                           "INTERVAL_10_MIN", "INTERVAL_15_MIN"] = Field(
+        "INTERVAL_1_MIN", description="How long flows are aggregated into one record.")
+    flow_sampling: float = Field(0.1, gt=0, le=1, description="Share of flows logged.")
+    flow_metadata: Literal["INCLUDE_ALL_METADATA", "EXCLUDE_ALL_METADATA"] = Field(
+        "EXCLUDE_ALL_METADATA", description="Whether flow records carry metadata annotations.")
+    firewall_logging: bool = Field(False, description="Firewall rule logging (every admitted connection a record).")
+    lb_sample_rate: float = Field(0.1, ge=0, le=1, description="Share of requests in the load balancer's "
+                                  "request log.")
 
 
 class GcpCellSettings(_Model):
     """`platform:cells[i].gcp`: the GCP plugin's settings of one cell (all optional)."""
-    logging: LogSampling = LogSampling()
+    logging: LogSampling = Field(LogSampling(), description="How much of the network the cell logs (Cloud "
+                                 "Logging bills each ingested GB).")
+
+
+# What the config schema mounts from this plugin (components/core/config/schema.py).
+CellSettings = GcpCellSettings
+# Keys directly on a gcp cell (they predate `cells[i].gcp` and stay where stacks have them).
+CELL_FIELDS = {
+    "project": (Optional[str], Field(None, description="GCP only: the project the cell lives in (default: "
+                                     "gcp:project); one GCP cell per project (Workload Identity is per project).")),
+    "binary_authorization": (Literal["DISABLED", "PROJECT_SINGLETON_POLICY_ENFORCE"], Field(
+        "DISABLED", description="GCP only: Binary Authorization evaluation of the cluster (the project's "
+        "singleton policy).")),
+}
+DEPLOYER_FIELDS = {"gcp_service_account": (Optional[str], Field(
+    None, pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$",
+    description="The service account `pulumi up` runs as on GCP; granted cluster-admin on every GKE cluster."))}
+# Pulumi's own provider key the config reads: the default project of gcp cells.
+PROVIDER_FIELDS = {"gcp_project": ("gcp:project", Optional[str], Field(
+    None, description="`gcp:project` (Pulumi's GCP provider key): the default project of gcp cells."))}
 
 
 def parse(raw: Any) -> GcpCellSettings:
@@ -70,14 +90,8 @@ NETWORK_PREFIXES = range(8, 20)
 
 
 def check(index: int, cell: Any, cfg: Any) -> list[str]:
-    out = []
+    out = []  # `cells[i].gcp` itself is validated by its model (GcpCellSettings)
     where = f"{PROJECT}:cells[{index}]"
-    try:
-        parse(getattr(cell, "gcp", None))
-    except ValidationError as e:
-        for err in e.errors():
-            loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
-            out.append(f"{where}.gcp{loc} (cell {cell.name!r}): {err['msg']}")
     if cell.bucket.geo_redundant:
         # A regional bucket is already redundant across the region's zones; a dual-region would
         # put data in a second region, and its CMEK would have to live outside the cell's region.
