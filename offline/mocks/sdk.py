@@ -338,13 +338,35 @@ def _item(value: Any, i: int) -> Any:
     return f"{value}-{i}"
 
 
-def resource_outputs(ctx: MockContext, type_: str, name: str, inputs: dict) -> dict:
-    """Every output the SDK declares for `type_`, the inputs overlaid (what the provider keeps)."""
-    cls = resource_class(type_)
-    declared, docs = _declared(cls, resource=True), _docs(cls)
+@lru_cache(maxsize=None)
+def _declared_resource(type_: str) -> dict[str, Any]:
+    return _declared(resource_class(type_), resource=True)
+
+
+@lru_cache(maxsize=None)
+def _declared_result(token: str) -> dict[str, Any]:
+    return _declared(invoke_result_class(token), resource=False)
+
+
+def declared_outputs(type_: str) -> tuple[str, ...]:
+    """The wire names of every output the SDK's resource class declares for `type_` (none if unknown)."""
+    return tuple(_declared_resource(type_))
+
+
+def declared_result_fields(token: str) -> tuple[str, ...]:
+    """The wire names of every field the SDK's result class of invoke `token` declares."""
+    return tuple(_declared_result(token))
+
+
+def resource_outputs(ctx: MockContext, type_: str, name: str, inputs: dict,
+                     only: Optional[list[str]] = None) -> dict:
+    """Every output the SDK declares for `type_` (or those in `only`), the inputs overlaid (what the
+    provider keeps)."""
+    declared, docs = _declared_resource(type_), _docs(resource_class(type_))
+    wanted = declared if only is None else {k: declared[k] for k in only if k in declared}
     out = {k: value_of(ctx, type_, name, k, t, inputs, doc=docs.get(k, ""))
-           for k, t in declared.items() if k not in inputs}
-    return {**out, **inputs}
+           for k, t in wanted.items() if inputs.get(k) is None}
+    return {**out, **{k: v for k, v in inputs.items() if v is not None or k not in out}}
 
 
 def resource_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
@@ -359,10 +381,12 @@ def resource_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
     return f"{name}-{stable_hex(ctx.type_, name, n=8)}"
 
 
-def invoke_result(ctx: MockContext, token: str, args: dict) -> dict:
-    """Every field the SDK declares for the invoke's result; fields named like an argument echo it."""
-    cls = invoke_result_class(token)
-    declared, docs = _declared(cls, resource=False), _docs(cls)
+def invoke_result(ctx: MockContext, token: str, args: dict, only: Optional[list[str]] = None) -> dict:
+    """Every field the SDK declares for the invoke's result (or those in `only`); fields named like an
+    argument echo it."""
+    declared, docs = _declared_result(token), _docs(invoke_result_class(token))
+    if only is not None:
+        declared = {k: declared[k] for k in only if k in declared}
     label = args.get("name") or args.get("id") or _split(token)[2]
     label = label if isinstance(label, str) else _split(token)[2]
     out = {}
