@@ -40,12 +40,7 @@ def _hand_written() -> dict[str, typing.Callable]:
 
 
 def _args_class(type_: str):
-    cls = sdk.resource_class(type_)
-    if cls is None:
-        return None
-    module = sys.modules[cls.__module__]
-    # A resource whose name is also a nested type's (azure-native VirtualNetwork) takes `<Name>InitArgs`.
-    return getattr(module, cls.__name__ + "InitArgs", None) or getattr(module, cls.__name__ + "Args", None)
+    return sdk.args_class(type_)
 
 
 def _required(input_cls) -> set[str]:
@@ -100,15 +95,20 @@ def _outputs(type_: str) -> tuple[dict, dict]:
         return inputs, mocks.RESOURCES[type_](ctx, "probe", inputs)[1]
 
 
-def test_every_hand_written_mock_answers_every_declared_output():
+def test_every_hand_written_mock_answers_every_computed_output():
+    """Every output only the provider sets (the SDK's resource class declares it, its Args class takes no
+    such input) is present and not None."""
     hand = _hand_written()
     checked, undeclared, problems = 0, [], []
     for type_ in sorted(hand):
-        declared = sdk.declared_outputs(type_)
-        if not declared:
+        if not sdk.declared_outputs(type_):
             # Providers (their outputs are their inputs), StackReference and CRDs have no SDK class.
             undeclared.append(type_)
             continue
+        if sdk.declared_inputs(type_) is None:
+            problems.append(f"{type_}: the SDK's input class was not found")
+            continue
+        declared = sdk.computed_outputs(type_)
         checked += 1
         try:
             _, outputs = _outputs(type_)
@@ -124,6 +124,19 @@ def test_every_hand_written_mock_answers_every_declared_output():
     assert not problems, "\n".join(problems)
 
 
+def test_an_output_the_program_could_give_is_not_invented():
+    """An input-able output the program left unset is the provider's default, unknown here: the mock's
+    answer stands (an invented replication target or key id would be judged by the packs as set)."""
+    ctx = MockContext(project="corpus", stack="dev", config=dict(CONFIG))
+    ctx.type_ = "aws:s3/bucket:Bucket"
+    _, own = mocks.RESOURCES[ctx.type_].hand_written(ctx, "logs", {"bucket": "my-logs"})
+    _, out = mocks.RESOURCES[ctx.type_](ctx, "logs", {"bucket": "my-logs"})
+    inputs = sdk.declared_inputs(ctx.type_)
+    assert "replicationConfiguration" in inputs and "replicationConfiguration" in sdk.declared_outputs(ctx.type_)
+    for key in inputs:
+        assert out.get(key) == own.get(key), key
+
+
 def test_a_hand_written_mock_keeps_its_own_values_and_the_inputs_win():
     ctx = MockContext(project="corpus", stack="dev", config=dict(CONFIG))
     ctx.type_ = "aws:s3/bucketV2:BucketV2" if "aws:s3/bucketV2:BucketV2" in mocks.RESOURCES else "aws:s3/bucket:Bucket"
@@ -132,9 +145,9 @@ def test_a_hand_written_mock_keeps_its_own_values_and_the_inputs_win():
     assert rid == own_id
     assert out["bucket"] == "my-logs"
     assert {k: out[k] for k in own if own[k] is not None} == {k: v for k, v in own.items() if v is not None}
-    # What the mock left out and the SDK declares is there now.
-    assert set(sdk.declared_outputs(ctx.type_)) - {k for k, v in own.items() if v is not None}
-    assert all(out.get(k) is not None for k in sdk.declared_outputs(ctx.type_))
+    # What the mock left out and only the provider sets is there now.
+    assert set(sdk.computed_outputs(ctx.type_)) - {k for k, v in own.items() if v is not None}
+    assert all(out.get(k) is not None for k in sdk.computed_outputs(ctx.type_))
 
 
 def test_a_hand_written_invoke_is_completed_from_its_result_class():
@@ -152,8 +165,9 @@ def test_a_hand_written_invoke_is_completed_from_its_result_class():
 
 
 def test_an_output_a_mock_forgot_reads_as_a_value_in_a_string(tmp_path):
-    """A user-style program reading every output of hand-written-mocked resources into strings: the
-    assume-applied run must not produce "None" anywhere in its exports."""
+    """A user-style program reading every provider-computed output (a property of the resource class that
+    its Args class does not take) of hand-written-mocked resources into strings: the assume-applied run
+    must not produce "None" anywhere in its exports."""
     from offline_helpers import offline
 
     hand = _hand_written()
@@ -162,6 +176,8 @@ def test_an_output_a_mock_forgot_reads_as_a_value_in_a_string(tmp_path):
     project = tmp_path / "completion"
     project.mkdir()
     (project / "__main__.py").write_text(textwrap.dedent("""
+        import sys
+
         import pulumi
         import pulumi_aws as aws
         import pulumi_gcp as gcp
@@ -170,11 +186,14 @@ def test_an_output_a_mock_forgot_reads_as_a_value_in_a_string(tmp_path):
         key = aws.kms.Key("k")
         gbucket = gcp.storage.Bucket("g", location="EU")
         ring = gcp.kms.KeyRing("r", location="europe-west4")
+        def props(cls):
+            return {p for p in dir(cls) if isinstance(getattr(cls, p, None), property) and not p.startswith("_")}
+
         for res in (bucket, key, gbucket, ring):
-            props = sorted(p for p in dir(type(res)) if isinstance(getattr(type(res), p, None), property)
-                           and not p.startswith("_") and p not in ("urn", "id"))
-            pulumi.export(res._name, pulumi.Output.all(*[getattr(res, p) for p in props]).apply(
-                lambda vals, props=props: " ".join(f"{p}={v}" for p, v in zip(props, vals))))
+            args = getattr(sys.modules[type(res).__module__], type(res).__name__ + "Args")
+            computed = sorted(props(type(res)) - props(args) - {"urn", "id"})
+            pulumi.export(res._name, pulumi.Output.all(*[getattr(res, p) for p in computed]).apply(
+                lambda vals, props=computed: " ".join(f"{p}={v}" for p, v in zip(props, vals))))
     """))
     (project / "Pulumi.yaml").write_text("name: completion\nruntime: python\n")
     (project / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n  gcp:project: p\n"
@@ -184,5 +203,5 @@ def test_an_output_a_mock_forgot_reads_as_a_value_in_a_string(tmp_path):
     assert run.report is not None, run.stderr[-3000:]
     for name in ("logs", "k", "g", "r"):
         text = run.report["outputs"][name]
-        assert text.count("=") >= 3, text
+        assert text.count("=") >= 2, text
         assert "=None" not in text, (name, [w for w in text.split() if w.endswith("=None")])

@@ -53,18 +53,21 @@ def _missing(value: Any) -> bool:
 
 
 def completed_resource(fn: ResourceMock) -> ResourceMock:
-    """`fn`, with every output the SDK declares for the type that `fn` left out (or None) filled from the
-    SDK-derived mock (offline/mocks/sdk.py); the mock's own values and the inputs win. A real provider
-    answers every declared output at create; without this a program reading one the mock forgot gets
-    None in assume-applied mode (and builds strings containing "None"). In a dry run the engine turns
-    the filled values into unknowns like any computed output."""
+    """`fn`, with every output only the provider sets (the SDK declares it and takes no such input: ids,
+    ARNs, endpoints, keys) that `fn` left out (or None) filled from the SDK-derived mock
+    (offline/mocks/sdk.py); the mock's own values and the inputs win. A real provider answers those at
+    create; without this a program reading one the mock forgot gets None in assume-applied mode (and
+    builds strings containing "None"). An output the program could have given as an input and did not
+    is left as the mock says: the provider's default for it is not known here, and an invented value
+    (a key id, a replication target) would be judged by the packs as if the program had set it. In a
+    dry run the engine turns the filled values into unknowns like any computed output."""
     @functools.wraps(fn)
     def complete(ctx: "MockContext", name: str, inputs: dict):
         rid, outputs = fn(ctx, name, inputs)
         outputs = dict(outputs or {})
         from . import sdk
 
-        gaps = [k for k in sdk.declared_outputs(ctx.type_) if _missing(outputs.get(k))]
+        gaps = [k for k in sdk.computed_outputs(ctx.type_) if _missing(outputs.get(k))]
         if gaps:
             derived = sdk.resource_outputs(ctx, ctx.type_, name, inputs, only=gaps)
             for k in gaps:

@@ -353,6 +353,40 @@ def declared_outputs(type_: str) -> tuple[str, ...]:
     return tuple(_declared_resource(type_))
 
 
+@lru_cache(maxsize=None)
+def args_class(type_: str) -> Optional[type]:
+    """The SDK's input class of a resource (`<Name>Args`; `<Name>InitArgs` where a nested type took the
+    name, as azure-native's VirtualNetwork)."""
+    import sys
+
+    cls = resource_class(type_)
+    module = sys.modules.get(cls.__module__) if cls is not None else None
+    if module is None:
+        return None
+    return getattr(module, cls.__name__ + "InitArgs", None) or getattr(module, cls.__name__ + "Args", None)
+
+
+@lru_cache(maxsize=None)
+def declared_inputs(type_: str) -> Optional[frozenset]:
+    """The wire names of every input the SDK's resource takes; None when its input class is not found."""
+    from pulumi import _types
+
+    cls = args_class(type_)
+    if cls is None or not _types.is_input_type(cls):
+        return None
+    try:
+        return frozenset(_types.input_type_types(cls))
+    except Exception:  # noqa: BLE001 - annotations that do not resolve: not known
+        return None
+
+
+def computed_outputs(type_: str) -> tuple[str, ...]:
+    """Outputs only the provider sets (declared by the resource class, not taken as an input): ids, ARNs,
+    endpoints. Empty when the SDK's input class is not found (nothing is known to be computed only)."""
+    inputs = declared_inputs(type_)
+    return () if inputs is None else tuple(k for k in declared_outputs(type_) if k not in inputs)
+
+
 def declared_result_fields(token: str) -> tuple[str, ...]:
     """The wire names of every field the SDK's result class of invoke `token` declares."""
     return tuple(_declared_result(token))
