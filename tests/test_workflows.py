@@ -1410,3 +1410,81 @@ def test_readme_documents_environments_trust_and_runbook():
                    "PULUMI_RUNNER", "MAX_MONTHLY_INCREASE", "policyPackConfigs", "renew.yml", "CODEOWNERS",
                    "release.yml", "plan-waves", "stacks-after-"):
         assert phrase in readme, phrase
+
+
+# --- #34: both preview modes reach the PR comment -------------------------------------------------
+
+FAKE_OFFLINE_PYTHON = textwrap.dedent('''\
+    #!/usr/bin/env bash
+    # `.venv/bin/python` of the offline job: `-m offline diff|preview` write large reports (six stacks'
+    # worth) naming their mode as the real ones do; anything else is the real interpreter on this repo.
+    if [ "$1" = "-m" ] && [ "$2" = "offline" ]; then
+      mode="dry run"
+      for a in "$@"; do [ "$a" = "--assume-applied" ] && mode="assume-applied"; done
+      out=""
+      prev=""
+      for a in "$@"; do [ "$prev" = "--markdown" ] && out="$a"; prev="$a"; done
+      if [ "$3" = "diff" ]; then mode="review diff"; fi
+      {
+        for stack in dev eu-ha prod-global prod-aws-us-west-2 prod-gcp-europe-west1 prod-azure-centralindia; do
+          echo "### Offline preview: \\`$stack\\`"
+          echo "Mode: $mode."
+          for i in $(seq 1 400); do echo "| row $i of $stack | $mode |"; done
+        done
+      } > "$out"
+      exit 0
+    fi
+    PYTHONPATH="$REPO" exec "$REAL_PYTHON" "$@"
+''')
+
+
+def test_the_pr_comment_holds_the_diff_and_both_preview_modes_whatever_their_size(tmp_path):
+    """The review step's comment body (review.md) keeps a share of the review diff, the dry-run report
+    and the assume-applied report; the comment job posts it whole (#34: both modes in the PR comment)."""
+    if not shutil.which("jq"):
+        pytest.skip("jq is not installed (GitHub's runners have it); the fake gh applies --jq with it")
+    offline_job = FLOWS["pull-request"]["jobs"]["offline"]
+    review = next(s for s in offline_job["steps"] if s.get("id") == "review")
+    assert "--assume-applied" in review["run"] and "preview-applied.md" in review["run"]
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    fake = tmp_path / ".venv" / "bin" / "python"
+    fake.write_text(FAKE_OFFLINE_PYTHON)
+    fake.chmod(0o755)
+    env = {**os.environ, "REPO": str(REPO), "REAL_PYTHON": sys.executable, "BASE_SHA": "0" * 40,
+           "POLICY_PACKS": " ".join(PACKS), "MAX_MONTHLY_INCREASE": "500",
+           "GITHUB_OUTPUT": str(tmp_path / "github_output")}
+    proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", review["run"]], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    full = (tmp_path / "review-full.md").read_text()
+    assert len(full) > 65536, "the case where a plain cut loses the last report"
+    comment = next(s for s in FLOWS["pull-request"]["jobs"]["comment"]["steps"] if "run" in s)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "gh").write_text(FAKE_GH)
+    (tmp_path / "bin" / "gh").chmod(0o755)
+    store = tmp_path / "comments.json"
+    store.write_text("[]")
+    proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", comment["run"]], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
+                                          "FAKE_GH_STORE": str(store), "GH_TOKEN": "x", "GH_REPO": "o/r",
+                                          "PR": "7", "MARKER": comment["env"]["MARKER"]})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [posted] = json.loads(store.read_text())
+    body = posted["body"]
+    assert len(body) <= 65536
+    for mode in ("review diff", "dry run", "assume-applied"):
+        assert f"Mode: {mode}." in body, mode
+    # Each report is cut at a line and says where the whole is.
+    assert body.count("to fit the comment; the whole report is in the job summary") == 3
+    assert body.index("Mode: review diff.") < body.index("Mode: dry run.") < body.index("Mode: assume-applied.")
+
+
+def test_the_comment_composer_gives_short_reports_their_whole_text():
+    from offline.report.comment import compose, shares
+
+    assert shares([10, 10_000, 10_000], 1_000) == [10, 495, 495]
+    short, long_ = "### diff\nno changes\n", "### preview\n" + "| row |\n" * 50_000
+    body = compose([short, long_, long_.replace("preview", "applied")], 60_000)
+    assert len(body) <= 60_000 and body.startswith(short.rstrip("\n"))
+    assert "### preview" in body and "### applied" in body
+    assert compose(["a\n", "b\n"], 60_000) == "a\n\nb\n"
