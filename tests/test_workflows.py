@@ -1488,3 +1488,56 @@ def test_the_comment_composer_gives_short_reports_their_whole_text():
     assert len(body) <= 60_000 and body.startswith(short.rstrip("\n"))
     assert "### preview" in body and "### applied" in body
     assert compose(["a\n", "b\n"], 60_000) == "a\n\nb\n"
+
+
+def test_the_held_out_job_runs_the_program_corpus_when_the_engine_changed_and_fails_on_an_engine_error(tmp_path):
+    """pull-request.yml `held-out`: skipped without vars.HELD_OUT_REPO; with it, runs
+    bench/program_corpus.py over the held-out set's directories when offline/ (or the packs, the runner,
+    the pins) changed, puts its table in the job summary and fails only on the runner's exit 1."""
+    job = FLOWS["pull-request"]["jobs"]["held-out"]
+    assert job["permissions"] == {"contents": "read"}
+    assert evaluate(job["if"], {"vars": {}}) is False and evaluate(job["if"], {"vars": {"HELD_OUT_REPO": "o/r"}})
+    held = _step(job, lambda s: s.get("with", {}).get("path") == "held-out")
+    assert held["with"]["repository"] == "${{ vars.HELD_OUT_REPO }}" and held["with"]["ref"] == "${{ vars.HELD_OUT_REF }}"
+    # Did the engine change: a real git history, a docs-only change and an engine change.
+    changed = _step(job, lambda s: s.get("id") == "changed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = lambda *a: subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+    git("init", "-q")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "base")
+    base = git("rev-parse", "HEAD")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "x.md").write_text("x")
+    git("add", "-A")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "-m", "docs")
+
+    def engine_changed() -> str:
+        out = tmp_path / "out"
+        out.write_text("")
+        proc = _bash(changed["run"], cwd=repo, env={"BASE_SHA": base, "GITHUB_OUTPUT": out,
+                                                    "GITHUB_STEP_SUMMARY": tmp_path / "summary"})
+        assert proc.returncode == 0, proc.stderr
+        return out.read_text().strip()
+
+    assert engine_changed() == "engine=false"
+    (repo / "offline").mkdir()
+    (repo / "offline" / "engine.py").write_text("x")
+    git("add", "-A")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "-m", "engine")
+    assert engine_changed() == "engine=true"
+    # The run step: the runner's exit is the step's; its table is in the summary.
+    run = _step(job, _runs(".venv/bin/python bench/program_corpus.py"))
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    fake = tmp_path / ".venv" / "bin" / "python"
+    fake.write_text('#!/usr/bin/env bash\necho "runner $*"\necho "dry-run: 2 runs: engine-error $FAKE_ENGINE_ERRORS"\n'
+                    '[ "$FAKE_ENGINE_ERRORS" = 0 ]\n')
+    fake.chmod(0o755)
+    for errors, rc in (("0", 0), ("1", 1)):
+        summary = tmp_path / f"summary-{errors}"
+        proc = _bash(run["run"], cwd=tmp_path, env={"HELD_OUT_PATHS": "aws-py-s3-folder gcp-py-gke",
+                                                    "FAKE_ENGINE_ERRORS": errors, "GITHUB_STEP_SUMMARY": summary})
+        assert proc.returncode == rc, proc.stdout + proc.stderr
+        text = summary.read_text()
+        assert "runner bench/program_corpus.py held-out/aws-py-s3-folder held-out/gcp-py-gke --json held-out.json" in text
+        assert f"engine-error {errors}" in text
