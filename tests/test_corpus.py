@@ -59,9 +59,14 @@ def test_the_corpus_covers_what_users_write():
     for pattern in ("get_ami(", "get_vpc(", "kms.get_alias(", "list_managed_cluster_admin_credentials_output(",
                     "list_storage_account_keys_output(", "pulumi_random", "Output.concat(", "Output.format(",
                     "is_dry_run()", "StackReference(", "ComponentResource", "aws.Provider(", "gcp.Provider(",
-                    "k8s.Provider(", "pulumi_azure_native", "pulumi_kubernetes"):
+                    "k8s.Provider(", "pulumi_azure_native", "pulumi_kubernetes",
+                    # widened: existing networks, images and keys on GCP and Azure, an explicit Azure
+                    # provider handed to a component, RandomString-named global names.
+                    "azure_native.Provider(", "get_virtual_network_output(", "compute.get_network(",
+                    "compute.get_image(", "kms.get_kms_crypto_key(", "providers=[", "random.RandomString(",
+                    "require_object("):
         assert pattern in sources, pattern
-    assert len(PROGRAMS) >= 10
+    assert len(PROGRAMS) >= 12
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -198,3 +203,35 @@ def test_the_held_out_runner_classifies_by_exit_and_fails_on_an_engine_error(tmp
     hang = subprocess.run(cli + ["--timeout", "0.5", str(tmp_path / "held-out" / "ok")], capture_output=True,
                           text=True, cwd=REPO)
     assert hang.returncode == 1 and "engine-error" in hang.stdout, hang.stdout + hang.stderr
+
+
+def test_a_component_takes_the_explicit_azure_provider_to_its_children(runs):
+    """azure-multi-region: the same component under the default provider (azure-native:location) and under
+    an explicit one given as `providers=[...]`; children inherit it, as the engine does."""
+    for mode in MODES:
+        run = runs[(("azure-multi-region", "test"), mode)]
+        for name, provider, location in (("primary", "default", "westeurope"), ("standby", "secondary", "northeurope")):
+            account = run.one("azure-native:storage:StorageAccount", f"{name}-sa")
+            assert account["provider"].split("::")[-2].startswith(provider), account["provider"]
+            assert account["outputs"]["location"] == location
+        # The hub VNet lookup answers in the cloud's forms: an ARM id and CIDRs.
+        hub = run.report["outputs"]["hub"]
+        assert hub.startswith("/subscriptions/") and "/virtualNetworks/hub (10." in hub
+    applied = runs[(("azure-multi-region", "test"), "assume-applied")]
+    names = [applied.one("azure-native:storage:StorageAccount", f"{n}-sa")["inputs"]["accountName"]
+             for n in ("primary", "standby")]
+    assert names[0].startswith("stpri") and names[1].startswith("stsby") and names[0][5:] != names[1][5:]
+    assert [f for f in applied.report["apply"] if f["rule"] == "global-name-fixed"] == []
+    assert applied.report["outputs"]["endpoints"] == " | ".join(f"https://{n}.blob.core.windows.net/" for n in names)
+
+
+def test_gcp_lookups_of_existing_objects_feed_the_program(runs):
+    for mode in MODES:
+        run = runs[(("gcp-lookups", "test"), mode)]
+        out = run.report["outputs"]
+        assert out["network"].startswith("shared-vpc") or "shared-vpc" in out["network"], out
+        assert out["image"].startswith("https://www.googleapis.com/compute/")
+        vm = run.one("gcp:compute/instance:Instance", "web")
+        assert vm["provider"].split("::")[-2] == "google"  # the component's provider reached its child
+        assert vm["inputs"]["bootDisk"]["initializeParams"]["image"] == out["image"]
+    assert runs[(("gcp-lookups", "test"), "assume-applied")].report["outputs"]["url"].startswith("http://")

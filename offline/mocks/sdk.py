@@ -181,7 +181,11 @@ def _service(type_: str) -> str:
 
 
 def _resource_kind(type_: str) -> str:
-    return _split(type_)[2][:1].lower() + _split(type_)[2][1:]
+    """The kind of object a token is about, camelCased: `Vault` for a resource, and for an invoke the
+    object it reads (getVirtualNetwork -> virtualNetwork, listStorageAccountKeys -> storageAccountKeys)."""
+    kind = _split(type_)[2]
+    kind = re.sub(r"^(get|list)(?=[A-Z])", "", kind)
+    return kind[:1].lower() + kind[1:]
 
 
 # EC2 ids: `<prefix>-0<16 hex>` by the kind of object (https://docs.aws.amazon.com/AWSEC2/latest/
@@ -246,7 +250,8 @@ def _string(ctx: MockContext, type_: str, name: str, prop: str, inputs: dict) ->
         return ctx.aws_region(inputs) + "a"
     if low == "zone" and pkg == "gcp":
         return ctx.gcp_region(inputs) + "-b"
-    if "cidr" in words or low.endswith("cidrblock") or "cidr" in low:
+    if "cidr" in words or low.endswith("cidrblock") or "cidr" in low or (
+            words[-1:] in (["prefix"], ["prefixes"]) and ("address" in words or "ip" in words)):
         return "10.0.0.0/16"
     if words and words[-1] in ("ip", "address") or low.endswith("ipaddress"):
         return f"198.51.100.{int(h[:2], 16) % 250 + 1}"  # TEST-NET-2 (RFC 5737)
