@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -43,6 +44,7 @@ OUTCOMES = ("pass", "policy-fail", "config-error", "program-error", "engine-erro
 BY_EXIT = {0: "pass", 1: "policy-fail", 2: "config-error", 3: "program-error"}
 NEW_STACK = "dev"
 SKIP_DIRS = {".git", "node_modules", "venv", ".venv", "__pycache__"}
+_COPYING = threading.Lock()  # both modes of a program may ask for its copy at once
 
 
 @dataclass(frozen=True)
@@ -125,13 +127,15 @@ def _detail(outcome: str, stderr: str, report: Optional[dict]) -> str:
 def _project_copy(program: Program, tmp: Path) -> Path:
     """A copy of a project with no stack file, with an empty one for the new stack."""
     dest = tmp / f"{program.path.name}-{abs(hash(str(program.path))) % 10**8}"
-    if not dest.exists():
+    with _COPYING:
+        if dest.exists():
+            return dest
         shutil.copytree(program.path, dest, ignore=shutil.ignore_patterns(*SKIP_DIRS))
         doc = yaml.safe_load((dest / "Pulumi.yaml").read_text()) or {}
         config_dir = dest / (doc.get("stackConfigDir") or ".")
         config_dir.mkdir(parents=True, exist_ok=True)
         (config_dir / f"Pulumi.{program.stack}.yaml").write_text("config: {}\n")
-    return dest
+        return dest
 
 
 def run_one(program: Program, mode: str, tmp: Path, packs: tuple[str, ...] = PACKS,
