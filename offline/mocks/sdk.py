@@ -108,6 +108,7 @@ def invoke_result_class(token: str) -> Optional[type]:
     return None
 
 
+@lru_cache(maxsize=None)
 def _declared(cls: Optional[type], resource: bool) -> dict[str, Any]:
     if cls is None:
         return {}
@@ -294,14 +295,25 @@ def azure_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
             f"{_resource_kind(type_)}s/{leaf}")
 
 
+@lru_cache(maxsize=None)
+def _shape(typ: Any) -> tuple[Any, Any, tuple]:
+    """(unwrapped type, its origin, its arguments): the same for every value of a declared type."""
+    from pulumi import _types
+
+    typ = _types.unwrap_type(typ) if typ is not None else None
+    return typ, typing.get_origin(typ), typing.get_args(typ)
+
+
 def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, inputs: dict, depth: int = 0,
              doc: str = "") -> Any:
     """A value of the declared type `typ` for property `prop` (`doc`: the SDK's description of it)."""
     from pulumi import _types
 
-    typ = _types.unwrap_type(typ) if typ is not None else None
-    origin = typing.get_origin(typ)
-    args = typing.get_args(typ)
+    try:
+        typ, origin, args = _shape(typ)
+    except TypeError:  # an unhashable annotation: worked out each time
+        typ = _types.unwrap_type(typ) if typ is not None else None
+        origin, args = typing.get_origin(typ), typing.get_args(typ)
     if origin is typing.Union:
         options = [a for a in args if a is not type(None)]
         return value_of(ctx, type_, name, prop, options[0] if options else None, inputs, depth, doc)
@@ -318,7 +330,11 @@ def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, input
         if depth >= MAX_DEPTH:
             return []
         # Lookups are indexed ([0], [1]...): lists of plain values come with a few distinct items.
-        count = 3 if _types.unwrap_type(item) in (str, int, float) else 1
+        try:
+            plain = _shape(item)[0] in (str, int, float)
+        except TypeError:
+            plain = _types.unwrap_type(item) in (str, int, float)
+        count = 3 if plain else 1
         return [_item(value_of(ctx, type_, name, prop, item, inputs, depth + 1, doc), i) for i in range(count)]
     if origin in (dict, typing.Mapping, __import__("collections.abc").abc.Mapping):
         return {}
