@@ -205,3 +205,17 @@ def test_an_output_a_mock_forgot_reads_as_a_value_in_a_string(tmp_path):
         text = run.report["outputs"][name]
         assert text.count("=") >= 2, text
         assert "=None" not in text, (name, [w for w in text.split() if w.endswith("=None")])
+
+
+def test_a_declared_enum_output_gets_one_of_its_values():
+    """Held-out pulumi/examples azure-py-static-website: `Blob.access_tier` is declared as the enum
+    BlobAccessTier; an invented string made the SDK's conversion fail (an engine error, exit 4)."""
+    from pulumi_azure_native import storage
+
+    ctx = MockContext(project="corpus", stack="dev", config=dict(CONFIG))
+    ctx.type_ = "azure-native:storage:Blob"
+    outputs = mocks.RESOURCES.get(ctx.type_, mocks.default_resource)(ctx, "index_html", {
+        "accountName": "st", "resourceGroupName": "rg", "containerName": "$web"})[1]
+    declared = sdk._declared_resource(ctx.type_)["accessTier"]
+    assert "BlobAccessTier" in str(declared)
+    assert storage.BlobAccessTier(outputs["accessTier"]) in list(storage.BlobAccessTier)

@@ -11,6 +11,7 @@ In a dry run the engine then turns every value the provider computes into an unk
 """
 from __future__ import annotations
 
+import enum
 import importlib
 import re
 import typing
@@ -338,6 +339,9 @@ def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, input
         return [_item(value_of(ctx, type_, name, prop, item, inputs, depth + 1, doc), i) for i in range(count)]
     if origin in (dict, typing.Mapping, __import__("collections.abc").abc.Mapping):
         return {}
+    if isinstance(typ, type) and issubclass(typ, enum.Enum):
+        # A declared enum (azure-native BlobAccessTier): one of its values, which the SDK converts back.
+        return next(iter(typ)).value
     if isinstance(typ, type) and _types.is_output_type(typ):
         if depth >= MAX_DEPTH:
             return {}
