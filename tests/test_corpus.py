@@ -13,12 +13,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from offline_helpers import REPO, offline
+from offline_helpers import REPO, Run, offline
 
 CORPUS = REPO / "tests" / "corpus"
 PROGRAMS = sorted((p.name, s.name[len("Pulumi."):-len(".yaml")])
@@ -27,17 +28,30 @@ PROGRAMS = sorted((p.name, s.name[len("Pulumi."):-len(".yaml")])
 MODES = ("dry-run", "assume-applied")
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Every corpus stack in both modes, two child processes at a time."""
-    def one(key):
-        (program, stack), mode = key
-        tmp = tmp_path_factory.mktemp(f"{program}-{stack}-{mode}")
-        args = ["preview", stack, "--quiet", "--project-dir", str(CORPUS / program)]
-        return key, offline(args + (["--assume-applied"] if mode == "assume-applied" else []), tmp)
+sys.path.insert(0, str(REPO / "bench"))
+import program_corpus  # noqa: E402
 
-    with ThreadPoolExecutor(2) as pool:
-        return dict(pool.map(one, [(p, m) for p in PROGRAMS for m in MODES]))
+PACK_CORPUS = REPO / "tests" / "pack_corpus"
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    """The held-out runner (bench/program_corpus.py) over tests/corpus in both modes and tests/pack_corpus
+    in a dry run (its assume-applied runs, with both packs, are tests/test_pack_corpus.py's), two child
+    processes at a time, without packs (the packs on these programs: test_pack_corpus, test_stacks)."""
+    corpus, skipped = program_corpus.discover([CORPUS])
+    packs, skipped_packs = program_corpus.discover([PACK_CORPUS])
+    assert not skipped and not skipped_packs, skipped + skipped_packs
+    programs = [(p, m) for p in corpus for m in MODES] + [(p, "dry-run") for p in packs]
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(2) as pool:
+        return list(pool.map(lambda k: program_corpus.run_one(k[0], k[1], Path(tmp), packs=()), programs))
+
+
+@pytest.fixture(scope="module")
+def runs(outcomes):
+    """Every corpus stack in both modes, as offline_helpers.Run by ((program, stack), mode)."""
+    return {((o.program, o.stack), o.mode): Run(o.exit, "", o.stderr, o.report)
+            for o in outcomes if Path(o.path).parent == CORPUS}
 
 
 def test_the_corpus_covers_what_users_write():
@@ -45,9 +59,14 @@ def test_the_corpus_covers_what_users_write():
     for pattern in ("get_ami(", "get_vpc(", "kms.get_alias(", "list_managed_cluster_admin_credentials_output(",
                     "list_storage_account_keys_output(", "pulumi_random", "Output.concat(", "Output.format(",
                     "is_dry_run()", "StackReference(", "ComponentResource", "aws.Provider(", "gcp.Provider(",
-                    "k8s.Provider(", "pulumi_azure_native", "pulumi_kubernetes"):
+                    "k8s.Provider(", "pulumi_azure_native", "pulumi_kubernetes",
+                    # widened: existing networks, images and keys on GCP and Azure, an explicit Azure
+                    # provider handed to a component, RandomString-named global names.
+                    "azure_native.Provider(", "get_virtual_network_output(", "compute.get_network(",
+                    "compute.get_image(", "kms.get_kms_crypto_key(", "providers=[", "random.RandomString(",
+                    "require_object("):
         assert pattern in sources, pattern
-    assert len(PROGRAMS) >= 10
+    assert len(PROGRAMS) >= 12
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -128,3 +147,91 @@ def test_stack_reference_with_project_dir_needs_no_pythonpath(tmp_path):
     assert report["outputs"]["vpc"].startswith("app in vpc-0")
     group = next(r for r in report["resources"] if r["type"] == "aws:ec2/securityGroup:SecurityGroup")
     assert group["inputs"]["vpcId"] == report["outputs"]["vpc"][len("app in "):]
+
+
+def test_the_held_out_runner_finds_no_engine_error_in_either_corpus(outcomes):
+    """bench/program_corpus.py over tests/corpus and tests/pack_corpus: every run is a verdict (pass,
+    policy-fail, config or program error), never an engine error; the table says which."""
+    c = program_corpus.counts(outcomes)
+    print(program_corpus.table(outcomes))
+    assert [o for o in outcomes if o.outcome == "engine-error"] == []
+    assert sum(c["dry-run"].values()) == len(PROGRAMS) + len(program_corpus.discover([PACK_CORPUS])[0])
+    assert sum(c["assume-applied"].values()) == len(PROGRAMS)
+    # These programs are valid: each finishes with a report, no config or program error.
+    assert {o.outcome for o in outcomes} <= {"pass", "policy-fail"}, [
+        (o.program, o.mode, o.outcome, o.detail) for o in outcomes if o.outcome not in ("pass", "policy-fail")]
+
+
+def test_aws_providers_bucket_named_from_a_random_pet_is_not_a_fixed_global_name(runs):
+    """The bucket named `primary-<pet>` differs per stack: no global-name-fixed finding, exit 0 (#34)."""
+    run = runs[(("aws-providers", "test"), "assume-applied")]
+    assert [f for f in run.report["apply"] if f["rule"] == "global-name-fixed"] == []
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_the_held_out_runner_classifies_by_exit_and_fails_on_an_engine_error(tmp_path):
+    """Its verdicts on programs made to end each way; an engine error (here: a run that never answers)
+    makes it exit 1, anything else 0."""
+    def project(name: str, body: str, stack_file: bool = True) -> None:
+        d = tmp_path / "held-out" / name
+        d.mkdir(parents=True)
+        (d / "Pulumi.yaml").write_text(f"name: {name}\nruntime:\n  name: python\n")
+        (d / "__main__.py").write_text(body)
+        if stack_file:
+            (d / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+
+    project("ok", "import pulumi\npulumi.export('x', 1)\n", stack_file=False)
+    project("raises", "raise RuntimeError('the program is wrong')\n")
+    project("needs-config", "import pulumi\npulumi.Config().require('size')\n")
+    (tmp_path / "held-out" / "node").mkdir()
+    (tmp_path / "held-out" / "node" / "Pulumi.yaml").write_text("name: node\nruntime: nodejs\n")
+    programs, skipped = program_corpus.discover([tmp_path / "held-out"])
+    assert [p.label for p in programs] == ["needs-config/dev", "ok/dev", "raises/dev"]
+    assert [s for s in skipped if "node" in s and "nodejs" in s]
+    assert not (tmp_path / "held-out" / "ok" / "Pulumi.dev.yaml").exists()  # it ran from a copy
+    got = {(o.program, o.mode): o.outcome for o in program_corpus.run_all(programs, packs=())}
+    assert got == {("ok", "dry-run"): "pass", ("ok", "assume-applied"): "pass",
+                   ("raises", "dry-run"): "program-error", ("raises", "assume-applied"): "program-error",
+                   ("needs-config", "dry-run"): "program-error", ("needs-config", "assume-applied"): "program-error"}
+    assert program_corpus.classify(4, None) == "engine-error" and program_corpus.classify(0, None) == "engine-error"
+    assert program_corpus.classify(None, None) == "engine-error" and program_corpus.classify(-9, None) == "engine-error"
+    assert program_corpus.classify(1, {}) == "policy-fail" and program_corpus.classify(2, None) == "config-error"
+    # The CLI: exit 0 with no engine error; exit 1 when a run does not answer in time.
+    cli = [sys.executable, str(REPO / "bench" / "program_corpus.py"), "--no-packs", "--mode", "dry-run"]
+    ok = subprocess.run(cli + [str(tmp_path / "held-out" / "ok")], capture_output=True, text=True, cwd=REPO)
+    assert ok.returncode == 0 and "ok/dev" in ok.stdout and "dry-run: 1 runs: pass 1" in ok.stdout, ok.stderr
+    hang = subprocess.run(cli + ["--timeout", "0.5", str(tmp_path / "held-out" / "ok")], capture_output=True,
+                          text=True, cwd=REPO)
+    assert hang.returncode == 1 and "engine-error" in hang.stdout, hang.stdout + hang.stderr
+
+
+def test_a_component_takes_the_explicit_azure_provider_to_its_children(runs):
+    """azure-multi-region: the same component under the default provider (azure-native:location) and under
+    an explicit one given as `providers=[...]`; children inherit it, as the engine does."""
+    for mode in MODES:
+        run = runs[(("azure-multi-region", "test"), mode)]
+        for name, provider, location in (("primary", "default", "westeurope"), ("standby", "secondary", "northeurope")):
+            account = run.one("azure-native:storage:StorageAccount", f"{name}-sa")
+            assert account["provider"].split("::")[-2].startswith(provider), account["provider"]
+            assert account["outputs"]["location"] == location
+        # The hub VNet lookup answers in the cloud's forms: an ARM id and CIDRs.
+        hub = run.report["outputs"]["hub"]
+        assert hub.startswith("/subscriptions/") and "/virtualNetworks/hub (10." in hub
+    applied = runs[(("azure-multi-region", "test"), "assume-applied")]
+    names = [applied.one("azure-native:storage:StorageAccount", f"{n}-sa")["inputs"]["accountName"]
+             for n in ("primary", "standby")]
+    assert names[0].startswith("stpri") and names[1].startswith("stsby") and names[0][5:] != names[1][5:]
+    assert [f for f in applied.report["apply"] if f["rule"] == "global-name-fixed"] == []
+    assert applied.report["outputs"]["endpoints"] == " | ".join(f"https://{n}.blob.core.windows.net/" for n in names)
+
+
+def test_gcp_lookups_of_existing_objects_feed_the_program(runs):
+    for mode in MODES:
+        run = runs[(("gcp-lookups", "test"), mode)]
+        out = run.report["outputs"]
+        assert out["network"].startswith("shared-vpc") or "shared-vpc" in out["network"], out
+        assert out["image"].startswith("https://www.googleapis.com/compute/")
+        vm = run.one("gcp:compute/instance:Instance", "web")
+        assert vm["provider"].split("::")[-2] == "google"  # the component's provider reached its child
+        assert vm["inputs"]["bootDisk"]["initializeParams"]["image"] == out["image"]
+    assert runs[(("gcp-lookups", "test"), "assume-applied")].report["outputs"]["url"].startswith("http://")

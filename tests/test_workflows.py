@@ -1449,3 +1449,134 @@ def test_readme_documents_environments_trust_and_runbook():
                    "PULUMI_RUNNER", "MAX_MONTHLY_INCREASE", "policyPackConfigs", "renew.yml", "CODEOWNERS",
                    "release.yml", "plan-waves", "stacks-after-"):
         assert phrase in readme, phrase
+
+
+# --- #34: both preview modes reach the PR comment -------------------------------------------------
+
+FAKE_OFFLINE_PYTHON = textwrap.dedent('''\
+    #!/usr/bin/env bash
+    # `.venv/bin/python` of the offline job: `-m offline diff|preview` write large reports (six stacks'
+    # worth) naming their mode as the real ones do; anything else is the real interpreter on this repo.
+    if [ "$1" = "-m" ] && [ "$2" = "offline" ]; then
+      mode="dry run"
+      for a in "$@"; do [ "$a" = "--assume-applied" ] && mode="assume-applied"; done
+      out=""
+      prev=""
+      for a in "$@"; do [ "$prev" = "--markdown" ] && out="$a"; prev="$a"; done
+      if [ "$3" = "diff" ]; then mode="review diff"; fi
+      {
+        for stack in dev eu-ha prod-global prod-aws-us-west-2 prod-gcp-europe-west1 prod-azure-centralindia; do
+          echo "### Offline preview: \\`$stack\\`"
+          echo "Mode: $mode."
+          for i in $(seq 1 400); do echo "| row $i of $stack | $mode |"; done
+        done
+      } > "$out"
+      exit 0
+    fi
+    PYTHONPATH="$REPO" exec "$REAL_PYTHON" "$@"
+''')
+
+
+def test_the_pr_comment_holds_the_diff_and_both_preview_modes_whatever_their_size(tmp_path):
+    """The review step's comment body (review.md) keeps a share of the review diff, the dry-run report
+    and the assume-applied report; the comment job posts it whole (#34: both modes in the PR comment)."""
+    if not shutil.which("jq"):
+        pytest.skip("jq is not installed (GitHub's runners have it); the fake gh applies --jq with it")
+    offline_job = FLOWS["pull-request"]["jobs"]["offline"]
+    review = next(s for s in offline_job["steps"] if s.get("id") == "review")
+    assert "--assume-applied" in review["run"] and "preview-applied.md" in review["run"]
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    fake = tmp_path / ".venv" / "bin" / "python"
+    fake.write_text(FAKE_OFFLINE_PYTHON)
+    fake.chmod(0o755)
+    env = {**os.environ, "REPO": str(REPO), "REAL_PYTHON": sys.executable, "BASE_SHA": "0" * 40,
+           "POLICY_PACKS": " ".join(PACKS), "MAX_MONTHLY_INCREASE": "500",
+           "GITHUB_OUTPUT": str(tmp_path / "github_output")}
+    proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", review["run"]], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    full = (tmp_path / "review-full.md").read_text()
+    assert len(full) > 65536, "the case where a plain cut loses the last report"
+    comment = next(s for s in FLOWS["pull-request"]["jobs"]["comment"]["steps"] if "run" in s)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "gh").write_text(FAKE_GH)
+    (tmp_path / "bin" / "gh").chmod(0o755)
+    store = tmp_path / "comments.json"
+    store.write_text("[]")
+    proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", comment["run"]], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
+                                          "FAKE_GH_STORE": str(store), "GH_TOKEN": "x", "GH_REPO": "o/r",
+                                          "PR": "7", "MARKER": comment["env"]["MARKER"]})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [posted] = json.loads(store.read_text())
+    body = posted["body"]
+    assert len(body) <= 65536
+    for mode in ("review diff", "dry run", "assume-applied"):
+        assert f"Mode: {mode}." in body, mode
+    # Each report is cut at a line and says where the whole is.
+    assert body.count("to fit the comment; the whole report is in the job summary") == 3
+    assert body.index("Mode: review diff.") < body.index("Mode: dry run.") < body.index("Mode: assume-applied.")
+
+
+def test_the_comment_composer_gives_short_reports_their_whole_text():
+    from offline.report.comment import compose, shares
+
+    assert shares([10, 10_000, 10_000], 1_000) == [10, 495, 495]
+    short, long_ = "### diff\nno changes\n", "### preview\n" + "| row |\n" * 50_000
+    body = compose([short, long_, long_.replace("preview", "applied")], 60_000)
+    assert len(body) <= 60_000 and body.startswith(short.rstrip("\n"))
+    assert "### preview" in body and "### applied" in body
+    assert compose(["a\n", "b\n"], 60_000) == "a\n\nb\n"
+
+
+def test_the_held_out_job_runs_the_program_corpus_when_the_engine_changed_and_fails_on_an_engine_error(tmp_path):
+    """pull-request.yml `held-out`: skipped without vars.HELD_OUT_REPO; with it, runs
+    bench/program_corpus.py over the held-out set's directories when offline/ (or the packs, the runner,
+    the pins) changed, puts its table in the job summary and fails only on the runner's exit 1."""
+    job = FLOWS["pull-request"]["jobs"]["held-out"]
+    assert job["permissions"] == {"contents": "read"}
+    assert evaluate(job["if"], {"vars": {}}) is False and evaluate(job["if"], {"vars": {"HELD_OUT_REPO": "o/r"}})
+    held = _step(job, lambda s: s.get("with", {}).get("path") == "held-out")
+    assert held["with"]["repository"] == "${{ vars.HELD_OUT_REPO }}" and held["with"]["ref"] == "${{ vars.HELD_OUT_REF }}"
+    # Did the engine change: a real git history, a docs-only change and an engine change.
+    changed = _step(job, lambda s: s.get("id") == "changed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = lambda *a: subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+    git("init", "-q")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "base")
+    base = git("rev-parse", "HEAD")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "x.md").write_text("x")
+    git("add", "-A")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "-m", "docs")
+
+    def engine_changed() -> str:
+        out = tmp_path / "out"
+        out.write_text("")
+        proc = _bash(changed["run"], cwd=repo, env={"BASE_SHA": base, "GITHUB_OUTPUT": out,
+                                                    "GITHUB_STEP_SUMMARY": tmp_path / "summary"})
+        assert proc.returncode == 0, proc.stderr
+        return out.read_text().strip()
+
+    assert engine_changed() == "engine=false"
+    (repo / "offline").mkdir()
+    (repo / "offline" / "engine.py").write_text("x")
+    git("add", "-A")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "-m", "engine")
+    assert engine_changed() == "engine=true"
+    # The run step: the runner's exit is the step's; its table is in the summary.
+    run = _step(job, _runs(".venv/bin/python bench/program_corpus.py"))
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    fake = tmp_path / ".venv" / "bin" / "python"
+    fake.write_text('#!/usr/bin/env bash\necho "runner $*"\necho "dry-run: 2 runs: engine-error $FAKE_ENGINE_ERRORS"\n'
+                    '[ "$FAKE_ENGINE_ERRORS" = 0 ]\n')
+    fake.chmod(0o755)
+    for errors, rc in (("0", 0), ("1", 1)):
+        summary = tmp_path / f"summary-{errors}"
+        proc = _bash(run["run"], cwd=tmp_path, env={"HELD_OUT_PATHS": "aws-py-s3-folder gcp-py-gke",
+                                                    "FAKE_ENGINE_ERRORS": errors, "GITHUB_STEP_SUMMARY": summary})
+        assert proc.returncode == rc, proc.stdout + proc.stderr
+        text = summary.read_text()
+        assert "runner bench/program_corpus.py held-out/aws-py-s3-folder held-out/gcp-py-gke --json held-out.json" in text
+        assert f"engine-error {errors}" in text

@@ -76,6 +76,34 @@ def global_names(g: Graph) -> list[tuple[dict, str, str]]:
     return out
 
 
+# pulumi_random resources whose value is a fresh draw kept in each stack's own state
+# (https://www.pulumi.com/registry/packages/random/): a name carrying one differs per stack. RandomInteger
+# and RandomShuffle are left out: their values come from a range or a list the program gives, which
+# every stack may share (a shuffle of one item, an integer in 1..3).
+PER_STACK_DRAWS = ("random:index/randomPet:RandomPet", "random:index/randomId:RandomId",
+                   "random:index/randomString:RandomString", "random:index/randomUuid:RandomUuid",
+                   "random:index/randomBytes:RandomBytes", "random:index/randomPassword:RandomPassword")
+
+
+def _drawn_values(r: dict) -> set[str]:
+    """Every string a random resource drew (its id and string outputs), lower-cased."""
+    out = {str(r.get("id") or "")}
+    out |= {v for v in (r.get("outputs") or {}).values() if isinstance(v, str)}
+    inputs = r.get("inputs") or {}
+    # What the program gave (a prefix, a separator) is not the draw.
+    return {v.lower() for v in out if v and known(v) and v not in inputs.values() and len(v) >= 4}
+
+
+def carries_per_stack_draw(g: Graph, r: dict, path: tuple[str, ...], name: str) -> bool:
+    """The name input came from a per-stack random resource (the graph: a resource the input depends
+    on is a random draw) and contains the value it drew."""
+    deps = (r.get("propertyDependencies") or {}).get(path[0])
+    deps = deps if deps is not None else r.get("dependencies") or []
+    low = name.lower()
+    return any(g.by_urn[u]["type"] in PER_STACK_DRAWS and any(v in low for v in _drawn_values(g.by_urn[u]))
+               for u in deps if u in g.by_urn)
+
+
 @rule("global-name-fixed",
       "Fixed names in global namespaces carry the stack/environment/project (or a digest of them)",
       "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html")
@@ -90,6 +118,8 @@ def fixed_global_names(g: Graph):
         # "project ID ... must be unique"), so a name carrying the id of the project it lives in is too.
         own = (r["inputs"] or {}).get("project") if r["type"].startswith("gcp:") else None
         if known(own) and isinstance(own, str) and own and own.lower() in low:
+            continue
+        if carries_per_stack_draw(g, r, GLOBAL_NAMES[r["type"]][0], name):
             continue
         yield r["urn"], (f"{name!r} is one of the {namespace} and does not vary with the stack "
                          f"(no {', '.join(toks)} nor a digest in it): every stack of the project asks for the "

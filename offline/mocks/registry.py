@@ -8,6 +8,7 @@ kubernetes.py) and register themselves with the decorators below.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -27,21 +28,75 @@ GCP_PROJECT_NUMBER = "123456789012"
 
 
 def resource(*types: str):
+    """Register a hand-written mock for `types`. What it returns is completed from the SDK's declaration
+    (`completed_resource`): a mock says what it knows, the SDK-derived mock gives every other output."""
     def deco(fn: ResourceMock) -> ResourceMock:
         for t in types:
-            RESOURCES[t] = fn
+            RESOURCES[t] = completed_resource(fn)
         return fn
 
     return deco
 
 
 def invoke(*tokens: str):
+    """Register a hand-written invoke mock, its result completed from the SDK's result class."""
     def deco(fn: InvokeMock) -> InvokeMock:
         for t in tokens:
-            INVOKES[t] = fn
+            INVOKES[t] = completed_invoke(fn)
         return fn
 
     return deco
+
+
+def _missing(value: Any) -> bool:
+    return value is None
+
+
+def completed_resource(fn: ResourceMock) -> ResourceMock:
+    """`fn`, with every output only the provider sets (the SDK declares it and takes no such input: ids,
+    ARNs, endpoints, keys) that `fn` left out (or None) filled from the SDK-derived mock
+    (offline/mocks/sdk.py); the mock's own values and the inputs win. A real provider answers those at
+    create; without this a program reading one the mock forgot gets None in assume-applied mode (and
+    builds strings containing "None"). An output the program could have given as an input and did not
+    is left as the mock says: the provider's default for it is not known here, and an invented value
+    (a key id, a replication target) would be judged by the packs as if the program had set it. In a
+    dry run the engine turns the filled values into unknowns like any computed output."""
+    @functools.wraps(fn)
+    def complete(ctx: "MockContext", name: str, inputs: dict):
+        rid, outputs = fn(ctx, name, inputs)
+        outputs = dict(outputs or {})
+        from . import sdk
+
+        gaps = [k for k in sdk.computed_outputs(ctx.type_) if _missing(outputs.get(k))]
+        if gaps:
+            derived = sdk.resource_outputs(ctx, ctx.type_, name, inputs, only=gaps)
+            for k in gaps:
+                if not _missing(derived.get(k)):
+                    outputs[k] = derived[k]
+        return rid, outputs
+
+    complete.hand_written = fn  # type: ignore[attr-defined]
+    return complete
+
+
+def completed_invoke(fn: InvokeMock) -> InvokeMock:
+    """`fn`, with every field the SDK's result class declares that `fn` left out filled from the
+    SDK-derived result (arguments echoed by name win, as in `sdk.invoke_result`)."""
+    @functools.wraps(fn)
+    def complete(ctx: "MockContext", args: dict):
+        result = dict(fn(ctx, args) or {})
+        from . import sdk
+
+        gaps = [k for k in sdk.declared_result_fields(ctx.type_) if _missing(result.get(k))]
+        if gaps:
+            derived = sdk.invoke_result(ctx, ctx.type_, args, only=gaps)
+            for k in gaps:
+                if not _missing(derived.get(k)):
+                    result[k] = derived[k]
+        return result
+
+    complete.hand_written = fn  # type: ignore[attr-defined]
+    return complete
 
 
 def stable_hex(*parts: str, n: int = 17) -> str:

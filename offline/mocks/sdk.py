@@ -11,6 +11,7 @@ In a dry run the engine then turns every value the provider computes into an unk
 """
 from __future__ import annotations
 
+import enum
 import importlib
 import re
 import typing
@@ -108,6 +109,7 @@ def invoke_result_class(token: str) -> Optional[type]:
     return None
 
 
+@lru_cache(maxsize=None)
 def _declared(cls: Optional[type], resource: bool) -> dict[str, Any]:
     if cls is None:
         return {}
@@ -181,7 +183,11 @@ def _service(type_: str) -> str:
 
 
 def _resource_kind(type_: str) -> str:
-    return _split(type_)[2][:1].lower() + _split(type_)[2][1:]
+    """The kind of object a token is about, camelCased: `Vault` for a resource, and for an invoke the
+    object it reads (getVirtualNetwork -> virtualNetwork, listStorageAccountKeys -> storageAccountKeys)."""
+    kind = _split(type_)[2]
+    kind = re.sub(r"^(get|list)(?=[A-Z])", "", kind)
+    return kind[:1].lower() + kind[1:]
 
 
 # EC2 ids: `<prefix>-0<16 hex>` by the kind of object (https://docs.aws.amazon.com/AWSEC2/latest/
@@ -246,7 +252,8 @@ def _string(ctx: MockContext, type_: str, name: str, prop: str, inputs: dict) ->
         return ctx.aws_region(inputs) + "a"
     if low == "zone" and pkg == "gcp":
         return ctx.gcp_region(inputs) + "-b"
-    if "cidr" in words or low.endswith("cidrblock") or "cidr" in low:
+    if "cidr" in words or low.endswith("cidrblock") or "cidr" in low or (
+            words[-1:] in (["prefix"], ["prefixes"]) and ("address" in words or "ip" in words)):
         return "10.0.0.0/16"
     if words and words[-1] in ("ip", "address") or low.endswith("ipaddress"):
         return f"198.51.100.{int(h[:2], 16) % 250 + 1}"  # TEST-NET-2 (RFC 5737)
@@ -289,14 +296,25 @@ def azure_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
             f"{_resource_kind(type_)}s/{leaf}")
 
 
+@lru_cache(maxsize=None)
+def _shape(typ: Any) -> tuple[Any, Any, tuple]:
+    """(unwrapped type, its origin, its arguments): the same for every value of a declared type."""
+    from pulumi import _types
+
+    typ = _types.unwrap_type(typ) if typ is not None else None
+    return typ, typing.get_origin(typ), typing.get_args(typ)
+
+
 def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, inputs: dict, depth: int = 0,
              doc: str = "") -> Any:
     """A value of the declared type `typ` for property `prop` (`doc`: the SDK's description of it)."""
     from pulumi import _types
 
-    typ = _types.unwrap_type(typ) if typ is not None else None
-    origin = typing.get_origin(typ)
-    args = typing.get_args(typ)
+    try:
+        typ, origin, args = _shape(typ)
+    except TypeError:  # an unhashable annotation: worked out each time
+        typ = _types.unwrap_type(typ) if typ is not None else None
+        origin, args = typing.get_origin(typ), typing.get_args(typ)
     if origin is typing.Union:
         options = [a for a in args if a is not type(None)]
         return value_of(ctx, type_, name, prop, options[0] if options else None, inputs, depth, doc)
@@ -313,10 +331,17 @@ def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, input
         if depth >= MAX_DEPTH:
             return []
         # Lookups are indexed ([0], [1]...): lists of plain values come with a few distinct items.
-        count = 3 if _types.unwrap_type(item) in (str, int, float) else 1
+        try:
+            plain = _shape(item)[0] in (str, int, float)
+        except TypeError:
+            plain = _types.unwrap_type(item) in (str, int, float)
+        count = 3 if plain else 1
         return [_item(value_of(ctx, type_, name, prop, item, inputs, depth + 1, doc), i) for i in range(count)]
     if origin in (dict, typing.Mapping, __import__("collections.abc").abc.Mapping):
         return {}
+    if isinstance(typ, type) and issubclass(typ, enum.Enum):
+        # A declared enum (azure-native BlobAccessTier): one of its values, which the SDK converts back.
+        return next(iter(typ)).value
     if isinstance(typ, type) and _types.is_output_type(typ):
         if depth >= MAX_DEPTH:
             return {}
@@ -338,13 +363,69 @@ def _item(value: Any, i: int) -> Any:
     return f"{value}-{i}"
 
 
-def resource_outputs(ctx: MockContext, type_: str, name: str, inputs: dict) -> dict:
-    """Every output the SDK declares for `type_`, the inputs overlaid (what the provider keeps)."""
+@lru_cache(maxsize=None)
+def _declared_resource(type_: str) -> dict[str, Any]:
+    return _declared(resource_class(type_), resource=True)
+
+
+@lru_cache(maxsize=None)
+def _declared_result(token: str) -> dict[str, Any]:
+    return _declared(invoke_result_class(token), resource=False)
+
+
+def declared_outputs(type_: str) -> tuple[str, ...]:
+    """The wire names of every output the SDK's resource class declares for `type_` (none if unknown)."""
+    return tuple(_declared_resource(type_))
+
+
+@lru_cache(maxsize=None)
+def args_class(type_: str) -> Optional[type]:
+    """The SDK's input class of a resource (`<Name>Args`; `<Name>InitArgs` where a nested type took the
+    name, as azure-native's VirtualNetwork)."""
+    import sys
+
     cls = resource_class(type_)
-    declared, docs = _declared(cls, resource=True), _docs(cls)
+    module = sys.modules.get(cls.__module__) if cls is not None else None
+    if module is None:
+        return None
+    return getattr(module, cls.__name__ + "InitArgs", None) or getattr(module, cls.__name__ + "Args", None)
+
+
+@lru_cache(maxsize=None)
+def declared_inputs(type_: str) -> Optional[frozenset]:
+    """The wire names of every input the SDK's resource takes; None when its input class is not found."""
+    from pulumi import _types
+
+    cls = args_class(type_)
+    if cls is None or not _types.is_input_type(cls):
+        return None
+    try:
+        return frozenset(_types.input_type_types(cls))
+    except Exception:  # noqa: BLE001 - annotations that do not resolve: not known
+        return None
+
+
+def computed_outputs(type_: str) -> tuple[str, ...]:
+    """Outputs only the provider sets (declared by the resource class, not taken as an input): ids, ARNs,
+    endpoints. Empty when the SDK's input class is not found (nothing is known to be computed only)."""
+    inputs = declared_inputs(type_)
+    return () if inputs is None else tuple(k for k in declared_outputs(type_) if k not in inputs)
+
+
+def declared_result_fields(token: str) -> tuple[str, ...]:
+    """The wire names of every field the SDK's result class of invoke `token` declares."""
+    return tuple(_declared_result(token))
+
+
+def resource_outputs(ctx: MockContext, type_: str, name: str, inputs: dict,
+                     only: Optional[list[str]] = None) -> dict:
+    """Every output the SDK declares for `type_` (or those in `only`), the inputs overlaid (what the
+    provider keeps)."""
+    declared, docs = _declared_resource(type_), _docs(resource_class(type_))
+    wanted = declared if only is None else {k: declared[k] for k in only if k in declared}
     out = {k: value_of(ctx, type_, name, k, t, inputs, doc=docs.get(k, ""))
-           for k, t in declared.items() if k not in inputs}
-    return {**out, **inputs}
+           for k, t in wanted.items() if inputs.get(k) is None}
+    return {**out, **{k: v for k, v in inputs.items() if v is not None or k not in out}}
 
 
 def resource_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
@@ -359,10 +440,12 @@ def resource_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
     return f"{name}-{stable_hex(ctx.type_, name, n=8)}"
 
 
-def invoke_result(ctx: MockContext, token: str, args: dict) -> dict:
-    """Every field the SDK declares for the invoke's result; fields named like an argument echo it."""
-    cls = invoke_result_class(token)
-    declared, docs = _declared(cls, resource=False), _docs(cls)
+def invoke_result(ctx: MockContext, token: str, args: dict, only: Optional[list[str]] = None) -> dict:
+    """Every field the SDK declares for the invoke's result (or those in `only`); fields named like an
+    argument echo it."""
+    declared, docs = _declared_result(token), _docs(invoke_result_class(token))
+    if only is not None:
+        declared = {k: declared[k] for k in only if k in declared}
     label = args.get("name") or args.get("id") or _split(token)[2]
     label = label if isinstance(label, str) else _split(token)[2]
     out = {}
