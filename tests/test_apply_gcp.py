@@ -112,7 +112,7 @@ def test_the_findings_name_what_is_wrong(findings):
 
 def test_an_unknown_service_identity_fails_closed():
     from offline.apply import Graph
-    from offline.apply.gcp import service_identity_creatable
+    from offline.clouds.gcp.apply import service_identity_creatable
 
     def graph(service):
         return Graph([{"urn": "u", "type": "gcp:projects/serviceIdentity:ServiceIdentity", "name": "x",
@@ -131,7 +131,7 @@ def _graph(stack: str, resources: list[dict], config: dict | None = None):
 
 
 def test_one_gcp_cell_per_project_across_stacks():
-    from offline.apply.gcp import project_collisions
+    from offline.clouds.gcp.apply import project_collisions
 
     cluster = lambda stack, name, project: {"urn": f"urn:pulumi:{stack}::p::gcp:container/cluster:Cluster::{name}",
                                             "type": "gcp:container/cluster:Cluster", "inputs": {"project": project}}

@@ -58,10 +58,13 @@ class CloudPlugin:
     driver_module: str                      # holds DRIVER: the cell class, endpoint kind, pod identity
     settings_module: str                    # the cell's settings: pure checks and CellSpec fields
     deployer_identity: str                  # the DeployerOptions field naming the deploying identity
-    mock_modules: tuple[str, ...]           # offline/mocks modules answering its resource types
-    apply_module: str                       # offline/apply rules of its provider
+    mock_modules: tuple[str, ...]           # its folder's mocks.py (+ siblings): what the offline engine answers
+    apply_module: str                       # its folder's apply.py: its provider's apply-time rules
     pricing_cloud: str                      # its key in offline/pricing's catalog
     default_region_key: str                 # the stack config key of its default provider's region
+    # Its folder's migrations.py: what became of its old URNs (retired ones, pieces moved under a new
+    # parent), read by the URN checks and the offline engine (offline/clouds, offline/diff).
+    migrations_module: str = ""
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     def driver(self):
@@ -90,8 +93,9 @@ FACETS: dict[str, str] = {
     "driver_module": "a driver module with the cell component",
     "settings_module": "a settings module with the cell's config checks",
     "deployer_identity": "the deployer identity field of platform:deployer",
-    "mock_modules": "offline mocks that answer its resource types",
-    "apply_module": "offline apply rules of its provider",
+    "mock_modules": "offline mocks that answer its resource types (mocks.py in its folder)",
+    "apply_module": "offline apply rules of its provider (apply.py in its folder)",
+    "migrations_module": "what became of its old URNs: retired ones and moved pieces (migrations.py in its folder)",
     "pricing_cloud": "prices in the offline pricing catalog",
     "default_region_key": "the stack config key of its default region",
 }

@@ -49,6 +49,10 @@ def build(plugins=None, non_cloud=None) -> dict:
                 "data_types", "key_types", "cluster_types", "load_balancer_types", "telemetry_types", "stateful_types")},
             "no_customer_key": dict(sorted(p.no_customer_key.items())),
             "pricing_cloud": p.pricing_cloud,
+            # The modules of its folder the offline engine loads (offline/clouds): mocks, apply rules, migrations.
+            "mock_modules": list(p.mock_modules),
+            "apply_module": p.apply_module,
+            "migrations_module": p.migrations_module,
             "default_region_key": p.default_region_key,
         }
         for pkg in p.packages:

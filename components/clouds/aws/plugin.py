@@ -31,9 +31,9 @@ PLUGIN = CloudPlugin(
     driver_module="components.clouds.aws.driver",
     settings_module="components.clouds.aws.settings",
     deployer_identity="aws_role_arn",
-    # Certificate-validation records go through the stack's DnsValidator (Route 53: aws_global).
-    mock_modules=("offline.mocks.aws", "offline.mocks.aws_global"),
-    apply_module="offline.apply.aws",
+    mock_modules=("components.clouds.aws.mocks", "components.clouds.aws.mocks_global"),
+    apply_module="components.clouds.aws.apply",
+    migrations_module="components.clouds.aws.migrations",
     pricing_cloud="aws",
     default_region_key="aws:region",
 )

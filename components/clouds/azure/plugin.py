@@ -35,9 +35,9 @@ PLUGIN = CloudPlugin(
     driver_module="components.clouds.azure.driver",
     settings_module="components.clouds.azure.settings",
     deployer_identity="azure_object_id",
-    # Certificate-validation records go through the stack's DnsValidator (Route 53: aws_global).
-    mock_modules=("offline.mocks.azure", "offline.mocks.aws_global"),
-    apply_module="offline.apply.azure",
+    mock_modules=("components.clouds.azure.mocks",),
+    apply_module="components.clouds.azure.apply",
+    migrations_module="components.clouds.azure.migrations",
     pricing_cloud="azure",
     default_region_key="azure-native:location",
 )

@@ -36,9 +36,9 @@ PLUGIN = CloudPlugin(
     driver_module="components.clouds.gcp.driver",
     settings_module="components.clouds.gcp.settings",
     deployer_identity="gcp_service_account",
-    # Certificate-validation records go through the stack's DnsValidator (Route 53: aws_global).
-    mock_modules=("offline.mocks.gcp", "offline.mocks.aws_global"),
-    apply_module="offline.apply.gcp",
+    mock_modules=("components.clouds.gcp.mocks",),
+    apply_module="components.clouds.gcp.apply",
+    migrations_module="components.clouds.gcp.migrations",
     pricing_cloud="gcp",
     default_region_key="gcp:region",
 )

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from . import Graph, ignored, known, rule
-from .common import SLEEP, propagation_waits
+from offline.apply import Graph, ignored, known, rule
+from offline.apply.common import SLEEP, propagation_waits
 
 _TAG_NAME_FORBIDDEN = set('<>%&\\?/')
 

@@ -15,8 +15,8 @@ import ipaddress
 import json
 import re
 
-from .core import provider
-from .registry import (
+from offline.mocks.core import provider
+from offline.mocks.registry import (
     AZURE_OBJECT_ID,
     AZURE_SUBSCRIPTION_ID,
     AZURE_TENANT_ID,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 
-from .registry import MockContext, invoke, resource, stable_hex, stable_uuid
+from offline.mocks.registry import MockContext, invoke, resource, stable_hex, stable_uuid
 
 COMPUTE = "https://www.googleapis.com/compute/v1"
 CREATED = "2026-01-01T00:00:00.000-08:00"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 
-from . import Graph, ignored, known, rule
+from offline.apply import Graph, ignored, known, rule
 
 ROUTE53_TAGGED = ("aws:route53/healthCheck:HealthCheck", "aws:route53/zone:Zone")
 _R53_VALUE = re.compile(r"^[\w .:/=+\-@]*$", re.ASCII)
@@ -286,7 +286,7 @@ def amp_scraper_cmk(g: Graph):
       "declares it with a reason",
       "https://github.com/duo-labs/parliament")
 def iam_policy_lint(g: Graph):
-    from .aws_iam import POLICY_INPUTS, lint
+    from .apply_iam import POLICY_INPUTS, lint
 
     for r in g.of_type(*POLICY_INPUTS):
         for field_, kind in POLICY_INPUTS[r["type"]]:

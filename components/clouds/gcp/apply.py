@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from . import Graph, ignored, known, rule
-from .common import propagation_waits
+from offline.apply import Graph, cross_stack, ignored, known, rule
+from offline.apply.common import propagation_waits
 
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
@@ -149,7 +149,7 @@ def service_identity_creatable(g: Graph):
         else:
             yield r["urn"], (f"generateServiceIdentity for {svc} is not known to create its agent (some services "
                              f"answer INVALID_ARGUMENT); known: {', '.join(sorted(SERVICE_IDENTITY_CREATABLE))}. "
-                             "Add the service to offline/apply/gcp.py with a source, or build the agent's address")
+                             "Add the service to components/clouds/gcp/apply.py with a source, or build the agent's address")
 
 
 @rule("gcp-service-agent-identity",
@@ -219,7 +219,7 @@ def _permission_table() -> dict:
     import json
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "deploy" / "gcp-deployer-permissions.json"
+    path = Path(__file__).resolve().parents[3] / "deploy" / "gcp-deployer-permissions.json"
     return json.loads(path.read_text())["types"]
 
 
@@ -333,6 +333,7 @@ def cell_projects(g: Graph) -> list[tuple[str, str]]:
     return out
 
 
+@cross_stack("gcp-one-cell-per-project")
 def project_collisions(graphs: list[Graph]) -> list[tuple[str, str, str]]:
     """(stack, urn, message) for every GCP cell whose project a cell of another stack already uses.
 

@@ -7,7 +7,7 @@ name, a topic's id is its ARN. Names the provider auto-generates get Pulumi's `<
 """
 from __future__ import annotations
 
-from .registry import AWS_ACCOUNT_ID, MockContext, resource, stable_hex, stable_uuid
+from offline.mocks.registry import AWS_ACCOUNT_ID, MockContext, resource, stable_hex, stable_uuid
 
 PARTITION = "aws"
 
@@ -26,7 +26,7 @@ def hosted_zone(ctx: MockContext, name: str, inputs: dict):
 
 @resource("aws:route53/record:Record")
 def route53_record(ctx: MockContext, name: str, inputs: dict):
-    # Also registered by mocks/aws.py (certificate validation records); this one, loaded later,
+    # Also registered by mocks.py (certificate validation records); this one, loaded later,
     # answers both the same way.
     zone, rname, rtype = inputs.get("zoneId", ""), inputs.get("name", name), inputs.get("type", "A")
     rid = "_".join(p for p in (zone, rname.rstrip("."), rtype, inputs.get("setIdentifier")) if p)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import re
 
-from .registry import AWS_ACCOUNT_ID, MockContext, invoke, resource, stable_hex, stable_uuid
+from offline.mocks.registry import AWS_ACCOUNT_ID, MockContext, invoke, resource, stable_hex, stable_uuid
 
 PARTITION = "aws"
 
