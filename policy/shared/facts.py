@@ -60,7 +60,7 @@ def build(plugins=None, non_cloud=None) -> dict:
     for pkg, (kind, reason) in sorted(non_cloud.items()):
         packages[pkg] = {"cloud": None, "kind": kind, "reason": reason}
     return {"generated_by": "python policy/shared/facts.py (from components/clouds/plugins.py)",
-            "clouds": clouds, "packages": dict(sorted(packages.items()))}
+            "order": list(plugins), "clouds": clouds, "packages": dict(sorted(packages.items()))}
 
 
 def render(facts: dict) -> str:

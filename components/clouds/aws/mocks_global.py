@@ -7,6 +7,7 @@ name, a topic's id is its ARN. Names the provider auto-generates get Pulumi's `<
 """
 from __future__ import annotations
 
+from .mocks import aws_region
 from offline.mocks.registry import AWS_ACCOUNT_ID, MockContext, resource, stable_hex, stable_uuid
 
 PARTITION = "aws"
@@ -48,7 +49,7 @@ def health_check(ctx: MockContext, name: str, inputs: dict):
 @resource("aws:cloudwatch/metricAlarm:MetricAlarm")
 def metric_alarm(ctx: MockContext, name: str, inputs: dict):
     alarm = inputs.get("name") or _autoname(ctx, name)
-    region = ctx.aws_region(inputs)
+    region = aws_region(ctx, inputs)
     return alarm, {**inputs, "name": alarm, "actionsEnabled": inputs.get("actionsEnabled", True),
                    "arn": f"arn:{PARTITION}:cloudwatch:{region}:{AWS_ACCOUNT_ID}:alarm:{alarm}"}
 
@@ -56,7 +57,7 @@ def metric_alarm(ctx: MockContext, name: str, inputs: dict):
 @resource("aws:sns/topic:Topic")
 def sns_topic(ctx: MockContext, name: str, inputs: dict):
     topic = inputs.get("name") or _autoname(ctx, name)
-    arn = f"arn:{PARTITION}:sns:{ctx.aws_region(inputs)}:{AWS_ACCOUNT_ID}:{topic}"
+    arn = f"arn:{PARTITION}:sns:{aws_region(ctx, inputs)}:{AWS_ACCOUNT_ID}:{topic}"
     return arn, {**inputs, "name": topic, "arn": arn, "owner": AWS_ACCOUNT_ID,
                  "signatureVersion": inputs.get("signatureVersion", 1)}
 
