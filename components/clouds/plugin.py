@@ -65,6 +65,9 @@ class CloudPlugin:
     # Its folder's migrations.py: what became of its old URNs (retired ones, pieces moved under a new
     # parent), read by the URN checks and the offline engine (offline/clouds, offline/diff).
     migrations_module: str = ""
+    # Its folder's release.py: the object store its cells' release files go to (`store_for`, `STORE_URI`)
+    # and how the release gate's SLO query authenticates to its metrics (`METRICS_AUTH`), read by ops/release.
+    release_module: str = ""
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     def driver(self):
@@ -72,6 +75,9 @@ class CloudPlugin:
 
     def settings(self):
         return importlib.import_module(self.settings_module)
+
+    def release(self):
+        return importlib.import_module(self.release_module)
 
     @property
     def package(self) -> str:
@@ -96,6 +102,7 @@ FACETS: dict[str, str] = {
     "mock_modules": "offline mocks that answer its resource types (mocks.py in its folder)",
     "apply_module": "offline apply rules of its provider (apply.py in its folder)",
     "migrations_module": "what became of its old URNs: retired ones and moved pieces (migrations.py in its folder)",
+    "release_module": "how releases reach its cells: the object store and the SLO query's authentication (release.py in its folder)",
     "pricing_cloud": "prices in the offline pricing catalog",
     "default_region_key": "the stack config key of its default region",
 }

@@ -21,7 +21,7 @@ from .registry import (AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, MockContext, stab
                        stable_uuid)
 
 # Provider package -> Python package of its SDK, when the name does not follow `pulumi_<pkg>`.
-PY_PACKAGES = {"azure-native": "pulumi_azure_native", "time": "pulumiverse_time", "acme": "pulumiverse_acme"}
+PY_PACKAGES = {"time": "pulumiverse_time", "acme": "pulumiverse_acme"}
 MAX_DEPTH = 4
 
 

@@ -10,7 +10,7 @@ PLUGIN = CloudPlugin(
     label_properties_by_type={},
     # A type with `location` is placed (its resource group's location when unset); one without is a
     # child of something that is (a vault's key, an account's container): from the ARM schema.
-    location=Location(inputs=("location",), unlocated="parent", provider_keys=("location",), locator="azure"),
+    location=Location(inputs=("location",), unlocated="parent", provider_keys=("location",), locator="arm-id"),
     # Judgement: the stores a customer's objects, disks, rows or metrics land in, and the keys to them.
     data_types=frozenset({
         "azure-native:storage:StorageAccount", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
@@ -38,6 +38,7 @@ PLUGIN = CloudPlugin(
     mock_modules=("components.clouds.azure.mocks",),
     apply_module="components.clouds.azure.apply",
     migrations_module="components.clouds.azure.migrations",
+    release_module="components.clouds.azure.release",
     pricing_cloud="azure",
     default_region_key="azure-native:location",
 )

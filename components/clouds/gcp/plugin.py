@@ -17,7 +17,7 @@ PLUGIN = CloudPlugin(
     # A type with `location`, `region` or `zone` is regional or zonal (the provider's region when unset);
     # one with none is global (networks, firewalls, service accounts, IAM): from the provider schema.
     location=Location(inputs=("location", "region", "zone"), unlocated="global", provider_keys=("region", "zone"),
-                      locator="gcp"),
+                      locator="self-link"),
     # Judgement: the stores a customer's objects, disks, rows or datasets land in, and the keys to them.
     data_types=frozenset({
         "gcp:storage/bucket:Bucket", "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey",
@@ -39,6 +39,7 @@ PLUGIN = CloudPlugin(
     mock_modules=("components.clouds.gcp.mocks",),
     apply_module="components.clouds.gcp.apply",
     migrations_module="components.clouds.gcp.migrations",
+    release_module="components.clouds.gcp.release",
     pricing_cloud="gcp",
     default_region_key="gcp:region",
 )
