@@ -63,6 +63,8 @@ for _cloud in CLOUDS:
 def load(facet: str) -> list[ModuleType]:
     """Every cloud's modules of one facet (in registry order, each plugin's in its declared order)."""
     assert facet in FACETS, facet
+    for cloud in CLOUDS:
+        _package(cloud)
     return [importlib.import_module(engine_name(cloud, m)) for cloud in CLOUDS for m in _module_names(cloud, facet)]
 
 
