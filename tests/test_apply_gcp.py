@@ -161,7 +161,7 @@ def test_preview_all_checks_the_project_of_every_stacks_gcp_cells():
     """`preview --all` feeds every stack's captured run to the cross-stack check (offline/__main__.py)."""
     from types import SimpleNamespace
 
-    from offline.__main__ import _gcp_project_collisions
+    from offline.__main__ import _cross_stack_collisions
 
     def run(stack, project):
         urn = f"urn:pulumi:{stack}::p::gcp:container/cluster:Cluster::gcp-{stack}"
@@ -169,6 +169,7 @@ def test_preview_all_checks_the_project_of_every_stacks_gcp_cells():
             {"urn": urn, "name": f"gcp-{stack}", "type": "gcp:container/cluster:Cluster",
              "inputs": {"project": project}, "dependencies": []}]}, error=None)
 
-    found = _gcp_project_collisions([run("prod-a", "acme-prod"), run("prod-b", "acme-prod"), run("dev", "acme-dev"),
+    # The GCP apply module registers it as a cross-stack rule (components/clouds/gcp/apply.py).
+    found = _cross_stack_collisions([run("prod-a", "acme-prod"), run("prod-b", "acme-prod"), run("dev", "acme-dev"),
                                      ("broken", SimpleNamespace(report=None, error="boom"))])
-    assert [(s, u.rsplit("::", 1)[-1]) for s, u, _ in found] == [("prod-b", "gcp-prod-b")]
+    assert [(r, s, u.rsplit("::", 1)[-1]) for r, s, u, _ in found] == [("gcp-one-cell-per-project", "prod-b", "gcp-prod-b")]

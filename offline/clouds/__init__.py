@@ -63,6 +63,9 @@ for _cloud in CLOUDS:
 def load(facet: str) -> list[ModuleType]:
     """Every cloud's modules of one facet (in registry order, each plugin's in its declared order)."""
     assert facet in FACETS, facet
+    if facet == "mock_modules":
+        # The mocks register into offline.mocks' registry, whose package loads them (in this order) itself.
+        importlib.import_module("offline.mocks")
     for cloud in CLOUDS:
         _package(cloud)
     return [importlib.import_module(engine_name(cloud, m)) for cloud in CLOUDS for m in _module_names(cloud, facet)]
