@@ -21,10 +21,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator, Optional, Protocol
-from urllib.parse import urlparse
 
 SHA256_META = "sha256"          # object metadata key holding the full artifact's sha256 (hex)
 PART_SIZE = 16 * 1024 * 1024    # bytes per part/chunk/block (S3 needs >= 5 MiB but for the last part)

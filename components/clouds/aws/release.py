@@ -4,8 +4,6 @@ its release files are published to (S3, `s3://<bucket>`) and how the SLO gate au
 """
 from __future__ import annotations
 
-import os
-import re
 from typing import BinaryIO, Iterator, Optional
 from urllib.parse import urlparse
 

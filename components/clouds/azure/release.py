@@ -5,6 +5,7 @@ azure-identity's default credential).
 """
 from __future__ import annotations
 
+import base64
 import os
 import re
 from typing import BinaryIO, Iterator, Optional

@@ -5,7 +5,6 @@ its metrics (Managed Service for Prometheus: an OAuth token of Application Defau
 from __future__ import annotations
 
 import os
-import re
 from typing import BinaryIO, Iterator, Optional
 from urllib.parse import urlparse
 
