@@ -193,7 +193,7 @@ def container_not_empty(g: Graph):
 # reaches, [] when it is no cluster access) and optionally `deleted_through(g, cluster)` (what else than the
 # Kubernetes objects the deployer deletes through that access).
 def _access_modules() -> list:
-    from ... import clouds
+    from .. import clouds
 
     return [m for m in clouds.load("apply_module") if hasattr(m, "DEPLOYER_GRANTS")]
 
