@@ -258,11 +258,13 @@ def test_every_type_a_cell_registers_is_mocked_encrypted_and_located(stack_run):
             continue
         mock = mocks.RESOURCES.get(type_)
         # A cell may hold another cloud's resources (its certificate-validation records are Route 53's):
-        # the mock is the mocks of the plugin whose package the type is.
+        # the mock is the mocks of the plugin whose package the type is, or of the cell's cloud (which
+        # mocks the non-cloud packages it uses: ACME and TLS in Azure's, Helm releases in AWS's).
         owner = plugin_of_package(type_.split(":")[0])
         if mock is None:  # it fell through to default_resource, which only echoes the inputs
             problems.append(f"{type_}: no mock in offline/mocks (the engine echoed its inputs)")
-        elif mock.__module__ not in (*(clouds.modules_of(owner.cloud, "mock_modules") if owner else ()), *SHARED_MOCKS):
+        elif mock.__module__ not in (*(clouds.modules_of(owner.cloud, "mock_modules") if owner else ()),
+                                     *clouds.modules_of(cloud, "mock_modules"), *SHARED_MOCKS):
             problems.append(f"{type_}: mocked by {mock.__module__}, not a mock module of its plugin "
                             f"({owner.cloud if owner else 'none'}) in {cloud}'s cell")
         if type_ in DATA_TYPES and type_ not in encrypted and type_ not in not_encryptable:
