@@ -95,6 +95,7 @@ def stacks(args) -> int:
     """The stack files in deploy order, and one GitHub Actions matrix per deploy stage."""
     import yaml
 
+    from .cloud_facts import CLOUDS
     from .diff import DiffError, stack_dependencies, stack_waves
     from .project import load_project
 
@@ -115,8 +116,9 @@ def stacks(args) -> int:
             print(f"error: stack {stack!r}: references {sorted(deps[stack])}, which reference other stacks; "
                   "the deploy stages allow one level (cells, then global)", file=sys.stderr)
             return 2
-        # AWS always: every stack writes Route 53 records (zone, certificate validation, traffic).
-        matrix[stage].append({"stack": stack, "environment": env, "gcp": "gcp" in clouds, "azure": "azure" in clouds})
+        # One flag per plugin: whether the stack has a cell of that cloud (the workflows set up its tools and
+        # credentials by it; Route 53's are set up for every stack: each writes records).
+        matrix[stage].append({"stack": stack, "environment": env, **{c: c in clouds for c in CLOUDS}})
     order = [entry["stack"] for stage in STAGES for entry in matrix[stage]]
     print(json.dumps({"order": order, "matrix": {k: {"include": v} for k, v in matrix.items()}}))
     return 0
@@ -169,7 +171,7 @@ def preview_all(args) -> int:
                   + (f", ${run.report['cost']['monthly']:,.2f}/month" if run.report.get("cost") else ""))
     # Apply checks across stacks judge values: assume-applied only, as the per-stack ones.
     collisions = ([("global-name-fixed", *c) for c in _global_name_collisions(runs)]
-                  + [("gcp-one-cell-per-project", *c) for c in _gcp_project_collisions(runs)]
+                  + _cross_stack_collisions(runs)
                   if args.assume_applied else [])
     for rule_id, stack, urn, message in collisions:
         print(f"{stack}: apply error: {rule_id} ({urn.split('::')[-1]}): {message}")
@@ -192,12 +194,14 @@ def _apply_errors(report: dict) -> int:
     return sum(1 for f in report.get("apply", []) if f["level"] == "error" and not f.get("exempted"))
 
 
-def _gcp_project_collisions(runs) -> list[tuple[str, str, str]]:
-    """GCP cells of two stacks in one project (offline/apply/gcp.py project_collisions)."""
-    from .apply import Graph
-    from .apply.gcp import project_collisions
+def _cross_stack_collisions(runs) -> list[tuple[str, str, str, str]]:
+    """(rule, stack, urn, message) of the rules across stacks the clouds' apply modules register (e.g. two
+    stacks' GCP cells in one project)."""
+    from .apply import CROSS_STACK, Graph, load_all
 
-    return project_collisions([Graph(r.report["resources"], [], {}, s) for s, r in runs if r.report is not None])
+    load_all()
+    graphs = [Graph(r.report["resources"], [], {}, s) for s, r in runs if r.report is not None]
+    return [(rule_id, *c) for rule_id in sorted(CROSS_STACK) for c in CROSS_STACK[rule_id](graphs)]
 
 
 def _global_name_collisions(runs) -> list[tuple[str, str, str]]:

@@ -13,6 +13,8 @@ from typing import Optional
 FACTS = json.loads((Path(__file__).resolve().parent / "facts.json").read_text())
 CLOUDS: dict[str, dict] = FACTS["clouds"]
 PACKAGES: dict[str, dict] = FACTS["packages"]
+# The clouds in the registry's order (components/clouds/plugins.py): how reports list them.
+ORDER: tuple[str, ...] = tuple(FACTS["order"])
 
 
 def cloud_of_package(package: str) -> Optional[str]:

@@ -31,11 +31,13 @@ from typing import Optional
 
 import yaml
 
+from .cloud_facts import PACKAGES as _PACKAGE_FACTS
 from .project import Project, load_project, stack_config
 
-# Provider packages: a type of one of these is a custom resource (deleted at its cloud); any other
-# type is a component (deleted from state only, after its children).
-PACKAGES = ("aws", "gcp", "azure-native", "kubernetes", "random", "tls", "time", "acme", "pulumi")
+# Provider packages (every cloud plugin's and the non-cloud ones but this project's components: the
+# registry's facts): a type of one of these is a custom resource (deleted at its cloud); any other type
+# is a component (deleted from state only, after its children).
+PACKAGES = tuple(pkg for pkg, facts in _PACKAGE_FACTS.items() if facts["kind"] != "component")
 # Inputs whose only job is to allow or refuse a delete (step 1 of the prod path may change these only).
 PROTECTION_INPUTS = frozenset({"forceDestroy", "deletionProtection", "enableDeletionProtection",
                                "deletionProtectionEnabled"})

@@ -1,4 +1,4 @@
-"""Apply rules of issue #19 (offline/apply/azure.py): each fails on a real SDK program that breaks it and
+"""Apply rules of issue #19 (components/clouds/azure/apply.py): each fails on a real SDK program that breaks it and
 passes on the same program fixed, under the offline engine (one small program, two stacks)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GCP apply rules learnt at apply time (offline/apply/gcp.py, issue #30): each fails on a real SDK program
+"""GCP apply rules learnt at apply time (components/clouds/gcp/apply.py, issue #30): each fails on a real SDK program
 that breaks it and passes on the same program fixed (one small program, run as stack `bad` and `good`),
 plus the cross-stack and per-cell-project checks as pure functions over captured graphs."""
 from __future__ import annotations
@@ -112,7 +112,7 @@ def test_the_findings_name_what_is_wrong(findings):
 
 def test_an_unknown_service_identity_fails_closed():
     from offline.apply import Graph
-    from offline.apply.gcp import service_identity_creatable
+    from offline.clouds.gcp.apply import service_identity_creatable
 
     def graph(service):
         return Graph([{"urn": "u", "type": "gcp:projects/serviceIdentity:ServiceIdentity", "name": "x",
@@ -131,7 +131,7 @@ def _graph(stack: str, resources: list[dict], config: dict | None = None):
 
 
 def test_one_gcp_cell_per_project_across_stacks():
-    from offline.apply.gcp import project_collisions
+    from offline.clouds.gcp.apply import project_collisions
 
     cluster = lambda stack, name, project: {"urn": f"urn:pulumi:{stack}::p::gcp:container/cluster:Cluster::{name}",
                                             "type": "gcp:container/cluster:Cluster", "inputs": {"project": project}}
@@ -161,7 +161,7 @@ def test_preview_all_checks_the_project_of_every_stacks_gcp_cells():
     """`preview --all` feeds every stack's captured run to the cross-stack check (offline/__main__.py)."""
     from types import SimpleNamespace
 
-    from offline.__main__ import _gcp_project_collisions
+    from offline.__main__ import _cross_stack_collisions
 
     def run(stack, project):
         urn = f"urn:pulumi:{stack}::p::gcp:container/cluster:Cluster::gcp-{stack}"
@@ -169,6 +169,7 @@ def test_preview_all_checks_the_project_of_every_stacks_gcp_cells():
             {"urn": urn, "name": f"gcp-{stack}", "type": "gcp:container/cluster:Cluster",
              "inputs": {"project": project}, "dependencies": []}]}, error=None)
 
-    found = _gcp_project_collisions([run("prod-a", "acme-prod"), run("prod-b", "acme-prod"), run("dev", "acme-dev"),
+    # The GCP apply module registers it as a cross-stack rule (components/clouds/gcp/apply.py).
+    found = _cross_stack_collisions([run("prod-a", "acme-prod"), run("prod-b", "acme-prod"), run("dev", "acme-dev"),
                                      ("broken", SimpleNamespace(report=None, error="boom"))])
-    assert [(s, u.rsplit("::", 1)[-1]) for s, u, _ in found] == [("prod-b", "gcp-prod-b")]
+    assert [(r, s, u.rsplit("::", 1)[-1]) for r, s, u, _ in found] == [("gcp-one-cell-per-project", "prod-b", "gcp-prod-b")]

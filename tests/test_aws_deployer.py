@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline.apply import aws_iam
+from offline.clouds.aws import apply_iam as aws_iam
 from offline_helpers import preview_stack
 
 REPO = Path(__file__).resolve().parents[1]

@@ -574,7 +574,7 @@ def waits_for(run: Run, res: dict) -> set[str]:
 def test_zones_come_from_the_table_for_every_catalog_region():
     from components.clouds.gcp import zones
     from components.core import catalog
-    from offline.mocks.gcp import zones_of as mocked
+    from offline.clouds.gcp.mocks import zones_of as mocked
 
     assert set(zones.REGIONS) == set(catalog.GCP)
     for region in catalog.GCP:

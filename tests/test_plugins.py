@@ -61,8 +61,15 @@ def test_every_plugin_has_every_facet(cloud):
     assert missing_facets(plugin) == []
     assert plugin.driver().check is plugin.settings().check is cloud_settings(cloud).check
     assert plugin.deployer_identity in DeployerOptions.model_fields
-    for module in (*plugin.mock_modules, plugin.apply_module):
-        importlib.import_module(module)
+    # Its offline modules load as the engine loads them (offline/clouds: from its folder, not via `components`).
+    from offline import clouds
+    clouds.load("mock_modules"), clouds.load("apply_module"), clouds.load("migrations_module")
+    for facet in ("mock_modules", "apply_module", "migrations_module"):
+        assert clouds.modules_of(cloud, facet), (cloud, facet)
+        for name in clouds.modules_of(cloud, facet):
+            assert importlib.import_module(name).__file__.startswith(str(REPO / "components" / "clouds" / cloud)), name
+    release = plugin.release()
+    assert release.METRICS_AUTH and release.STORE_URI and callable(release.store_for)
     assert load_catalog().doc["prices"].get(plugin.pricing_cloud), f"{cloud}: no prices"
     # Facts are checked against the provider schema: every type named exists in the package.
     for role in ROLES:
@@ -286,7 +293,7 @@ def _stub_plugin() -> CloudPlugin:
         load_balancer_types=frozenset(t for t in types if t.endswith("/loadBalancer:LoadBalancer")),
         telemetry_types=frozenset(), stateful_types=frozenset(), no_customer_key={},
         driver_module="", settings_module="", deployer_identity="", mock_modules=(), apply_module="",
-        pricing_cloud="", default_region_key="",
+        pricing_cloud="", default_region_key="", migrations_module="", release_module="",
     )
 
 
@@ -305,7 +312,12 @@ def test_a_fourth_cloud_stub_is_told_every_missing_facet_in_words():
     named = {line.split(": no ")[1].split(":")[0] for line in missing}
     assert named == {"label_properties", "key_types", "telemetry_types", "stateful_types", "driver_module",
                      "settings_module", "deployer_identity", "mock_modules", "apply_module", "pricing_cloud",
-                     "default_region_key", "regions_module", "pricing_module"}
+                     "default_region_key", "migrations_module", "release_module",
+                     "regions_module", "pricing_module"}
+    # In words a newcomer reads: mocks, apply rules, migrations and pricing among them.
+    text = "\n".join(missing)
+    for words in ("offline mocks", "apply rules", "old URNs", "prices", "object store"):
+        assert words in text, (words, text)
     for line in missing:
         facet = line.split(": no ")[1].split(":")[0]
         assert line.endswith(FACETS[facet]) and " " in FACETS[facet], line

@@ -201,8 +201,9 @@ def test_every_catalog_cloud_has_a_driver_and_pure_settings():
         assert driver.cloud == cloud and driver.cell_type == f"platform:{cloud}:Cell"
         settings = cloud_settings(cloud)
         assert driver.check is settings.check
-        for module in driver.mock_modules:
-            importlib.import_module(module)
+        # Loaded as the engine loads them (offline/clouds: from the folder, never through `components`).
+        from offline import clouds
+        assert clouds.load("mock_modules") and clouds.modules_of(cloud, "mock_modules")
 
 
 def test_driver_label_properties_are_the_labelling_rules():
@@ -232,7 +233,6 @@ SHARED_MOCKS = ("offline.mocks.core", "offline.mocks.kubernetes", "offline.mocks
 
 
 def test_every_type_a_cell_registers_is_mocked_encrypted_and_located(stack_run):
-    from components.clouds.drivers import DRIVERS
     from offline import mocks
 
     sys.path[:0] = [str(REPO / "policy" / "encryption"), str(REPO / "policy" / "residency")]
@@ -242,7 +242,8 @@ def test_every_type_a_cell_registers_is_mocked_encrypted_and_located(stack_run):
         from stack_view import DATA_TYPES
     finally:
         del sys.path[:2]
-    from components.clouds.plugins import PLUGINS
+    from components.clouds.plugins import PLUGINS, plugin_of_package
+    from offline import clouds
 
     encrypted = {t for rule in RULES for t in rule.types}
     # Data types no service key exists for (each plugin says why): the packs' fail-closed rule skips them.
@@ -255,12 +256,17 @@ def test_every_type_a_cell_registers_is_mocked_encrypted_and_located(stack_run):
         type_ = res["type"]
         if cloud is None or type_.startswith(("pulumi:", "platform:")):
             continue
-        driver = DRIVERS[cloud]
         mock = mocks.RESOURCES.get(type_)
+        # A cell may hold another cloud's resources (its certificate-validation records are Route 53's):
+        # the mock is the mocks of the plugin whose package the type is, or of the cell's cloud (which
+        # mocks the non-cloud packages it uses: ACME and TLS in Azure's, Helm releases in AWS's).
+        owner = plugin_of_package(type_.split(":")[0])
         if mock is None:  # it fell through to default_resource, which only echoes the inputs
             problems.append(f"{type_}: no mock in offline/mocks (the engine echoed its inputs)")
-        elif mock.__module__ not in (*driver.mock_modules, *SHARED_MOCKS):
-            problems.append(f"{type_}: mocked by {mock.__module__}, not a mock module of the {cloud} driver")
+        elif mock.__module__ not in (*(clouds.modules_of(owner.cloud, "mock_modules") if owner else ()),
+                                     *clouds.modules_of(cloud, "mock_modules"), *SHARED_MOCKS):
+            problems.append(f"{type_}: mocked by {mock.__module__}, not a mock module of its plugin "
+                            f"({owner.cloud if owner else 'none'}) in {cloud}'s cell")
         if type_ in DATA_TYPES and type_ not in encrypted and type_ not in not_encryptable:
             problems.append(f"{type_}: data-bearing, and no rule of policy/encryption judges it")
         package = type_.split(":")[0]
@@ -280,80 +286,18 @@ def test_an_unmocked_type_is_detected(stack_run):
 
 # ---- URN stability ----------------------------------------------------------------------------
 
-# Baseline URNs that may go, and why (each kept no state and had nothing aliased to it).
-RETIRED = [
-    # Each cell had its own us-east-1 provider for certificate-validation records; the stack's one
-    # DnsValidator uses the stack's global provider instead. The records keep their URNs (same parent
-    # and name); only their provider reference changes, which the engine settles with the provider's
-    # DiffConfig (same region: no replacement, pulumi/pulumi#18509).
-    re.compile(r"urn:pulumi:[^:]+::platform::platform:(aws|gcp|azure):Cell\$pulumi:providers:aws::[a-z0-9-]+-dns"),
-    # Issue #19: Azure's App Service certificate orders (validated at the root domain, asynchronous, never
-    # issued by a first `up`), their TXT records and the registrar's vault grant, replaced by an ACME
-    # certificate in the vault. Nothing refers to them; the next `up` deletes them.
-    re.compile(r"urn:pulumi:[^:]+::platform::platform:azure:Cell\$(aws:route53/record:Record::[a-z0-9-]+-cert-validation"
-               r"(-public)?|azure-native:authorization:RoleAssignment::[a-z0-9-]+-cert-registration-secrets|"
-               r"azure-native:certificateregistration:AppServiceCertificateOrder(Certificate)?::[a-z0-9-]+)"),
-    # Issue #30: the GCP edge guard's policy with inline rules, replaced by a new policy whose rules are
-    # RegionSecurityPolicyRule resources (an alias would keep the inline rules on the server, and the rule
-    # resources would collide with them). A policy holds no data; `up` moves the backend to the new one first.
-    re.compile(r"urn:pulumi:[^:]+::platform::platform:gcp:Cell\$gcp:compute/regionSecurityPolicy:RegionSecurityPolicy"
-               r"::[a-z0-9-]+-edge"),
-    # Issue #30: the Compute Engine agent's ServiceIdentity: generateServiceIdentity refuses compute (INVALID_ARGUMENT),
-    # so no stack ever created it; the agent exists once the Compute API is on and its address is built instead.
-    re.compile(r"urn:pulumi:[^:]+::platform::platform:gcp:Cell\$platform:gcp:ProjectApis"
-               r"\$gcp:projects/serviceIdentity:ServiceIdentity::[a-z0-9-]+-apis-compute-agent"),
-    # Issue #29: AMP creates the scraper's EKS access entry itself (API authentication mode); ours collided
-    # with it (ResourceInUseException). It held no state; the next `up` deletes it.
-    re.compile(r"urn:pulumi:[^:]+::platform::platform:aws:Cell\$aws:eks/accessEntry:AccessEntry::[a-z0-9-]+-scraper-access"),
-
-]
+# Baseline URNs that may go, and why: each cloud's migrations.py (RETIRED), read by the one resolver the
+# offline diff uses (offline.diff.retired); each kept no state and had nothing aliased to it.
+from offline.diff import alias_urns as _engine_alias_urns, retired  # noqa: E402
 
 
 ROOT_TYPE = "pulumi:pulumi:Stack"
 
 
-def _urn(stack: str, project: str, parent: str | None, type_: str, name: str) -> str:
-    """A URN as the engine builds it: the parent's type chain (none under the root stack), then the type."""
-    chain = parent.split("::")[2] if parent else ROOT_TYPE
-    qualified = type_ if chain == ROOT_TYPE else f"{chain}${type_}"
-    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
-
-
 def _alias_urns(resources: list[dict]) -> dict[str, set[str]]:
-    """URN -> the old URNs the engine matches the resource to (in registration order, parents first).
-
-    - its own aliases: a URN, or an alias *spec* as the offline engine records it ({name, type, parentUrn,
-      noParent, stack, project}); an empty field means the resource's own value (the parent: its current
-      parent), as the engine fills them in;
-    - inherited ones: a child of a resource with aliases also answers to its URN under each of its
-      parent's old URNs (a child named `<parent>-x` follows its parent's old name). The engine derives
-      these itself from the parent's aliases (the SDK sends only the child's own specs, so the offline
-      report does not hold them); they are computed here the same way."""
-    out: dict[str, set[str]] = {}
-    by_urn = {r["urn"]: r for r in resources}
-    for res in resources:
-        head, project = res["urn"].split("::")[:2]
-        stack = head[len("urn:pulumi:"):]
-        own: set[str] = set()
-        for a in res.get("aliases") or []:
-            if isinstance(a, str):
-                own.add(a)
-            elif a.get("urn"):
-                own.add(a["urn"])
-            elif a:
-                parent = None if a.get("noParent") else (a.get("parentUrn") or res.get("parent"))
-                own.add(_urn(a.get("stack") or stack, a.get("project") or project, parent,
-                              a.get("type") or res["type"], a.get("name") or res["name"]))
-        inherited: set[str] = set()
-        parent = by_urn.get(res.get("parent") or "")
-        for old_parent in out.get(parent["urn"], ()) if parent else ():
-            for old in (res["urn"], *own):
-                name, type_ = old.split("::", 3)[3], old.split("::")[2].split("$")[-1]
-                if name.startswith(parent["name"]):
-                    name = old_parent.split("::", 3)[3] + name[len(parent["name"]):]
-                inherited.add(_urn(stack, project, old_parent, type_, name))
-        out[res["urn"]] = (own | inherited) - {res["urn"]}
-    return out
+    """URN -> the old URNs the engine matches the resource to: the offline diff's resolver
+    (offline.diff.alias_urns: own alias specs and those inherited from the parents), as sets."""
+    return {urn: set(old) for urn, old in _engine_alias_urns(resources).items()}
 
 
 def test_alias_urns_follow_specs_and_parents():
@@ -411,7 +355,7 @@ def test_every_baseline_urn_is_still_produced_or_aliased(stack, tmp_path_factory
     assert run.report is not None, run.stderr[-3000:]
     produced = {r["urn"] for r in run.resources}
     aliased = set().union(*_alias_urns(run.resources).values())
-    missing = sorted(u for u in baseline - produced - aliased if not any(p.fullmatch(u) for p in RETIRED))
+    missing = sorted(u for u in baseline - produced - aliased if not retired(u))
     assert not missing, f"stack {stack}: URNs gone without an alias:\n" + "\n".join(missing)
     # Component type tokens are part of every child's URN: they must all still be there.
     types = {u.split("::")[2].split("$")[-1] for u in baseline}
@@ -428,7 +372,7 @@ def test_the_aws_observability_moved_into_its_piece_keeps_every_urn_by_alias(sta
     # children; they are the `platform:aws:Observability` piece's now, each aliased to the cell. They came
     # after the URN baselines, so their URNs before the move were captured on their own (the fixture).
     before = {line for line in (MOVED / "aws-observability" / f"{stack}.txt").read_text().split()
-              if line.startswith("urn:") and not any(p.fullmatch(line) for p in RETIRED)}
+              if line.startswith("urn:") and not retired(line)}
     run = preview_stack(stack, tmp_path_factory.mktemp(stack), packs=PACKS)
     assert run.report is not None, run.stderr[-3000:]
     by_urn = {r["urn"]: r for r in run.resources}

@@ -68,11 +68,17 @@ class CloudPlugin:
     driver_module: str                      # holds DRIVER: the cell class, endpoint kind, pod identity
     settings_module: str                    # the cell's settings: pure checks and CellSpec fields
     deployer_identity: str                  # the DeployerOptions field naming the deploying identity
-    mock_modules: tuple[str, ...]           # offline/mocks modules answering its resource types
-    apply_module: str                       # offline/apply rules of its provider
+    mock_modules: tuple[str, ...]           # its folder's mocks.py (+ siblings): what the offline engine answers
+    apply_module: str                       # its folder's apply.py: its provider's apply-time rules
     pricing_cloud: str                      # its key in offline/pricing's catalog
     default_region_key: str                 # the stack config key of its default provider's region
     pricing_module: str = ""                # its offline pricing rules (components/clouds/<cloud>/pricing.py)
+    # Its folder's migrations.py: what became of its old URNs (retired ones, pieces moved under a new
+    # parent), read by the URN checks and the offline engine (offline/clouds, offline/diff).
+    migrations_module: str = ""
+    # Its folder's release.py: the object store its cells' release files go to (`store_for`, `STORE_URI`)
+    # and how the release gate's SLO query authenticates to its metrics (`METRICS_AUTH`), read by ops/release.
+    release_module: str = ""
     extras: Mapping[str, Any] = field(default_factory=dict)
     # Its regions in the catalog (components/core/catalog.py reads them): a pure module holding ROWS
     # ("name country nearest-route53-latency-region [pair]" per line) and optional COUNTERPARTS (another
@@ -89,6 +95,9 @@ class CloudPlugin:
 
     def settings(self):
         return importlib.import_module(self.settings_module)
+
+    def release(self):
+        return importlib.import_module(self.release_module)
 
     @property
     def package(self) -> str:
@@ -110,8 +119,10 @@ FACETS: dict[str, str] = {
     "driver_module": "a driver module with the cell component",
     "settings_module": "a settings module with the cell's config checks",
     "deployer_identity": "the deployer identity field of platform:deployer",
-    "mock_modules": "offline mocks that answer its resource types",
-    "apply_module": "offline apply rules of its provider",
+    "mock_modules": "offline mocks that answer its resource types (mocks.py in its folder)",
+    "apply_module": "offline apply rules of its provider (apply.py in its folder)",
+    "migrations_module": "what became of its old URNs: retired ones and moved pieces (migrations.py in its folder)",
+    "release_module": "how releases reach its cells: the object store and the SLO query's authentication (release.py in its folder)",
     "pricing_cloud": "prices in the offline pricing catalog",
     "default_region_key": "the stack config key of its default region",
     "regions_module": "its regions in the catalog (country, residency zone, nearest latency region)",

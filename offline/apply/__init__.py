@@ -78,6 +78,19 @@ def rule(id: str, description: str, doc: str, level: str = "error", fix: str = "
     return deco
 
 
+# Rules across the stacks of a project (`preview --all`): rule id -> check(graphs) giving (stack, urn, message).
+CROSS_STACK: dict[str, Callable[[list["Graph"]], list[tuple[str, str, str]]]] = {}
+
+
+def cross_stack(id: str):
+    """Register a rule that judges every stack's graph together (`preview --all`, assume-applied)."""
+    def deco(fn):
+        CROSS_STACK[id] = fn
+        return fn
+
+    return deco
+
+
 class Graph:
     """The captured run as the rules see it (resources as JSON report entries)."""
 
@@ -202,7 +215,7 @@ def check(graph: Graph, rules: Optional[Iterable[str]] = None, today: Optional[_
 def check_all(graph: Graph, rules: Optional[Iterable[str]] = None,
               today: Optional[_dt.date] = None) -> tuple[list[Finding], list[Exemption]]:
     """`check`, and the exemptions that matched no finding (dead config the reports warn about)."""
-    from . import aws, azure, common, gcp, routing, teardown  # noqa: F401  (registers the rules)
+    load_all()
 
     exemptions = load_exemptions(graph, today)
     findings: list[Finding] = []
@@ -226,8 +239,11 @@ def blocking(findings: list[Finding], warnings_as_errors: bool = False) -> list[
 
 
 def load_all() -> dict[str, Rule]:
-    from . import aws, azure, common, gcp, routing, teardown  # noqa: F401
+    """Every rule: the shared ones here, each cloud's from its folder (its plugin's `apply_module`)."""
+    from .. import clouds
+    from . import common, routing, teardown  # noqa: F401  (each registers its rules)
 
+    clouds.load("apply_module")
     return RULES
 
 

@@ -59,9 +59,17 @@ def _get(d, path):
     return d
 
 
+def _cloud_rules() -> list:
+    """Every cloud's apply module (its plugin's `apply_module`): some say what makes a name their own."""
+    from .. import clouds
+
+    return clouds.load("apply_module")
+
+
 def stack_tokens(g: Graph) -> list[str]:
-    """Values that differ between stacks of the project: a fixed global name must carry one."""
-    toks = [g.stack, g.environment, g.cfg("gcp:project")]
+    """Values that differ between stacks of the project: a fixed global name must carry one (the stack, its
+    environment, and the config keys a cloud names, `STACK_CONFIG_TOKENS`: GCP's project)."""
+    toks = [g.stack, g.environment, *(g.cfg(k) for m in _cloud_rules() for k in getattr(m, "STACK_CONFIG_TOKENS", ()))]
     return [t.lower() for t in toks if isinstance(t, str) and t]
 
 
@@ -113,10 +121,9 @@ def fixed_global_names(g: Graph):
         low = name.lower()
         if any(t in low or re.sub(r"[^a-z0-9]", "", t) in low for t in toks) or _DIGEST.search(low):
             continue
-        # A GCP resource in its own project (a per-cell `project`, not the stack's gcp:project): project
-        # ids are globally unique (https://cloud.google.com/resource-manager/docs/creating-managing-projects
-        # "project ID ... must be unique"), so a name carrying the id of the project it lives in is too.
-        own = (r["inputs"] or {}).get("project") if r["type"].startswith("gcp:") else None
+        # A name carrying the id of a globally unique scope the resource lives in (a cloud's `own_scope`:
+        # a GCP resource's own project) is unique too.
+        own = next((v for m in _cloud_rules() if hasattr(m, "own_scope") for v in [m.own_scope(r)] if v), None)
         if known(own) and isinstance(own, str) and own and own.lower() in low:
             continue
         if carries_per_stack_draw(g, r, GLOBAL_NAMES[r["type"]][0], name):

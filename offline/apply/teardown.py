@@ -18,7 +18,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from ..cloud_facts import CLOUDS
 from . import DELETE_TIME, Graph, known, rule
+
+# Every plugin's Kubernetes cluster types (its facts).
+CLUSTER_TYPES = frozenset(t for c in CLOUDS.values() for t in c["cluster_types"])
 
 DESTROYABLE, PROTECTED = "destroyable", "protected"
 TEARDOWN_KEY = "platform:teardown"
@@ -183,62 +187,39 @@ def container_not_empty(g: Graph):
 # ---------------------------------------------------------------------------------------------
 # The deployer's own access: what is deleted through it must go first.
 
-# Azure built-in roles that let their holder act on a cluster's Kubernetes objects.
-AKS_DATA_ROLES = {"b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b", "3498e952-d568-435e-9b2c-8d77e338d7f7",
-                  "a7ffa36f-6b4b-4a0b-b9f7-89c25b2c5a2b", "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8"}
-# GCP roles that carry the container.* permissions the deployer deletes clusters and objects with.
-GKE_ROLES = ("roles/container.admin", "roles/container.clusterAdmin", "roles/container.developer", "roles/owner",
-             "roles/editor")
-GRANT_TYPES = {
-    "aws:eks/accessEntry:AccessEntry": "principalArn",
-    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": "principalArn",
-    "gcp:projects/iAMMember:IAMMember": "member",
-    "gcp:projects/iAMBinding:IAMBinding": "members",
-    "azure-native:authorization:RoleAssignment": "principalId",
-}
-CLUSTERS = {"aws:eks/cluster:Cluster": "aws", "gcp:container/cluster:Cluster": "gcp",
-            "azure-native:containerservice:ManagedCluster": "azure"}
+# Each cloud's apply module (components/clouds/<cloud>/apply.py) says what its deployer's own cluster access
+# is: `DEPLOYER_GRANTS` (grant type -> the input naming the principal), `deployer_principals(deployer)` (the
+# principals the `platform:deployer` config names), `grant_clusters(g, grant, clusters)` (the clusters a grant
+# reaches, [] when it is no cluster access) and optionally `deleted_through(g, cluster)` (what else than the
+# Kubernetes objects the deployer deletes through that access).
+def _access_modules() -> list:
+    from .. import clouds
+
+    return [m for m in clouds.load("apply_module") if hasattr(m, "DEPLOYER_GRANTS")]
 
 
 def _deployer_principals(g: Graph) -> set[str]:
     dep = g.cfg("platform:deployer") or {}
     if not isinstance(dep, dict):
         return set()
-    out = {dep.get("aws_role_arn"), dep.get("azure_object_id")}
-    if dep.get("gcp_service_account"):
-        out.add(f"serviceAccount:{dep['gcp_service_account']}")
-    return {p for p in out if p}
+    return {p for m in _access_modules() for p in m.deployer_principals(dep) if p}
 
 
 def _grant_cluster(g: Graph, grant: dict) -> list[dict]:
     """The clusters a deployer grant gives access to (empty: not a cluster grant)."""
-    inputs = grant.get("inputs") or {}
-    clusters = [c for c in g.resources if c["type"] in CLUSTERS]
-    if grant["type"].startswith("aws:eks/"):
-        return [c for c in clusters if c["type"] == "aws:eks/cluster:Cluster"
-                and (inputs.get("clusterName") in _refs(c) | {(c.get("inputs") or {}).get("name")}
-                     or c["urn"] in (grant.get("propertyDependencies") or {}).get("clusterName", []))]
-    if grant["type"].startswith("gcp:"):
-        if inputs.get("role") not in GKE_ROLES:
-            return []
-        return [c for c in clusters if c["type"] == "gcp:container/cluster:Cluster"
-                and (c.get("inputs") or {}).get("project", inputs.get("project")) == inputs.get("project")]
-    role = str(inputs.get("roleDefinitionId") or "").rsplit("/", 1)[-1]
-    if role not in AKS_DATA_ROLES:
-        return []
-    return [c for c in clusters if c["type"] == "azure-native:containerservice:ManagedCluster"
-            and (c["urn"] in (grant.get("propertyDependencies") or {}).get("scope", [])
-                 or (known(inputs.get("scope")) and inputs.get("scope") in _refs(c)))]
+    clusters = [c for c in g.resources if c["type"] in CLUSTER_TYPES]
+    return [c for m in _access_modules() if grant["type"] in m.DEPLOYER_GRANTS
+            for c in m.grant_clusters(g, grant, clusters)]
 
 
 def _through(g: Graph, cluster: dict) -> list[dict]:
     """What the deployer deletes through its access to `cluster`: the Kubernetes objects behind a provider
-    that reads the cluster, and (GKE, whose IAM is the project's) the cluster's node pools."""
+    that reads the cluster, and what its cloud adds (GKE, whose IAM is the project's: the node pools)."""
     providers = {p["urn"] for p in g.of_type("pulumi:providers:kubernetes") if cluster["urn"] in g.deps(p["urn"])}
     out = [r for r in g.resources if r["type"].startswith("kubernetes:")
            and (r.get("provider") or "").rsplit("::", 1)[0] in providers]
-    if cluster["type"] == "gcp:container/cluster:Cluster":
-        out += [r for r in g.of_type("gcp:container/nodePool:NodePool") if cluster["urn"] in g.deps(r["urn"])]
+    for m in _access_modules():
+        out += getattr(m, "deleted_through", lambda g, c: [])(g, cluster)
     return out
 
 
@@ -257,7 +238,8 @@ def deployer_grant_order(g: Graph):
     if not principals or not destroyable(g):
         return
     for grant in g.resources:
-        key = GRANT_TYPES.get(grant["type"])
+        key = next((m.DEPLOYER_GRANTS[grant["type"]] for m in _access_modules()
+                    if grant["type"] in m.DEPLOYER_GRANTS), None)
         if key is None or grant.get("retainOnDelete"):  # retained: it outlives everything (#30's binding)
             continue
         value = (grant.get("inputs") or {}).get(key)

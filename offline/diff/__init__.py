@@ -21,7 +21,8 @@ contents, key material, vault, cluster), so it is flagged and fails the gate.
 One job per module (tests/test_offline_layout.py pins what can be checked):
 
     model.py     what a diff is: Change, StackDiff (and its JSON form, a contract), DiffError
-    match.py     URNs and aliases as the engine computes them; which old resource each new one is
+    match.py     URNs and aliases as the engine computes them (the one resolver: the URN tests import it);
+                 which old resource each new one is; which old URNs a cloud retired (its migrations.py)
     classify.py  create / delete / replace / update, create-only inputs, STATEFUL
     gitref.py    the base ref as a temporary git worktree (the only module that runs git)
     sides.py     one stack on one side, in a child process of the offline engine; diff_stack
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 from .classify import FORCE_NEW, STATEFUL, diff_resources
 from .gitref import base_checkout
-from .match import ROOT_STACK_TYPE, alias_urns, create_urn, match_resources
+from .match import ROOT_STACK_TYPE, alias_urns, create_urn, match_resources, retired
 from .model import Change, DiffError, StackDiff, mandatory_count
 from .order import all_stacks, stack_dependencies, stack_waves
 from .render import MARKDOWN_ROWS, diff_markdown, diff_text, preview_markdown
@@ -45,7 +46,7 @@ _mandatory = mandatory_count
 
 __all__ = [
     "FORCE_NEW", "STATEFUL", "diff_resources", "base_checkout", "ROOT_STACK_TYPE", "alias_urns", "create_urn",
-    "match_resources", "Change", "DiffError", "StackDiff", "mandatory_count", "all_stacks", "stack_dependencies",
+    "match_resources", "retired", "Change", "DiffError", "StackDiff", "mandatory_count", "all_stacks", "stack_dependencies",
     "stack_waves", "MARKDOWN_ROWS", "diff_markdown", "diff_text", "preview_markdown", "ENGINE_ROOT", "SideRun",
     "diff_stack", "run_side",
 ]

@@ -38,7 +38,9 @@ def _stack_project(urn: str) -> tuple[str, str]:
     return head[len("urn:pulumi:"):], project
 
 
-def _collapse(res: dict, alias: dict, aliases_of: dict[str, list[str]]) -> Optional[str]:
+def _collapse(res: dict, alias: "dict | str", aliases_of: dict[str, list[str]]) -> Optional[str]:
+    if isinstance(alias, str):  # an alias given as a URN
+        return alias or None
     if alias.get("urn"):
         return alias["urn"]
     if not alias:
@@ -89,6 +91,20 @@ def alias_urns(resources: list[dict]) -> dict[str, list[str]]:
                         add(_inherited(_base_type(urn), urn_name(urn), parent_name, parent_alias))
         aliases_of[res["urn"]] = found
     return aliases_of
+
+
+def retired(urn: str) -> Optional[str]:
+    """Why `urn` may be gone without an alias (its cloud's migrations.py says so), or None: a URN a stack
+    no longer produces must be produced under an alias (`alias_urns`) or be retired."""
+    import re
+
+    from .. import clouds
+
+    for module in clouds.load("migrations_module"):
+        for pattern, why in module.RETIRED:
+            if re.fullmatch(pattern, urn):
+                return why
+    return None
 
 
 @dataclass

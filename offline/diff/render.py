@@ -244,17 +244,20 @@ _MODES = {"dry-run": "dry run (a first `pulumi preview`: computed outputs unknow
 
 
 def preview_markdown(runs: list[tuple[str, SideRun]], mode: str = "assume-applied") -> str:
+    from ..cloud_facts import ORDER
+
     bad = [s for s, r in runs if r.error or r.missing or mandatory_count(r.report)]
+    columns = (*ORDER, "kubernetes")  # resources per cloud plugin (registry order), then in-cluster objects
     status = "❌ needs attention" if bad else "✅ clean"
     lines = [f"## Offline preview of {len(runs)} stack(s), {_MODES.get(mode, mode)} — {status}", "",
-             "| stack | resources | aws | gcp | azure | kubernetes | policy |", "|---|---:|---:|---:|---:|---:|---|"]
+             f"| stack | resources | {' | '.join(columns)} | policy |", "|---|---:|" + "---:|" * len(columns) + "---|"]
     for stack, run in runs:
         if run.report is None:
-            lines.append(f"| `{stack}` | | | | | | ❌ {'missing' if run.missing else 'error'} |")
+            lines.append(f"| `{stack}` | |{' |' * len(columns)} ❌ {'missing' if run.missing else 'error'} |")
             continue
         per_cloud = {c: sum(t.values()) for c, t in run.report.get("counts", {}).items()}
         lines.append(f"| `{stack}` | {len(run.report['resources'])} | "
-                     + " | ".join(str(per_cloud.get(c, 0)) for c in ("aws", "gcp", "azure", "kubernetes"))
+                     + " | ".join(str(per_cloud.get(c, 0)) for c in columns)
                      + f" | {_pack_verdicts(run.report)} |")
     for stack, run in runs:
         if run.error:

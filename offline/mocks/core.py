@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 
+from ..cloud_facts import PACKAGES
 from .registry import MockContext, resource, stable_hex
 
 
@@ -18,8 +19,11 @@ def provider(ctx: MockContext, name: str, inputs: dict):
     return stable_hex(ctx.type_, name, n=32), dict(inputs)
 
 
-for _pkg in ("aws", "gcp", "azure-native", "kubernetes", "random", "tls", "time"):
-    resource(f"pulumi:providers:{_pkg}")(provider)
+# Every package with a provider the registry knows (the clouds' and the non-cloud ones; not Pulumi's own nor
+# this project's components).
+for _pkg, _facts in PACKAGES.items():
+    if _facts["kind"] not in ("engine", "component"):
+        resource(f"pulumi:providers:{_pkg}")(provider)
 
 
 @resource("time:index/sleep:Sleep")

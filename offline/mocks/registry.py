@@ -3,8 +3,8 @@
 A resource mock receives the wire-named inputs and a `MockContext` and returns
 `(id, outputs)`; outputs should look like what the real provider returns (ARNs,
 self links, endpoints), inputs included. An invoke mock returns the result dict.
-Cloud-specific mocks live beside this file (aws.py, gcp.py, azure.py,
-kubernetes.py) and register themselves with the decorators below.
+Each cloud's mocks live in its folder (components/clouds/<cloud>/mocks.py, loaded by offline/clouds),
+the non-cloud packages' beside this file; all register themselves with the decorators below.
 """
 from __future__ import annotations
 
@@ -125,21 +125,12 @@ class MockContext:
     def provider_inputs(self) -> dict:
         return self.providers.get(self.provider_ref or "", {})
 
-    def aws_region(self, inputs: Optional[dict] = None) -> str:
-        return ((inputs or {}).get("region") or self.provider_inputs().get("region")
-                or self.config.get("aws:region") or "us-east-1")
-
-    def gcp_project(self, inputs: Optional[dict] = None) -> str:
-        return ((inputs or {}).get("project") or self.provider_inputs().get("project")
-                or self.config.get("gcp:project") or "offline-project")
-
-    def gcp_region(self, inputs: Optional[dict] = None) -> str:
-        return ((inputs or {}).get("region") or self.provider_inputs().get("region")
-                or self.config.get("gcp:region") or "us-central1")
-
-    def azure_location(self, inputs: Optional[dict] = None) -> str:
-        return ((inputs or {}).get("location") or self.provider_inputs().get("location")
-                or self.config.get("azure-native:location") or "westeurope")
+    def provider_setting(self, inputs: Optional[dict], key: str, config_key: str, default: str) -> str:
+        """A provider setting (region, project, location) as the provider resolves it: the resource's own
+        input, else its provider's, else the stack's config, else the provider's default. Each cloud's
+        mocks name their settings (components/clouds/<cloud>/mocks.py)."""
+        return ((inputs or {}).get(key) or self.provider_inputs().get(key) or self.config.get(config_key)
+                or default)
 
 
 def default_resource(ctx: MockContext, name: str, inputs: dict) -> tuple[Optional[str], dict]:

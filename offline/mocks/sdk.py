@@ -18,11 +18,11 @@ import typing
 from functools import lru_cache
 from typing import Any, Optional
 
-from .registry import (AWS_ACCOUNT_ID, AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, MockContext, stable_hex,
+from .registry import (AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, MockContext, stable_hex,
                        stable_uuid)
 
 # Provider package -> Python package of its SDK, when the name does not follow `pulumi_<pkg>`.
-PY_PACKAGES = {"azure-native": "pulumi_azure_native", "time": "pulumiverse_time", "acme": "pulumiverse_acme"}
+PY_PACKAGES = {"time": "pulumiverse_time", "acme": "pulumiverse_acme"}
 MAX_DEPTH = 4
 
 
@@ -190,30 +190,18 @@ def _resource_kind(type_: str) -> str:
     return kind[:1].lower() + kind[1:]
 
 
-# EC2 ids: `<prefix>-0<16 hex>` by the kind of object (https://docs.aws.amazon.com/AWSEC2/latest/
-# APIReference/API_Types.html: vpc-, subnet-, ami-, sg-, i-, ...).
-EC2_PREFIXES = {"vpc": "vpc", "subnet": "subnet", "ami": "ami", "image": "ami", "securitygroup": "sg",
-                "instance": "i", "internetgateway": "igw", "routetable": "rtb", "natgateway": "nat",
-                "eip": "eipalloc", "allocation": "eipalloc", "networkinterface": "eni", "volume": "vol",
-                "snapshot": "snap", "launchtemplate": "lt", "keypair": "key", "transitgateway": "tgw",
-                "vpcendpoint": "vpce", "networkacl": "acl", "prefixlist": "pl", "dhcpoptions": "dopt"}
+def _forms(pkg: str):
+    """The mocks module of the plugin whose package `pkg` is, when it says the cloud's id forms (`sdk_string`,
+    `sdk_id`: ARNs, self links, ARM ids, the provider's settings), else None (a package that is no cloud's)."""
+    from .. import clouds
+    from ..cloud_facts import cloud_of_package
 
-
-def _ec2_kind(type_: str, prop: str) -> str:
-    low = prop.lower()
-    if low in ("id", "ids"):
-        kind = _split(type_)[2].lower()
-        kind = kind[3:] if kind.startswith("get") else kind
-    elif low.endswith("ids"):
-        kind = low[:-3]
-    elif low.endswith("id"):
-        kind = low[:-2]
-    else:
-        return ""
-    for k in (kind, kind.rstrip("s"), kind.replace("default", "")):
-        if k in EC2_PREFIXES:
-            return EC2_PREFIXES[k]
-    return ""
+    cloud = cloud_of_package(pkg)
+    for name in clouds.modules_of(cloud, "mock_modules") if cloud else ():
+        module = importlib.import_module(name)
+        if hasattr(module, "sdk_string"):
+            return module
+    return None
 
 
 def _string(ctx: MockContext, type_: str, name: str, prop: str, inputs: dict) -> str:
@@ -222,36 +210,14 @@ def _string(ctx: MockContext, type_: str, name: str, prop: str, inputs: dict) ->
     low = prop.lower()
     words = _camel_words(prop)
     h = stable_hex(ctx.stack, type_, name, prop, n=16)
-    if pkg == "aws" and _ec2_kind(type_, prop):
-        return f"{_ec2_kind(type_, prop)}-0{h}"
-    if pkg == "aws" and (low == "arn" or low.endswith("arn")):
-        leaf = _string(ctx, type_, name, "id", inputs) if _ec2_kind(type_, "id") else name
-        return f"arn:aws:{_service(type_)}:{ctx.aws_region(inputs)}:{AWS_ACCOUNT_ID}:{_resource_kind(type_).lower()}/{leaf}"
-    if low == "selflink" or low.endswith("selflink"):
-        return (f"https://www.googleapis.com/{_service(type_)}/v1/projects/{ctx.gcp_project(inputs)}/"
-                f"regions/{ctx.gcp_region(inputs)}/{_resource_kind(type_)}s/{name}")
-    if pkg == "azure-native" and low == "id":
-        return azure_id(ctx, type_, name, inputs)
-    if low in ("region",) and pkg == "aws":
-        return ctx.aws_region(inputs)
-    if low in ("region",) and pkg == "gcp":
-        return ctx.gcp_region(inputs)
-    if low == "location" and pkg == "azure-native":
-        return ctx.azure_location(inputs)
-    if low == "location" and pkg == "gcp":
-        return ctx.gcp_region(inputs)
-    if low in ("project", "projectid") and pkg == "gcp":
-        return ctx.gcp_project(inputs)
-    if low in ("accountid", "ownerid") and pkg == "aws":
-        return AWS_ACCOUNT_ID
+    forms = _forms(pkg)
+    value = forms.sdk_string(ctx, type_, name, prop, inputs) if forms is not None else None
+    if value is not None:
+        return value
     if low == "subscriptionid":
         return AZURE_SUBSCRIPTION_ID
     if low == "tenantid":
         return AZURE_TENANT_ID
-    if low in ("availabilityzone", "zone") and pkg == "aws":
-        return ctx.aws_region(inputs) + "a"
-    if low == "zone" and pkg == "gcp":
-        return ctx.gcp_region(inputs) + "-b"
     if "cidr" in words or low.endswith("cidrblock") or "cidr" in low or (
             words[-1:] in (["prefix"], ["prefixes"]) and ("address" in words or "ip" in words)):
         return "10.0.0.0/16"
@@ -274,7 +240,7 @@ def _string(ctx: MockContext, type_: str, name: str, prop: str, inputs: dict) ->
     if any(w in words for w in ("password", "secret", "key", "token")):
         return stable_hex(ctx.stack, type_, name, prop, n=32)
     if low in ("state", "status", "provisioningstate"):
-        return "Succeeded" if pkg == "azure-native" else "available"
+        return "available"
     if low in ("name",):
         return f"{name}-{h[:7]}"
     if low == "id" or low.endswith("id"):
@@ -282,18 +248,6 @@ def _string(ctx: MockContext, type_: str, name: str, prop: str, inputs: dict) ->
     if low.endswith("ids"):
         return f"{name}-{h[:8]}"
     return f"{name}-{prop}"
-
-
-def azure_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
-    """An ARM resource id: /subscriptions/<sub>/resourceGroups/<rg>/providers/<Namespace>/<kind>s/<name>."""
-    _, mod, kind = _split(type_)
-    rg = inputs.get("resourceGroupName") or "offline-rg"
-    if kind == "ResourceGroup":
-        return f"/subscriptions/{AZURE_SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName') or name}"
-    namespace = "Microsoft." + mod.split("/")[0][:1].upper() + mod.split("/")[0][1:]
-    leaf = inputs.get(_resource_kind(type_) + "Name") or inputs.get("name") or name
-    return (f"/subscriptions/{AZURE_SUBSCRIPTION_ID}/resourceGroups/{rg}/providers/{namespace}/"
-            f"{_resource_kind(type_)}s/{leaf}")
 
 
 @lru_cache(maxsize=None)
@@ -429,15 +383,9 @@ def resource_outputs(ctx: MockContext, type_: str, name: str, inputs: dict,
 
 
 def resource_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
-    pkg = type_.split(":")[0]
-    if pkg == "azure-native":
-        return azure_id(ctx, type_, name, inputs)
-    if pkg == "gcp":
-        return (f"projects/{ctx.gcp_project(inputs)}/locations/{ctx.gcp_region(inputs)}/"
-                f"{_resource_kind(type_)}s/{inputs.get('name') or name}")
-    if pkg == "aws" and _ec2_kind(type_, "id"):
-        return _string(ctx, type_, name, "id", inputs)
-    return f"{name}-{stable_hex(ctx.type_, name, n=8)}"
+    forms = _forms(type_.split(":")[0])
+    rid = forms.sdk_id(ctx, type_, name, inputs) if forms is not None else None
+    return rid if rid is not None else f"{name}-{stable_hex(ctx.type_, name, n=8)}"
 
 
 def invoke_result(ctx: MockContext, token: str, args: dict, only: Optional[list[str]] = None) -> dict:

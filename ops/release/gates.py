@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Literal, Optional
+from typing import Callable, Optional
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from components.contract import LATENCY_HISTOGRAM, REQUESTS_TOTAL
 
@@ -28,8 +28,22 @@ CELL_LABEL = "cell"
 class MetricsEndpoint(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     url: str = Field(pattern=r"^https?://[^\s]+/api/v1/query$")
-    auth: Literal["none", "sigv4", "google", "azure"] = "none"
+    # "none", or a cloud plugin's metrics authentication (its release module's METRICS_AUTH: sigv4, google, azure)
+    auth: str = "none"
     region: Optional[str] = None          # sigv4: the workspace's region
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_known(cls, value: str) -> str:
+        return _known_auth(value)
+
+
+def _known_auth(value: str) -> str:
+    allowed = ["none", *_metrics_auths()]
+    if value not in allowed:
+        raise ValueError(f"auth {value!r}: allowed {', '.join(allowed)}")
+    return value
+
 
 
 class SloGate(BaseModel):
@@ -46,30 +60,20 @@ class GateResult:
     detail: str
 
 
-def _auth(ep: MetricsEndpoint):
-    if ep.auth == "sigv4":
-        import boto3
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        creds = boto3.Session().get_credentials()
+def _metrics_auths() -> dict:
+    """auth name -> the release module of the cloud plugin that authenticates that way."""
+    from components.clouds.plugins import PLUGINS
 
-        def sign(req: requests.PreparedRequest) -> requests.PreparedRequest:
-            aws = AWSRequest(method=req.method, url=req.url, data=req.body, headers={"Host": req.url.split("/")[2]})
-            SigV4Auth(creds, "aps", ep.region or "us-east-1").add_auth(aws)
-            req.headers.update(dict(aws.headers))
-            return req
-        return sign
-    if ep.auth == "google":
-        import google.auth
-        import google.auth.transport.requests
-        creds, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/monitoring.read"])
-        creds.refresh(google.auth.transport.requests.Request())
-        token = creds.token
-    elif ep.auth == "azure":
-        from azure.identity import DefaultAzureCredential
-        token = DefaultAzureCredential().get_token("https://prometheus.monitor.azure.com/.default").token
-    else:
+    return {m.METRICS_AUTH: m for m in (p.release() for p in PLUGINS.values())}
+
+
+def _auth(ep: MetricsEndpoint):
+    if ep.auth == "none":
         return None
+    module = _metrics_auths()[ep.auth]
+    if hasattr(module, "metrics_auth"):   # a request signer (SigV4)
+        return module.metrics_auth(ep)
+    token = module.metrics_token(ep)      # else a bearer token
 
     def bearer(req: requests.PreparedRequest) -> requests.PreparedRequest:
         req.headers["Authorization"] = f"Bearer {token}"

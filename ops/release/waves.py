@@ -6,8 +6,10 @@ environment's reviewers approve the wave and its deploy identities (which trust 
 environment) run the `up`. So a wave the workflow runs holds the cells of one stack; a plan whose
 wave spans stacks is refused here (split it into one wave per stack), before anything is published.
 
-    {"stacks": {"include": [{"stack", "gcp", "azure"}...]},          # publish + verify, per stack
-     "waves":  {"include": [{"wave", "stack", "gcp", "azure", "after"}...]}}   # plan order
+    {"stacks": {"include": [{"stack", <cloud>...}...]},          # publish + verify, per stack
+     "waves":  {"include": [{"wave", "stack", <cloud>..., "after"}...]}}   # plan order
+
+One boolean per cloud plugin (aws, gcp, azure): whether the stack has a cell of that cloud.
 
 `after` is the previous wave ('' for the first): the wave job starts from the stack files that wave
 left (a rollout sets `cells[i].release` in them; `rollout --wave` refuses while an earlier wave's
@@ -31,6 +33,14 @@ def plan_path(release: str, project_root: Path = offline_project.ROOT) -> Path:
     return project_root / PLANS / f"{release}.yaml"
 
 
+def _flags(clouds: set[str]) -> dict[str, bool]:
+    """One flag per cloud plugin: whether the stack has a cell of it (the workflow sets up that cloud's
+    tools and credentials by it)."""
+    from components.clouds.plugins import PLUGINS
+
+    return {cloud: cloud in clouds for cloud in PLUGINS}
+
+
 def plan_waves(release: str, plan_file: Path, project_root: Path = offline_project.ROOT) -> dict:
     plan = ro.load_plan(plan_file)
     if plan.release != release:
@@ -49,8 +59,7 @@ def plan_waves(release: str, plan_file: Path, project_root: Path = offline_proje
                                  "workflow runs each wave in its stack's environment: one stack per wave "
                                  "(split it into one wave per stack)")
         s = stacks[0]
-        waves.append({"wave": w.name, "stack": s, "gcp": "gcp" in clouds[s], "azure": "azure" in clouds[s],
-                      "after": after})
+        waves.append({"wave": w.name, "stack": s, **_flags(clouds[s]), "after": after})
         after = w.name
-    return {"stacks": {"include": [{"stack": s, "gcp": "gcp" in c, "azure": "azure" in c} for s, c in clouds.items()]},
+    return {"stacks": {"include": [{"stack": s, **_flags(c)} for s, c in clouds.items()]},
             "waves": {"include": waves}}

@@ -49,7 +49,8 @@ def key_location(view: StackView, owner: Res, prop: str, value) -> tuple[Optiona
     m = _AWS_KMS_ARN.match(text)
     if m:
         return parse_location(m.group(1), "key ARN"), key_res
-    if owner.package == "aws":
+    if ((cloud_facts.cloud(owner.package) or {}).get("location") or {}).get("locator") == "arn-region":
+        # A key id or alias without an ARN (the ARN-located cloud's other forms) is in the owner's region.
         return None, key_res
     m = re.search(r"locations/([^/]+)/keyRings/", text)
     if m:

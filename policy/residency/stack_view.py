@@ -311,7 +311,7 @@ class StackView:
 
     def _locate_azure(self, r: Res, facts: dict) -> Optional[Location]:
         p = r.props
-        if r.type.startswith("azure-native:authorization:"):
+        if r.type.split(":")[1] == "authorization":
             return None  # role assignments/definitions: IAM, judged by what they grant on, not placed
         if p.get("location") is not None:
             return parse_location(p["location"], "location")
@@ -398,5 +398,7 @@ def region_in_hostname(host: str) -> Optional[str]:
     return None
 
 
-# The locator a cloud's facts name -> how the pack reads that cloud's placement (its own id shapes).
-_LOCATORS = {"aws": StackView._locate_aws, "gcp": StackView._locate_gcp, "azure": StackView._locate_azure}
+# The locator a cloud's facts name -> how the pack reads that placement (named by the id shapes it reads:
+# `region` inputs and ARNs; self links, key rings and zones; ARM ids, resource groups and parents).
+_LOCATORS = {"arn-region": StackView._locate_aws, "self-link": StackView._locate_gcp,
+             "arm-id": StackView._locate_azure}

@@ -49,6 +49,10 @@ def build(plugins=None, non_cloud=None) -> dict:
                 "data_types", "key_types", "cluster_types", "load_balancer_types", "telemetry_types", "stateful_types")},
             "no_customer_key": dict(sorted(p.no_customer_key.items())),
             "pricing_cloud": p.pricing_cloud,
+            # The modules of its folder the offline engine loads (offline/clouds): mocks, apply rules, migrations.
+            "mock_modules": list(p.mock_modules),
+            "apply_module": p.apply_module,
+            "migrations_module": p.migrations_module,
             "default_region_key": p.default_region_key,
             "pricing_module": p.pricing_module,
         }
@@ -57,7 +61,7 @@ def build(plugins=None, non_cloud=None) -> dict:
     for pkg, (kind, reason) in sorted(non_cloud.items()):
         packages[pkg] = {"cloud": None, "kind": kind, "reason": reason}
     return {"generated_by": "python policy/shared/facts.py (from components/clouds/plugins.py)",
-            "clouds": clouds, "packages": dict(sorted(packages.items()))}
+            "order": list(plugins), "clouds": clouds, "packages": dict(sorted(packages.items()))}
 
 
 def render(facts: dict) -> str:

@@ -10,7 +10,7 @@ PLUGIN = CloudPlugin(
     label_properties_by_type={},
     # Every regional AWS resource has a `region` input (provider v7); the types without one are global
     # services (IAM, Route 53, CloudFront): policy/residency/gen_locations.py reads the schema.
-    location=Location(inputs=("region",), unlocated="global", provider_keys=("region",), locator="aws"),
+    location=Location(inputs=("region",), unlocated="global", provider_keys=("region",), locator="arn-region"),
     # Judgement: the stores a customer's objects, volumes, rows or metrics land in, and the keys to them.
     data_types=frozenset({
         "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "aws:ebs/volume:Volume", "aws:eks/cluster:Cluster",
@@ -31,9 +31,10 @@ PLUGIN = CloudPlugin(
     driver_module="components.clouds.aws.driver",
     settings_module="components.clouds.aws.settings",
     deployer_identity="aws_role_arn",
-    # Certificate-validation records go through the stack's DnsValidator (Route 53: aws_global).
-    mock_modules=("offline.mocks.aws", "offline.mocks.aws_global"),
-    apply_module="offline.apply.aws",
+    mock_modules=("components.clouds.aws.mocks", "components.clouds.aws.mocks_global"),
+    apply_module="components.clouds.aws.apply",
+    migrations_module="components.clouds.aws.migrations",
+    release_module="components.clouds.aws.release",
     pricing_cloud="aws",
     regions_module="components.clouds.aws.regions",
     default_region_key="aws:region",

@@ -10,7 +10,7 @@ PLUGIN = CloudPlugin(
     label_properties_by_type={},
     # A type with `location` is placed (its resource group's location when unset); one without is a
     # child of something that is (a vault's key, an account's container): from the ARM schema.
-    location=Location(inputs=("location",), unlocated="parent", provider_keys=("location",), locator="azure"),
+    location=Location(inputs=("location",), unlocated="parent", provider_keys=("location",), locator="arm-id"),
     # Judgement: the stores a customer's objects, disks, rows or metrics land in, and the keys to them.
     data_types=frozenset({
         "azure-native:storage:StorageAccount", "azure-native:keyvault:Vault", "azure-native:keyvault:Key",
@@ -35,9 +35,10 @@ PLUGIN = CloudPlugin(
     driver_module="components.clouds.azure.driver",
     settings_module="components.clouds.azure.settings",
     deployer_identity="azure_object_id",
-    # Certificate-validation records go through the stack's DnsValidator (Route 53: aws_global).
-    mock_modules=("offline.mocks.azure", "offline.mocks.aws_global"),
-    apply_module="offline.apply.azure",
+    mock_modules=("components.clouds.azure.mocks",),
+    apply_module="components.clouds.azure.apply",
+    migrations_module="components.clouds.azure.migrations",
+    release_module="components.clouds.azure.release",
     pricing_cloud="azure",
     regions_module="components.clouds.azure.regions",
     default_region_key="azure-native:location",

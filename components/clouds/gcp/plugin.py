@@ -19,7 +19,7 @@ PLUGIN = CloudPlugin(
     # A type with `location`, `region` or `zone` is regional or zonal (the provider's region when unset);
     # one with none is global (networks, firewalls, service accounts, IAM): from the provider schema.
     location=Location(inputs=("location", "region", "zone"), unlocated="global", provider_keys=("region", "zone"),
-                      locator="gcp"),
+                      locator="self-link"),
     # Judgement: the stores a customer's objects, disks, rows or datasets land in, and the keys to them.
     data_types=frozenset({
         "gcp:storage/bucket:Bucket", "gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey",
@@ -38,9 +38,10 @@ PLUGIN = CloudPlugin(
     driver_module="components.clouds.gcp.driver",
     settings_module="components.clouds.gcp.settings",
     deployer_identity="gcp_service_account",
-    # Certificate-validation records go through the stack's DnsValidator (Route 53: aws_global).
-    mock_modules=("offline.mocks.gcp", "offline.mocks.aws_global"),
-    apply_module="offline.apply.gcp",
+    mock_modules=("components.clouds.gcp.mocks",),
+    apply_module="components.clouds.gcp.apply",
+    migrations_module="components.clouds.gcp.migrations",
+    release_module="components.clouds.gcp.release",
     pricing_cloud="gcp",
     regions_module="components.clouds.gcp.regions",
     default_region_key="gcp:region",

@@ -17,7 +17,7 @@ CMEK, so they are the ones granted on the key. How each agent comes to exist dif
   from the project number and the compute Service, so the grant waits for the API to be enabled.
 - Cloud Storage: its own API call (`storage.get_project_service_account`) creates it.
 
-offline/apply/gcp.py (`gcp-service-identity-creatable`, `gcp-service-agent-identity`) holds which
+components/clouds/gcp/apply.py (`gcp-service-identity-creatable`, `gcp-service-agent-identity`) holds which
 agents come from which of these, with the sources.
 """
 from __future__ import annotations

@@ -159,6 +159,8 @@ DISK_RULES = [
 
 @dataclass(frozen=True)
 class ClusterSecrets:
+    rule_id: str       # the policy's name (pack configs refer to it)
+    title: str         # the service's name in the description
     type: str
     enabled: Expect
     key: Expect
@@ -166,38 +168,37 @@ class ClusterSecrets:
     remediation: str
 
 
-CLUSTER_SECRETS = {
-    "aws": ClusterSecrets(
-        "aws:eks/cluster:Cluster",
+# One spec per cluster type (each service spells secrets encryption its own way).
+CLUSTER_SECRETS = (
+    ClusterSecrets(
+        "aws-eks-secrets-encryption", "EKS", "aws:eks/cluster:Cluster",
         Expect("encryptionConfig.resources", lambda v: isinstance(v, list) and "secrets" in v, '["secrets"]'),
         Expect("encryptionConfig.provider.keyArn", _present, "a KMS key ARN"),
         framework("CIS Amazon EKS Benchmark", "1.5.0", "5.3.1",
                   "Ensure Kubernetes Secrets are encrypted using Customer Master Keys (CMKs) managed in AWS KMS"),
         "Set encryptionConfig {resources: [\"secrets\"], provider: {keyArn: <KMS key ARN>}}."),
-    "gcp": ClusterSecrets(
-        "gcp:container/cluster:Cluster",
+    ClusterSecrets(
+        "gcp-gke-secrets-encryption", "GKE", "gcp:container/cluster:Cluster",
         Expect("databaseEncryption.state", lambda v: v == "ENCRYPTED", "ENCRYPTED"),
         Expect("databaseEncryption.keyName", _present, "a Cloud KMS crypto key"),
         framework("CIS Google Kubernetes Engine (GKE) Benchmark", "1.5.0", "5.3.1",
                   "Ensure Kubernetes Secrets are encrypted using keys managed in Cloud KMS"),
         "Set databaseEncryption {state: ENCRYPTED, keyName: <crypto key in the cluster's region>} and grant the "
         "GKE service agent encrypt/decrypt on the key."),
-    "azure": ClusterSecrets(
-        "azure-native:containerservice:ManagedCluster",
+    ClusterSecrets(
+        "azure-aks-secrets-encryption", "AKS", "azure-native:containerservice:ManagedCluster",
         Expect("securityProfile.azureKeyVaultKms.enabled", _true, "true"),
         Expect("securityProfile.azureKeyVaultKms.keyId", _present, "the Key Vault key identifier (with version)"),
         PCI_AT_REST,
         "Set securityProfile.azureKeyVaultKms {enabled: true, keyId: <key URI with version>} with a cluster "
         "identity that can encrypt/decrypt with the key."),
-}
-
-CLOUD_TITLE = {"aws": "EKS", "gcp": "GKE", "azure": "AKS"}
+)
 
 CLUSTER_RULES = [
-    rule(id=f"{cloud}-{CLOUD_TITLE[cloud].lower()}-secrets-encryption", types=(spec.type,),
-         description=f"{CLOUD_TITLE[cloud]} clusters envelope-encrypt Kubernetes Secrets with a customer-managed key.",
+    rule(id=spec.rule_id, types=(spec.type,),
+         description=f"{spec.title} clusters envelope-encrypt Kubernetes Secrets with a customer-managed key.",
          remediation=spec.remediation, framework=spec.framework, check=expect_all(spec.enabled, spec.key))
-    for cloud, spec in CLUSTER_SECRETS.items()
+    for spec in CLUSTER_SECRETS
 ]
 
 
@@ -206,8 +207,10 @@ CLUSTER_RULES = [
 
 @dataclass(frozen=True)
 class Rotation:
-    """How one cloud spells key rotation. `period` returns days, None when rotation is off, or an Unknown."""
+    """How one key type spells rotation. `period` returns days, None when rotation is off, or an Unknown."""
 
+    rule_id: str       # the policy's name (pack configs refer to it)
+    title: str         # what the keys are called in the description
     type: str
     rotatable: Callable[[dict], Any]  # False: the key type cannot rotate automatically (rule does not apply)
     period: Callable[[dict], Any]
@@ -280,24 +283,25 @@ def _azure_period(p: dict) -> Any:
     return best
 
 
-ROTATION = {
-    "aws": Rotation(
-        "aws:kms/key:Key", _aws_rotatable, _aws_period, 365,
+# One spec per key type.
+ROTATION = (
+    Rotation(
+        "aws-key-rotation", "KMS keys", "aws:kms/key:Key", _aws_rotatable, _aws_period, 365,
         framework("CIS Amazon Web Services Foundations Benchmark", "3.0.0", "3.6",
                   "Ensure rotation for customer-created symmetric CMKs is enabled"),
         "Set enableKeyRotation to true (and rotationPeriodInDays, if set, within the allowed maximum)."),
-    "gcp": Rotation(
-        "gcp:kms/cryptoKey:CryptoKey", _gcp_rotatable, _gcp_period, 90,
+    Rotation(
+        "gcp-key-rotation", "Cloud KMS crypto keys", "gcp:kms/cryptoKey:CryptoKey", _gcp_rotatable, _gcp_period, 90,
         framework("CIS Google Cloud Platform Foundation Benchmark", "3.0.0", "1.10",
                   "Ensure KMS encryption keys are rotated within a period of 90 days"),
         "Set rotationPeriod to at most 90 days, e.g. \"7776000s\"."),
-    "azure": Rotation(
-        "azure-native:keyvault:Key", lambda p: True, _azure_period, 90,
+    Rotation(
+        "azure-key-rotation", "Key Vault keys", "azure-native:keyvault:Key", lambda p: True, _azure_period, 90,
         framework(CIS_AZURE, "2.0.0", "8.8",
                   "Ensure Automatic Key Rotation is Enabled within Azure Key Vault for the Supported Services"),
         "Set properties.rotationPolicy.lifetimeActions to a 'rotate' action triggered by timeAfterCreate "
         "(e.g. P90D), with attributes.expiryTime beyond it."),
-}
+)
 
 
 def rotation_check(spec: Rotation):
@@ -321,14 +325,13 @@ def rotation_check(spec: Rotation):
 
 
 ROTATION_RULES = [
-    rule(id=f"{cloud}-key-rotation", types=(spec.type,),
-         description=f"{ {'aws': 'KMS keys', 'gcp': 'Cloud KMS crypto keys', 'azure': 'Key Vault keys'}[cloud]} "
-                     f"rotate automatically, at least every {spec.max_days} days.",
+    rule(id=spec.rule_id, types=(spec.type,),
+         description=f"{spec.title} rotate automatically, at least every {spec.max_days} days.",
          remediation=spec.remediation, framework=spec.framework, check=rotation_check(spec),
          options=(Option("maxRotationDays", {"type": "integer", "minimum": 1,
                                              "description": "longest allowed rotation period, in days"},
                          spec.max_days),))
-    for cloud, spec in ROTATION.items()
+    for spec in ROTATION
 ]
 
 

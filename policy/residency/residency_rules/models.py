@@ -25,12 +25,13 @@ _CONTAINER_PATHS = (("spec", "template", "spec"), ("spec", "jobTemplate", "spec"
 
 # How an object store is named in a model URI, per storage type: the inputs/outputs holding its
 # name (AnalyzeStack sees inputs overlaid with outputs, so a provider-chosen name is known at update).
-_STORE_NAMES: dict[str, tuple[str, ...]] = {
-    "aws:s3/bucket:Bucket": ("bucket",),
-    "aws:s3/bucketV2:BucketV2": ("bucket",),
-    "aws:s3/directoryBucket:DirectoryBucket": ("bucket",),
-    "gcp:storage/bucket:Bucket": ("name",),
-    "azure-native:storage:BlobContainer": ("accountName", "containerName"),
+# type -> (the store's URI scheme, the inputs naming it)
+_STORES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "aws:s3/bucket:Bucket": ("s3", ("bucket",)),
+    "aws:s3/bucketV2:BucketV2": ("s3", ("bucket",)),
+    "aws:s3/directoryBucket:DirectoryBucket": ("s3", ("bucket",)),
+    "gcp:storage/bucket:Bucket": ("gs", ("name",)),
+    "azure-native:storage:BlobContainer": ("blob", ("accountName", "containerName")),
 }
 _BLOB_HOST = re.compile(r"^([a-z0-9]{3,24})\.blob\.core\.windows\.net$")
 
@@ -67,13 +68,12 @@ def store_key(uri: str) -> Optional[str]:
 
 
 def _key_of(r: Res) -> Optional[str]:
-    names = _STORE_NAMES.get(r.type)
+    prefix, names = _STORES.get(r.type, ("", ()))
     if not names:
         return None
     values = [r.props.get(n) for n in names]
     if any(not isinstance(v, str) or is_unknown(v) for v in values):
         return None
-    prefix = {"aws": "s3", "gcp": "gs", "azure-native": "blob"}[r.type.split(":")[0]]
     return "/".join([prefix, *values])
 
 

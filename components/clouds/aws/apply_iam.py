@@ -22,7 +22,7 @@ from typing import Any, Iterable, Optional
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DEPLOYER_DIR = REPO / "deploy" / "aws-deployer"
 ACTIONS_TABLE = REPO / "deploy" / "aws-deployer-actions.yaml"
 LINT_EXCEPTIONS = REPO / "deploy" / "aws-iam-lint-exceptions.yaml"

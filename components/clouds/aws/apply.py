@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 
-from . import Graph, ignored, known, rule
+from offline.apply import Graph, ignored, known, rule
 
 ROUTE53_TAGGED = ("aws:route53/healthCheck:HealthCheck", "aws:route53/zone:Zone")
 _R53_VALUE = re.compile(r"^[\w .:/=+\-@]*$", re.ASCII)
@@ -286,7 +286,7 @@ def amp_scraper_cmk(g: Graph):
       "declares it with a reason",
       "https://github.com/duo-labs/parliament")
 def iam_policy_lint(g: Graph):
-    from .aws_iam import POLICY_INPUTS, lint
+    from .apply_iam import POLICY_INPUTS, lint
 
     for r in g.of_type(*POLICY_INPUTS):
         for field_, kind in POLICY_INPUTS[r["type"]]:
@@ -296,3 +296,24 @@ def iam_policy_lint(g: Graph):
             for f in lint(doc, kind, r["name"]):
                 yield r["urn"], (f"{field_}: parliament {f['severity']} {f['issue']}: {f['detail'][:300]} (fix it, or "
                                  "declare it in deploy/aws-iam-lint-exceptions.yaml with its reason)")
+
+
+# ---------------------------------------------------------------------------------------------
+# The deployer's own cluster access (offline/apply/teardown.py, destroy-deployer-grant-order).
+
+DEPLOYER_GRANTS = {"aws:eks/accessEntry:AccessEntry": "principalArn",
+                   "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": "principalArn"}
+
+
+def deployer_principals(deployer: dict) -> set[str]:
+    return {deployer.get("aws_role_arn")} - {None}
+
+
+def grant_clusters(g: Graph, grant: dict, clusters: list[dict]) -> list[dict]:
+    """An access entry (or its policy association) reaches the EKS cluster it names."""
+    from offline.apply.teardown import _refs
+
+    inputs = grant.get("inputs") or {}
+    return [c for c in clusters if c["type"] == "aws:eks/cluster:Cluster"
+            and (inputs.get("clusterName") in _refs(c) | {(c.get("inputs") or {}).get("name")}
+                 or c["urn"] in (grant.get("propertyDependencies") or {}).get("clusterName", []))]

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from . import Graph, ignored, known, rule
-from .common import SLEEP, propagation_waits
+from offline.apply import Graph, ignored, known, rule
+from offline.apply.common import SLEEP, propagation_waits
 
 _TAG_NAME_FORBIDDEN = set('<>%&\\?/')
 
@@ -420,3 +420,29 @@ def acme_delegation(g: Graph):
                                  f"{record.split('::')[-1]}, but does not wait for that NS record: the CA's DNS-01 lookup "
                                  f"can start before the parent delegates and time out; make the zone id it uses carry "
                                  f"the record (Output.all(zone_id, record.id))")
+
+
+# ---------------------------------------------------------------------------------------------
+# The deployer's own cluster access (offline/apply/teardown.py, destroy-deployer-grant-order).
+
+DEPLOYER_GRANTS = {"azure-native:authorization:RoleAssignment": "principalId"}
+# Azure built-in roles that let their holder act on a cluster's Kubernetes objects.
+AKS_DATA_ROLES = {"b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b", "3498e952-d568-435e-9b2c-8d77e338d7f7",
+                  "a7ffa36f-6b4b-4a0b-b9f7-89c25b2c5a2b", "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8"}
+
+
+def deployer_principals(deployer: dict) -> set[str]:
+    return {deployer.get("azure_object_id")} - {None}
+
+
+def grant_clusters(g: Graph, grant: dict, clusters: list[dict]) -> list[dict]:
+    """A role assignment of an AKS data role reaches the cluster it is scoped to."""
+    from offline.apply.teardown import _refs
+
+    inputs = grant.get("inputs") or {}
+    role = str(inputs.get("roleDefinitionId") or "").rsplit("/", 1)[-1]
+    if role not in AKS_DATA_ROLES:
+        return []
+    return [c for c in clusters if c["type"] == "azure-native:containerservice:ManagedCluster"
+            and (c["urn"] in (grant.get("propertyDependencies") or {}).get("scope", [])
+                 or (known(inputs.get("scope")) and inputs.get("scope") in _refs(c)))]

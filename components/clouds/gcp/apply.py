@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from . import Graph, ignored, known, rule
-from .common import propagation_waits
+from offline.apply import Graph, cross_stack, ignored, known, rule
+from offline.apply.common import propagation_waits
 
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
@@ -149,7 +149,7 @@ def service_identity_creatable(g: Graph):
         else:
             yield r["urn"], (f"generateServiceIdentity for {svc} is not known to create its agent (some services "
                              f"answer INVALID_ARGUMENT); known: {', '.join(sorted(SERVICE_IDENTITY_CREATABLE))}. "
-                             "Add the service to offline/apply/gcp.py with a source, or build the agent's address")
+                             "Add the service to components/clouds/gcp/apply.py with a source, or build the agent's address")
 
 
 @rule("gcp-service-agent-identity",
@@ -219,7 +219,7 @@ def _permission_table() -> dict:
     import json
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "deploy" / "gcp-deployer-permissions.json"
+    path = Path(__file__).resolve().parents[3] / "deploy" / "gcp-deployer-permissions.json"
     return json.loads(path.read_text())["types"]
 
 
@@ -333,6 +333,7 @@ def cell_projects(g: Graph) -> list[tuple[str, str]]:
     return out
 
 
+@cross_stack("gcp-one-cell-per-project")
 def project_collisions(graphs: list[Graph]) -> list[tuple[str, str, str]]:
     """(stack, urn, message) for every GCP cell whose project a cell of another stack already uses.
 
@@ -380,3 +381,47 @@ def armor_rules(g: Graph):
                                  "rewriting the list, and an edit can leave stale or missing rules (#26062); manage "
                                  f"each rule as a {rule_type.rsplit(':', 1)[-1]} (on a new policy: the old one's "
                                  "inline rules stay on the server)"), "warning"
+
+
+# ---------------------------------------------------------------------------------------------
+# The deployer's own cluster access (offline/apply/teardown.py, destroy-deployer-grant-order).
+
+DEPLOYER_GRANTS = {"gcp:projects/iAMMember:IAMMember": "member", "gcp:projects/iAMBinding:IAMBinding": "members"}
+# GCP roles that carry the container.* permissions the deployer deletes clusters and objects with.
+GKE_ROLES = ("roles/container.admin", "roles/container.clusterAdmin", "roles/container.developer", "roles/owner",
+             "roles/editor")
+
+
+def deployer_principals(deployer: dict) -> set[str]:
+    account = deployer.get("gcp_service_account")
+    return {f"serviceAccount:{account}"} if account else set()
+
+
+def grant_clusters(g: Graph, grant: dict, clusters: list[dict]) -> list[dict]:
+    """A project role with container.* permissions reaches every GKE cluster of the project."""
+    inputs = grant.get("inputs") or {}
+    if inputs.get("role") not in GKE_ROLES:
+        return []
+    return [c for c in clusters if c["type"] == "gcp:container/cluster:Cluster"
+            and (c.get("inputs") or {}).get("project", inputs.get("project")) == inputs.get("project")]
+
+
+def deleted_through(g: Graph, cluster: dict) -> list[dict]:
+    """GKE's IAM is the project's: the cluster's node pools are deleted through the same grant."""
+    if cluster["type"] != "gcp:container/cluster:Cluster":
+        return []
+    return [r for r in g.of_type("gcp:container/nodePool:NodePool") if cluster["urn"] in g.deps(r["urn"])]
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixed global names (offline/apply/common.py, global-name-fixed).
+
+# The stack's project differs between stacks: a global name carrying it is the stack's own.
+STACK_CONFIG_TOKENS = ("gcp:project",)
+
+
+def own_scope(r: dict):
+    """A GCP resource in its own project (a per-cell `project`, not the stack's gcp:project): project ids are
+    globally unique (https://cloud.google.com/resource-manager/docs/creating-managing-projects "project ID ...
+    must be unique"), so a name carrying the id of the project it lives in is too."""
+    return (r["inputs"] or {}).get("project") if r["type"].startswith("gcp:") else None

@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+from typing import Optional
 
-from .registry import MockContext, invoke, resource, stable_hex, stable_uuid
+from offline.mocks.registry import MockContext, invoke, resource, stable_hex, stable_uuid
+
+
+def gcp_project(ctx: MockContext, inputs: Optional[dict] = None) -> str:
+    return ctx.provider_setting(inputs, "project", "gcp:project", "offline-project")
+
+
+def gcp_region(ctx: MockContext, inputs: Optional[dict] = None) -> str:
+    return ctx.provider_setting(inputs, "region", "gcp:region", "us-central1")
 
 COMPUTE = "https://www.googleapis.com/compute/v1"
 CREATED = "2026-01-01T00:00:00.000-08:00"
@@ -47,7 +56,7 @@ def _regional(kind: str):
     """A regional Compute resource: `projects/<p>/regions/<r>/<kind>/<name>` with a self link."""
 
     def mock(ctx: MockContext, name: str, inputs: dict):
-        project, region, n = ctx.gcp_project(inputs), ctx.gcp_region(inputs), _name(ctx, name, inputs)
+        project, region, n = gcp_project(ctx, inputs), gcp_region(ctx, inputs), _name(ctx, name, inputs)
         rid = f"projects/{project}/regions/{region}/{kind}/{n}"
         return rid, {**inputs, "name": n, "project": project, "region": region, "selfLink": f"{COMPUTE}/{rid}",
                      "creationTimestamp": CREATED, **_extras(kind, ctx, rid, inputs)}
@@ -105,7 +114,7 @@ for _token, _kind in {
 @resource("gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule")
 def security_policy_rule(ctx: MockContext, name: str, inputs: dict):
     """A rule of a regional security policy: no name of its own, its id is the policy's path and its priority."""
-    project, region = ctx.gcp_project(inputs), ctx.gcp_region(inputs)
+    project, region = gcp_project(ctx, inputs), gcp_region(ctx, inputs)
     policy = str(inputs.get("securityPolicy", "")).rstrip("/").split("/")[-1]
     rid = f"projects/{project}/regions/{region}/securityPolicies/{policy}/priority/{inputs.get('priority')}"
     return rid, {**inputs, "project": project, "region": region, "preview": bool(inputs.get("preview", False))}
@@ -113,7 +122,7 @@ def security_policy_rule(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:compute/network:Network")
 def network(ctx: MockContext, name: str, inputs: dict):
-    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
+    project, n = gcp_project(ctx, inputs), _name(ctx, name, inputs)
     rid = f"projects/{project}/global/networks/{n}"
     return rid, {**inputs, "name": n, "project": project, "selfLink": f"{COMPUTE}/{rid}",
                  "numericId": _numeric(rid), "gatewayIpv4": ""}
@@ -121,7 +130,7 @@ def network(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:compute/firewall:Firewall")
 def firewall(ctx: MockContext, name: str, inputs: dict):
-    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
+    project, n = gcp_project(ctx, inputs), _name(ctx, name, inputs)
     rid = f"projects/{project}/global/firewalls/{n}"
     return rid, {**inputs, "name": n, "project": project, "selfLink": f"{COMPUTE}/{rid}",
                  "creationTimestamp": CREATED}
@@ -129,13 +138,13 @@ def firewall(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:compute/routerNat:RouterNat")
 def router_nat(ctx: MockContext, name: str, inputs: dict):
-    project, region, n = ctx.gcp_project(inputs), ctx.gcp_region(inputs), _name(ctx, name, inputs)
+    project, region, n = gcp_project(ctx, inputs), gcp_region(ctx, inputs), _name(ctx, name, inputs)
     return f"{project}/{region}/{inputs.get('router')}/{n}", {**inputs, "name": n, "project": project, "region": region}
 
 
 @resource("gcp:compute/instanceGroupNamedPort:InstanceGroupNamedPort")
 def named_port(ctx: MockContext, name: str, inputs: dict):
-    project = ctx.gcp_project(inputs)
+    project = gcp_project(ctx, inputs)
     group = str(inputs.get("group", "")).rstrip("/").split("/")[-1]
     zone = inputs.get("zone") or str(inputs.get("group", "")).split("/zones/")[-1].split("/")[0]
     return (f"{project}/{zone}/{group}/{inputs.get('port')}/{inputs.get('name')}",
@@ -144,13 +153,13 @@ def named_port(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:projects/service:Service")
 def project_service(ctx: MockContext, name: str, inputs: dict):
-    project = ctx.gcp_project(inputs)
+    project = gcp_project(ctx, inputs)
     return f"{project}/{inputs['service']}", {**inputs, "project": project}
 
 
 @resource("gcp:kms/keyRing:KeyRing")
 def key_ring(ctx: MockContext, name: str, inputs: dict):
-    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
+    project, n = gcp_project(ctx, inputs), _name(ctx, name, inputs)
     return f"projects/{project}/locations/{inputs['location']}/keyRings/{n}", {**inputs, "name": n, "project": project}
 
 
@@ -166,7 +175,7 @@ def crypto_key(ctx: MockContext, name: str, inputs: dict):
 
 def _iam_member(parent_key: str, prefix: str = ""):
     def mock(ctx: MockContext, name: str, inputs: dict):
-        parent = inputs.get(parent_key) or ctx.gcp_project(inputs)
+        parent = inputs.get(parent_key) or gcp_project(ctx, inputs)
         rid = f"{prefix}{parent}/{inputs['role']}/{inputs['member']}"
         return rid, {**inputs, parent_key: parent, "etag": _etag(rid)}
 
@@ -181,7 +190,7 @@ resource("gcp:projects/iAMMember:IAMMember")(_iam_member("project"))
 
 @resource("gcp:storage/bucket:Bucket")
 def bucket(ctx: MockContext, name: str, inputs: dict):
-    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
+    project, n = gcp_project(ctx, inputs), _name(ctx, name, inputs)
     labels = inputs.get("labels") or {}
     return n, {**inputs, "name": n, "project": project, "projectNumber": int(project_number(project)),
                "location": str(inputs.get("location", "US")).upper(), "url": f"gs://{n}",
@@ -191,7 +200,7 @@ def bucket(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:serviceaccount/account:Account")
 def service_account(ctx: MockContext, name: str, inputs: dict):
-    project = ctx.gcp_project(inputs)
+    project = gcp_project(ctx, inputs)
     email = f"{inputs['accountId']}@{project}.iam.gserviceaccount.com"
     rid = f"projects/{project}/serviceAccounts/{email}"
     return rid, {**inputs, "project": project, "email": email, "name": rid, "member": f"serviceAccount:{email}",
@@ -200,8 +209,8 @@ def service_account(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:container/cluster:Cluster")
 def gke_cluster(ctx: MockContext, name: str, inputs: dict):
-    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
-    location = inputs.get("location") or ctx.gcp_region(inputs)
+    project, n = gcp_project(ctx, inputs), _name(ctx, name, inputs)
+    location = inputs.get("location") or gcp_region(ctx, inputs)
     rid = f"projects/{project}/locations/{location}/clusters/{n}"
     private = (inputs.get("privateClusterConfig") or {}).get("enablePrivateEndpoint")
     h = int(stable_hex(rid, n=4), 16)
@@ -224,9 +233,9 @@ def gke_cluster(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:container/nodePool:NodePool")
 def node_pool(ctx: MockContext, name: str, inputs: dict):
-    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
+    project, n = gcp_project(ctx, inputs), _name(ctx, name, inputs)
     cluster = str(inputs.get("cluster", "")).split("/")[-1]
-    location = inputs.get("location") or ctx.gcp_region(inputs)
+    location = inputs.get("location") or gcp_region(ctx, inputs)
     zones = inputs.get("nodeLocations") or zones_of(location)
     # GKE names a pool's groups gke-<cluster>-<pool>-<8 hex>-grp (one per zone), both names shortened.
     managers, groups = [], []
@@ -242,7 +251,7 @@ def node_pool(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:certificatemanager/dnsAuthorization:DnsAuthorization")
 def dns_authorization(ctx: MockContext, name: str, inputs: dict):
-    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
+    project, n = gcp_project(ctx, inputs), _name(ctx, name, inputs)
     location = inputs.get("location") or "global"
     rid = f"projects/{project}/locations/{location}/dnsAuthorizations/{n}"
     domain = inputs["domain"]
@@ -262,7 +271,7 @@ def dns_authorization(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:certificatemanager/certificate:Certificate")
 def certificate(ctx: MockContext, name: str, inputs: dict):
-    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
+    project, n = gcp_project(ctx, inputs), _name(ctx, name, inputs)
     location = inputs.get("location") or "global"
     managed = inputs.get("managed") or {}
     labels = inputs.get("labels") or {}
@@ -275,7 +284,7 @@ def certificate(ctx: MockContext, name: str, inputs: dict):
 
 @invoke("gcp:storage/getProjectServiceAccount:getProjectServiceAccount")
 def storage_service_agent(ctx: MockContext, args: dict) -> dict:
-    project = args.get("project") or ctx.gcp_project()
+    project = args.get("project") or gcp_project(ctx)
     email = f"service-{project_number(project)}@gs-project-accounts.iam.gserviceaccount.com"
     return {"id": project, "project": project, "emailAddress": email, "member": f"serviceAccount:{email}"}
 
@@ -283,7 +292,7 @@ def storage_service_agent(ctx: MockContext, args: dict) -> dict:
 @invoke("gcp:logging/getProjectCmekSettings:getProjectCmekSettings")
 def logging_cmek_settings(ctx: MockContext, args: dict) -> dict:
     # The account Cloud Logging encrypts with; the API creates it with the project's CMEK settings.
-    project = args.get("project") or ctx.gcp_project()
+    project = args.get("project") or gcp_project(ctx)
     account = f"cmek-p{project_number(project)}@gcp-sa-logging.iam.gserviceaccount.com"
     return {"id": f"projects/{project}/cmekSettings", "project": project, "name": f"projects/{project}/cmekSettings",
             "serviceAccountId": account, "kmsKeyName": args.get("kmsKeyName") or "", "kmsKeyVersionName": ""}
@@ -291,7 +300,7 @@ def logging_cmek_settings(ctx: MockContext, args: dict) -> dict:
 
 @invoke("gcp:organizations/getProject:getProject")
 def get_project(ctx: MockContext, args: dict) -> dict:
-    project = args.get("projectId") or ctx.gcp_project()
+    project = args.get("projectId") or gcp_project(ctx)
     return {"id": f"projects/{project}", "projectId": project, "name": project, "number": project_number(project),
             "autoCreateNetwork": True, "labels": {}, "effectiveLabels": {}, "pulumiLabels": {},
             "orgId": "", "folderId": "", "billingAccount": "", "deletionPolicy": "PREVENT", "tags": {}}
@@ -299,7 +308,7 @@ def get_project(ctx: MockContext, args: dict) -> dict:
 
 @invoke("gcp:compute/getZones:getZones")
 def get_zones(ctx: MockContext, args: dict) -> dict:
-    project, region = args.get("project") or ctx.gcp_project(), args.get("region") or ctx.gcp_region()
+    project, region = args.get("project") or gcp_project(ctx), args.get("region") or gcp_region(ctx)
     return {"id": f"projects/{project}/regions/{region}", "project": project, "region": region,
             "status": args.get("status"), "names": zones_of(region)}
 
@@ -312,7 +321,7 @@ _AGENT_DOMAINS = {"container.googleapis.com": "container-engine-robot.iam.gservi
 
 @resource("gcp:projects/serviceIdentity:ServiceIdentity")
 def service_identity(ctx: MockContext, name: str, inputs: dict):
-    project, service = ctx.gcp_project(inputs), inputs["service"]
+    project, service = gcp_project(ctx, inputs), inputs["service"]
     domain = _AGENT_DOMAINS.get(service, f"gcp-sa-{service.split('.')[0]}.iam.gserviceaccount.com")
     email = f"service-{project_number(project)}@{domain}"
     return f"projects/{project}/services/{service}", {**inputs, "project": project, "email": email,
@@ -321,7 +330,7 @@ def service_identity(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:logging/projectBucketConfig:ProjectBucketConfig")
 def log_bucket(ctx: MockContext, name: str, inputs: dict):
-    project = ctx.gcp_project(inputs)
+    project = gcp_project(ctx, inputs)
     rid = f"projects/{project}/locations/{inputs['location']}/buckets/{inputs['bucketId']}"
     return rid, {**inputs, "project": project, "name": rid, "lifecycleState": "ACTIVE",
                  "retentionDays": inputs.get("retentionDays", 30), "locked": inputs.get("locked", False)}
@@ -329,7 +338,7 @@ def log_bucket(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:logging/projectSink:ProjectSink")
 def log_sink(ctx: MockContext, name: str, inputs: dict):
-    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
+    project, n = gcp_project(ctx, inputs), _name(ctx, name, inputs)
     # A sink to a bucket of its own project writes as the project's Logging service agent.
     writer = f"serviceAccount:service-{project_number(project)}@gcp-sa-logging.iam.gserviceaccount.com"
     return f"projects/{project}/sinks/{n}", {**inputs, "name": n, "project": project, "writerIdentity": writer}
@@ -337,7 +346,7 @@ def log_sink(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:logging/projectExclusion:ProjectExclusion")
 def log_exclusion(ctx: MockContext, name: str, inputs: dict):
-    project, n = ctx.gcp_project(inputs), _name(ctx, name, inputs)
+    project, n = gcp_project(ctx, inputs), _name(ctx, name, inputs)
     return f"projects/{project}/exclusions/{n}", {**inputs, "name": n, "project": project}
 
 
@@ -345,7 +354,7 @@ def log_exclusion(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:monitoring/notificationChannel:NotificationChannel")
 def notification_channel(ctx: MockContext, name: str, inputs: dict):
-    project = ctx.gcp_project(inputs)
+    project = gcp_project(ctx, inputs)
     channel = f"projects/{project}/notificationChannels/{_numeric(ctx.stack, project, name)}"
     # Email channels need no verification; `verificationStatus` stays unset for them.
     return channel, {**inputs, "project": project, "name": channel, "enabled": inputs.get("enabled", True)}
@@ -353,10 +362,38 @@ def notification_channel(ctx: MockContext, name: str, inputs: dict):
 
 @resource("gcp:monitoring/alertPolicy:AlertPolicy")
 def alert_policy(ctx: MockContext, name: str, inputs: dict):
-    project = ctx.gcp_project(inputs)
+    project = gcp_project(ctx, inputs)
     policy = f"projects/{project}/alertPolicies/{_numeric(ctx.stack, project, name)}"
     conditions = [{**c, "name": f"{policy}/conditions/{_numeric(policy, str(i))}"}
                   for i, c in enumerate(inputs.get("conditions") or [])]
     return policy, {**inputs, "project": project, "name": policy, "conditions": conditions,
                     "enabled": inputs.get("enabled", True),
                     "creationRecords": [{"mutateTime": "2026-01-01T00:00:00Z", "mutatedBy": "offline"}]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Google Cloud's forms of the values a type without a mock of its own gets (offline/mocks/sdk.py asks).
+
+def sdk_string(ctx: MockContext, type_: str, name: str, prop: str, inputs: dict) -> Optional[str]:
+    """The GCP form of a string property by its name (a self link, the region, zone or project), or None."""
+    from offline.mocks import sdk
+
+    low = prop.lower()
+    if low == "selflink" or low.endswith("selflink"):
+        return (f"https://www.googleapis.com/{sdk._service(type_)}/v1/projects/{gcp_project(ctx, inputs)}/"
+                f"regions/{gcp_region(ctx, inputs)}/{sdk._resource_kind(type_)}s/{name}")
+    if low in ("region", "location"):
+        return gcp_region(ctx, inputs)
+    if low in ("project", "projectid"):
+        return gcp_project(ctx, inputs)
+    if low == "zone":
+        return gcp_region(ctx, inputs) + "-b"
+    return None
+
+
+def sdk_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> Optional[str]:
+    """A resource name: projects/<project>/locations/<region>/<kind>s/<name>."""
+    from offline.mocks import sdk
+
+    return (f"projects/{gcp_project(ctx, inputs)}/locations/{gcp_region(ctx, inputs)}/"
+            f"{sdk._resource_kind(type_)}s/{inputs.get('name') or name}")

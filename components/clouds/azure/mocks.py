@@ -14,9 +14,10 @@ import hashlib
 import ipaddress
 import json
 import re
+from typing import Optional
 
-from .core import provider
-from .registry import (
+from offline.mocks.core import provider
+from offline.mocks.registry import (
     AZURE_OBJECT_ID,
     AZURE_SUBSCRIPTION_ID,
     AZURE_TENANT_ID,
@@ -26,6 +27,11 @@ from .registry import (
     stable_hex,
     stable_uuid,
 )
+
+
+def azure_location(ctx: MockContext, inputs: Optional[dict] = None) -> str:
+    return ctx.provider_setting(inputs, "location", "azure-native:location", "westeurope")
+
 
 _SUB = f"/subscriptions/{AZURE_SUBSCRIPTION_ID}"
 # Documentation range (RFC 5737) for mock public addresses.
@@ -61,7 +67,7 @@ def _provider_resource(namespace: str, kind: str, name_key: str):
     def mock(ctx: MockContext, name: str, inputs: dict):
         res_name = inputs.get(name_key) or f"{name}{stable_hex(ctx.type_, name, n=6)}"
         rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/{namespace}/{kind}/{res_name}"
-        extra = {"location": ctx.azure_location(inputs)} if kind != "certificateOrders" else {}
+        extra = {"location": azure_location(ctx, inputs)} if kind != "certificateOrders" else {}
         return _arm(inputs, res_name, rid, f"{namespace}/{kind}", provisioningState="Succeeded", **extra)
     return mock
 
@@ -81,7 +87,7 @@ for _token, _ns, _kind, _key in (
 def resource_group(ctx: MockContext, name: str, inputs: dict):
     rg = inputs.get("resourceGroupName") or f"{name}{stable_hex(ctx.type_, name, n=8)}"
     return _arm(inputs, rg, _rg_id(rg), "Microsoft.Resources/resourceGroups",
-                location=ctx.azure_location(inputs), properties={"provisioningState": "Succeeded"})
+                location=azure_location(ctx, inputs), properties={"provisioningState": "Succeeded"})
 
 
 @resource("azure-native:network:Subnet")
@@ -96,7 +102,7 @@ def subnet(ctx: MockContext, name: str, inputs: dict):
 def public_ip(ctx: MockContext, name: str, inputs: dict):
     ip_name = inputs.get("publicIpAddressName") or name
     rg = inputs["resourceGroupName"]
-    location = ctx.azure_location(inputs)
+    location = azure_location(ctx, inputs)
     rid = f"{_rg_id(rg)}/providers/Microsoft.Network/publicIPAddresses/{ip_name}"
     address = str(_PUBLIC_POOL.network_address + 1 + int(stable_hex(ctx.stack, rid, n=4), 16) % 250)
     dns = dict(inputs.get("dnsSettings") or {})
@@ -111,7 +117,7 @@ def user_assigned_identity(ctx: MockContext, name: str, inputs: dict):
     id_name = inputs.get("resourceName") or name
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{id_name}"
     return _arm(inputs, id_name, rid, "Microsoft.ManagedIdentity/userAssignedIdentities",
-                location=ctx.azure_location(inputs), tenantId=AZURE_TENANT_ID,
+                location=azure_location(ctx, inputs), tenantId=AZURE_TENANT_ID,
                 principalId=stable_uuid(ctx.stack, rid, "principal"), clientId=stable_uuid(ctx.stack, rid, "client"))
 
 
@@ -137,7 +143,7 @@ def vault(ctx: MockContext, name: str, inputs: dict):
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.KeyVault/vaults/{vault_name}"
     props = {**(inputs.get("properties") or {}), "vaultUri": f"https://{vault_name}.vault.azure.net/",
              "provisioningState": "Succeeded", "hsmPoolResourceId": None}
-    return _arm(inputs, vault_name, rid, "Microsoft.KeyVault/vaults", location=ctx.azure_location(inputs),
+    return _arm(inputs, vault_name, rid, "Microsoft.KeyVault/vaults", location=azure_location(ctx, inputs),
                 properties=props)
 
 
@@ -148,7 +154,7 @@ def vault_key(ctx: MockContext, name: str, inputs: dict):
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.KeyVault/vaults/{vault_name}/keys/{key_name}"
     uri = f"https://{vault_name}.vault.azure.net/keys/{key_name}"
     version = stable_hex(ctx.stack, rid, n=32)
-    return _arm(inputs, key_name, rid, "Microsoft.KeyVault/vaults/keys", location=ctx.azure_location(inputs),
+    return _arm(inputs, key_name, rid, "Microsoft.KeyVault/vaults/keys", location=azure_location(ctx, inputs),
                 keyUri=uri, keyUriWithVersion=f"{uri}/{version}")
 
 
@@ -158,7 +164,7 @@ def disk_encryption_set(ctx: MockContext, name: str, inputs: dict):
     des = inputs.get("diskEncryptionSetName") or name
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Compute/diskEncryptionSets/{des}"
     return _arm(inputs, des, rid, "Microsoft.Compute/diskEncryptionSets", api="2024-03-02",
-                location=ctx.azure_location(inputs),
+                location=azure_location(ctx, inputs),
                 encryptionType=inputs.get("encryptionType") or "EncryptionAtRestWithCustomerKey",
                 rotationToLatestKeyVersionEnabled=bool(inputs.get("rotationToLatestKeyVersionEnabled")),
                 previousKeys=[], lastKeyRotationTimestamp=None, autoKeyRotationError=None,
@@ -169,7 +175,7 @@ def disk_encryption_set(ctx: MockContext, name: str, inputs: dict):
 def storage_account(ctx: MockContext, name: str, inputs: dict):
     account = inputs.get("accountName") or f"{name.replace('-', '')}{stable_hex(ctx.type_, name, n=6)}"[:24]
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Storage/storageAccounts/{account}"
-    location = ctx.azure_location(inputs)
+    location = azure_location(ctx, inputs)
     endpoints = {svc: f"https://{account}.{svc}.core.windows.net/" for svc in ("blob", "queue", "table", "file", "dfs", "web")}
     return _arm(inputs, account, rid, "Microsoft.Storage/storageAccounts", api="2024-01-01", location=location,
                 primaryEndpoints=endpoints, primaryLocation=location, statusOfPrimary="available",
@@ -203,7 +209,7 @@ def blob_container(ctx: MockContext, name: str, inputs: dict):
 def managed_cluster(ctx: MockContext, name: str, inputs: dict):
     cluster = inputs.get("resourceName") or name
     rg = inputs["resourceGroupName"]
-    location = ctx.azure_location(inputs)
+    location = azure_location(ctx, inputs)
     rid = f"{_rg_id(rg)}/providers/Microsoft.ContainerService/managedClusters/{cluster}"
     dns = f"{inputs.get('dnsPrefix', cluster)}-{stable_hex(ctx.stack, rid, n=8)}"
     private = bool((inputs.get("apiServerAccessProfile") or {}).get("enablePrivateCluster"))
@@ -236,7 +242,7 @@ def vault_secret(ctx: MockContext, name: str, inputs: dict):
     props = {k: v for k, v in (inputs.get("properties") or {}).items() if k != "value"}
     props.update(secretUri=uri, secretUriWithVersion=f"{uri}/{stable_hex(ctx.stack, rid, n=32)}")
     return _arm(inputs, secret, rid, "Microsoft.KeyVault/vaults/secrets", api="2024-11-01",
-                location=ctx.azure_location(inputs), properties=props)
+                location=azure_location(ctx, inputs), properties=props)
 
 
 @resource("azure-native:monitor:DiagnosticSetting")
@@ -328,7 +334,7 @@ def client_config(ctx: MockContext, args: dict):
 def cluster_user_credentials(ctx: MockContext, args: dict):
     """The user kubeconfig of an Entra ID cluster; `format: exec` is kubelogin's exec plugin form."""
     cluster, rg = args["resourceName"], args["resourceGroupName"]
-    location = ctx.azure_location(args)
+    location = azure_location(ctx, args)
     server = f"https://{cluster}-{stable_hex(ctx.stack, rg, cluster, n=8)}.hcp.{location}.azmk8s.io:443"
     user = f"clusterUser_{rg}_{cluster}"
     if args.get("format") == "exec":
@@ -358,7 +364,7 @@ def cluster_user_credentials(ctx: MockContext, args: dict):
 def azure_monitor_workspace(ctx: MockContext, name: str, inputs: dict):
     res_name = inputs.get("azureMonitorWorkspaceName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Monitor/accounts/{res_name}"
-    location = ctx.azure_location(inputs)
+    location = azure_location(ctx, inputs)
     ingestion = f"{res_name}-{stable_hex(rid, n=4)}"
     # ARM creates a managed data collection endpoint and rule for the workspace's default ingestion.
     managed = f"{_SUB}/resourceGroups/MA_{res_name}_{location}_managed/providers/Microsoft.Insights"
@@ -375,7 +381,7 @@ def azure_monitor_workspace(ctx: MockContext, name: str, inputs: dict):
 def data_collection_endpoint(ctx: MockContext, name: str, inputs: dict):
     res_name = inputs.get("dataCollectionEndpointName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Insights/dataCollectionEndpoints/{res_name}"
-    location = ctx.azure_location(inputs)
+    location = azure_location(ctx, inputs)
     host = f"{res_name}-{stable_hex(rid, n=4)}.{location}"
     return _arm(inputs, res_name, rid, "Microsoft.Insights/dataCollectionEndpoints", api="2023-03-11",
                 location=location, provisioningState="Succeeded", immutableId=f"dce-{stable_hex(rid, n=32)}",
@@ -390,7 +396,7 @@ def data_collection_rule(ctx: MockContext, name: str, inputs: dict):
     res_name = inputs.get("dataCollectionRuleName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.Insights/dataCollectionRules/{res_name}"
     return _arm(inputs, res_name, rid, "Microsoft.Insights/dataCollectionRules", api="2023-03-11",
-                location=ctx.azure_location(inputs), provisioningState="Succeeded",
+                location=azure_location(ctx, inputs), provisioningState="Succeeded",
                 immutableId=f"dcr-{stable_hex(rid, n=32)}")
 
 
@@ -417,7 +423,7 @@ def prometheus_rule_group(ctx: MockContext, name: str, inputs: dict):
     res_name = inputs.get("ruleGroupName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.AlertsManagement/prometheusRuleGroups/{res_name}"
     return _arm(inputs, res_name, rid, "Microsoft.AlertsManagement/prometheusRuleGroups", api="2023-03-01",
-                location=ctx.azure_location(inputs))
+                location=azure_location(ctx, inputs))
 
 
 @resource("azure-native:eventgrid:SystemTopic")
@@ -426,7 +432,7 @@ def system_topic(ctx: MockContext, name: str, inputs: dict):
     res_name = inputs.get("systemTopicName") or f"{name}{stable_hex(ctx.type_, name, n=6)}"
     rid = f"{_rg_id(inputs['resourceGroupName'])}/providers/Microsoft.EventGrid/systemTopics/{res_name}"
     return _arm(inputs, res_name, rid, "Microsoft.EventGrid/systemTopics", api="2025-02-15",
-                location=ctx.azure_location(inputs), provisioningState="Succeeded",
+                location=azure_location(ctx, inputs), provisioningState="Succeeded",
                 metricResourceId=stable_uuid(rid, "metrics"))
 
 
@@ -438,3 +444,36 @@ def system_topic_event_subscription(ctx: MockContext, name: str, inputs: dict):
     rid = f"{topic_id}/eventSubscriptions/{res_name}"
     return _arm(inputs, res_name, rid, "Microsoft.EventGrid/systemTopics/eventSubscriptions", api="2025-02-15",
                 provisioningState="Succeeded", topic=topic_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Azure's forms of the values a type without a mock of its own gets (offline/mocks/sdk.py asks).
+
+def azure_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
+    """An ARM resource id: /subscriptions/<sub>/resourceGroups/<rg>/providers/<Namespace>/<kind>s/<name>."""
+    from offline.mocks import sdk
+
+    _, mod, kind = type_.split(":")
+    rg = inputs.get("resourceGroupName") or "offline-rg"
+    if kind == "ResourceGroup":
+        return f"/subscriptions/{AZURE_SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName') or name}"
+    namespace = "Microsoft." + mod.split("/")[0][:1].upper() + mod.split("/")[0][1:]
+    leaf = inputs.get(sdk._resource_kind(type_) + "Name") or inputs.get("name") or name
+    return (f"/subscriptions/{AZURE_SUBSCRIPTION_ID}/resourceGroups/{rg}/providers/{namespace}/"
+            f"{sdk._resource_kind(type_)}s/{leaf}")
+
+
+def sdk_string(ctx: MockContext, type_: str, name: str, prop: str, inputs: dict) -> Optional[str]:
+    """The Azure form of a string property by its name (an ARM id, the location, a provisioning state), or None."""
+    low = prop.lower()
+    if low == "id":
+        return azure_id(ctx, type_, name, inputs)
+    if low == "location":
+        return azure_location(ctx, inputs)
+    if low in ("state", "status", "provisioningstate"):
+        return "Succeeded"
+    return None
+
+
+def sdk_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
+    return azure_id(ctx, type_, name, inputs)

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Optional
 
-from .registry import AWS_ACCOUNT_ID, MockContext, invoke, resource, stable_hex, stable_uuid
+from offline.mocks.registry import AWS_ACCOUNT_ID, MockContext, invoke, resource, stable_hex, stable_uuid
+
+
+def aws_region(ctx: MockContext, inputs: Optional[dict] = None) -> str:
+    """The region a resource is in: its `region` input (provider v7), its provider's, `aws:region`."""
+    return ctx.provider_setting(inputs, "region", "aws:region", "us-east-1")
 
 PARTITION = "aws"
 
@@ -67,7 +73,7 @@ def _autoname(ctx: MockContext, name: str, inputs: dict, key: str = "name", maxl
 
 
 def _arn(ctx: MockContext, service: str, resource_: str, inputs: dict, region: bool = True) -> str:
-    return f"arn:{PARTITION}:{service}:{ctx.aws_region(inputs) if region else ''}:{AWS_ACCOUNT_ID}:{resource_}"
+    return f"arn:{PARTITION}:{service}:{aws_region(ctx, inputs) if region else ''}:{AWS_ACCOUNT_ID}:{resource_}"
 
 
 def _ec2(prefix: str, resource_type: str):
@@ -107,16 +113,16 @@ def vpc(ctx: MockContext, name: str, inputs: dict):
 @resource("aws:ec2/subnet:Subnet")
 def subnet(ctx: MockContext, name: str, inputs: dict):
     rid, out = _ec2("subnet", "subnet")(ctx, name, inputs)
-    az = inputs.get("availabilityZone") or f"{ctx.aws_region(inputs)}a"
+    az = inputs.get("availabilityZone") or f"{aws_region(ctx, inputs)}a"
     _SUBNET_VPC[rid] = inputs.get("vpcId", "")
-    return rid, {**out, "availabilityZone": az, "availabilityZoneId": _zone_id(ctx.aws_region(inputs), az)}
+    return rid, {**out, "availabilityZone": az, "availabilityZoneId": _zone_id(aws_region(ctx, inputs), az)}
 
 
 @resource("aws:ec2/eip:Eip")
 def eip(ctx: MockContext, name: str, inputs: dict):
     alloc = f"eipalloc-0{_hex(ctx, name, 16)}"
     ip = f"198.51.100.{int(_hex(ctx, name, 2), 16) % 250 + 1}"  # TEST-NET-2 (RFC 5737)
-    region = ctx.aws_region(inputs)
+    region = aws_region(ctx, inputs)
     return alloc, {**inputs, "id": alloc, "allocationId": alloc, "publicIp": ip, "domain": "vpc",
                    "publicDns": f"ec2-{ip.replace('.', '-')}.{region}.compute.amazonaws.com",
                    "arn": _arn(ctx, "ec2", f"elastic-ip/{alloc}", inputs)}
@@ -206,7 +212,7 @@ def iam_service_linked_role(ctx: MockContext, name: str, inputs: dict):
 
 @resource("aws:kms/key:Key")
 def kms_key(ctx: MockContext, name: str, inputs: dict):
-    key_id = stable_uuid(ctx.stack, ctx.aws_region(inputs), name)
+    key_id = stable_uuid(ctx.stack, aws_region(ctx, inputs), name)
     return key_id, {**inputs, "keyId": key_id, "arn": _arn(ctx, "kms", f"key/{key_id}", inputs),
                     "isEnabled": True, "keyUsage": inputs.get("keyUsage", "ENCRYPT_DECRYPT"),
                     "customerMasterKeySpec": inputs.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT")}
@@ -224,7 +230,7 @@ def kms_alias(ctx: MockContext, name: str, inputs: dict):
 
 @resource("aws:s3/bucket:Bucket")
 def s3_bucket(ctx: MockContext, name: str, inputs: dict):
-    region = ctx.aws_region(inputs)
+    region = aws_region(ctx, inputs)
     bucket = inputs.get("bucket") or _autoname(ctx, name, {}, maxlen=63).lower()
     # force_destroy is the provider's own setting, kept in state as sent (default false).
     return bucket, {"forceDestroy": False, **inputs, "bucket": bucket, "arn": f"arn:{PARTITION}:s3:::{bucket}", "region": region,
@@ -249,7 +255,7 @@ def s3_bucket_setting(ctx: MockContext, name: str, inputs: dict):
 
 @resource("aws:eks/cluster:Cluster")
 def eks_cluster(ctx: MockContext, name: str, inputs: dict):
-    region = ctx.aws_region(inputs)
+    region = aws_region(ctx, inputs)
     cluster = _autoname(ctx, name, inputs, maxlen=100)
     oidc = _hex(ctx, name, 32).upper()
     ca = base64.b64encode(f"-----BEGIN CERTIFICATE-----\nMOCK{oidc}\n-----END CERTIFICATE-----\n".encode()).decode()
@@ -332,7 +338,7 @@ def helm_release(ctx: MockContext, name: str, inputs: dict):
 
 @resource("aws:lb/loadBalancer:LoadBalancer")
 def load_balancer(ctx: MockContext, name: str, inputs: dict):
-    region = ctx.aws_region(inputs)
+    region = aws_region(ctx, inputs)
     lb = _autoname(ctx, name, inputs, maxlen=32)
     suffix = f"app/{lb}/{_hex(ctx, name, 16)}"
     arn = _arn(ctx, "elasticloadbalancing", f"loadbalancer/{suffix}", inputs)
@@ -368,7 +374,7 @@ _CERT_VALIDATION_NAMES: dict[str, set[str]] = {}
 
 @resource("aws:acm/certificate:Certificate")
 def acm_certificate(ctx: MockContext, name: str, inputs: dict):
-    cert_id = stable_uuid(ctx.stack, ctx.aws_region(inputs), name)
+    cert_id = stable_uuid(ctx.stack, aws_region(ctx, inputs), name)
     domain = inputs.get("domainName", "example.com")
     # One option per distinct name (the domain and each SAN). ACM's CNAME depends on the account and the
     # name only, so two certificates naming the same domain ask for the same record.
@@ -412,7 +418,7 @@ def _zone_id(region: str, az: str) -> str:
 
 @invoke("aws:index/getAvailabilityZones:getAvailabilityZones")
 def availability_zones(ctx: MockContext, args: dict) -> dict:
-    region = ctx.aws_region(args)
+    region = aws_region(ctx, args)
     names = [f"{region}{letter}" for letter in "abc"]
     return {"id": region, "names": names, "zoneIds": [_zone_id(region, n) for n in names],
             "groupNames": [region], "state": args.get("state"), "filters": args.get("filters"),
@@ -433,7 +439,7 @@ def partition(ctx: MockContext, args: dict) -> dict:
 
 @invoke("aws:elb/getServiceAccount:getServiceAccount")
 def elb_service_account(ctx: MockContext, args: dict) -> dict:
-    region = ctx.aws_region(args)
+    region = aws_region(ctx, args)
     if region not in ELB_LOG_ACCOUNTS:
         # As the provider: regions opened since Dec 2021 have no such account.
         raise RuntimeError(f"invoke aws:elb/getServiceAccount: Unknown region ({region!r})")
@@ -445,7 +451,7 @@ def elb_service_account(ctx: MockContext, args: dict) -> dict:
 
 @resource("aws:amp/workspace:Workspace")
 def amp_workspace(ctx: MockContext, name: str, inputs: dict):
-    region = ctx.aws_region(inputs)
+    region = aws_region(ctx, inputs)
     ws = f"ws-{stable_uuid(ctx.stack, region, name)}"
     return ws, {**inputs, "arn": _arn(ctx, "aps", f"workspace/{ws}", inputs), "region": region,
                 "prometheusEndpoint": f"https://aps-workspaces.{region}.amazonaws.com/workspaces/{ws}/",
@@ -454,7 +460,7 @@ def amp_workspace(ctx: MockContext, name: str, inputs: dict):
 
 @resource("aws:amp/scraper:Scraper")
 def amp_scraper(ctx: MockContext, name: str, inputs: dict):
-    region = ctx.aws_region(inputs)
+    region = aws_region(ctx, inputs)
     sid = f"s-{stable_uuid(ctx.stack, region, name)}"
     # The collector acts through its service-linked role (one per scraper, under the service's IAM path).
     role = (f"arn:{PARTITION}:iam::{AWS_ACCOUNT_ID}:role/aws-service-role/scraper.aps.amazonaws.com/"
@@ -491,7 +497,7 @@ def eks_access_entry(ctx: MockContext, name: str, inputs: dict):
 def _waf_arn(ctx: MockContext, kind: str, name: str, inputs: dict) -> tuple[str, str, str]:
     """A regional WAFv2 id/ARN: `arn:aws:wafv2:<region>:<account>:regional/<kind>/<name>/<uuid>`."""
     waf_name = inputs.get("name") or name
-    waf_id = stable_uuid(ctx.stack, ctx.aws_region(inputs), kind, waf_name)
+    waf_id = stable_uuid(ctx.stack, aws_region(ctx, inputs), kind, waf_name)
     scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
     return waf_id, waf_name, _arn(ctx, "wafv2", f"{scope}/{kind}/{waf_name}/{waf_id}", inputs)
 
@@ -514,3 +520,56 @@ def waf_web_acl(ctx: MockContext, name: str, inputs: dict):
 @resource("aws:wafv2/webAclAssociation:WebAclAssociation")
 def waf_web_acl_association(ctx: MockContext, name: str, inputs: dict):
     return f"{inputs.get('webAclArn')},{inputs.get('resourceArn')}", dict(inputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# AWS's forms of the values a type without a mock of its own gets (offline/mocks/sdk.py asks).
+
+# EC2 ids: `<prefix>-0<16 hex>` by the kind of object (https://docs.aws.amazon.com/AWSEC2/latest/
+# APIReference/API_Types.html: vpc-, subnet-, ami-, sg-, i-, ...).
+EC2_PREFIXES = {"vpc": "vpc", "subnet": "subnet", "ami": "ami", "image": "ami", "securitygroup": "sg",
+                "instance": "i", "internetgateway": "igw", "routetable": "rtb", "natgateway": "nat",
+                "eip": "eipalloc", "allocation": "eipalloc", "networkinterface": "eni", "volume": "vol",
+                "snapshot": "snap", "launchtemplate": "lt", "keypair": "key", "transitgateway": "tgw",
+                "vpcendpoint": "vpce", "networkacl": "acl", "prefixlist": "pl", "dhcpoptions": "dopt"}
+
+
+def _ec2_kind(type_: str, prop: str) -> str:
+    low = prop.lower()
+    if low in ("id", "ids"):
+        kind = type_.split(":")[-1].lower()
+        kind = kind[3:] if kind.startswith("get") else kind
+    elif low.endswith("ids"):
+        kind = low[:-3]
+    elif low.endswith("id"):
+        kind = low[:-2]
+    else:
+        return ""
+    for k in (kind, kind.rstrip("s"), kind.replace("default", "")):
+        if k in EC2_PREFIXES:
+            return EC2_PREFIXES[k]
+    return ""
+
+
+def sdk_string(ctx: MockContext, type_: str, name: str, prop: str, inputs: dict) -> Optional[str]:
+    """The AWS form of a string property by its name (an EC2 id, an ARN, a region or zone, the account), or None."""
+    from offline.mocks import sdk
+
+    low = prop.lower()
+    if _ec2_kind(type_, prop):
+        return f"{_ec2_kind(type_, prop)}-0{stable_hex(ctx.stack, type_, name, prop, n=16)}"
+    if low == "arn" or low.endswith("arn"):
+        leaf = sdk_string(ctx, type_, name, "id", inputs) if _ec2_kind(type_, "id") else name
+        return f"arn:aws:{sdk._service(type_)}:{aws_region(ctx, inputs)}:{AWS_ACCOUNT_ID}:{sdk._resource_kind(type_).lower()}/{leaf}"
+    if low == "region":
+        return aws_region(ctx, inputs)
+    if low in ("accountid", "ownerid"):
+        return AWS_ACCOUNT_ID
+    if low in ("availabilityzone", "zone"):
+        return aws_region(ctx, inputs) + "a"
+    return None
+
+
+def sdk_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> Optional[str]:
+    """An EC2 object's id has its kind's prefix; other AWS ids keep the generic form (None)."""
+    return sdk_string(ctx, type_, name, "id", inputs) if _ec2_kind(type_, "id") else None

@@ -7,7 +7,8 @@ name, a topic's id is its ARN. Names the provider auto-generates get Pulumi's `<
 """
 from __future__ import annotations
 
-from .registry import AWS_ACCOUNT_ID, MockContext, resource, stable_hex, stable_uuid
+from .mocks import aws_region
+from offline.mocks.registry import AWS_ACCOUNT_ID, MockContext, resource, stable_hex, stable_uuid
 
 PARTITION = "aws"
 
@@ -26,7 +27,7 @@ def hosted_zone(ctx: MockContext, name: str, inputs: dict):
 
 @resource("aws:route53/record:Record")
 def route53_record(ctx: MockContext, name: str, inputs: dict):
-    # Also registered by mocks/aws.py (certificate validation records); this one, loaded later,
+    # Also registered by mocks.py (certificate validation records); this one, loaded later,
     # answers both the same way.
     zone, rname, rtype = inputs.get("zoneId", ""), inputs.get("name", name), inputs.get("type", "A")
     rid = "_".join(p for p in (zone, rname.rstrip("."), rtype, inputs.get("setIdentifier")) if p)
@@ -48,7 +49,7 @@ def health_check(ctx: MockContext, name: str, inputs: dict):
 @resource("aws:cloudwatch/metricAlarm:MetricAlarm")
 def metric_alarm(ctx: MockContext, name: str, inputs: dict):
     alarm = inputs.get("name") or _autoname(ctx, name)
-    region = ctx.aws_region(inputs)
+    region = aws_region(ctx, inputs)
     return alarm, {**inputs, "name": alarm, "actionsEnabled": inputs.get("actionsEnabled", True),
                    "arn": f"arn:{PARTITION}:cloudwatch:{region}:{AWS_ACCOUNT_ID}:alarm:{alarm}"}
 
@@ -56,7 +57,7 @@ def metric_alarm(ctx: MockContext, name: str, inputs: dict):
 @resource("aws:sns/topic:Topic")
 def sns_topic(ctx: MockContext, name: str, inputs: dict):
     topic = inputs.get("name") or _autoname(ctx, name)
-    arn = f"arn:{PARTITION}:sns:{ctx.aws_region(inputs)}:{AWS_ACCOUNT_ID}:{topic}"
+    arn = f"arn:{PARTITION}:sns:{aws_region(ctx, inputs)}:{AWS_ACCOUNT_ID}:{topic}"
     return arn, {**inputs, "name": topic, "arn": arn, "owner": AWS_ACCOUNT_ID,
                  "signatureVersion": inputs.get("signatureVersion", 1)}
 
