@@ -40,7 +40,6 @@ from typing import Optional
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PACKS = ["policy/encryption", "policy/residency"]
 TARGET_RATIO = 1.3  # issue #34: dev, both packs, dry run, against import + register
-SDK = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "azure-native": "pulumi_azure_native", "kubernetes": "pulumi_kubernetes"}
 # Importing the SDK modules that hold the classes of the stack's resource types (argv[1]: the JSON
 # written by `floor_input`): what a program must import to create them.
 FLOOR = """

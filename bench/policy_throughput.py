@@ -19,6 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from components.clouds.aws.iam import deny_insecure_transport  # noqa: E402
 from offline.analyzer import PolicyResource, _struct, analyze  # noqa: E402
 
 KMS = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -36,8 +37,7 @@ def _r(cell: int, type_: str, name: str, inputs: dict, outputs: dict | None = No
 def cell(i: int) -> list[PolicyResource]:
     good = i % 2 == 0
     bucket = _r(i, "aws:s3/bucket:Bucket", "bucket", {"bucket": f"c{i}-bucket"}, outputs={"id": f"c{i}-bucket"})
-    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::c{i}-bucket/*",
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    deny = deny_insecure_transport("s3:*", f"arn:aws:s3:::c{i}-bucket/*")
     ssl = _r(i, "gcp:compute/regionSslPolicy:RegionSslPolicy", "ssl",
              {"region": "europe-west1", "minTlsVersion": "TLS_1_2" if good else "TLS_1_0", "profile": "MODERN"})
     return [

@@ -358,8 +358,10 @@ def test_plugin_fields_are_the_facets():
     # Every field of CloudPlugin a new cloud must fill is described to it (FACETS), and nothing else is.
     fields = {f.name for f in dataclasses.fields(CloudPlugin)}
     assert set(FACETS) <= fields
-    # Optional facts (a cloud may have none): per-type label places, no-key data types, label form, extras.
-    assert fields - set(FACETS) == {"cloud", "label_properties_by_type", "no_customer_key", "extras", "label_form"}
+    # Optional facts (a cloud may have none): per-type label places, no-key data types, label form, extras,
+    # the modules of a global DNS layer it hosts.
+    assert fields - set(FACETS) == {"cloud", "label_properties_by_type", "no_customer_key", "extras", "label_form",
+                                    "dns_modules"}
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the DigitalOcean SDK's renames

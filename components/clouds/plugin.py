@@ -84,6 +84,9 @@ class CloudPlugin:
     # ("name country nearest-route53-latency-region [pair]" per line) and optional COUNTERPARTS (another
     # cloud's region name -> what it likely meant here) and MULTI_REGIONS (location -> regions it spans).
     regions_module: str = ""
+    # The modules of its package that make up a global DNS layer (`aws:route53`), if it hosts one: their
+    # resources are the name, not an endpoint, and the residency pack reads them as such.
+    dns_modules: tuple[str, ...] = ()
     # How its label values must look where the package restricts them (None: as they are).
     label_form: "LabelForm | None" = None
 

@@ -24,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..core import routing
+from ..clouds.aws import iam as aws_iam
 from ..contract import AliasTarget, CellOutputs
 from ..core.config import DnsOptions, ResidencyException
 from .hosted_zone import GLOBAL_REGION
@@ -169,7 +170,7 @@ class GlobalTraffic(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=pulumi.Output.all(partition.partition, account.account_id).apply(
-                lambda a: json.dumps(_key_policy(*a))),
+                lambda a: json.dumps(aws_iam.alarm_key_policy(*a))),
             opts=pulumi.ResourceOptions.merge(self._opts, pulumi.ResourceOptions(protect=self._protect)),
         )
         aws.kms.Alias(f"{name}-alarms-key-alias", name_prefix="alias/dns-health-alarms-",
@@ -184,7 +185,7 @@ class GlobalTraffic(pulumi.ComponentResource):
             f"{name}-health-alarms-policy",
             arn=topic.arn,
             policy=pulumi.Output.all(topic.arn, partition.partition, account.account_id).apply(
-                lambda a: json.dumps(_topic_policy(*a))),
+                lambda a: json.dumps(aws_iam.alarm_topic_policy(*a, region=GLOBAL_REGION))),
             opts=self._opts,
         )
         if self.dns.alarm_email:
@@ -297,35 +298,3 @@ class GlobalTraffic(pulumi.ComponentResource):
             return args[0]
 
         return pulumi.Output.all(value, *(getattr(out, k) for k in want)).apply(check)
-
-
-def _key_policy(partition: str, account: str) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "AccountAdministersTheKey", "Effect": "Allow",
-             "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
-            # CloudWatch encrypts the alarm notification it publishes to the topic.
-            {"Sid": "CloudWatchAlarmsPublishEncrypted", "Effect": "Allow",
-             "Principal": {"Service": "cloudwatch.amazonaws.com"},
-             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
-        ],
-    }
-
-
-def _topic_policy(topic_arn: str, partition: str, account: str) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "AccountManagesTheTopic", "Effect": "Allow",
-             "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-             "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe",
-                        "sns:ListSubscriptionsByTopic", "sns:Publish"], "Resource": topic_arn},
-            {"Sid": "OnlyThisAccountsAlarmsPublish", "Effect": "Allow",
-             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish", "Resource": topic_arn,
-             "Condition": {"StringEquals": {"aws:SourceAccount": account},
-                           "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{GLOBAL_REGION}:{account}:alarm:*"}}},
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-             "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        ],
-    }

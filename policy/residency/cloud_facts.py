@@ -31,6 +31,8 @@ TELEMETRY_TYPES = _union("telemetry_types")
 LABELLED_PACKAGES = frozenset(p for p, f in PACKAGES.items() if f["kind"] in ("cloud", "cluster"))
 # Packages whose resources only group others or live nowhere: judged by what is in them.
 GROUPING_PACKAGES = frozenset(p for p, f in PACKAGES.items() if f["kind"] in ("component", "local"))
+# Module prefixes (`<package>:<module>/`) of a global DNS layer: records, zones, health checks.
+DNS_MODULE_PREFIXES = tuple(m + "/" for c in CLOUDS.values() for m in c.get("dns_modules", ()))
 LABEL_PROPS_BY_TYPE: dict[str, list[str]] = {t: v for c in CLOUDS.values()
                                              for t, v in c["label_properties_by_type"].items()}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from cloud_facts import DNS_MODULE_PREFIXES
 from route53 import HEALTH_CHECK, Leaf, norm_name
 from stack_view import ENDPOINT_PROPS, Res, StackView, dig, region_in_hostname, what
 from zones import GLOBAL_ZONE, is_unknown, region_zone
@@ -30,7 +31,7 @@ class Endpoints:
         self.values: dict[str, Owner] = {}
         self.cells: dict[str, str] = {}  # cell name -> zone
         for r in view.resources:
-            if r.type.startswith("aws:route53/"):
+            if r.type.startswith(DNS_MODULE_PREFIXES):
                 continue
             zone = view.zone_of(r).zone
             cell = view.cell_name(r)
@@ -55,7 +56,7 @@ class Endpoints:
 
     def _from_resources(self, res: list[Res], how: str) -> Optional[Owner]:
         owners = {(self.view.zone_of(d).zone, self.view.cell_name(d)) for d in res
-                  if not d.type.startswith("aws:route53/") and self.view.zone_of(d).zone is not None}
+                  if not d.type.startswith(DNS_MODULE_PREFIXES) and self.view.zone_of(d).zone is not None}
         if len(owners) == 1:
             zone, cell = owners.pop()
             return Owner(zone, cell, how)

@@ -55,6 +55,7 @@ def build(plugins=None, non_cloud=None) -> dict:
             "migrations_module": p.migrations_module,
             "default_region_key": p.default_region_key,
             "pricing_module": p.pricing_module,
+            "dns_modules": list(p.dns_modules),
         }
         for pkg in p.packages:
             packages[pkg] = {"cloud": cloud, "kind": "cloud", "reason": f"the {cloud} plugin's resources"}

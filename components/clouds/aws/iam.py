@@ -58,3 +58,41 @@ def assume_role_by_service(service: pulumi.Input[str], account_id: pulumi.Input[
         "Condition": condition,
     }])
 
+
+def deny_insecure_transport(action: Any, resource: Any) -> dict[str, Any]:
+    """A statement denying `action` on `resource` to anyone calling without TLS (aws:SecureTransport)."""
+    return {"Effect": "Deny", "Principal": "*", "Action": action, "Resource": resource,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+def alarm_key_policy(partition: str, account: str) -> dict:
+    """The key of the health-check alarms' topic: the account administers it, CloudWatch encrypts with it."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AccountAdministersTheKey", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
+            # CloudWatch encrypts the alarm notification it publishes to the topic.
+            {"Sid": "CloudWatchAlarmsPublishEncrypted", "Effect": "Allow",
+             "Principal": {"Service": "cloudwatch.amazonaws.com"},
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
+        ],
+    }
+
+
+def alarm_topic_policy(topic_arn: str, partition: str, account: str, region: str) -> dict:
+    """The alarms' topic: only this account's CloudWatch alarms (in `region`) publish, over TLS only."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AccountManagesTheTopic", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+             "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe",
+                        "sns:ListSubscriptionsByTopic", "sns:Publish"], "Resource": topic_arn},
+            {"Sid": "OnlyThisAccountsAlarmsPublish", "Effect": "Allow",
+             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish", "Resource": topic_arn,
+             "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                           "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"}}},
+            {"Sid": "DenyInsecureTransport", **deny_insecure_transport("sns:Publish", topic_arn)},
+        ],
+    }

@@ -39,4 +39,5 @@ PLUGIN = CloudPlugin(
     regions_module="components.clouds.aws.regions",
     default_region_key="aws:region",
     pricing_module="components.clouds.aws.pricing",
+    dns_modules=("aws:route53",),
 )
