@@ -2,6 +2,7 @@
 stack with two AWS cells; every property of issue 4 is asserted on the captured inputs by wire name."""
 from __future__ import annotations
 
+import importlib
 import copy
 import json
 
@@ -513,9 +514,11 @@ def test_both_aws_cells_certificates_cover_the_public_name_through_one_shared_va
 
 
 def test_the_mocked_certificate_validation_refuses_a_missing_name_record():
-    from offline.mocks import aws as aws_mocks
+    from offline import clouds
     from offline.mocks.registry import MockContext
 
+    clouds.load("mock_modules")  # as the engine loads them
+    aws_mocks = importlib.import_module(clouds.engine_name("aws", "components.clouds.aws.mocks"))
     ctx = MockContext(project="p", stack="s", config={"aws:region": "us-west-2"},
                       type_="aws:acm/certificate:Certificate")
     arn, cert = aws_mocks.acm_certificate(ctx, "c", {"domainName": "a.example.com",

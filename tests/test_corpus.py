@@ -200,7 +200,15 @@ def test_the_held_out_runner_classifies_by_exit_and_fails_on_an_engine_error(tmp
     cli = [sys.executable, str(REPO / "bench" / "program_corpus.py"), "--no-packs", "--mode", "dry-run"]
     ok = subprocess.run(cli + [str(tmp_path / "held-out" / "ok")], capture_output=True, text=True, cwd=REPO)
     assert ok.returncode == 0 and "ok/dev" in ok.stdout and "dry-run: 1 runs: pass 1" in ok.stdout, ok.stderr
-    hang = subprocess.run(cli + ["--timeout", "0.5", str(tmp_path / "held-out" / "ok")], capture_output=True,
+    # A run that never answers: its program waits on an output that never resolves, so the engine
+    # never finishes (not a slow machine: a fast engine must not turn this into a pass).
+    (tmp_path / "stuck").mkdir()
+    (tmp_path / "stuck" / "Pulumi.yaml").write_text("name: stuck\nruntime:\n  name: python\n")
+    (tmp_path / "stuck" / "__main__.py").write_text(
+        "import asyncio\nimport pulumi\n"
+        "never = asyncio.get_event_loop().create_future()\n"
+        "pulumi.export('x', pulumi.Output.from_input(never))\n")
+    hang = subprocess.run(cli + ["--timeout", "3", str(tmp_path / "stuck")], capture_output=True,
                           text=True, cwd=REPO)
     assert hang.returncode == 1 and "engine-error" in hang.stdout, hang.stdout + hang.stderr
 
