@@ -129,6 +129,9 @@ class Piece(pulumi.ComponentResource):
             raise TypeError(f"{type(self).__name__} has no TYPE token")
         super().__init__(self.TYPE, name, None, opts)
         self.args = args
+        # Where the piece hangs: the parent its children were built under when its cloud's
+        # migrations.py says they moved into it (`clouds.context.moved_children`).
+        self.built_under = opts.parent if opts is not None else None
 
 
 class CellComponent(pulumi.ComponentResource):

@@ -8,9 +8,9 @@ Azure resource group). Every resource a piece builds takes its options from `ctx
   defaults it through `default_parent`);
 - with the context's provider, unless `provider` names another (a cross-region replica, a global one);
 - protected in prod when `stateful` (`contract.child_options`, the one rule);
-- aliased to its URN under `moved_from` when it was built there before the piece existed (a
-  context may say where its resources used to live: `moved_from_default`); the engine ignores an
-  alias to a URN that never existed, and the URN baseline test holds the rest;
+- aliased to its URN under the piece's parent when its cloud's migrations.py declares it moved
+  (`MOVED`, resolved by `offline.migrations.moved` for the resource's type and name: `moved_children`,
+  the one place an alias is made); the URN baseline test holds the rest;
 - `depends_on`, `ignore_changes`, `opts` and plain keywords added as given.
 
 The subclasses are frozen dataclasses holding their cloud's fields; they provide `provider` and
@@ -18,11 +18,39 @@ The subclasses are frozen dataclasses holding their cloud's fields; they provide
 """
 from __future__ import annotations
 
+import importlib
 from typing import Any, Optional, Sequence
 
 import pulumi
 
+from offline import migrations as _migrations
+
 from ..contract import child_options
+
+
+def moved_children(piece: pulumi.Resource) -> list:
+    """The transformation that gives each resource built directly under `piece` the alias its cloud's
+    migrations.py declares (`MOVED`: its URN under the piece's parent); [] for a piece of a cloud that
+    declares none, or for what is not a piece. A transformation, because only at registration are the
+    resource's type and name known; it leaves the children of those resources alone."""
+    piece_type, old_parent = getattr(piece, "TYPE", ""), getattr(piece, "built_under", None)
+    parts = piece_type.split(":")
+    if old_parent is None or len(parts) != 3:
+        return []
+    try:
+        module = importlib.import_module(f"{__package__}.{parts[1]}.migrations")
+    except ModuleNotFoundError:
+        return []
+
+    def transform(args: pulumi.ResourceTransformationArgs) -> Optional[pulumi.ResourceTransformationResult]:
+        if args.opts.parent is not piece or _migrations.moved([module], piece_type, args.type_, args.name) is None:
+            return None
+        opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions())
+        # First, as the options gave it before the SDK appended its type aliases.
+        opts.aliases = [pulumi.Alias(parent=old_parent), *(args.opts.aliases or [])]
+        return pulumi.ResourceTransformationResult(args.props, opts)
+
+    return [transform]
 
 
 class PieceContext:
@@ -33,21 +61,15 @@ class PieceContext:
         """What a resource hangs under when `opts` is given no parent (None: a parent is required)."""
         return None
 
-    def moved_from_default(self, parent: pulumi.Resource) -> Optional[pulumi.Resource]:
-        """Where a resource under `parent` used to hang before its piece existed (None: nowhere)."""
-        return None
-
     def opts(self, parent: Optional[pulumi.Resource] = None, *, stateful: bool = False,
              depends_on: Sequence[pulumi.Resource] = (), ignore_changes: Sequence[str] = (),
-             moved_from: Optional[pulumi.Resource] = None, provider: Optional[pulumi.ProviderResource] = None,
+             provider: Optional[pulumi.ProviderResource] = None,
              opts: Optional[pulumi.ResourceOptions] = None, **kw: Any) -> pulumi.ResourceOptions:
         """Options of a piece's resource (see the module docstring)."""
         parent = parent if parent is not None else self.default_parent()
         if parent is None:
             raise TypeError(f"{type(self).__name__}.opts: no parent given and the context builds under none")
-        moved_from = moved_from if moved_from is not None else self.moved_from_default(parent)
-        if moved_from is not None and moved_from is not parent:
-            kw["aliases"] = [*(kw.get("aliases") or []), pulumi.Alias(parent=moved_from)]
+        kw["transformations"] = [*moved_children(parent), *(kw.get("transformations") or [])]
         return child_options(parent, self.protect, stateful, opts, provider=provider or self.provider,
                              depends_on=list(depends_on or ()) or None,
                              ignore_changes=list(ignore_changes or ()) or None, **kw)

@@ -96,15 +96,20 @@ def alias_urns(resources: list[dict]) -> dict[str, list[str]]:
 def retired(urn: str) -> Optional[str]:
     """Why `urn` may be gone without an alias (its cloud's migrations.py says so), or None: a URN a stack
     no longer produces must be produced under an alias (`alias_urns`) or be retired."""
-    import re
+    from .. import clouds, migrations
 
-    from .. import clouds
+    return migrations.retired(clouds.load("migrations_module"), urn)
 
-    for module in clouds.load("migrations_module"):
-        for pattern, why in module.RETIRED:
-            if re.fullmatch(pattern, urn):
-                return why
-    return None
+
+def declared_move(res: dict, by_urn: dict[str, dict]) -> Optional[str]:
+    """Why a report resource carries an alias to its URN under its piece's parent (its cloud's
+    migrations.py `MOVED`, the declarations the program applies through `PieceContext.opts`), or None."""
+    from .. import clouds, migrations
+
+    piece = by_urn.get(res.get("parent") or "")
+    if piece is None or not piece.get("parent"):
+        return None
+    return migrations.moved(clouds.load("migrations_module"), piece["type"], res["type"], res["name"])
 
 
 @dataclass

@@ -82,8 +82,8 @@ class ObservabilityArgs:
 class Observability(Piece):
     """The cell's metrics and SLO alerts (see the module docstring).
 
-    Moved under this piece from the cell itself (issue #16): every child carries an alias to the piece's
-    own parent, the cell, where it used to be, so none of them is replaced (the workspace holds the
+    Moved under this piece from the cell itself (issue #16): every child that was there carries an alias
+    to the piece's own parent, the cell (declared in migrations.py), so none of them is replaced (the workspace holds the
     metrics; the alert key is protected in prod)."""
 
     TYPE = "platform:aws:Observability"
@@ -96,9 +96,7 @@ class Observability(Piece):
     def __init__(self, name: str, args: ObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(name, args, opts)
         ctx, cluster = args.ctx, args.cluster
-        # Where the children were before this piece existed: directly under the cell (the piece's parent).
-        moved_from = opts.parent if opts is not None else None
-        child = lambda stateful=False: ctx.opts(self, stateful=stateful, moved_from=moved_from)  # noqa: E731
+        child = lambda stateful=False: ctx.opts(self, stateful=stateful)  # noqa: E731
         self.workspace = aws.amp.Workspace(f"{name}-metrics", alias=f"{args.environment}-{name}",
                                            kms_key_arn=args.key_arn, opts=child(stateful=True))
         self.scraper = aws.amp.Scraper(
@@ -126,7 +124,7 @@ class Observability(Piece):
         remote-write to this workspace only). The scraper's ARN exists only after the scraper, which needs the
         roles first: both conditions pin the account's scrapers of the region instead of the one ARN."""
         account = args.ctx.account
-        fresh = args.ctx.opts(self)  # new in #29: no URN before the piece existed, so no alias to the cell
+        fresh = args.ctx.opts(self)  # new in #29: no URN before the piece existed (migrations.py moves no IAM)
         scrapers = account.arn("aps", "scraper/*")
         source = aws.iam.Role(
             f"{name}-scraper-source", description=f"AMP scraper of cell {name}: source role (assumes the target)",

@@ -2,8 +2,9 @@
 
 Pieces (issue #16): every part of the cell is a `Piece(name, <Piece>Args, opts)` whose Args carry the
 cell's `AzureCellContext` (context.py). The resources a piece builds were children of the cell before pieces existed;
-they keep their Pulumi names and carry `aliases=[Alias(parent=<the cell>)]` (`piece_child_options`), so
-the engine matches each to its state under the cell and nothing is replaced.
+they keep their Pulumi names and carry an alias to their URN under the cell, declared in migrations.py
+(`MOVED`) and applied by the one mechanism (`clouds.context.moved_children`), so the engine matches each
+to its state under the cell and nothing is replaced.
 """
 from __future__ import annotations
 
@@ -90,11 +91,12 @@ def piece_child_options(piece: pulumi.Resource, cell: pulumi.Resource, protect: 
                         **kw) -> pulumi.ResourceOptions:
     """Options of a resource a piece builds that the cell built directly before pieces (#16): under the
     piece, protected in prod when stateful (`contract.child_options`), and aliased to its URN under the
-    cell (same name and type, the cell as parent). `piece is cell` (a resource the cell itself builds)
-    needs no alias. A resource added to a piece later carries an alias to a URN that never existed,
-    which the engine ignores (an alias only matches state that is there)."""
-    aliases = None if piece is cell else [pulumi.Alias(parent=cell)]
-    return child_options(piece, protect, stateful, aliases=aliases, **kw)
+    cell as migrations.py declares (`MOVED`, applied by `moved_children`; nothing for what the cell
+    builds itself). No provider: for resources of other packages (time, tls)."""
+    from ..context import moved_children
+
+    moves = [] if piece is cell else moved_children(piece)
+    return child_options(piece, protect, stateful, transformations=moves or None, **kw)
 
 
 def under_mocks() -> bool:

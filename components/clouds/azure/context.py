@@ -1,7 +1,8 @@
 """The Azure piece context: the cell's provider (pinned to its location), resource group and tenant,
 and the role grants every piece makes. Options of a piece's resources: `PieceContext.opts`
 (components/clouds/context.py), the same on every cloud; here the parent defaults to the piece the
-context was handed to (`within`) and every resource keeps an alias to its URN under the cell.
+context was handed to (`within`); every resource a piece builds keeps an alias to its URN under the
+cell, as migrations.py declares (`MOVED`).
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ class AzureCellContext(PieceContext):
 
     `cell` is the AzureCell; `parent` is what the resources being built hang under: the cell in the
     cell's own Args, the piece itself once a piece calls `within(self)`. Options from `opts()` (and the
-    `grant`/`propagation_wait` helpers) alias every resource to its old URN under the cell."""
+    `grant`/`propagation_wait` helpers) alias every resource of a piece to its old URN under the cell
+(migrations.py `MOVED`)."""
 
     spec: CellSpec
     cell: pulumi.Resource
@@ -61,11 +63,6 @@ class AzureCellContext(PieceContext):
     def default_parent(self) -> pulumi.Resource:
         """The piece once it called `within(self)`, else the cell."""
         return self.parent or self.cell
-
-    def moved_from_default(self, parent: pulumi.Resource) -> Optional[pulumi.Resource]:
-        """Every resource a piece builds was the cell's child before pieces existed: aliased to the cell
-        (`piece_child_options`; nothing for what the cell builds itself)."""
-        return None if parent is self.cell else self.cell
 
     def role_definition_id(self, role_guid: str) -> pulumi.Output[str]:
         return self.subscription_id.apply(

@@ -15,3 +15,10 @@ RETIRED: tuple[tuple[str, str], ...] = (
      "their TXT records and the registrar's vault grant, replaced by an ACME certificate in the vault. Nothing "
      "refers to them; the next `up` deletes them"),
 )
+
+MOVED: tuple[tuple[str, str, str], ...] = (
+    (r"platform:azure:(?!Cell$)\w+", r".*",
+     "every Azure resource was the cell's own child before the cell was split into pieces; each keeps its "
+     "name and type and an alias to its URN under the cell (the vault, keys, storage and cluster hold state). "
+     "A resource added to a piece later aliases a URN that never existed, which the engine ignores"),
+)

@@ -18,3 +18,12 @@ RETIRED: tuple[tuple[str, str], ...] = (
      "the Compute Engine agent's ServiceIdentity: generateServiceIdentity refuses compute (INVALID_ARGUMENT), so "
      "no stack ever created it; the agent exists once the Compute API is on and its address is built instead"),
 )
+
+MOVED: tuple[tuple[str, str, str], ...] = (
+    (r"platform:gcp:SloAlerts", r".*",
+     "the SLO email channels and alert policies were the cell's own children before the piece existed; the "
+     "alias keeps the deployed channels and policies"),
+    (r"platform:gcp:ProjectApis", r"gcp:projects/service:Service::.*-monitoring",
+     "the cell enabled the Monitoring API itself (for SLO alerts only) before the piece existed; the other "
+     "APIs and the agents came with the piece"),
+)

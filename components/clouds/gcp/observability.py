@@ -53,18 +53,17 @@ class SloAlerts(Piece):
     """The email channels and one alert policy per SLO rule.
 
     They were built directly under the cell before this piece existed (#16): each keeps its name and
-    carries an alias to the cell, so its URN (and the deployed channel or policy) stays."""
+    carries an alias to the cell (migrations.py), so its URN (and the deployed channel or policy) stays."""
 
     TYPE = "platform:gcp:SloAlerts"
 
     def __init__(self, name: str, args: SloAlertsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(name, args, opts)
         ctx, slo = args.ctx, args.slo
-        moved_from = opts.parent if opts else None  # the cell, where they were built before this piece
         self.channels = [gcp.monitoring.NotificationChannel(
             f"{ctx.cell}-slo-email-{i}", project=ctx.project, type="email",
             display_name=f"SLO alerts of {ctx.cell}: {email}", labels={"email_address": email},
-            user_labels=ctx.labels, opts=ctx.opts(self, depends_on=args.depends_on, moved_from=moved_from))
+            user_labels=ctx.labels, opts=ctx.opts(self, depends_on=args.depends_on))
             for i, email in enumerate(args.alert_emails)]
         rules = slo_rules.alert_rules(ctx.cell, slo.availability, slo.latency_p99_ms, slo.error_rate, slo.window_days)
         self.policies = [gcp.monitoring.AlertPolicy(
@@ -77,7 +76,7 @@ class SloAlerts(Piece):
                     labels={"severity": rule.severity}, alert_rule=rule.name, rule_group=f"slo-{ctx.cell}"))],
             documentation=gcp.monitoring.AlertPolicyDocumentationArgs(content=rule.summary, mime_type="text/markdown"),
             notification_channels=[c.name for c in self.channels], user_labels=ctx.labels,
-            opts=ctx.opts(self, depends_on=args.depends_on, moved_from=moved_from))
+            opts=ctx.opts(self, depends_on=args.depends_on))
             for rule in rules]
         self.register_outputs({"policies": [p.name for p in self.policies]})
 

@@ -80,11 +80,11 @@ class ProjectApis(Piece):
         }
         key, api = MONITORING
         # The cell built it directly, for SLO alerts only, before (#16): same name and arguments
-        # (disable_dependent_services stays unset, adding it would be a diff), and an alias to its old
-        # parent, the cell.
+        # (disable_dependent_services stays unset, adding it would be a diff); migrations.py keeps its
+        # alias to the cell.
         self.services[key] = gcp.projects.Service(
             f"{name}-{key}", project=ctx.project, service=api, disable_on_destroy=False,
-            opts=ctx.opts(self, moved_from=opts.parent if opts else None))
+            opts=ctx.opts(self))
         storage = gcp.storage.get_project_service_account_output(
             project=ctx.project, opts=ctx.invoke_opts([self.services["storage"]])).email_address
         number = gcp.organizations.get_project_output(
