@@ -289,6 +289,7 @@ def test_an_unmocked_type_is_detected(stack_run):
 # Baseline URNs that may go, and why: each cloud's migrations.py (RETIRED), read by the one resolver the
 # offline diff uses (offline.diff.retired); each kept no state and had nothing aliased to it.
 from offline.diff import alias_urns as _engine_alias_urns, retired  # noqa: E402
+from offline.diff.match import declared_move  # noqa: E402
 
 
 ROOT_TYPE = "pulumi:pulumi:Stack"
@@ -384,6 +385,8 @@ def test_the_aws_observability_moved_into_its_piece_keeps_every_urn_by_alias(sta
     # ...except what came after the move (#29: the scraper's source and target roles), with no alias at all.
     new = {by_urn[u]["name"] for u, o in old.items() if not o}
     assert {n.rsplit("-scraper-", 1)[-1] for n in new} <= {"source", "target"}, new
+    # ...as the AWS migrations.py declares (MOVED, the declarations the program applies).
+    assert all((declared_move(by_urn[u], by_urn) is None) == (not o) for u, o in old.items()), old
     assert all(len(o & before) == 1 for o in old.values() if o), old
     assert set().union(*old.values()) >= before, sorted(before - set().union(*old.values()))
     for r in moved.values():  # what holds state is still protected in prod
