@@ -82,7 +82,7 @@ class ObservabilityArgs:
 class Observability(Piece):
     """The cell's metrics and SLO alerts (see the module docstring).
 
-    Moved under this piece from the cell itself (issue #16): every child that was there carries an alias
+    Moved under this piece from the cell itself: every child that was there carries an alias
     to the piece's own parent, the cell (declared in migrations.py), so none of them is replaced (the workspace holds the
     metrics; the alert key is protected in prod)."""
 
@@ -124,7 +124,7 @@ class Observability(Piece):
         remote-write to this workspace only). The scraper's ARN exists only after the scraper, which needs the
         roles first: both conditions pin the account's scrapers of the region instead of the one ARN."""
         account = args.ctx.account
-        fresh = args.ctx.opts(self)  # new in #29: no URN before the piece existed (migrations.py moves no IAM)
+        fresh = args.ctx.opts(self)  # came with the piece: no URN before it (migrations.py moves no IAM)
         scrapers = account.arn("aps", "scraper/*")
         source = aws.iam.Role(
             f"{name}-scraper-source", description=f"AMP scraper of cell {name}: source role (assumes the target)",

@@ -1,6 +1,6 @@
 """What every piece of an Azure cell shares: its provider, resource group, names and role grants.
 
-Pieces (issue #16): every part of the cell is a `Piece(name, <Piece>Args, opts)` whose Args carry the
+Pieces: every part of the cell is a `Piece(name, <Piece>Args, opts)` whose Args carry the
 cell's `AzureCellContext` (context.py). The resources a piece builds were children of the cell before pieces existed;
 they keep their Pulumi names and carry an alias to their URN under the cell, declared in migrations.py
 (`MOVED`) and applied by the one mechanism (`clouds.context.moved_children`), so the engine matches each
@@ -32,8 +32,8 @@ ROLE_AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 # consumer waits after its group of assignments (pulumiverse-time Sleep), once, on create: 120 s for
 # ARM roles; for a Key Vault data-plane role the wait is Key Vault's documented bound ("up to 10
 # minutes (600 seconds) after role assignments is changed for role to be applied",
-# learn.microsoft.com/azure/key-vault/general/rbac-guide, known limits), issue #31: one 120 s wait was
-# shorter than what the service documents. Apply check `azure-key-vault-role-latency` pins it.
+# learn.microsoft.com/azure/key-vault/general/rbac-guide, known limits): one 120 s wait was shorter
+# than what the service documents. Apply check `azure-key-vault-role-latency` pins it.
 PROPAGATION_WAIT = "120s"
 KEY_VAULT_DATA_PLANE_WAIT = "600s"
 KEY_VAULT_DATA_PLANE_ROLES = frozenset({
@@ -89,7 +89,7 @@ def subscription_name(spec: CellSpec, kind: str) -> str:
 
 def piece_child_options(piece: pulumi.Resource, cell: pulumi.Resource, protect: bool, stateful: bool = False,
                         **kw) -> pulumi.ResourceOptions:
-    """Options of a resource a piece builds that the cell built directly before pieces (#16): under the
+    """Options of a resource a piece builds that the cell built directly before pieces: under the
     piece, protected in prod when stateful (`contract.child_options`), and aliased to its URN under the
     cell as migrations.py declares (`MOVED`, applied by `moved_children`; nothing for what the cell
     builds itself). No provider: for resources of other packages (time, tls)."""
