@@ -603,7 +603,7 @@ def run_stack(stack: str, project: Optional[Project] = None,
         runpy.run_path(str(project.program), run_name="__main__")
         _sync_await(wait_for_rpcs())
         root = pulumi.runtime.settings.get_root_resource()
-        outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {}) or {}))
+        outputs = _sync_await(_export_values(getattr(root, "outputs", {}) or {}))
     finally:
         os.chdir(cwd)
     resources = [monitor.captured[u] for u in monitor.order]
@@ -620,6 +620,25 @@ def _unwrap_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [_unwrap_secrets(v) for v in value]
     return value
+
+
+# What the SDK says when a value has no wire form (bytes, an invoke's result object, a set...).
+_UNSERIALIZABLE = re.compile(r"unexpected input of type (\S+) for (\S+)")
+
+
+async def _export_values(outputs: dict) -> dict:
+    """The stack's exports as the SDK sends them with the stack's outputs. One the SDK cannot serialize
+    is the program's error (`pulumi up` stops on it the same way, as does a preview where it is known)."""
+    try:
+        return await _resolve_outputs(outputs)
+    except ValueError as err:
+        found = _UNSERIALIZABLE.search(str(err))
+        if found is None:
+            raise
+        raise ProgramError(
+            f"stack output {found.group(2)!r}: the program exports a {found.group(1)}, which the Pulumi SDK "
+            f"cannot serialize (a stack output is a string, number, bool, list, dict, Output, resource or "
+            f"asset; `pulumi up` fails on it the same way)") from err
 
 
 async def _resolve_outputs(outputs: dict) -> dict:
