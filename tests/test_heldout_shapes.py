@@ -1,4 +1,4 @@
-"""What the held-out run over pulumi/examples found (#34), pinned on small programs written here the way
+"""What the held-out run over pulumi/examples found, pinned on small programs written here the way
 users write them (none copied): each runs through `python -m offline preview` in both modes, through the
 held-out runner (bench/program_corpus.py), as the held-out set does.
 
