@@ -11,7 +11,7 @@ figures in the issue note.
                                               [--floor-gc on|off] [--apply-overhead]
 
 By default: the dry run (as `python -m offline preview` runs) of STACK (dev) with both packs, and its
-ratio to the registration floor measured in the same run (issue #34 target: at most 1.3x), wall time
+ratio to the registration floor measured in the same run (target: at most 1.3x), wall time
 from runs timed back to back (floors and preview interleaved, so machine load weighs on all alike)
 and CPU time (user + sys, the packs' processes included), which load distorts much less.
 
@@ -39,7 +39,7 @@ from typing import Optional
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PACKS = ["policy/encryption", "policy/residency"]
-TARGET_RATIO = 1.3  # issue #34: dev, both packs, dry run, against import + register
+TARGET_RATIO = 1.3  # dev, both packs, dry run, against import + register
 # Importing the SDK modules that hold the classes of the stack's resource types (argv[1]: the JSON
 # written by `floor_input`): what a program must import to create them.
 FLOOR = """

@@ -113,7 +113,8 @@ class Piece(pulumi.ComponentResource):
 
     - `args` is a frozen dataclass named `<Piece>Args` holding everything the piece reads, including
       the cloud's shared context (provider, project, account, resource group) and the resources it
-      must wait for. Nothing else is passed; keyword sprawl is a review finding (#16).
+      must wait for. Nothing else is passed: a piece's inputs are
+      one typed, reviewable object, not a growing list of keywords.
     - `opts` carries the parent (the cell) and plain resource options; children are parented to
       the piece, protected in prod when they hold state (`child_options`).
     - The piece's outputs are attributes set in `__init__`, then `register_outputs`.

@@ -253,7 +253,7 @@ def diff(args) -> int:
         Path(args.markdown).write_text(diff_markdown(diffs))
     if any(d.error for d in diffs):
         return 3
-    from .pricing import over_limit  # issue #23: the cost gate
+    from .pricing import over_limit  # the cost gate
     over = over_limit([(d.stack, d.cost) for d in diffs], args.max_monthly_increase)
     for message in over:
         print(f"!! {message}")
@@ -356,7 +356,7 @@ def preview(args) -> int:
             for session in sessions:
                 session.add(resource)
 
-        usage = stack_usage(args.stack, project)  # issue #23: usage.yaml / platform:usage, checked first
+        usage = stack_usage(args.stack, project)  # usage.yaml / platform:usage, checked first
         run = run_stack(args.stack, project, real_mode=args.real_mode, dry_run=not args.assume_applied,
                         on_resource=analyze_as_registered if sessions else None)
         # The estimate reads values (sizes, counts, derived names): assume-applied only.
@@ -419,10 +419,10 @@ def main(argv=None) -> int:
         return diff(args)
     if args.command == "stacks":
         return stacks(args)
-    if args.command == "destroy":  # issue #33: offline/destroy.py
+    if args.command == "destroy":  # offline/destroy.py
         from .destroy import main as destroy_main
         return destroy_main(args)
-    if args.command == "second-up":  # issue #33: offline/second_up.py
+    if args.command == "second-up":  # offline/second_up.py
         from .second_up import main as second_up_main
         return second_up_main(args)
     return 2

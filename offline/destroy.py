@@ -148,7 +148,7 @@ def _child_env(project: Project) -> dict:
 def run_preview(project: Project, stack: str, tmp: Path, tag: str) -> tuple[Optional[dict], Optional[str]]:
     """The stack's offline preview report (a child process: one program run per process)."""
     out = tmp / f"{tag}-{stack}.json"
-    # The state a destroy starts from is applied: every value known (#34's --assume-applied).
+    # The state a destroy starts from is applied: every value known (--assume-applied).
     proc = subprocess.run([sys.executable, "-m", "offline", "preview", stack, "--quiet", "--assume-applied",
                            "--json", str(out), "--project-dir", str(project.root)], cwd=ENGINE_ROOT,
                           capture_output=True, text=True,

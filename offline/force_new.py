@@ -253,7 +253,8 @@ CREATE_ONLY: dict[str, tuple[frozenset[str], str]] = {
         "https://registry.terraform.io/providers/vancluever/acme/latest/docs/resources/registration"),
     "tls:index/privateKey:PrivateKey": (frozenset({"algorithm", "rsaBits", "ecdsaCurve"}),
         "https://registry.terraform.io/providers/hashicorp/tls/latest/docs/resources/private_key"),
-    # pulumi-random: every argument forces a new id (the id is drawn at create); issue #33's creation suffixes.
+    # pulumi-random: every argument forces a new id (the id is drawn at create), which the
+    # creation suffixes of re-creatable names rely on.
     "random:index/randomId:RandomId": (frozenset({"byteLength", "keepers", "prefix"}),
                                        "https://registry.terraform.io/providers/hashicorp/random/latest/docs/resources/id"),
     "time:index/sleep:Sleep": (frozenset({"createDuration", "destroyDuration", "triggers"}),

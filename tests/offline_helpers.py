@@ -225,7 +225,7 @@ def preview_config(config: dict, tmp_path: Path, stack: str = "test", program: O
 
 def variant_exemptions() -> list[dict]:
     """One-off configs (a second cell, another region...) are not shipped stacks: their apply findings
-    are the cloud issues' (#17-#20) and stay visible in the report as exempted. The apply checks
+    belong to the per-cloud apply rules' own tests and stay visible in the report as exempted. The apply checks
     themselves are pinned by tests/test_apply.py and on the shipped stacks."""
     import datetime as dt
 

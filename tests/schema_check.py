@@ -33,7 +33,7 @@ OPEN_ENUM_VALUES = {
     "Microsoft-PrometheusMetrics",
     # Key rotation policy lifetime actions: Key Vault returns (and takes) `Rotate`/`Notify` (the data plane's
     # LifetimeActionsType, learn.microsoft.com/rest/api/keyvault/keys/get-key-rotation-policy); the provider's
-    # enum lists them in lower case, which a refreshed state never matches (issue #31).
+    # enum lists them in lower case, which a refreshed state never matches.
     "Rotate", "Notify",
 }
 # Values the offline report uses for what it cannot show.

@@ -151,8 +151,8 @@ def good(tmp_path_factory):
 def test_every_rule_is_exercised():
     from offline import apply
 
-    from test_apply_aws import RULES as AWS_RULES  # issue #17's rules, exercised by their own program
-    from test_teardown import RULES as TEARDOWN_RULES  # issue #33's delete-time rules, by their own program
+    from test_apply_aws import RULES as AWS_RULES  # the AWS rules, exercised by their own program
+    from test_teardown import RULES as TEARDOWN_RULES  # the delete-time rules, by their own program
 
     assert set(apply.load_all()) == set(RULE_IDS) | set(RULES_EXERCISED_ELSEWHERE) | set(AWS_RULES) | set(TEARDOWN_RULES)
     for r in apply.RULES.values():
@@ -253,7 +253,7 @@ def test_capture_dependencies_options_and_invokes(bad, good):
 
 
 def test_text_and_markdown_show_apply_findings(bad):
-    # issue #38: one table of what to act on, each row with what / where / fix
+    # One table of what to act on, each row with what / where / fix
     assert "| level | rule | what | where | fix |" in bad.markdown and "| apply error | `gcp-api-order`" in bad.markdown
     assert "apply errors" in bad.markdown
     assert "[error] gcp-api-order" in bad.stdout

@@ -1,4 +1,4 @@
-"""The apply rules of issue #17 (components/clouds/aws/apply.py): each fails on a real SDK program that breaks it and
+"""The AWS apply rules (components/clouds/aws/apply.py): each fails on a real SDK program that breaks it and
 passes on the same program fixed (one small program, run as stack `bad` and stack `good`)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Apply rules of issue #19 (components/clouds/azure/apply.py): each fails on a real SDK program that breaks it and
+"""The Azure apply rules (components/clouds/azure/apply.py): each fails on a real SDK program that breaks it and
 passes on the same program fixed, under the offline engine (one small program, two stacks)."""
 from __future__ import annotations
 
@@ -98,7 +98,6 @@ acme.Certificate("cert", account_key_pem="k", common_name="in.dev.example.com",
 
 RULES = ("azure-appgw-secret-exists", "azure-aks-deployer-access", "azure-aks-ephemeral-os-disk-cmk",
          "azure-monitor-alert-destination",
-         # issue #31
          "azure-key-vault-role-latency", "azure-key-rotation-action-casing",
          "azure-kms-private-vault-needs-vnet-integration", "azure-apiserver-subnet-nsg",
          "azure-acme-waits-for-delegation")

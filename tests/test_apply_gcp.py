@@ -1,4 +1,4 @@
-"""GCP apply rules learnt at apply time (components/clouds/gcp/apply.py, issue #30): each fails on a real SDK program
+"""GCP apply rules learnt at apply time (components/clouds/gcp/apply.py): each fails on a real SDK program
 that breaks it and passes on the same program fixed (one small program, run as stack `bad` and `good`),
 plus the cross-stack and per-cell-project checks as pure functions over captured graphs."""
 from __future__ import annotations

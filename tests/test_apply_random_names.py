@@ -1,4 +1,4 @@
-"""`global-name-fixed` knows a name drawn per stack by pulumi_random (#34).
+"""`global-name-fixed` knows a name drawn per stack by pulumi_random.
 
 A bucket named from a `random.RandomPet` (RandomId, RandomString, ...) gets a different name in each
 stack: the draw lives in each stack's own state. The rule sees it in the graph (the name input depends

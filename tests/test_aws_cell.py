@@ -1,5 +1,5 @@
 """The AWS regional cell under the offline engine: dev and prod-aws-us-west-2 run once each, plus a
-stack with two AWS cells; every property of issue 4 is asserted on the captured inputs by wire name."""
+stack with two AWS cells; every property the cell promises is asserted on the captured inputs by wire name."""
 from __future__ import annotations
 
 import importlib
@@ -201,7 +201,7 @@ def test_models_bucket_is_kms_encrypted_with_the_cell_key_and_bucket_key(run):
 @pytest.mark.parametrize("which", ["models", "alb-logs"])
 def test_buckets_are_versioned_private_owner_enforced_tls_only_with_lifecycle(run, which):
     bucket = models_bucket(run) if which == "models" else logs_bucket(run)
-    # platform:teardown (issue #33): a destroyable stack (dev) force-destroys its buckets (a versioned,
+    # platform:teardown: a destroyable stack (dev) force-destroys its buckets (a versioned,
     # non-empty bucket would otherwise stop `pulumi destroy`), a protected one (prod) keeps (and protects) them.
     disposable = bucket["inputs"]["tags"]["environment"] != "prod"
     assert bucket["inputs"].get("forceDestroy") is disposable

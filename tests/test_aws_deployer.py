@@ -1,4 +1,4 @@
-"""Issue #29: the deploying role's permissions are derived from the provider's source and linted.
+"""The deploying role's permissions are derived from the provider's source and linted.
 
 - deploy/aws-deployer/*.json: customer-managed policies (one per service area), each under IAM's 6,144
   characters, no more than a role's default quota of 10;
@@ -147,7 +147,7 @@ def test_removing_an_action_from_the_policies_fails_the_derivation(used, action,
 
 
 def test_a_resource_the_action_cannot_be_scoped_to_fails_the_derivation(used):
-    """The review's KMS finding: ListAliases on alias/* only, Create/Update/DeleteAlias without the key ARN."""
+    """KMS alias actions are scoped to the alias, not the key: ListAliases on alias/* only, Create/Update/DeleteAlias without the key ARN."""
     types, _ = used
     policies = copy.deepcopy(POLICIES)
     for st in policies["keys"]["Statement"]:
@@ -176,7 +176,7 @@ def test_the_readme_attaches_each_policy_file():
     for name in POLICIES:
         assert f"deploy/aws-deployer/{name}.json" in readme or "deploy/aws-deployer/*.json" in readme
     assert "aws-deployer-policy.json" not in readme
-    # #29: the runbook tells the reader to replace the example API allow-list (a real `up` refuses it).
+    # The runbook tells the reader to replace the example API allow-list (a real `up` refuses it).
     assert "Replace each cell's example `api_allowed_cidrs`" in readme
     assert "cluster.api_allowed_cidrs[0]\" \"$OPERATORS_CIDR\"" in readme
     assert "aws.autoscaling_service_role' existing" in readme

@@ -1,4 +1,4 @@
-"""Issue #17: what makes a first `pulumi up` of an AWS cell fail in a fresh account, deploy but not work,
+"""What makes a first `pulumi up` of an AWS cell fail in a fresh account, deploy but not work,
 or leave operations blind; each fix pinned by wire name on the offline engine's captured inputs."""
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_only_the_stacks_first_aws_cell_creates_the_account_wide_role(tmp_path):
 
 
 def test_a_second_stack_in_the_account_declares_the_autoscaling_role_existing_and_creates_none(tmp_path):
-    """#29: one AWSServiceRoleForAutoScaling per account: a second stack says so in config (no failed `up`
+    """One AWSServiceRoleForAutoScaling per account: a second stack says so in config (no failed `up`
     and no import first); its key policy still names the role, and the apply check accepts it."""
     raw = copy.deepcopy(stack_config("dev"))
     raw["platform:cells"] = [c for c in raw["platform:cells"] if c["cloud"] == "aws"]
@@ -254,7 +254,7 @@ def test_access_entries_for_the_deployer_operators_and_read_only_role(access):
 def test_without_a_deployer_the_creator_keeps_the_bootstrap_admin_entry(dev):
     cluster = one(dev, "aws:eks/cluster:Cluster", f"{CELL}-eks")
     assert cluster["inputs"]["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
-    assert of(dev, "aws:eks/accessEntry:AccessEntry") == []  # AMP makes the scraper's own (#29)
+    assert of(dev, "aws:eks/accessEntry:AccessEntry") == []  # AMP makes the scraper's own
 
 
 def test_operators_equal_to_the_deployer_get_one_entry():
@@ -284,7 +284,7 @@ def test_alb_alarms_notify_the_cells_encrypted_alarm_topic(run):
         assert alarm["namespace"] == "AWS/ApplicationELB"
         assert alarm["alarmActions"] == alarm["okActions"] == [topic["outputs"]["arn"]]
         assert alarm["dimensions"]["LoadBalancer"] == alb["outputs"]["arnSuffix"]
-    # #29: with externalTrafficPolicy Local, nodes without an inference pod fail the health check by design;
+    # With externalTrafficPolicy Local, nodes without an inference pod fail the health check by design;
     # the alarm is "no healthy target" (an outage), and a target group reporting nothing counts as one.
     healthy = alarms["HealthyHostCount"]
     assert healthy["dimensions"]["TargetGroup"] == group["outputs"]["arnSuffix"]
@@ -293,7 +293,7 @@ def test_alb_alarms_notify_the_cells_encrypted_alarm_topic(run):
 
 
 def test_prod_mails_the_alarms_to_its_alarm_email(prod):
-    # The load balancer alarms' topic and the SLO alerts' topic (#22) both mail the stack's address.
+    # The load balancer alarms' topic and the SLO alerts' topic both mail the stack's address.
     subs = of(prod, "aws:sns/topicSubscription:TopicSubscription")
     assert subs and all(s["inputs"]["protocol"] == "email" and s["inputs"]["endpoint"] == "oncall@example.com"
                         for s in subs)
@@ -348,7 +348,8 @@ DEPLOYER_POLICIES = sorted((REPO / "deploy" / "aws-deployer").glob("*.json"))
 
 
 def _deployer() -> dict:
-    """The deploying role's customer-managed policies as one document (#29 split them per service)."""
+    """The deploying role's customer-managed policies as one document (they are split per service to stay under
+    IAM's size limit per managed policy)."""
     docs = [json.loads(p.read_text()) for p in DEPLOYER_POLICIES]
     assert docs and all(d["Version"] == "2012-10-17" for d in docs)
     return {"Version": "2012-10-17", "Statement": [s for d in docs for s in d["Statement"]]}

@@ -89,7 +89,7 @@ def test_every_cell_resource_descends_from_the_cell_and_uses_its_provider(dev):
 
 
 def test_every_resource_moved_into_a_piece_answers_to_its_urn_under_the_cell(dev, prod):
-    # Issue #16: the cell's parts became pieces (`Piece(name, Args, opts)`); what they build was the cell's
+    # The cell's parts became pieces (`Piece(name, Args, opts)`); what they build was the cell's
     # own child before. Each such resource must answer, through the aliases the engine records, to the URN
     # it had under the cell (same name and type), or `up` would delete and re-create it: the vault, keys,
     # storage account and cluster among them. This covers resources newer than the URN baselines too.
@@ -194,7 +194,7 @@ def test_keys_are_rsa_with_a_rotation_policy(dev):
         props = k["properties"]
         assert props["kty"] in ("RSA", "RSA-HSM") and props["keySize"] >= 2048
         actions = {a["action"]["type"]: a["trigger"] for a in props["rotationPolicy"]["lifetimeActions"]}
-        # Issue #31: the casing Key Vault returns, so a refreshed state matches the program.
+        # The casing Key Vault returns, so a refreshed state matches the program.
         assert actions == {"Rotate": {"timeAfterCreate": "P90D"}, "Notify": {"timeBeforeExpiry": "P30D"}}
         assert props["rotationPolicy"]["attributes"]["expiryTime"] == "P1Y"
 

@@ -1,4 +1,4 @@
-"""Issue #31, "make the class impossible": the Azure deployer's roles cover what every stack deploys.
+"""No missing permission at `up` by construction: the Azure deployer's roles cover what every stack deploys.
 
 `deploy/azure-deployer-roles.json` holds, per Azure resource type the stacks create (Kubernetes objects on
 an AKS cluster included: Azure RBAC data actions), the actions its deployment needs, and the built-in roles

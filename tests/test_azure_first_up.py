@@ -1,6 +1,6 @@
-"""Azure cell, issue #19: what a first `pulumi up` in a fresh subscription needs, pinned by wire name.
+"""Azure cell: what a first `pulumi up` in a fresh subscription needs, pinned by wire name.
 
-Each test names the review finding it pins; the runs are the cached dev/prod previews plus one
+Each test names the failure of a real `up` it prevents; the runs are the cached dev/prod previews plus one
 deployable variant of dev with every Azure setting away from its default."""
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def custom(tmp_path_factory):
 
 def test_nsg_star_only_in_the_single_value_port_range(dev):
     rules = [r for nsg in mine(dev, "azure-native:network:NetworkSecurityGroup") for r in nsg["inputs"]["securityRules"]]
-    assert len(rules) == 8  # + the API server subnet's documented allows (issue #31)
+    assert len(rules) == 8  # + the API server subnet's documented allows
     for r in rules:
         assert "*" not in (r.get("destinationPortRanges") or []) and "*" not in (r.get("sourcePortRanges") or []), r
         assert r["sourcePortRange"] == "*"
@@ -77,7 +77,7 @@ def test_no_consumer_uses_a_role_assignment_before_it_propagates(dev):
     sleeps = {r["urn"]: r for r in mine(dev, SLEEP)}
     # storage CMK, cluster (KMS, subnets, disk encryption set), gateway secret reader, workload blob reader
     assert len(sleeps) == 4
-    # Key Vault data-plane roles: Key Vault's documented 600 s (issue #31); ARM roles 120 s.
+    # Key Vault data-plane roles: Key Vault's documented 600 s; ARM roles 120 s.
     expected = {"storage-key-user-propagated": "600s", "aks-grants-propagated": "600s",
                 "gateway-cert-reader-propagated": "600s", "workload-propagated": "120s"}
     assert {s["name"].removeprefix(NAME + "-"): s["inputs"]["createDuration"] for s in sleeps.values()} == expected
@@ -301,7 +301,7 @@ def test_azure_settings_on_another_cloud_are_refused():
 
 
 def test_managed_rules_in_count_mode_are_refused_with_azure_cells():
-    """Issue #21: App Gateway's WAF policy mode covers custom rules too; counting the managed sets would let
+    """App Gateway's WAF policy mode covers custom rules too; counting the managed sets would let
     refused countries through, so `count` is a config error naming the stack, the key and what is allowed."""
     cfg = copy.deepcopy(stack_config("dev"))
     cfg["platform:edge"] = {"managed_rules": "count"}
@@ -372,7 +372,7 @@ def test_etcd_key_rotation_and_expiry_are_alarmed_to_the_cell_action_group(dev):
     # The near-expiry event exists only if the key's rotation policy notifies before expiry.
     actions = {a["action"]["type"]: a["trigger"] for a in etcd["properties"]["rotationPolicy"]["lifetimeActions"]}
     assert actions["Notify"]["timeBeforeExpiry"] == "P30D" and actions["Rotate"]["timeAfterCreate"]
-    # Issue #31: the first version expires too (a year after creation), so KeyNearExpiry can fire for it;
+    # The first version expires too (a year after creation), so KeyNearExpiry can fire for it;
     # the alert names what an expired etcd key breaks (encrypt, not decrypt).
     first = [r for r in mine(dev, "time:index/offset:Offset") if r["name"].endswith("etcd-key-first-expiry")]
     (first,) = first

@@ -30,9 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 SCANNED = ("__main__.py", "components", "offline", "policy", "ops", "bench", "deploy")
 CLOUD_FOLDERS = REPO / "components" / "clouds"
 
-# Files other engineers are moving into the cloud folders right now (issue #36: `plan` cleans components/
-# outside clouds, `config` the config core, `pricing` offline/pricing). TEMPORARY: the lead empties this
-# list when those branches merge; a file listed here that no longer offends fails the test below.
+# Files other engineers are moving into the cloud folders right now (components/
+# outside clouds, the config core, offline/pricing). TEMPORARY: emptied when that work is merged; a file listed here that no longer offends fails the test below.
 IN_FLIGHT: dict[str, str] = {
     # file -> the work that removes its cloud branch (empty: none left)
 }
@@ -105,7 +104,7 @@ def test_no_cloud_branch_outside_the_cloud_folders():
     # The temporary list holds only files that still offend: once one is clean it must leave the list.
     clean = sorted(set(IN_FLIGHT) - set(found))
     assert not clean, f"no longer offending, remove from IN_FLIGHT: {clean}"
-    for rel, hits in sorted(found.items()):   # what the lead still has to merge away, shown in -rA output
+    for rel, hits in sorted(found.items()):   # what is still to move, shown in -rA output
         print(f"in flight ({IN_FLIGHT[rel]}): {len(hits)}: " + "; ".join(hits[:3]))
 
 

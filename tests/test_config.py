@@ -199,7 +199,7 @@ def test_geo_redundant_aws_bucket_needs_a_second_aws_region_in_the_zone():
 
 
 def test_every_config_error_at_once():
-    """Issue #38: an unknown key, values pydantic refuses and a cross-key rule, all in one error."""
+    """An unknown key, values pydantic refuses and a cross-key rule, all in one error."""
     import datetime as dt
 
     from components.core import config as cfgmod

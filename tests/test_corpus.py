@@ -1,5 +1,5 @@
 """Programs written the way users write them (tests/corpus/) run through the offline engine in both
-modes without an engine error (#34): lookups of existing objects (VPC, AMI, KMS alias, AKS admin
+modes without an engine error: lookups of existing objects (VPC, AMI, KMS alias, AKS admin
 credentials, storage account keys), pulumi_random, outputs in strings, preview-only branches,
 StackReferences, components, explicit and default providers on AWS, GCP, Azure and Kubernetes.
 
@@ -163,7 +163,7 @@ def test_the_held_out_runner_finds_no_engine_error_in_either_corpus(outcomes):
 
 
 def test_aws_providers_bucket_named_from_a_random_pet_is_not_a_fixed_global_name(runs):
-    """The bucket named `primary-<pet>` differs per stack: no global-name-fixed finding, exit 0 (#34)."""
+    """The bucket named `primary-<pet>` differs per stack: no global-name-fixed finding, exit 0."""
     run = runs[(("aws-providers", "test"), "assume-applied")]
     assert [f for f in run.report["apply"] if f["rule"] == "global-name-fixed"] == []
     assert run.returncode == 0, run.stderr[-2000:]

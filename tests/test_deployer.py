@@ -1,4 +1,4 @@
-"""platform:deployer and zone delegation (#20): what a real `up` needs to reach its clusters and to
+"""platform:deployer and zone delegation: what a real `up` needs to reach its clusters and to
 validate its certificates, refused at config time by a real preview, accepted (and reported) offline."""
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def test_deployable_dev_opens_each_cluster_api_to_the_deployer(deployable):
 
 
 def test_deployable_dev_previews_as_a_real_preview_with_no_apply_finding_and_clean_packs(tmp_path):
-    """#20's bar: dev with its deployer and parent zone, judged as a real preview would (--real-mode),
+    """Dev with its deployer and parent zone, judged as a real preview would (--real-mode),
     with no apply exemption at all: zero apply findings, no mandatory violation, exit 0."""
     import yaml
 

@@ -220,7 +220,7 @@ def test_deploy_waves_put_cell_stacks_before_the_global_stack():
     assert {"prod-aws-us-west-2", "prod-gcp-europe-west1", "prod-azure-centralindia"} <= set(waves[0])
 
 
-# --- create-only inputs of every type the project uses (issue #24) -------------------------------
+# --- create-only inputs of every type the project uses -------------------------------
 
 def _one_change(type_: str, old_inputs: dict, new_inputs: dict):
     urn = f"urn:pulumi:dev::p::{type_}::r"

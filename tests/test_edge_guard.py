@@ -1,4 +1,4 @@
-"""Edge residency (issue #21): each cell refuses, at its load balancer, the countries its zone must not
+"""Edge residency: each cell refuses, at its load balancer, the countries its zone must not
 serve, so that residency holds when DNS is bypassed; Route 53 health checks always pass.
 
 - the pure model: for every country and every failure, what a client that bypasses DNS gets from
@@ -128,7 +128,7 @@ def _inputs(r: dict) -> dict:
 
 
 def _gcp_policy(run) -> dict:
-    """The Cloud Armor policy with its rules: RegionSecurityPolicyRule resources of the policy (#30), each
+    """The Cloud Armor policy with its rules: RegionSecurityPolicyRule resources of the policy, each
     naming the policy; none inline."""
     policy = run.one("gcp:compute/regionSecurityPolicy:RegionSecurityPolicy")
     assert "rules" not in _inputs(policy)
@@ -282,7 +282,7 @@ def pack():
     r["none_gcp"] = s.add("gcp:compute/regionBackendService:RegionBackendService", "eu-backend", {
         "labels": tags("eu", "gcp-europe-west1"), "loadBalancingScheme": "EXTERNAL_MANAGED", "region": "europe-west1"},
         parent=gcp_cell, provider=gcp_prov)
-    # Cloud Armor rules as RegionSecurityPolicyRule resources of the policy (#30): enforced -> guarded;
+    # Cloud Armor rules as RegionSecurityPolicyRule resources of the policy: enforced -> guarded;
     # the same rule in preview (log only) refuses nobody.
     link = "https://www.googleapis.com/compute/v1/projects/acme/regions/europe-west1/securityPolicies/{}"
     for key, preview in (("ok_gcp_rules", False), ("preview_gcp_rules", True)):

@@ -1,4 +1,4 @@
-"""The encryption pack beyond the cell's own pieces (issue #35): rules derived from the provider
+"""The encryption pack beyond the cell's own pieces: rules derived from the provider
 schemas, the generated coverage table, provider defaults, and the stores a platform team adds,
 each with a failing and a passing resource through the real analyzer protocol."""
 from __future__ import annotations

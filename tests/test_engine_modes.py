@@ -1,4 +1,4 @@
-"""The offline preview is `pulumi preview` of a new stack (#34): a dry run by default (computed outputs
+"""The offline preview is `pulumi preview` of a new stack: a dry run by default (computed outputs
 unknown, apply callbacks on unknowns not run), `--assume-applied` for what needs values; default
 providers from stack config, sent to the packs; mocks derived from the SDKs' declarations; exit 3
 only for the program's own error, with its frames."""

@@ -117,7 +117,7 @@ def test_cell_has_its_own_provider_for_project_and_region(dev):
 
 
 def test_everything_the_cell_builds_sits_in_a_piece(dev):
-    """One piece shape (#16): under the cell only its provider, its pieces and the workload; the edge
+    """One piece shape: under the cell only its provider, its pieces and the workload; the edge
     guard, the SLO alerts and the Monitoring API that used to hang on the cell directly are in pieces,
     each with an alias to the cell (their URN stays: tests/test_structure.py)."""
     cell = cell_of(dev)
@@ -164,7 +164,7 @@ def test_network_is_custom_mode_with_private_access_flow_logs_and_nat(dev):
     nodes = one(dev, "gcp:compute/subnetwork:Subnetwork", "-nodes")
     assert nodes["inputs"]["network"] == vpc["id"] and nodes["inputs"]["region"] == REGION
     assert nodes["inputs"]["privateIpGoogleAccess"] is True
-    # Cost-aware flow logs by default (platform:cells[i].gcp.logging, #30).
+    # Cost-aware flow logs by default (platform:cells[i].gcp.logging).
     assert nodes["inputs"]["logConfig"] == {"aggregationInterval": "INTERVAL_1_MIN", "flowSampling": 0.1,
                                             "metadata": "EXCLUDE_ALL_METADATA"}
     assert {r["rangeName"] for r in nodes["inputs"]["secondaryIpRanges"]} == {"pods", "services"}
@@ -369,7 +369,7 @@ def test_certificate_covers_the_cell_name_and_the_public_name_each_validated_in_
         auths.append((auth, record))
     # Only the shared public name's record may be taken over from, and is left to, other cells.
     assert auths[0][1]["inputs"]["allowOverwrite"] is False and auths[0][1]["retainOnDelete"] is False
-    # Shared, but in the zone dev owns: not retained, or the zone could not be deleted (issue #33).
+    # Shared, but in the zone dev owns: not retained, or the zone could not be deleted.
     assert auths[1][1]["inputs"]["allowOverwrite"] is True and auths[1][1]["retainOnDelete"] is False
     cert = one(dev, "gcp:certificatemanager/certificate:Certificate")
     assert cert["inputs"]["location"] == REGION
@@ -551,7 +551,7 @@ def test_an_aws_region_name_for_a_gcp_cell_is_a_clear_config_error(tmp_path):
     assert run.report is None
 
 
-# --- a first `up` in a fresh project (issue #18) ---------------------------------------------
+# --- a first `up` in a fresh project ---------------------------------------------
 
 API_OF_MODULE = {"compute": "compute.googleapis.com", "container": "container.googleapis.com",
                  "kms": "cloudkms.googleapis.com", "storage": "storage.googleapis.com",
@@ -602,7 +602,7 @@ def test_every_resource_waits_for_the_api_it_calls(dev):
         if api:
             assert services[api] in waits_for(dev, r), f"{r['name']} ({r['type']}) does not wait for {api}"
             checked.append(r["name"])
-    # The review's named offenders are among them.
+    # The resources seen failing a fresh project's first `up` on an API not yet enabled are among them.
     for name in ("-identity-gsa", "-lb-http-redirect", "-lb-tls", "-lb-https", "-cluster-nodes"):
         assert any(n.endswith(name) for n in checked), name
 
@@ -611,7 +611,7 @@ def test_service_agents_come_from_service_identities_and_the_key_waits_for_propa
     key = one(dev, "gcp:kms/cryptoKey:CryptoKey")
     services = {r["inputs"]["service"]: r for r in in_cell(dev, "gcp:projects/service:Service")}
     idents = {r["inputs"]["service"]: r for r in in_cell(dev, "gcp:projects/serviceIdentity:ServiceIdentity")}
-    # generateServiceIdentity creates the GKE agent; for Compute it answers INVALID_ARGUMENT (#30).
+    # generateServiceIdentity creates the GKE agent; for Compute it answers INVALID_ARGUMENT.
     assert set(idents) == {"container.googleapis.com"}
     ident = idents["container.googleapis.com"]
     assert services["container.googleapis.com"]["urn"] in ident["dependencies"]
@@ -747,7 +747,7 @@ def test_deployer_is_kubernetes_admin_before_the_workload(deployable):
     assert admin["inputs"] == {"project": "acme-platform-dev", "role": "roles/container.admin",
                                "member": f"serviceAccount:{GSA}"}
     assert admin["urn"] in one(deployable, "kubernetes:apps/v1:Deployment")["dependencies"]
-    # It outlives the stack: `destroy` must not strip the deployer's own role mid-run (#30).
+    # It outlives the stack: `destroy` must not strip the deployer's own role mid-run.
     assert admin["options"]["retainOnDelete"] is True
     cluster = one(deployable, "gcp:container/cluster:Cluster")["inputs"]
     # The deployer's CIDRs are merged into the allow-list, so the endpoint stays public but fenced.

@@ -1,4 +1,4 @@
-"""The GCP deployer's roles cover every GCP resource type and invoke of every stack (issue #30).
+"""The GCP deployer's roles cover every GCP resource type and invoke of every stack.
 
 deploy/gcp-deployer-permissions.json names, per type, the permissions the provider's create/read/
 update/delete calls check; tests/fixtures/gcp_iam/dataset.json holds which permissions each role grants
@@ -84,7 +84,7 @@ def test_the_bootstrap_loop_grants_exactly_the_listed_roles():
 
 
 def test_monitoring_roles_grant_the_slo_alerts_and_channels():
-    """The 403 the review found: dev and prod set platform:slo, and the roles had no Monitoring permission."""
+    """Dev and prod set platform:slo: without a Monitoring permission in the roles, `up` fails with a 403."""
     facts, roles = perms.load_facts(), perms.readme_roles()
     for p in ("monitoring.alertPolicies.create", "monitoring.notificationChannels.create"):
         assert any(p in facts["roles"].get(r, ()) for r in roles), p

@@ -1,4 +1,4 @@
-"""`python -m components.clouds.gcp.preflight`: quota at max_nodes and where `_Required` lives (issue #30).
+"""`python -m components.clouds.gcp.preflight`: quota at max_nodes and where `_Required` lives.
 gcloud's answers are recorded JSON (the shapes of `regions describe` and `logging buckets list`); no network."""
 from __future__ import annotations
 

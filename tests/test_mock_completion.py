@@ -1,4 +1,4 @@
-"""A hand-written mock answers every output the SDK declares (#34).
+"""A hand-written mock answers every output the SDK declares.
 
 A real provider returns every declared output at create. A hand-written mock (offline/mocks/aws.py,
 gcp.py, azure.py, kubernetes.py, ...) says what it knows; the registry completes the rest from the

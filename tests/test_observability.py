@@ -1,4 +1,4 @@
-"""Observability (issue #22): metrics stored in each cell's region, SLO alerts to the configured
+"""Observability: metrics stored in each cell's region, SLO alerts to the configured
 addresses, one dashboard row per cell. Asserted by wire name on the offline runs of the stacks
 (the same cached runs test_structure.py makes, with both packs)."""
 from __future__ import annotations
@@ -89,7 +89,7 @@ def test_aws_metrics_in_the_cells_region_encrypted_with_the_cell_key(dev):
     job = config["scrape_configs"][0]
     assert job["kubernetes_sd_configs"][0]["namespaces"]["names"] == ["inference"]
     assert config["global"]["external_labels"] == {"cell": "aws-us-west-2"}
-    # #29: AMP creates the scraper's EKS access entry itself (API authentication mode): none of ours, no group.
+    # AMP creates the scraper's EKS access entry itself (API authentication mode): none of ours, no group.
     assert not [e for e in dev.of_type("aws:eks/accessEntry:AccessEntry")
                 if "AmazonPrometheusScraper" in str(e["inputs"]["principalArn"])]
     assert not dev.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding") or all(

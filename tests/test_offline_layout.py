@@ -1,4 +1,4 @@
-"""The shape of offline/diff/ and offline/report/ (issue #16): one job per module, where the job can
+"""The shape of offline/diff/ and offline/report/: one job per module, where the job can
 be checked, and the import paths the split must keep.
 
 - gitref.py is the only module of the offline engine that runs git;

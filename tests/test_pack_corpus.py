@@ -1,4 +1,4 @@
-"""Both packs on programs written the way users write them (tests/pack_corpus/, #35): every expected
+"""Both packs on programs written the way users write them (tests/pack_corpus/): every expected
 mandatory violation is found and nothing else is, as the PR gate's assume-applied run sees them;
 in the dry run a decision that needs a computed value is advisory, never a pass or a false alarm."""
 from __future__ import annotations

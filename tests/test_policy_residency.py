@@ -251,7 +251,7 @@ def test_unknowns_are_advisory(placement):
         advisory = on(result, "residency-cannot-verify", r[key])
         assert not mandatory, mandatory
         assert advisory and all("cannot verify" in m for m in advisory), key
-    # A residency declaration computed at preview is not taken on trust (#35): it must come from config.
+    # A residency declaration computed at preview is not taken on trust: it must come from config.
     assert any("computed (unknown at preview)" in m and "fails closed" in m
                for m in on(result, "residency-zone-known", r["unknown_labels"])), on(result, "residency-zone-known",
                                                                                    r["unknown_labels"])
@@ -319,7 +319,7 @@ def dns():
            failoverRoutingPolicies=[{"type": "PRIMARY"}], healthCheckId="hc-in-id")
     r["api_secondary"] = record("api-secondary", "api.example.com", setIdentifier="us-secondary",
                                 aliases=alias(us_host), failoverRoutingPolicies=[{"type": "SECONDARY"}])
-    # 2b. the same approval claimed by naming the record after the approved cell while it targets another (#35)
+    # 2b. the same approval claimed by naming the record after the approved cell while it targets another
     record("spoof-primary", "spoof.example.com", setIdentifier="in-primary", records=["20.40.0.10"], ttl=30,
            failoverRoutingPolicies=[{"type": "PRIMARY"}], healthCheckId="hc-in-id")
     r["spoof_secondary"] = record("aws-us-west-2", "spoof.example.com", setIdentifier="aws-us-west-2",
@@ -374,7 +374,7 @@ def dns():
         {"zone": "eu", "fallback_cell": "aws-us-west-2", "reason": "Temporary capacity during migration",
          "approver": "cto@acme.example", "expires": PAST, "stacks": ["test"]},
         {"zone": "eu", "fallback_cell": "aws-us-west-2", "reason": "no approver given here", "stacks": ["test"]},
-        # Approved for another stack only (#35): it does not apply here (eu -> aws-us-west-2 stays a violation).
+        # Approved for another stack only: it does not apply here (eu -> aws-us-west-2 stays a violation).
         {"zone": "eu", "fallback_cell": "aws-us-west-2", "reason": "approved for prod-global's failover drill",
          "approver": "dpo@acme.example", "expires": FUTURE, "stacks": ["prod-global"]},
     ]
@@ -396,7 +396,7 @@ def test_dns_failover_across_zones(dns):
 def test_dns_exception_allows_named_fallback(dns):
     result, r = dns
     assert not on(result, "residency-dns-in-zone", r["api_secondary"])
-    # ... and the report says who approved it, until when (issue #24)
+    # ... and the report says who approved it, until when
     approved = [d for d in by_policy(result, "residency-exception-approved")]
     assert len(approved) == 1 and approved[0].level == "advisory", approved
     assert ("zone 'in' may fall back to 'aws-us-west-2' until " + FUTURE in approved[0].message
@@ -573,7 +573,7 @@ def test_out_of_zone_cell_replication_is_a_violation(cell_replication):
 
 
 # ---------------------------------------------------------------------------------------------
-# Only A/AAAA/CNAME records (and aliases) route users (issue #24)
+# Only A/AAAA/CNAME records (and aliases) route users
 
 @pytest.fixture(scope="module")
 def txt_validation():
@@ -617,7 +617,7 @@ def test_dns_multivalue_txt_is_not_a_traffic_route(txt_validation):
 
 
 # ---------------------------------------------------------------------------------------------
-# Telemetry stores and log sinks (issue #22)
+# Telemetry stores and log sinks
 
 @pytest.fixture(scope="module")
 def telemetry():

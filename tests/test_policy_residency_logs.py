@@ -1,4 +1,4 @@
-"""residency-log-bucket-in-zone (issue #18), through the real analyzer gRPC protocol: Cloud Logging
+"""residency-log-bucket-in-zone, through the real analyzer gRPC protocol: Cloud Logging
 buckets and the log buckets sinks route to must lie in the cell's residency zone, `global` included."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Residency bypasses closed in #35, each a failing program with a compliant twin, through the real
+"""Residency bypasses, each a failing program with a compliant twin, through the real
 analyzer protocol: data paths out of a store (Cosmos DB replicas, Pub/Sub storage, log subscriptions,
 Aurora global databases), global edges (Global Accelerator, Azure CDN), unlabelable sub-resources
 located by what they attach to, and Cloud SQL's nested labels."""

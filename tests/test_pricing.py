@@ -120,7 +120,7 @@ def test_azure_example_to_the_cent():
 
 
 def test_edge_guard_firewalls_to_the_cent():
-    # AWS WAF and Cloud Armor Standard (the edge guard, #21) bill alike: per policy, per rule, per million requests.
+    # AWS WAF and Cloud Armor Standard (the edge guard) bill alike: per policy, per rule, per million requests.
     s = Stack()
     west = s.provider("aws", region="us-west-2")
     gcp = s.provider("gcp", region="europe-west1", project="p")
@@ -211,7 +211,7 @@ def test_the_text_and_markdown_reports_carry_the_cost(tmp_path):
     md = tmp_path / "r.md"
     run = offline(["preview", "dev", "--quiet", "--assume-applied", "--project-dir", str(proj), "--markdown", str(md)], tmp_path)
     assert run.returncode == 0, run.stderr
-    # the key and, rotated yearly, its first-year rotation (issue #38: key rotation costs)
+    # the key and, rotated yearly, its first-year rotation (each rotation is billed)
     assert run.report["cost"]["by_cell"] == {"eu": 2.00}
     text = md.read_text()
     assert "#### Cost: $2.00/month" in text and "| `eu` | $2.00 | KMS key $1.00, KMS key rotations (first year) $1.00 |" in text

@@ -1,4 +1,4 @@
-"""Pricing per cloud and per region (issue #36): each cloud's rules live in its folder and are read
+"""Pricing per cloud and per region: each cloud's rules live in its folder and are read
 through its plugin; every region of a plugin's region table prices every SKU the plugin prices,
 from a published price (with its source) or as an explicit estimate from a named region, shown
 apart in the bill; a cell in regions no shipped stack uses prices with nothing unpriced for want of

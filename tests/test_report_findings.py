@@ -1,4 +1,4 @@
-"""What a reviewer reads (issue #38): every form of the report (text, JSON, Markdown) says, for each
+"""What a reviewer reads: every form of the report (text, JSON, Markdown) says, for each
 finding, what is wrong (the value), where (the resource) and how to fix it; a verdict line ends it."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""README "From zero to serving" matches the stack files (issue #38): the test reads both."""
+"""README "From zero to serving" matches the stack files: the test reads both."""
 from __future__ import annotations
 
 import json
@@ -67,7 +67,7 @@ def test_secrets_keys_are_the_stack_files_own(order):
 
 
 def test_real_previews_and_ups_get_the_packs_and_their_config():
-    # the deploying ones (sections 1-5; the teardown's protection-lifting `up` is lifecycle's, #33)
+    # the deploying ones (sections 1-5; section 6's protection-lifting `up` before a teardown deploys nothing new)
     cmds = [c for c in _commands(RUNBOOK.split("### 6.")[0]) if re.search(r"\bpulumi (preview|up)\b", c)]
     assert cmds
     for c in cmds:

@@ -1,4 +1,4 @@
-"""The second `up` (issue #33): the program against its own first run's state, with the servers'
+"""The second `up`: the program against its own first run's state, with the servers'
 normalizations (offline/second_up.py NORMALIZATIONS), changes nothing on any stack."""
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_second_up_command_runs_the_program_twice(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.report["empty"] is True and run.report["differences"] == []
     # The normalizations it met are listed; the key rotation actions are sent as Key Vault returns them
-    # (Rotate/Notify, #31), so that one is no longer needed and not listed.
+    # (Rotate/Notify), so that one is no longer needed and not listed.
     assert "Server normalizations" in run.stdout and "provider azure-native:" in run.stdout
     assert "lifetimeActions[*].action.type" not in run.stdout
 

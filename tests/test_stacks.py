@@ -85,7 +85,7 @@ def test_every_labelable_resource_carries_the_standard_labels(run):
 
 
 def test_every_type_has_its_create_only_inputs_for_the_review_diff(run):
-    """offline diff knows what each type the stack registers cannot change in place (issue #24)."""
+    """offline diff knows what each type the stack registers cannot change in place."""
     from offline.force_new import CREATE_ONLY
 
     used = {r["type"] for r in run.resources if not r["type"].startswith(("pulumi:", "platform:"))}

@@ -1,4 +1,4 @@
-"""The shape of `components/` (issue #16): clouds are plugins over a pure core.
+"""The shape of `components/`: clouds are plugins over a pure core.
 
 - no `cloud ==` decision outside `components/clouds/`;
 - the import graph of `components/` has no cycle (run-time imports, read with `ast`);
@@ -121,7 +121,7 @@ def test_import_graph_of_components_has_no_cycle():
 
 
 def test_the_cycle_finder_finds_a_cycle():
-    # The finder itself, on the circle the review found (cell -> config -> routing -> cell).
+    # The finder itself, on a circle the packages once formed (cell -> config -> routing -> cell).
     assert _cycle({"cell": {"config"}, "config": {"routing"}, "routing": {"cell"}}) == [
         "cell", "config", "routing", "cell"]
 
@@ -368,7 +368,7 @@ MOVED = REPO / "tests" / "fixtures" / "urns" / "moved"
 
 @pytest.mark.parametrize("stack", sorted(p.stem for p in (MOVED / "aws-observability").glob("*.txt")))
 def test_the_aws_observability_moved_into_its_piece_keeps_every_urn_by_alias(stack, tmp_path_factory):
-    # #16: the AMP workspace, scraper, its access entry and the SLO alerting were the AWS cell's own
+    # The AMP workspace, scraper, its access entry and the SLO alerting were the AWS cell's own
     # children; they are the `platform:aws:Observability` piece's now, each aliased to the cell. They came
     # after the URN baselines, so their URNs before the move were captured on their own (the fixture).
     before = {line for line in (MOVED / "aws-observability" / f"{stack}.txt").read_text().split()
@@ -381,7 +381,7 @@ def test_the_aws_observability_moved_into_its_piece_keeps_every_urn_by_alias(sta
     old = {u: all_old[u] for u in moved}
     # Every one of them moved (none kept its URN), and each answers to exactly one URN it had before.
     assert not before & set(by_urn)
-    # ...except what came after the move (#29: the scraper's source and target roles), with no alias at all.
+    # ...except what came after the move (the scraper's source and target roles: they never had a URN), with no alias at all.
     new = {by_urn[u]["name"] for u, o in old.items() if not o}
     assert {n.rsplit("-scraper-", 1)[-1] for n in new} <= {"source", "target"}, new
     assert all(len(o & before) == 1 for o in old.values() if o), old
@@ -390,7 +390,7 @@ def test_the_aws_observability_moved_into_its_piece_keeps_every_urn_by_alias(sta
         if r["type"] in ("aws:amp/workspace:Workspace", "aws:kms/key:Key"):
             assert r["protect"] is stack.startswith("prod"), r["urn"]
 
-# --- One piece shape (#16): every part of a cell is `Piece(name, <Piece>Args, opts)` -----------------
+# --- One piece shape: every part of a cell is `Piece(name, <Piece>Args, opts)` -----------------
 # Clouds whose pieces are not converted yet (each conversion removes its cloud from this set).
 PIECES_PENDING: set[str] = set()
 

@@ -1,4 +1,4 @@
-"""Teardown and re-create (issue #33): `python -m offline destroy`, the delete-time apply rules
+"""Teardown and re-create: `python -m offline destroy`, the delete-time apply rules
 (offline/apply/teardown.py) on a failing and a passing program, `platform:teardown`, and the shipped
 stacks: dev destroys with no error on every cloud, prod reports a clean two-step path."""
 from __future__ import annotations

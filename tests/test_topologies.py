@@ -1,4 +1,4 @@
-"""Valid topologies beyond the shipped stacks (issue #24): whole stacks through the offline engine,
+"""Valid topologies beyond the shipped stacks: whole stacks through the offline engine,
 with both packs speaking the analyzer protocol."""
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def azure_in_two_zones(runs):
 def test_azure_cells_in_two_zones_pass_both_packs(azure_in_two_zones):
     run = azure_in_two_zones
     assert run.report is not None, run.stderr[-3000:]
-    # Azure cells validate their certificates by ACME DNS-01 since #19: lego writes the TXT records during the
+    # Azure cells validate their certificates by ACME DNS-01: lego writes the TXT records during the
     # apply, so the stack registers none (they cannot be judged as routing records either way).
     assert not [r for r in run.of_type("aws:route53/record:Record") if r["inputs"].get("type") == "TXT"]
     assert mandatory(run) == [] and run.returncode == 0, mandatory(run) or run.stderr[-3000:]
@@ -108,9 +108,9 @@ def test_shipped_approvals_file_is_the_packs_config_and_owned():
     from offline_helpers import REPO
 
     doc = json.loads((REPO / "policy" / "residency" / "approvals.json").read_text())
-    # One entry per approval (issue #38): the pack adds the file's approvals to every policy
+    # One entry per approval: the pack adds the file's approvals to every policy
     # (residency-dns-in-zone, and residency-edge-guard: an approved exception also lets its zone in
-    # at the fallback cell's edge, issue #21); `runs["approved"]` below proves both see it.
+    # at the fallback cell's edge); `runs["approved"]` below proves both see it.
     assert list(doc) == ["residency-exception-approved"]
     owners = (REPO / ".github" / "CODEOWNERS").read_text().splitlines()
     assert any(line.split()[:1] == ["/policy/residency/approvals.json"] and len(line.split()) > 1 for line in owners)
@@ -125,7 +125,7 @@ def test_exception_approved_in_the_pack_config_is_reported_with_approver(runs):
     assert approved and all(d["level"] == "advisory" for d in run.diagnostics
                             if d["policy"] == "residency-exception-approved")
     assert any("dpo@acme.example" in m and EXPIRES in m and "'aws-us-west-2'" in m for m in approved), approved
-    # the banner every report form shows (issue #38): the JSON carries it too
+    # the banner every report form shows: the JSON carries it too
     assert any("dpo@acme.example" in a for a in run.report["approved_exceptions"])
 
 

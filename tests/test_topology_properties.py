@@ -1,4 +1,4 @@
-"""Property tests over generated valid topologies (issue #24; strategies and knobs: topologies.py).
+"""Property tests over generated valid topologies (strategies and knobs: topologies.py).
 
 On the pure routing model (components/routing.py): under no failure and every single-cell failure,
 no country of a served strict zone is answered outside its zone (an approved exception's fallback

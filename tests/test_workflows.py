@@ -1189,7 +1189,7 @@ def test_codeowners_require_review_for_the_pipeline_policy_deployers_and_prod():
     must = [p for p in tracked if p.startswith((".github/", "policy/", "deploy/"))]
     must += [str(PROJECT.stack_file(s).relative_to(REPO)) for s in STACKS if s.startswith("prod-")]
     must += ["components/core/catalog.py", "policy/residency/catalog.json", "policy/encryption/config.json"]
-    # What decides a verdict (#35): the pack code and its generated facts, the README's CI blocks (.ci/run runs
+    # What decides a verdict: the pack code and its generated facts, the README's CI blocks (.ci/run runs
     # them), and the releases (which zones may hold a model).
     must += ["policy/encryption/encryption_rules/stores.py", "policy/residency/facts.json", "README.md", ".ci/run",
              "releases/sentiment-1.0.0.yaml"]
@@ -1451,7 +1451,7 @@ def test_readme_documents_environments_trust_and_runbook():
         assert phrase in readme, phrase
 
 
-# --- #34: both preview modes reach the PR comment -------------------------------------------------
+# --- both preview modes reach the PR comment -----------------------------------------------------
 
 FAKE_OFFLINE_PYTHON = textwrap.dedent('''\
     #!/usr/bin/env bash
@@ -1479,7 +1479,7 @@ FAKE_OFFLINE_PYTHON = textwrap.dedent('''\
 
 def test_the_pr_comment_holds_the_diff_and_both_preview_modes_whatever_their_size(tmp_path):
     """The review step's comment body (review.md) keeps a share of the review diff, the dry-run report
-    and the assume-applied report; the comment job posts it whole (#34: both modes in the PR comment)."""
+    and the assume-applied report; the comment job posts it whole, so a reviewer sees both modes."""
     if not shutil.which("jq"):
         pytest.skip("jq is not installed (GitHub's runners have it); the fake gh applies --jq with it")
     offline_job = FLOWS["pull-request"]["jobs"]["offline"]

@@ -119,9 +119,9 @@ EXPECTED_OBJECTS = {
     "NetworkPolicy/inference-allow-load-balancer", "NetworkPolicy/inference-allow-dns-and-cloud-apis",
 }
 CRD_GROUPS = ("monitoring.googleapis.com", "azmonitoring.coreos.com")
-# What each cloud's MetricsScrape adds (issue #22): the scrape objects and the collector's way in.
+# What each cloud's MetricsScrape adds: the scrape objects and the collector's way in.
 METRICS_OBJECTS = {
-    # AWS: AMP's own access entry policy lets the collector read pods (#29): no RBAC of ours.
+    # AWS: AMP's own access entry policy lets the collector read pods: no RBAC of ours.
     "aws": {"NetworkPolicy/inference-allow-metrics-scrape"},
     "gcp": {"NetworkPolicy/inference-allow-metrics-scrape", "PodMonitoring/inference-metrics"},
     "azure": {"NetworkPolicy/inference-allow-metrics-scrape", "PodMonitor/inference-metrics"},

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for valid platform topologies (issue #24), and the one place that sets
+"""Hypothesis strategies for valid platform topologies, and the one place that sets
 how many examples the property tests run and with which seed.
 
 A topology is a stack config as a user writes it (`platform:*` keys): 1-12 cells on any of the
@@ -48,7 +48,7 @@ def _cell(i: int, place: tuple[str, str, str], role: str, weight: int) -> dict:
             "residency": zone, "role": role, "weight": weight, "network_cidr": f"10.{10 + i}.0.0/16",
             "cluster": {"min_nodes": 1, "max_nodes": 3, "api_allowed_cidrs": ["203.0.113.0/24"]}}
     if cloud == "gcp":
-        cell["project"] = f"acme-platform-test-{i}"  # one GCP cell per project (Workload Identity, #18)
+        cell["project"] = f"acme-platform-test-{i}"  # one GCP cell per project (Workload Identity)
     return cell
 
 

@@ -44,7 +44,7 @@ def public_zone(dns: DnsOptions, provider: aws.Provider, protect: bool) -> pulum
     # never collides with a cell's export.
     pulumi.export("zone_name_servers", zone.name_servers)
     if delegation is not None:
-        # Issue #31: whatever validates a name in the zone (ACM records, the Azure cells' ACME DNS-01
+        # Whatever validates a name in the zone (ACM records, the Azure cells' ACME DNS-01
         # certificate) uses the zone id only once the parent delegates to it; otherwise a validation
         # started before the NS record exists can time out. The id carries the record as a dependency.
         return pulumi.Output.all(zone.zone_id, delegation.id).apply(lambda ids: ids[0])

@@ -4,7 +4,7 @@ Route 53 keeps every record set of one name and type under one routing policy: a
 cannot be created while failover (or simple, latency, geolocation...) records of that name and
 type exist, and vice versa (ChangeResourceRecordSets answers InvalidChangeBatch, "... cannot be
 created because a non-weighted/failover set exists with the same name and type"; the Route 53 API
-reference, ResourceRecordSet; external-dns issue #4345). The provider changes one record per call,
+reference, ResourceRecordSet; github.com/kubernetes-sigs/external-dns/issues/4345). The provider changes one record per call,
 so a program that moves the records of one name from one policy to another (a routing-mode switch:
 `platform:dns.routing` or `platform:dns.within_zone`) fails at the first record it updates, halfway,
 with the name's other records still on the old policy.

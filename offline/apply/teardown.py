@@ -240,7 +240,7 @@ def deployer_grant_order(g: Graph):
     for grant in g.resources:
         key = next((m.DEPLOYER_GRANTS[grant["type"]] for m in _access_modules()
                     if grant["type"] in m.DEPLOYER_GRANTS), None)
-        if key is None or grant.get("retainOnDelete"):  # retained: it outlives everything (#30's binding)
+        if key is None or grant.get("retainOnDelete"):  # retained (the deployer's own binding): it outlives everything
             continue
         value = (grant.get("inputs") or {}).get(key)
         values = value if isinstance(value, list) else [value]

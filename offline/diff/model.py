@@ -23,7 +23,7 @@ class Change:
     keys: list[str] = field(default_factory=list)      # changed top-level input keys (wire names)
     reason: str = ""
     stateful: bool = False
-    # Old -> new of each changed input, down to the leaves of nested objects (issue #38):
+    # Old -> new of each changed input, down to the leaves of nested objects:
     # [{"path", "old", "new"}], secrets masked; `keys` stays the top-level list.
     values: list[dict] = field(default_factory=list)
 

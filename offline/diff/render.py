@@ -29,7 +29,7 @@ def _md(text: str) -> str:
 
 
 def _policy_details(report: Optional[dict]) -> list[str]:
-    """What to act on in the head's report: each finding with what / where / fix (issue #38)."""
+    """What to act on in the head's report: each finding with what / where / fix."""
     from ..report.findings import approval_banner_md, markdown_rows
 
     if not report:
@@ -50,7 +50,7 @@ def _apply_alert_rows(d: StackDiff) -> list[str]:
     return lines
 
 
-# Risk first (issue #38): what touches live resources is never cut from a PR comment.
+# Risk first: what touches live resources is never cut from a PR comment.
 RISK = {"replace": 0, "delete": 1, "update": 2, "create": 3}
 VALUE_ROWS = 4  # old -> new pairs per change in the Markdown table (the JSON has up to 12)
 
@@ -135,7 +135,7 @@ def diff_text(d: StackDiff) -> str:
     for f in [*d.apply_alerts, *(d.head or {}).get("apply", [])]:
         if not f.get("exempted"):
             lines += text_block("apply", f, f["rule"])
-    from ..pricing import change_text  # issue #23
+    from ..pricing import change_text
     tail = [diff_verdict(d)]
     return "\n".join(lines) + "\n" + change_text(d.cost) + "\n".join(tail) + ("\n" if tail else "")
 
@@ -233,7 +233,7 @@ def diff_markdown(diffs: list[StackDiff]) -> str:
             lines += ["", "Renamed with an alias (no replacement): "
                       + ", ".join(f"`{urn_name(a)}` → `{urn_name(b)}`" for a, b in d.renamed[:20])]
         lines += _policy_details(d.head) + ["", f"**{diff_verdict(d)}**"]
-        from ..pricing import change_markdown  # issue #23
+        from ..pricing import change_markdown
         lines += change_markdown(d.cost)
     return "\n".join(lines) + "\n"
 
@@ -266,7 +266,7 @@ def preview_markdown(runs: list[tuple[str, SideRun]], mode: str = "assume-applie
             from ..report.findings import verdict
 
             lines += ["", f"### `{stack}`"] + _policy_details(run.report) + ["", f"**{verdict(run.report)}**"]
-    from ..pricing import cost_markdown  # issue #23: the monthly estimate of each stack
+    from ..pricing import cost_markdown  # the monthly estimate of each stack
     lines += [f"\n### `{stack}`\n" + cost_markdown(run.report["cost"]) for stack, run in runs
               if run.report and run.report.get("cost")]
     return "\n".join(lines) + "\n"

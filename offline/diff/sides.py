@@ -61,7 +61,7 @@ def diff_stack(stack: str, base_dir: Path, head_dir: Path, base_ref: str, packs:
     changes, unchanged, renamed = diff_resources(
         (base.report or {}).get("resources", []), (head.report or {}).get("resources", []))
     from ..apply.routing import policy_switches
-    from ..pricing import cost_change  # issue #23
+    from ..pricing import cost_change
     switches = policy_switches((base.report or {}).get("resources", []), (head.report or {}).get("resources", []))
     return StackDiff(stack, base_ref, changes, unchanged, renamed, head.report, base_missing=base.missing,
                      cost=cost_change(base.report, head.report), base_routing=(base.report or {}).get("routing"), apply_alerts=switches)

@@ -2,10 +2,10 @@
 
 A comment body holds at most 65,536 characters. Cutting the concatenated reports at that size drops
 whatever comes last: with six stacks the dry-run report alone can fill it, and the assume-applied
-report (apply checks, cost) would never be seen (#34: "unknown-mode and known-mode reports are both
-in the PR comment"). Each report gets a fair share of the budget instead: a report shorter than its
-share gives the rest to the others; a longer one is cut at a line and says where the whole is (the
-job summary and the `offline-review` artifact).
+report (apply checks, cost) would never be seen, though a reviewer needs both modes. Each report
+gets a fair share of the budget instead: a report shorter than its share gives the rest to the
+others; a longer one is cut at a line and says where the whole is (the job summary and the
+`offline-review` artifact).
 
     python -m offline.report.comment --out review.md [--limit 60000] diff.md preview.md preview-applied.md
 """

@@ -12,7 +12,7 @@ from .text import MODE_TEXT
 
 
 def _edge_lines(run: StackRun) -> list[str]:
-    """Each cell's edge guard (issue #21): the zones and countries it refuses even when DNS is bypassed."""
+    """Each cell's edge guard: the zones and countries it refuses even when DNS is bypassed."""
     guards = (run.outputs or {}).get("edge_guards")
     if not isinstance(guards, dict) or not guards:
         return []
@@ -58,6 +58,6 @@ def to_markdown(run: StackRun, packs: list[PackResult], findings: Optional[list]
         lines += ["", "</details>"]
     if report.get("unused_exemptions"):
         lines += ["", "**Warnings**", ""] + [l.strip() for l in unused_exemption_lines(report)]
-    from ..pricing import cost_markdown  # issue #23
+    from ..pricing import cost_markdown
     cost = cost_section(run)
     return "\n".join(lines) + "\n" + (cost_markdown(cost) if cost else "")

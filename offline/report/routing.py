@@ -1,4 +1,4 @@
-"""Who is served by which cell (issue #38): the routing section of the JSON report, and its
+"""Who is served by which cell: the routing section of the JSON report, and its
 before/after in a review diff.
 
 The stack's own routing plan (components/core/routing: `plan()` builds the Route 53 record tree

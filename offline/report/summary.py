@@ -1,5 +1,5 @@
 """What every form of the report counts: resources per cloud and type, mandatory policy
-violations, and the run's monthly cost section (issue #23)."""
+violations, and the run's monthly cost section."""
 from __future__ import annotations
 
 from typing import Optional
@@ -34,7 +34,7 @@ def mandatory_violations(packs: list[PackResult]) -> int:
 
 
 def cost_section(run: StackRun) -> Optional[dict]:
-    """The run's cost section (issue #23), computed with the default usage if the CLI did not set it;
+    """The run's cost section, computed with the default usage if the CLI did not set it;
     None for a dry run (the estimate reads values a first preview does not know: --assume-applied)."""
     from ..pricing import cost_of_run
 

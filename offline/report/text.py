@@ -66,7 +66,7 @@ def to_text(run: StackRun, packs: list[PackResult], verbose: bool = True, findin
     if report.get("unused_exemptions"):
         lines += ["", f"Warnings: {len(report['unused_exemptions'])} exemption(s) match nothing"]
         lines += unused_exemption_lines(report)
-    from ..pricing import cost_text  # issue #23
+    from ..pricing import cost_text
     section = cost_section(run)
     cost = cost_text(section) if section else ""
     if quiet and cost:  # the total, the part of it at unverified prices, and what is not priced

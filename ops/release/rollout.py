@@ -153,7 +153,7 @@ class OfflineRunner:
     def _run(self, stack: str) -> dict:
         out = self.root / f".rollout-{stack}.json"
         args = [sys.executable, "-m", "offline", "preview", stack, "--quiet", "--json", str(out),
-                "--project-dir", str(self.root), "--assume-applied"]  # the rollout reads values (#34)
+                "--project-dir", str(self.root), "--assume-applied"]  # the rollout reads values
         for pack in self.packs:
             args += ["--policy-pack", pack]
         proc = subprocess.run(args, cwd=self.source, capture_output=True, text=True)

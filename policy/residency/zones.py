@@ -107,7 +107,7 @@ class ResidencyException:
     reason: str
     approver: str
     expires: dt.date
-    # The stacks the approval is for (#35): it applies in those stacks only, so an approval for one
+    # The stacks the approval is for: it applies in those stacks only, so an approval for one
     # stack's failover path cannot be borrowed by another stack.
     stacks: tuple[str, ...] = ()
 

@@ -86,7 +86,7 @@ def eks_desired(g: Graph):
                              "cluster autoscaler chose; add ignore_changes=['scalingConfig.desiredSize']")
 
 
-# --- issue #17: deploys, but would not work ------------------------------------------------------
+# --- deploys, but would not work -----------------------------------------------------------------
 
 def _policy(value) -> dict:
     if isinstance(value, dict):
@@ -244,7 +244,7 @@ def upgrade_policy(g: Graph):
             yield c["urn"], "upgradePolicy.supportType is not set: the cluster silently moves to extended support"
 
 
-# --- issue #29: the managed collector ------------------------------------------------------------
+# --- the managed collector -----------------------------------------------------------------------
 
 AMP_SCRAPER_ROLE = "AWSServiceRoleForAmazonPrometheusScraper"
 

@@ -1,4 +1,4 @@
-"""IAM policy documents of the AWS side, judged by sources of truth instead of by eye (issue #29).
+"""IAM policy documents of the AWS side, judged by sources of truth instead of by eye.
 
 - `lint(doc, kind)`: parliament (pinned in requirements.txt) over one policy document: every finding of
   MEDIUM or higher that `deploy/aws-iam-lint-exceptions.yaml` does not declare (with its reason).

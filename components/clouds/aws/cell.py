@@ -103,13 +103,13 @@ class AwsCell(CellComponent):
             validator=spec.dns_validator, health_path=spec.health_path, key_arn=key_arn,
             alarm_email=spec.alarm_email), opts=self.child())
 
-        # Metrics and SLO alerts in the cell's region (observability.py, issue #22).
+        # Metrics and SLO alerts in the cell's region (observability.py).
         self.metrics = Observability(name, ObservabilityArgs(
             ctx, environment=spec.environment, cluster=cluster.cluster, subnet_ids=private_subnet_ids,
             security_group_id=cluster.security_group_id, private_cidrs=tuple(network.plan.private), key_arn=key_arn,
             slo=spec.slo, alert_emails=tuple(spec.alert_emails)), opts=self.child())
         self.metrics_scrape = self.metrics.scrape
-        if spec.edge_guard is not None:  # issue #21: the WAF in front of the ALB
+        if spec.edge_guard is not None:  # the WAF in front of the ALB
             EdgeGuard(name, EdgeGuardArgs(ctx, spec.edge_guard, lb.alb.arn, spec.environment), opts=self.child())
 
         self.finish(

@@ -1,4 +1,4 @@
-"""The cell's edge guard on AWS: a WAFv2 regional web ACL associated with the cell's ALB (issue #21).
+"""The cell's edge guard on AWS: a WAFv2 regional web ACL associated with the cell's ALB.
 
 Rules, evaluated by priority (the first terminating match wins):
 

@@ -447,7 +447,7 @@ def elb_service_account(ctx: MockContext, args: dict) -> dict:
     return {"id": account, "arn": f"arn:{PARTITION}:iam::{account}:root", "region": region}
 
 
-# --- Amazon Managed Service for Prometheus (issue #22) ---
+# --- Amazon Managed Service for Prometheus ---
 
 @resource("aws:amp/workspace:Workspace")
 def amp_workspace(ctx: MockContext, name: str, inputs: dict):
@@ -492,7 +492,7 @@ def eks_access_entry(ctx: MockContext, name: str, inputs: dict):
         "tagsAll": inputs.get("tags") or {}}
 
 
-# --- WAFv2 (edge guard, issue #21) ---
+# --- WAFv2 (edge guard) ---
 
 def _waf_arn(ctx: MockContext, kind: str, name: str, inputs: dict) -> tuple[str, str, str]:
     """A regional WAFv2 id/ARN: `arn:aws:wafv2:<region>:<account>:regional/<kind>/<name>/<uuid>`."""

@@ -128,7 +128,7 @@ def aks_version(g: Graph):
                              f"downgrade what the channel upgraded (rejected); ignore_changes=['kubernetesVersion']")
 
 
-# ---- issue #19: what the review of the Azure cell found, as rules ------------------------------
+# ---- what a first `up` of an Azure cell trips over, as rules ------------------------------------------
 
 SECRET = "azure-native:keyvault:Secret"
 GATEWAY = "azure-native:network:ApplicationGateway"
@@ -183,7 +183,7 @@ def _aad_rbac_only(cluster: dict) -> bool:
           "'Azure Kubernetes Service RBAC Cluster Admin' on each cluster and waits for the grant to propagate)")
 def aks_deployer(g: Graph):
     # A stack that names no deployer is refused by a real preview before any resource (config's
-    # deployment_problems, issue #20): only a named deployer can be checked for its grant here.
+    # deployment_problems): only a named deployer can be checked for its grant here.
     clusters = {c["urn"]: c for c in g.of_type(CLUSTER) if _aad_rbac_only(c)}
     if not clusters or g.cfg("platform:deployer") is None:
         return
@@ -256,7 +256,7 @@ def monitor_alert_destination(g: Graph):
                              f"accepts Key Vault system topics (Microsoft.KeyVault.vaults) only")
 
 
-# ---- issue #31: the third review's apply-time lessons -------------------------------------------
+# ---- what only shows at apply time (role latency, casing, network paths) -------------------------------------------
 
 # Key Vault data-plane roles (what a consumer uses on keys and secrets at create time).
 KEY_VAULT_DATA_ROLES = {

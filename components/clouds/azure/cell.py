@@ -8,7 +8,7 @@ gateway (Key Vault certificate) that use them.
 Physical names are unique per stack and subscription (`common.name_salt`); the Pulumi names, and
 so the URNs, are those of before.
 
-Each part is a `Piece(name, <Piece>Args, opts)` (issue #16) under the cell; the resources in a piece were
+Each part is a `Piece(name, <Piece>Args, opts)` under the cell; the resources in a piece were
 the cell's own children before, and each carries an alias to that old URN (`common.piece_child_options`).
 The cell itself keeps what every piece shares and what has no single owner: the Azure provider (and the
 ACME one, built by the load balancer with the cell as parent) and the resource group, which keep their
@@ -70,7 +70,7 @@ class AzureCell(CellComponent):
         workload_bound = WorkloadIdentity(named("workload-identity"), WorkloadIdentityArgs(
             ctx, identities.workload, cluster.oidc_issuer_url, bucket.container.id), here)
         lb = LoadBalancer(named("load-balancer"), LoadBalancerArgs(ctx, network, keys, identities.gateway), here)
-        # Metrics and SLO alerts in the cell's region (observability.py, issue #22).
+        # Metrics and SLO alerts in the cell's region (observability.py).
         self.metrics = Observability(named("observability"), ObservabilityArgs(
             ctx, cluster.cluster, spec.slo, tuple(spec.alert_emails)), here)
         self.metrics_scrape = self.metrics.scrape

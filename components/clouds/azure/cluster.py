@@ -236,7 +236,7 @@ def _build(ctx: AzureCellContext, args: ClusterArgs, name: str):
     raw = credentials.kubeconfigs.apply(lambda ks: base64.b64decode(ks[0].value).decode())
     # The Kubernetes provider reads the kubeconfig only once the deployer's grant has propagated.
     ready = deployer_ready.id if deployer_ready is not None else ""
-    # Preflight (issue #31): a real preview or up compares who runs it with the deployer the cluster
+    # Preflight: a real preview or up compares who runs it with the deployer the cluster
     # grants; the offline engine's mocks have no caller worth comparing.
     deployer_oid = spec.deployer.azure_object_id if spec.deployer is not None else None
     caller = (ctx.caller_object_id if ctx.caller_object_id is not None and deployer_oid
@@ -290,7 +290,7 @@ def caller_preflight(cell: str, caller: Optional[str], deployer: Optional[str], 
 
 def non_interactive(kubeconfig: str, mode: str) -> str:
     """The user kubeconfig with kubelogin's exec in `mode` instead of `devicecode`, which waits for a
-    human in a browser and hangs CI (issue #31: it must authenticate for the whole run):
+    human in a browser and hangs CI (a run must authenticate unattended, for its whole length):
 
     - `azurecli` (default, an operator's laptop): `az account get-access-token` for the AKS server
       application; a person's CLI login refreshes itself.

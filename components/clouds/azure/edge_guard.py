@@ -1,4 +1,4 @@
-"""The cell's edge guard on Azure: custom rules of the Application Gateway's WAF policy (issue #21).
+"""The cell's edge guard on Azure: custom rules of the Application Gateway's WAF policy.
 
 The WAF policy itself (mode, managed rule sets, body limits) is the gateway's (`loadbalancer.py`);
 this module only builds its `custom_rules`, evaluated by priority (lowest first) before the managed

@@ -41,7 +41,7 @@ def key_name(purpose: str) -> str:
 
 # The lifetime actions as Key Vault returns them (`Rotate`/`Notify`, the data plane's LifetimeActionsType):
 # the provider's enum lists them in lower case, and a refreshed state holding `Rotate` against a program
-# sending `rotate` would show a change on every `up` (issue #31). The service takes either.
+# sending `rotate` would show a change on every `up`. The service takes either.
 ROTATE = "Rotate"
 NOTIFY = "Notify"
 # The first version's lifetime (the policy's expiryTime only reaches versions made by rotation).
@@ -120,7 +120,7 @@ def _build(ctx: AzureCellContext, vault_name: pulumi.Input[str], subnet_ids: tup
 
     def key(purpose: str, size: int, ops: list[str]) -> azure.keyvault.Key:
         # The first version expires a year after creation like every rotated one, so `KeyNearExpiry`
-        # (the policy's Notify, 30 days ahead) fires for it too when rotation never happened (issue #31).
+        # (the policy's Notify, 30 days ahead) fires for it too when rotation never happened.
         # A time.Offset holds the instant in state (fixed at create); ARM does not update an existing
         # key's attributes, so the expiry is create-only (ignored afterwards, also for keys made before).
         first_expiry = time.Offset(

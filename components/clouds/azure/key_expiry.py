@@ -1,4 +1,4 @@
-"""Alarms on the cell's keys: the AKS etcd KMS key must never expire under the cluster (issue #19).
+"""Alarms on the cell's keys: the AKS etcd KMS key must never expire under the cluster.
 
 Why an alarm is needed at all: AKS KMS v2 takes a *versioned* key id. The vault's rotation policy
 (key.py) makes a new version every 90 days, each valid for a year, but the cluster keeps using the
@@ -11,12 +11,12 @@ these alarms tell when it is needed and when it has not happened:
   run must move the cluster within the version's year.
 - `KeyNearExpiry` (30 days ahead) and `KeyExpired` on any key of the vault (Sev1): the current
   version is about to expire, so rotation did not happen (policy removed, vault firewall, permission).
-  Every version expires (the first one too: key.py sets its expiry, issue #31), so the alarm is
+  Every version expires (the first one too: key.py sets its expiry), so the alarm is
   meaningful from the first day. For the etcd key an expired version still decrypts (Key Vault
   refuses only encrypt/wrap/sign after `exp`), but the cluster can no longer encrypt: writing a
   Secret fails until a new version is in place and the cluster moved to it (refresh + up).
 
-Fallback (issue #31): the MonitorAlert destination is a preview with no published region list. Where
+Fallback: the MonitorAlert destination is a preview with no published region list. Where
 it is refused, `azure.key_event_alerts: false` leaves the subscriptions out, and the check every real
 preview runs (`expiry_preflight`, so the daily drift run of every stack) fails when the etcd key's
 current version expires within 30 days, with the same runbook: the drift job opens its issue.

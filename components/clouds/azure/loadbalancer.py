@@ -141,7 +141,7 @@ def _waf_policy(ctx: AzureCellContext) -> azure.network.WebApplicationFirewallPo
         ctx.name("waf"),
         policy_name=ctx.name("waf"),
         resource_group_name=ctx.rg_name, location=ctx.location,
-        custom_rules=custom_rules(guard) if guard else None,  # issue #21: the edge guard's geo and rate rules
+        custom_rules=custom_rules(guard) if guard else None,  # the edge guard's geo and rate rules
         policy_settings=azure.network.PolicySettingsArgs(
             state="Enabled", mode="Prevention", request_body_check=True,
             max_request_body_size_in_kb=waf.max_request_body_kb,

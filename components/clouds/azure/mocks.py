@@ -358,7 +358,7 @@ def cluster_user_credentials(ctx: MockContext, args: dict):
     return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
 
 
-# --- Azure Monitor: managed Prometheus and alerting (issue #22) ---
+# --- Azure Monitor: managed Prometheus and alerting ---
 
 @resource("azure-native:monitor:AzureMonitorWorkspace")
 def azure_monitor_workspace(ctx: MockContext, name: str, inputs: dict):

@@ -146,7 +146,7 @@ def _build(ctx: AzureCellContext, plan: AddressPlan):
         ctx.name("apiserver-nsg"),
         network_security_group_name=ctx.name("apiserver-nsg"),
         resource_group_name=rg, location=ctx.location,
-        # Issue #31: the flows AKS documents for an NSG on the API server subnet (API Server VNet Integration,
+        # The flows AKS documents for an NSG on the API server subnet (API Server VNet Integration,
         # "NSG security rules"), explicit ahead of the deny: nodes to the API server's internal load balancer
         # on 443/4443, Azure Load Balancer's probe on 9988. Public API traffic never enters this subnet: the
         # public endpoint is the control plane's, in the AKS-managed subscription, filtered there by

@@ -112,7 +112,7 @@ def check(index: int, cell: Any, cfg: Any) -> list[str]:
     s = parse(getattr(cell, "azure", None))  # validated by its model (AzureCellSettings) at load
     edge = getattr(cfg, "edge", None)
     if edge is not None and edge.managed_rules == "count":
-        # Issue #21: an Application Gateway WAF policy has one mode for all its rules. Detection (the only way
+        # An Application Gateway WAF policy has one mode for all its rules. Detection (the only way
         # to count the managed sets) would also make the edge guard's geo rule log instead of refuse.
         return [f"{PROJECT}:edge.managed_rules (cell {cell.name!r}): 'count' is not available on Azure cells: an "
                 "Application Gateway WAF policy has one mode for all its rules, and Detection would stop the edge "

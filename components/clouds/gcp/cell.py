@@ -62,7 +62,7 @@ class GcpCell(CellComponent):
                                        apis["monitoring"], apis["logging"])),
             self.child())
         guard = (EdgeGuard(f"{name}-edge-guard", EdgeGuardArgs(ctx, spec.edge_guard, depends_on=(apis["compute"],)),
-                           self.child())  # issue #21
+                           self.child())
                  if spec.edge_guard is not None else None)
         lb = RegionalLoadBalancer(
             f"{name}-lb",
@@ -76,7 +76,7 @@ class GcpCell(CellComponent):
         identity = WorkloadIdentity(f"{name}-identity",
                                     WorkloadIdentityArgs(ctx, cluster, bucket, depends_on=(apis["iam"],)), self.child())
 
-        # Metrics (GKE managed Prometheus, in the cluster's region) and SLO alerts (observability.py, #22).
+        # Metrics (GKE managed Prometheus, in the cluster's region) and SLO alerts (observability.py).
         self.metrics_scrape = SCRAPE
         self.alerts = (SloAlerts(f"{name}-slo-alerts",
                                  SloAlertsArgs(ctx, spec.slo, tuple(spec.alert_emails), depends_on=(apis["monitoring"],)),

@@ -1,5 +1,5 @@
 """The cell's edge guard on GCP: a Cloud Armor regional security policy (type CLOUD_ARMOR) on the
-regional external Application Load Balancer's backend service (issue #21).
+regional external Application Load Balancer's backend service.
 
 Rules, evaluated by priority (lowest number first; the first match wins):
 

@@ -61,7 +61,7 @@ class RegionalLoadBalancerArgs:
     hostname: str                   # the cell's own name, `<cell>.<domain>`
     domain: str                     # the public name `<public_label>.<domain>` routed to the cells
     validator: DnsValidator         # publishes the DNS authorization records (Route 53)
-    security_policy: Optional[pulumi.Input[str]] = None  # the cell's edge guard (Cloud Armor, issue #21)
+    security_policy: Optional[pulumi.Input[str]] = None  # the cell's edge guard (Cloud Armor)
     log_sample_rate: float = 0.1    # share of requests in the LB's request log (platform:cells[i].gcp.logging)
     depends_on: tuple[pulumi.Resource, ...] = ()   # the Compute and Certificate Manager APIs
 

@@ -350,7 +350,7 @@ def log_exclusion(ctx: MockContext, name: str, inputs: dict):
     return f"projects/{project}/exclusions/{n}", {**inputs, "name": n, "project": project}
 
 
-# --- Cloud Monitoring (issue #22): project-level, ids are `projects/<p>/<collection>/<numeric id>` ---
+# --- Cloud Monitoring: project-level, ids are `projects/<p>/<collection>/<numeric id>` ---
 
 @resource("gcp:monitoring/notificationChannel:NotificationChannel")
 def notification_channel(ctx: MockContext, name: str, inputs: dict):

@@ -52,7 +52,7 @@ class SloAlertsArgs:
 class SloAlerts(Piece):
     """The email channels and one alert policy per SLO rule.
 
-    They were built directly under the cell before this piece existed (#16): each keeps its name and
+    They were built directly under the cell before this piece existed: each keeps its name and
     carries an alias to the cell, so its URN (and the deployed channel or policy) stays."""
 
     TYPE = "platform:gcp:SloAlerts"

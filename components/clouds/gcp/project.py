@@ -11,8 +11,10 @@ CMEK, so they are the ones granted on the key. How each agent comes to exist dif
 - GKE (`container-engine-robot`): not at once on enabling the API; `projects.ServiceIdentity`
   (serviceusage generateServiceIdentity) creates it and returns its email, so the grant waits for it.
 - Compute Engine (`compute-system`): created when compute.googleapis.com is enabled, and NOT creatable
-  through generateServiceIdentity (the call answers INVALID_ARGUMENT: project-factory PR #628,
-  provider issue #18649). Its address is the documented pattern `service-<number>@compute-system`
+  through generateServiceIdentity (the call answers INVALID_ARGUMENT:
+  github.com/terraform-google-modules/terraform-google-project-factory/pull/628,
+  github.com/hashicorp/terraform-provider-google/issues/18649). Its address is the documented pattern
+  `service-<number>@compute-system`
   (https://cloud.google.com/compute/docs/access/service-accounts#compute_engine_service_agent), built
   from the project number and the compute Service, so the grant waits for the API to be enabled.
 - Cloud Storage: its own API call (`storage.get_project_service_account`) creates it.
@@ -79,7 +81,7 @@ class ProjectApis(Piece):
             for key, api in APIS.items()
         }
         key, api = MONITORING
-        # The cell built it directly, for SLO alerts only, before (#16): same name and arguments
+        # The cell built it directly, for SLO alerts only, before: same name and arguments
         # (disable_dependent_services stays unset, adding it would be a diff), and an alias to its old
         # parent, the cell.
         self.services[key] = gcp.projects.Service(

@@ -1,5 +1,5 @@
 """residency-edge-guard: every internet-facing load balancer of a cell refuses, at its edge, the
-countries its zone must not serve, and never its own zone's countries (issue #21).
+countries its zone must not serve, and never its own zone's countries.
 
 DNS residency is best effort (resolvers abroad, VPNs, direct calls to a cell's name); the guard is
 what holds when DNS is bypassed. A cell of zone Z must refuse the countries of every strict zone
