@@ -636,7 +636,7 @@ async def _export_values(outputs: dict) -> dict:
         if found is None:
             raise
         raise ProgramError(
-            f"stack output {found.group(2)!r}: the program exports a {found.group(1)}, which the Pulumi SDK "
+            f"stack output {found.group(2)!r}: the program exports a value of type {found.group(1)}, which the Pulumi SDK "
             f"cannot serialize (a stack output is a string, number, bool, list, dict, Output, resource or "
             f"asset; `pulumi up` fails on it the same way)") from err
 
