@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -149,13 +150,22 @@ def run_one(program: Program, mode: str, tmp: Path, packs: tuple[str, ...] = PAC
     if mode == "assume-applied":
         args.append("--assume-applied")
     start = time.monotonic()
+    # Each run leads its own process group (session): on a timeout the whole group goes, the engine
+    # and the policy pack servers and referenced-stack runs it started, not only the direct child.
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                                filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
     try:
-        proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                                  filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
-        code, stderr = proc.returncode, proc.stderr or proc.stdout
-    except subprocess.TimeoutExpired as err:
-        code, stderr = None, f"no answer within {timeout:.0f} s\n{(err.stderr or b'')[-2000:]!r}"
+        stdout, stderr = proc.communicate(timeout=timeout)
+        code, stderr = proc.returncode, stderr or stdout
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        _, late = proc.communicate()
+        code, stderr = None, f"no answer within {timeout:.0f} s\n{(late or '')[-2000:]}"
+    finally:
+        if proc.poll() is None:  # interrupted (^C): leave nothing running
+            kill_group(proc)
     seconds = time.monotonic() - start
     report = None
     if out.exists():
@@ -166,6 +176,15 @@ def run_one(program: Program, mode: str, tmp: Path, packs: tuple[str, ...] = PAC
     outcome = classify(code, report)
     return Outcome(program.path.name, str(program.path), program.stack, mode, outcome, code, round(seconds, 1),
                    _detail(outcome, stderr, report), report, stderr)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL every process of the run's group (the run's pid is its group id), then reap the child."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def run_all(programs: list[Program], modes: Iterable[str] = MODES, packs: tuple[str, ...] = PACKS,

@@ -370,6 +370,11 @@ def preview(args) -> int:
             return 2
         root = (Path(args.project_dir).resolve() if args.project_dir else None)
         frames = _program_frames(exc, root)
+        program_error = next((e for e in _chain(exc) if type(e).__name__ == "ProgramError"), None)
+        if not frames and program_error is not None:  # the engine found the program at fault (its exports)
+            print(f"error: stack {args.stack!r}: the program failed under the offline engine: {program_error}",
+                  file=sys.stderr)
+            return 3
         if not frames:
             traceback.print_exc()
             print(f"error: stack {args.stack!r}: the offline engine failed (not the program; a bug in offline/): "

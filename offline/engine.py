@@ -247,7 +247,7 @@ def _make_monitor_classes():
             urn = self.make_urn(request.parent, request.type, request.name)
             with self.mocks.lock:
                 self.mocks._pending_urn = urn
-                response = super().RegisterResource(request)
+                response = super().RegisterResource(_provider_view(request, "object"))
             if self.mocks.dry_run:
                 # The SDK gets the plan without the computed values: absent, so they resolve unknown
                 # (the analyzers and the report keep them, as unknowns).
@@ -259,8 +259,10 @@ def _make_monitor_classes():
                 response, sdk_response = response, planned
             else:
                 sdk_response = response
-            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-            outputs = rpc.deserialize_properties(response.object, keep_unknowns=True)
+            # A resource reference reads as its URN in the report (deserializing it would rehydrate
+            # the resource on this thread's loop, which no one runs: the program would never finish).
+            inputs = rpc.deserialize_properties(_refs_as_urns(request.object), keep_unknowns=True)
+            outputs = rpc.deserialize_properties(_refs_as_urns(response.object), keep_unknowns=True)
             self._capture(CapturedResource(
                 urn=urn, id=response.id or None, type=request.type, name=request.name,
                 parent=request.parent or None, provider=request.provider or None,
@@ -281,12 +283,13 @@ def _make_monitor_classes():
             urn = self.make_urn(request.parent, request.type, request.name)
             with self.mocks.lock:
                 self.mocks._pending_urn = urn
-                response = super().ReadResource(request)
-            outputs = rpc.deserialize_properties(response.properties, keep_unknowns=True)
+                response = super().ReadResource(_provider_view(request, "properties"))
+            outputs = rpc.deserialize_properties(_refs_as_urns(response.properties), keep_unknowns=True)
             self._capture(CapturedResource(
                 urn=urn, id=request.id, type=request.type, name=request.name,
                 parent=request.parent or None, provider=request.provider or None,
-                protect=False, custom=True, inputs=to_json_value(rpc.deserialize_properties(request.properties)),
+                protect=False, custom=True,
+                inputs=to_json_value(rpc.deserialize_properties(_refs_as_urns(request.properties))),
                 outputs=to_json_value(outputs), inputs_struct=request.properties,
                 outputs_struct=response.properties,
             ))
@@ -302,9 +305,14 @@ def _make_monitor_classes():
             return info
 
         def Invoke(self, request):
+            if request.tok == "pulumi:pulumi:getResource":
+                # The SDK rehydrating a resource reference (a resource passed as an input, read back
+                # by an analyzer or a report): answered from the registrations, no mock and no lock
+                # (the registration that deserializes the reference may hold it).
+                return super().Invoke(request)
             if not request.tok.startswith("pulumi:"):
                 self._with_default_provider(request, request.tok)
-            args = to_json_value(rpc.deserialize_properties(request.args, keep_unknowns=True))
+            args = to_json_value(rpc.deserialize_properties(_refs_as_urns(request.args), keep_unknowns=True))
             with self.mocks.lock:
                 after = list(self.order)
                 self.invokes.append({"token": request.tok, "args": args, "after": after,
@@ -316,7 +324,7 @@ def _make_monitor_classes():
             # summary...) lands in the report as the component's outputs, as `pulumi up` records them.
             res = self.captured.get(request.urn)
             if res is not None and not res.custom:
-                outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+                outputs = rpc.deserialize_properties(_refs_as_urns(request.outputs), keep_unknowns=True)
                 res.outputs = to_json_value(outputs)
                 res.outputs_struct = request.outputs
             return super().RegisterResourceOutputs(request)
@@ -329,6 +337,28 @@ def _make_monitor_classes():
                 self.order.append(res.urn)
                 if self.on_capture is not None:
                     self.on_capture(res)
+
+    def _provider_view(request, field_name: str):
+        """The request as the provider sees it: a resource passed as an input (`role=role`) reaches a
+        provider that does not take resource references as the resource's id (a custom resource; its
+        URN for a component), as the engine downgrades it (plugin.MarshalPropertyValue without
+        KeepResources). The mocks get plain values, and nothing rehydrates the resource while the
+        mocks' lock is held (a rehydrated resource waits on an invoke that would wait on the lock)."""
+        struct = getattr(request, field_name)
+        if not _has_resource_refs(struct):
+            return request
+        copy = type(request)()
+        copy.CopyFrom(request)
+        _downgrade_refs(getattr(copy, field_name))
+        return copy
+
+    def _refs_as_urns(struct):
+        if not _has_resource_refs(struct):
+            return struct
+        copy = type(struct)()
+        copy.CopyFrom(struct)
+        _downgrade_refs(copy, to_urn=True)
+        return copy
 
     def _dependencies(request) -> list[str]:
         # depends_on and inputs (request.dependencies, a superset of propertyDependencies), as the
@@ -360,6 +390,50 @@ def _make_monitor_classes():
         return {}
 
     return OfflineMocks, CapturingMonitor
+
+
+RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
+def _is_ref(value) -> bool:
+    return (value.WhichOneof("kind") == "struct_value"
+            and SECRET_SIG in value.struct_value.fields
+            and value.struct_value.fields[SECRET_SIG].string_value == RESOURCE_REF_SIG)
+
+
+def _values(struct_or_list):
+    return struct_or_list.fields.values() if hasattr(struct_or_list, "fields") else struct_or_list.values
+
+
+def _has_resource_refs(struct_or_list) -> bool:
+    for value in _values(struct_or_list):
+        if _is_ref(value):
+            return True
+        kind = value.WhichOneof("kind")
+        if kind == "struct_value" and _has_resource_refs(value.struct_value):
+            return True
+        if kind == "list_value" and _has_resource_refs(value.list_value):
+            return True
+    return False
+
+
+def _downgrade_refs(struct_or_list, to_urn: bool = False) -> None:
+    """In place: each resource reference becomes its id ("" -- not known yet -- the unknown sentinel),
+    or its URN when it has no id (a component) or `to_urn`."""
+    for value in _values(struct_or_list):
+        if _is_ref(value):
+            fields = value.struct_value.fields
+            if "id" in fields and not to_urn:
+                rid = fields["id"].string_value
+                value.string_value = rid if rid else UNKNOWN
+            else:
+                value.string_value = fields["urn"].string_value
+            continue
+        kind = value.WhichOneof("kind")
+        if kind == "struct_value":
+            _downgrade_refs(value.struct_value, to_urn)
+        elif kind == "list_value":
+            _downgrade_refs(value.list_value, to_urn)
 
 
 def provider_config(config: dict[str, str], pkg: str) -> dict:
@@ -529,7 +603,7 @@ def run_stack(stack: str, project: Optional[Project] = None,
         runpy.run_path(str(project.program), run_name="__main__")
         _sync_await(wait_for_rpcs())
         root = pulumi.runtime.settings.get_root_resource()
-        outputs = _sync_await(_resolve_outputs(getattr(root, "outputs", {}) or {}))
+        outputs = _sync_await(_export_values(getattr(root, "outputs", {}) or {}))
     finally:
         os.chdir(cwd)
     resources = [monitor.captured[u] for u in monitor.order]
@@ -546,6 +620,25 @@ def _unwrap_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [_unwrap_secrets(v) for v in value]
     return value
+
+
+# What the SDK says when a value has no wire form (bytes, an invoke's result object, a set...).
+_UNSERIALIZABLE = re.compile(r"unexpected input of type (\S+) for (\S+)")
+
+
+async def _export_values(outputs: dict) -> dict:
+    """The stack's exports as the SDK sends them with the stack's outputs. One the SDK cannot serialize
+    is the program's error (`pulumi up` stops on it the same way, as does a preview where it is known)."""
+    try:
+        return await _resolve_outputs(outputs)
+    except ValueError as err:
+        found = _UNSERIALIZABLE.search(str(err))
+        if found is None:
+            raise
+        raise ProgramError(
+            f"stack output {found.group(2)!r}: the program exports a value of type {found.group(1)}, which the Pulumi SDK "
+            f"cannot serialize (a stack output is a string, number, bool, list, dict, Output, resource or "
+            f"asset; `pulumi up` fails on it the same way)") from err
 
 
 async def _resolve_outputs(outputs: dict) -> dict:

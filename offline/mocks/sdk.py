@@ -292,7 +292,14 @@ def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, input
         count = 3 if plain else 1
         return [_item(value_of(ctx, type_, name, prop, item, inputs, depth + 1, doc), i) for i in range(count)]
     if origin in (dict, typing.Mapping, __import__("collections.abc").abc.Mapping):
-        return {}
+        # The entries the SDK's description names (`uris["GRAPHQL"] = https://...`): a program indexes
+        # them as the docs show. A map the docs say nothing of stays empty.
+        keys = _documented_keys(prop, doc)
+        if not keys or depth >= MAX_DEPTH:
+            return {}
+        item = args[1] if len(args) > 1 else str
+        entry = prop[:-1] if prop.endswith("s") and len(prop) > 3 else prop  # uris -> a uri each
+        return {k: value_of(ctx, type_, name, entry, item, inputs, depth + 1) for k in keys}
     if isinstance(typ, type) and issubclass(typ, enum.Enum):
         # A declared enum (azure-native BlobAccessTier): one of its values, which the SDK converts back.
         return next(iter(typ)).value
@@ -303,6 +310,13 @@ def value_of(ctx: MockContext, type_: str, name: str, prop: str, typ: Any, input
         return {k: value_of(ctx, type_, name, k, t, inputs, depth + 1, docs.get(k, ""))
                 for k, t in _declared(typ, resource=False).items()}
     return _string(ctx, type_, name, prop, inputs)
+
+
+def _documented_keys(prop: str, doc: str) -> list[str]:
+    """Keys of a map property its description indexes it by: `uris["GRAPHQL"]`, `uris['REALTIME']`."""
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", prop).lower()
+    found = re.findall(r"\b(?:%s|%s)\[[\"']([^\"'\]]+)[\"']\]" % (re.escape(prop), re.escape(snake)), doc or "")
+    return list(dict.fromkeys(found))
 
 
 def _item(value: Any, i: int) -> Any:
