@@ -201,6 +201,17 @@ def _preview_stack(stack: str, tmp_path: Path, packs: tuple[str, ...], extra: tu
     return offline(args, tmp_path)
 
 
+def program_project(tmp_path: Path, stack: str, program: str, config: dict, name: str = "program") -> Path:
+    """A project of one small program and one stack file (`stackConfigDir: stacks`), as users lay
+    them out, under `tmp_path/stack`; returns its directory (for `--project-dir`)."""
+    proj = tmp_path / stack
+    (proj / "stacks").mkdir(parents=True)
+    (proj / "Pulumi.yaml").write_text(yaml.safe_dump({"name": name, "runtime": "python", "stackConfigDir": "stacks"}))
+    (proj / "__main__.py").write_text(program)
+    (proj / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return proj
+
+
 def preview_config(config: dict, tmp_path: Path, stack: str = "test", program: Optional[str] = None,
                    packs: tuple[str, ...] = (), dry_run: bool = False) -> Run:
     """Run a one-off stack config (and optionally a small program) in a temporary project.

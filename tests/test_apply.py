@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from offline_helpers import REPO, offline, preview_stack
+from offline_helpers import REPO, offline, preview_stack, program_project
 
 PACKS = ("policy/encryption", "policy/residency")  # same key as tests/test_stacks.py: one cached run per stack
 
@@ -125,12 +125,7 @@ BASE_CONFIG = {"aws:region": "us-west-2", "gcp:project": "acme-p", "gcp:region":
 
 
 def _run(tmp_path, stack, config, extra=()):
-    proj = tmp_path / stack
-    (proj / "stacks").mkdir(parents=True)
-    (proj / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "applytest", "runtime": "python",
-                                                      "stackConfigDir": "stacks"}))
-    (proj / "__main__.py").write_text(COMMON)
-    (proj / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    proj = program_project(tmp_path, stack, COMMON, config, name="applytest")
     return offline(["preview", stack, "--quiet", "--project-dir", str(proj), "--assume-applied", *extra], tmp_path)
 
 

@@ -3,9 +3,8 @@ passes on the same program fixed (one small program, run as stack `bad` and stac
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from offline_helpers import offline
+from offline_helpers import offline, program_project
 
 PROGRAM = '''
 import json
@@ -63,12 +62,7 @@ RULES = {"aws-pod-identity-trust": "error", "aws-pod-identity-wait": "error", "a
 
 
 def _run(tmp_path, stack):
-    proj = tmp_path / stack
-    (proj / "stacks").mkdir(parents=True)
-    (proj / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "applyaws", "runtime": "python",
-                                                      "stackConfigDir": "stacks"}))
-    (proj / "__main__.py").write_text(PROGRAM)
-    (proj / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": {"aws:region": "us-west-2"}}))
+    proj = program_project(tmp_path, stack, PROGRAM, {"aws:region": "us-west-2"}, name="applyaws")
     run = offline(["preview", stack, "--quiet", "--project-dir", str(proj), "--assume-applied"], tmp_path)
     assert run.report is not None, run.stderr[-3000:]
     return run

@@ -3,9 +3,8 @@ passes on the same program fixed, under the offline engine (one small program, t
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from offline_helpers import offline
+from offline_helpers import offline, program_project
 
 PROGRAM = '''
 import pulumi, pulumi_azure_native as az, pulumi_kubernetes as k8s
@@ -106,12 +105,7 @@ CONFIG = {"azure-native:location": "westeurope", "platform:environment": "dev", 
 
 
 def _run(tmp_path, stack):
-    proj = tmp_path / stack
-    (proj / "stacks").mkdir(parents=True)
-    (proj / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "applytest", "runtime": "python",
-                                                      "stackConfigDir": "stacks"}))
-    (proj / "__main__.py").write_text(PROGRAM)
-    (proj / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": CONFIG}))
+    proj = program_project(tmp_path, stack, PROGRAM, CONFIG, name="applytest")
     run = offline(["preview", stack, "--quiet", "--project-dir", str(proj), "--assume-applied"], tmp_path)
     assert run.report is not None, run.stderr
     return run

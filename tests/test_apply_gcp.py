@@ -4,9 +4,8 @@ plus the cross-stack and per-cell-project checks as pure functions over captured
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from offline_helpers import offline
+from offline_helpers import offline, program_project
 
 DEPLOYER = "platform-deployer-dev@acme-p.iam.gserviceaccount.com"
 
@@ -65,14 +64,9 @@ RULES = {"gcp-service-identity-creatable": "error", "gcp-service-agent-identity"
 
 
 def _run(tmp_path, stack):
-    proj = tmp_path / stack
-    (proj / "stacks").mkdir(parents=True)
-    (proj / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "applygcp", "runtime": "python",
-                                                      "stackConfigDir": "stacks"}))
-    (proj / "__main__.py").write_text(PROGRAM)
     config = {"gcp:project": "acme-p", "gcp:region": "europe-west1",
               "platform:deployer": {"gcp_service_account": DEPLOYER, "in_network": True}}
-    (proj / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    proj = program_project(tmp_path, stack, PROGRAM, config, name="applygcp")
     run = offline(["preview", stack, "--quiet", "--project-dir", str(proj), "--assume-applied"], tmp_path)
     assert run.report is not None, run.stderr[-3000:]
     return run

@@ -8,9 +8,8 @@ import json
 import re
 
 import pytest
-import yaml
 
-from offline_helpers import REPO, offline, preview_stack
+from offline_helpers import REPO, offline, preview_stack, program_project
 
 # One program per verdict: GOOD is the same stack fixed. Every teardown rule fails on "bad".
 PROGRAM = '''
@@ -70,13 +69,7 @@ EXPECTED = {"destroy-protected": {"key"}, "destroy-cloud-protection": {"eks", "g
 
 
 def _project(tmp_path, stack, config):
-    proj = tmp_path / stack
-    (proj / "stacks").mkdir(parents=True)
-    (proj / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "teardowntest", "runtime": "python",
-                                                      "stackConfigDir": "stacks"}))
-    (proj / "__main__.py").write_text(PROGRAM)
-    (proj / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
-    return proj
+    return program_project(tmp_path, stack, PROGRAM, config, name="teardowntest")
 
 
 def _destroy(tmp_path, stack, config, *extra):
