@@ -14,6 +14,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from encryption_rules import CMK_RULE, COVERAGE_RULE, RULES, stores  # noqa: E402
+from gen_schema_facts import write_or_check  # noqa: E402
 
 OUT = HERE / "COVERAGE.md"
 KINDS = {"k": "key", "e": "encryption", "t": "TLS"}
@@ -66,14 +67,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args(argv)
-    text = render()
-    if args.check:
-        if OUT.read_text() != text:
-            print(f"{OUT} is out of date; run python policy/encryption/coverage.py", file=sys.stderr)
-            return 1
-        return 0
-    OUT.write_text(text)
-    return 0
+    return write_or_check(OUT, render(), args.check, Path(__file__))
 
 
 if __name__ == "__main__":

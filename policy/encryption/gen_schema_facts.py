@@ -95,13 +95,17 @@ def main(argv=None) -> int:
     ap.add_argument("schema_dir", nargs="?", default=str(ROOT / "tests" / "schemas" / "full"))
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args(argv)
-    text = render(facts(Path(args.schema_dir)))
-    if args.check:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT} is out of date; run python {Path(__file__).relative_to(ROOT)}", file=sys.stderr)
+    return write_or_check(OUT, render(facts(Path(args.schema_dir))), args.check, Path(__file__))
+
+
+def write_or_check(out: Path, text: str, check: bool, generator: Path) -> int:
+    """Write a generated file, or with `check` say (exit 1) that it differs from what `generator` makes."""
+    if check:
+        if not out.exists() or out.read_text() != text:
+            print(f"{out} is out of date; run python {generator.relative_to(ROOT)}", file=sys.stderr)
             return 1
         return 0
-    OUT.write_text(text)
+    out.write_text(text)
     return 0
 
 
