@@ -50,6 +50,17 @@ def tags(zone, cell=None):
     return t
 
 
+# Every fixture's analysis, with what it analyzed: the stock analyzer must agree on each
+# (test_the_packs_analyzer_matches_the_stock_one).
+ANALYZED: list = []
+
+
+def run_pack(resources, config=None):
+    result = analyze(PACK, resources, config=config)
+    ANALYZED.append((list(resources), config, result))
+    return result
+
+
 def by_policy(result, policy):
     return [d for d in result.diagnostics if d.policy == policy]
 
@@ -168,7 +179,7 @@ def placement():
                                 provider=aws_eu)
     r["unknown_labels"] = s.add("gcp:storage/bucket:Bucket", "late-labels",
                                 {"location": "europe-west1", "labels": UNKNOWN}, provider=gcp)
-    return analyze(PACK, s.resources), r
+    return run_pack(s.resources), r
 
 
 def test_pack_metadata(placement):
@@ -382,7 +393,7 @@ def dns():
     config = {name: {"zones": zones, "exceptions": exceptions} for name in (
         "residency-location-in-zone", "residency-dns-in-zone", "residency-cannot-verify",
         "residency-exception-approved")}
-    return analyze(PACK, s.resources, config=config), r
+    return run_pack(s.resources, config=config), r
 
 
 def test_dns_failover_across_zones(dns):
@@ -547,7 +558,7 @@ def cell_replication():
         # Zurich is the nearest AWS region to Frankfurt, but it is zone `ch`: never a replica of `eu`.
         "out_of_zone": _replicated_cell(s, "aws-eu-central-1", "eu", "eu-central-1", "eu-central-2"),
     }
-    return analyze(PACK, s.resources), cells
+    return run_pack(s.resources), cells
 
 
 def test_in_zone_cell_replication_passes(cell_replication):
@@ -602,7 +613,7 @@ def txt_validation():
             "zoneId": "Z0EXAMPLE01", "name": "mv.example.com", "type": "A", "ttl": 30, "setIdentifier": cell,
             "multivalueAnswerRoutingPolicy": True, "records": [ip]},
             provider=glob, deps={"records": [r[f"pip_{zone}"]]})
-    return analyze(PACK, s.resources), r
+    return run_pack(s.resources), r
 
 
 def test_dns_multivalue_txt_is_not_a_traffic_route(txt_validation):
@@ -657,7 +668,7 @@ def telemetry():
         "azure-native:monitor:AzureMonitorWorkspace", "dashboard-source",
         {"resourceGroupName": "rg", "location": "westeurope", "tags": {**tags("in"), "telemetry": "global-dashboard"}},
         provider=az)
-    return analyze(PACK, s.resources), r
+    return run_pack(s.resources), r
 
 
 def test_telemetry_stores_and_sinks_stay_in_their_zone(telemetry):
@@ -708,3 +719,17 @@ def test_an_unreadable_file_is_a_reported_problem(tmp_path):
     f.write_text("{not json")
     merged, problems = _approvals_reader().with_approvals({}, f)
     assert merged["exceptions"] == [] and problems and "approvals.json" in problems[0]
+
+
+def test_the_packs_analyzer_matches_the_stock_one(placement, dns, cell_replication, txt_validation, telemetry,
+                                                  monkeypatch):
+    """The pack reads each resource once per AnalyzeStack and shares one view of the stack between its
+    policies (residency_rules/server.py, StackView.of); pulumi_policy's own analyzer, which reads the
+    stack again for every policy, must report exactly the same on every fixture here."""
+    monkeypatch.setenv("POLICY_PACK_PLAIN_ANALYZER", "1")
+    assert len(ANALYZED) >= 5
+    key = lambda d: (d.policy, d.urn, d.level, d.message)  # noqa: E731
+    for resources, config, fast in ANALYZED:
+        stock = analyze(PACK, resources, config=config)
+        assert fast.diagnostics, "a fixture with nothing to report proves nothing"
+        assert sorted(map(key, stock.diagnostics)) == sorted(map(key, fast.diagnostics))

@@ -15,6 +15,7 @@ from encryption_rules.server import serve
 
 serve(
     types_by_policy(),
+    plain_env="ENCRYPTION_PACK_PLAIN_ANALYZER",
     name="encryption",
     description="Encryption at rest (customer-managed keys, rotation, cluster secrets, volumes and node disks) and in transit "
                 "(TLS 1.2+ listeners, proxies and gateways; HTTP only as a redirect; TLS-only storage).",

@@ -26,8 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the pack's own modules, wherever it runs from
 
-from pulumi_policy import EnforcementLevel, PolicyPack
+from pulumi_policy import EnforcementLevel
 
 from residency_rules import policies
+from residency_rules.server import serve
 
-PolicyPack(name="residency", enforcement_level=EnforcementLevel.MANDATORY, policies=policies())
+serve(name="residency", enforcement_level=EnforcementLevel.MANDATORY, policies=policies())

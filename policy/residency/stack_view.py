@@ -128,6 +128,29 @@ class ZoneOf:
 
 
 class StackView:
+    _last: Optional[tuple] = None  # (key, the objects its identities name, view)
+
+    @classmethod
+    def of(cls, resources: Iterable[Any]) -> "StackView":
+        """The view of `resources`, shared by every policy of one AnalyzeStack call.
+
+        The pack's analyzer (residency_rules/server.py) gives every stack policy of a call the same
+        properties object for the same resource, so the 15 policies would build 15 equal views; the
+        view depends on the resources alone (not on a policy's config) and the rules only read it.
+        The key is the identity of each resource's properties (with its URN and type): one object is
+        one resource of one request, whose parent, provider and dependencies come with it. The keyed
+        objects are held with the view, so an identity seen again is the same object; anything else
+        (the stock analyzer, the next call) builds a new view."""
+        resources = list(resources)
+        held = [r.props for r in resources]
+        key = tuple((r.urn, r.resource_type, id(p)) for r, p in zip(resources, held))
+        last = cls._last
+        if last is not None and last[0] == key:
+            return last[2]
+        view = cls(resources)
+        cls._last = (key, held, view)
+        return view
+
     def __init__(self, resources: Iterable[Any]):
         self.resources: list[Res] = []
         for r in resources:

@@ -15,6 +15,7 @@ POLICY = SHARED.parent
 # source (in policy/shared/) -> its copies, relative to policy/
 VENDORED = {
     "rule_shape.py": ("encryption/encryption_rules/rule_shape.py", "residency/residency_rules/rule_shape.py"),
+    "server.py": ("encryption/encryption_rules/server.py", "residency/residency_rules/server.py"),
 }
 
 

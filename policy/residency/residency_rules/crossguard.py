@@ -31,7 +31,7 @@ def to_policy(rule: Rule, labelled: bool = False, reports_config: bool = True) -
         if reports_config:
             for problem in [*unreadable, *zones.problems]:
                 report_violation(f"policy config: {problem}")
-        for f in rule.check(StackView(args.resources), zones, dt.date.today()):
+        for f in rule.check(StackView.of(args.resources), zones, dt.date.today()):
             if not f.unknown:
                 report_violation(f.message if labelled else f"[{rule.id}] {f.message}", f.urn or None)
 
