@@ -190,6 +190,7 @@ def _resource_kind(type_: str) -> str:
     return kind[:1].lower() + kind[1:]
 
 
+@lru_cache(maxsize=None)
 def _forms(pkg: str):
     """The mocks module of the plugin whose package `pkg` is, when it says the cloud's id forms (`sdk_string`,
     `sdk_id`: ARNs, self links, ARM ids, the provider's settings), else None (a package that is no cloud's)."""
