@@ -22,8 +22,11 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-# Analyze calls kept in flight at once (the pack's gRPC server has 4 worker threads).
-ANALYZE_IN_FLIGHT = 4
+# Analyze calls kept in flight at once. The pack's gRPC server works on 4 at a time; the rest wait in
+# its queue, so a pack that fell behind while the program ran has the next calls at hand instead of
+# waiting for this side to send them (with 4, the last Analyze answered ~0.1 s after the program ended
+# on dev; with 16, ~0.04 s).
+ANALYZE_IN_FLIGHT = 16
 
 _LEVELS = {0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate"}
 _LEVEL_NUMBERS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}

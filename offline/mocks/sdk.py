@@ -69,7 +69,9 @@ def _modules_for(pkg: str, mod: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+@lru_cache(maxsize=None)
 def _import(name: str):
+    """The module, or None; a name that failed is not searched for on disk again."""
     try:
         return importlib.import_module(name)
     except Exception:  # noqa: BLE001 - no such module: the next candidate
