@@ -87,7 +87,7 @@ def serve(types_by_policy: Optional[Mapping[str, frozenset]] = None, plain_env: 
 
         def AnalyzeStack(self, request, context):
             response = proto.AnalyzeResponse()
-            with _read_once(framework):
+            with _read_once(framework, base):
                 for policy in self._stack_policies:
                     types = sees.get(policy.name)  # None: the policy sees every resource
                     # The framework only iterates `request.resources`: a subset is a list of the same
@@ -113,26 +113,33 @@ class _read_once:
     """For the `with` block: the framework's MessageToDict, deserialize_properties and
     unknown_checking_proxy give the same result object for the same message (resp. dict) every time,
     instead of a fresh conversion, so every policy of the call sees the same proxies over the same
-    values. Sharing is safe because stack policies only read them (our packs' rules never assign into
+    values; so do the analyzer's readings of a resource's options and provider. Sharing is safe because stack policies only read them (our packs' rules never assign into
     a resource's properties)."""
 
-    def __init__(self, framework) -> None:
-        self.framework = framework
+    def __init__(self, framework, servicer: type) -> None:
+        self.framework, self.servicer = framework, servicer
 
     def __enter__(self) -> "_read_once":
         _READ_LOCK.acquire()
-        fw = self.framework
+        fw, sv = self.framework, self.servicer
         self.json_format, self.deserialize, self.proxy = (fw.json_format, fw.deserialize_properties,
                                                           fw.unknown_checking_proxy)
+        self.options, self.provider = sv._get_resource_options, sv._get_provider_resource
         fw.json_format = _JsonFormat(self.json_format, _memo(self.json_format.MessageToDict))
         fw.deserialize_properties = _memo(self.deserialize)
         fw.unknown_checking_proxy = _memo(self.proxy)
+        # A resource's options and provider, as the framework reads them from its message (they
+        # depend on the message alone, whichever policy's analyzer asks).
+        options, provider = _memo(lambda r: self.options(None, r)), _memo(lambda r: self.provider(None, r))
+        sv._get_resource_options = lambda _self, r: options(r)
+        sv._get_provider_resource = lambda _self, r: provider(r)
         return self
 
     def __exit__(self, *exc) -> None:
-        fw = self.framework
+        fw, sv = self.framework, self.servicer
         fw.json_format, fw.deserialize_properties, fw.unknown_checking_proxy = (self.json_format, self.deserialize,
                                                                                 self.proxy)
+        sv._get_resource_options, sv._get_provider_resource = self.options, self.provider
         _READ_LOCK.release()
 
 
