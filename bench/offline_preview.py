@@ -86,9 +86,11 @@ _sync_await(wait_for_rpcs())
 # BucketV2Args(...), opts)): the SDK's own input handling (its Args classes, the type hints it
 # evaluates per class to serialize inputs and translate outputs) is a cost every program of these
 # resources pays and the plain `CustomResource` above skips. Nested values keep their wire names (the
-# SDK passes unknown keys through). The mock answers a typed resource with no outputs, so this floor
-# is a lower bound of that path (a provider answers every declared output). A resource whose class
-# cannot be built from its recorded inputs is registered plainly, and counted.
+# SDK passes unknown keys through). The mock answers with the inputs, as the plain floor's does, less
+# those whose value cannot be of the output's declared type (the SDK would refuse to translate them:
+# an input list of identity ids, an output map of identities), so this floor is a lower bound of that
+# path (a provider answers every declared output). A resource whose class cannot be built from its
+# recorded inputs is registered plainly, and counted.
 SDK_REGISTER_FLOOR = FLOOR + """
 import re
 from pulumi.runtime import mocks, set_mocks
@@ -98,9 +100,14 @@ from pulumi.runtime.sync_await import _sync_await
 spec = json.load(open(sys.argv[1]))
 typed = set()
 
+echo = {}
+
 class Mocks(mocks.Mocks):
     def new_resource(self, args):
-        return [args.name + "-id", {} if args.typ in typed else args.inputs]
+        keys = echo.get((args.typ, args.name))
+        if args.typ not in typed or keys is None:
+            return [args.name + "-id", args.inputs]
+        return [args.name + "-id", {k: v for k, v in args.inputs.items() if k in keys}]
 
     def call(self, args):
         return {}
@@ -116,7 +123,8 @@ for r in spec["resources"]:
     elif r["kind"] == "provider":
         res = pulumi.ProviderResource(r["type"].split(":")[2], r["name"], r["inputs"], opts)
     elif r.get("sdk"):
-        module, cls_name, args_name, kwargs = r["sdk"]
+        module, cls_name, args_name, kwargs, echoed = r["sdk"]
+        echo[(r["type"], r["name"])] = set(echoed)
         module = sys.modules[module]
         for _ in range(4):  # an input unknown at preview is not recorded: a required one gets a value
             try:
@@ -139,9 +147,36 @@ print(plain)
 """
 
 
+def _fits(value, typ) -> bool:
+    """Whether a recorded (JSON) value can be of the declared output type `typ`, all the way down."""
+    import collections.abc
+    import typing
+
+    from pulumi import _types
+
+    typ = _types.unwrap_type(typ)
+    origin, args = typing.get_origin(typ), typing.get_args(typ)
+    if typ is typing.Any or value is None:
+        return True
+    if origin is typing.Union:
+        return any(_fits(value, a) for a in args if a is not type(None))
+    if isinstance(value, list):
+        return origin in (list, tuple, collections.abc.Sequence, typing.Sequence) and (
+            not args or all(_fits(v, args[0]) for v in value))
+    if isinstance(value, dict):
+        if origin in (dict, collections.abc.Mapping, typing.Mapping):
+            return len(args) < 2 or all(_fits(v, args[1]) for v in value.values())
+        if isinstance(typ, type) and _types.is_output_type(typ):
+            fields = _types.output_type_types(typ)
+            return all(k not in fields or _fits(v, fields[k]) for k, v in value.items())
+        return False
+    return origin is None and not (isinstance(typ, type) and _types.is_output_type(typ))
+
+
 def _sdk_call(cls: type, inputs: dict) -> Optional[list]:
-    """[module, class, Args class, keyword arguments by Python name] to build `cls` from its recorded
-    (wire-named) inputs, or None when the SDK has no Args class for it."""
+    """[module, class, Args class, keyword arguments by Python name, the inputs its mock echoes as
+    outputs] to build `cls` from its recorded (wire-named) inputs, or None when the SDK has no Args
+    class for it."""
     import sys as _sys
 
     from pulumi import _types
@@ -153,8 +188,10 @@ def _sdk_call(cls: type, inputs: dict) -> Optional[list]:
             py = {wire: name for name, wire in _types.input_type_py_to_pulumi_names(args_cls).items()}
             # An input named resourceName (azure-native) collides with the resource's own name when passed
             # in an Args object (the SDK's _internal_init takes both as `resource_name`): left out.
+            declared = _types.resource_types(cls)
             return [cls.__module__, cls.__name__, args_name,
-                    {py[k]: v for k, v in inputs.items() if k in py and py[k] != "resource_name"}]
+                    {py[k]: v for k, v in inputs.items() if k in py and py[k] != "resource_name"},
+                    sorted(k for k, v in inputs.items() if k in declared and _fits(v, declared[k]))]
     return None
 
 
