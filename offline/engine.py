@@ -127,6 +127,72 @@ def to_json_value(value: Any) -> Any:
     return str(value)
 
 
+class _NotPlain(Exception):
+    """A value `report_value` leaves to the SDK's deserializer (an asset, an archive, an output value)."""
+
+
+_DROPPED = object()  # a null property: the SDK's deserializer leaves it out of an object
+
+
+def report_value(struct) -> dict:
+    """A wire Struct as the report records it, in one pass: what `to_json_value` makes of the SDK's
+    `deserialize_properties(struct, keep_unknowns=True)` once resource references are read as their
+    URNs (`_refs_as_urns`), without building the SDK's Python objects in between. Same rules: an
+    unknown is "[unknown]"; a property holding a secret anywhere is masked whole (the SDK pushes a
+    secret up to the top-level property); an object leaves out its null properties, a list keeps them;
+    a resource reference is its URN. A value with another signature (asset, archive, output value)
+    goes through the SDK's deserializer (`tests/test_engine.py` checks both give the same)."""
+    try:
+        out = {}
+        for k, v in struct.items():
+            value, _ = _plain(v)
+            if value is not _DROPPED:
+                out[k] = value
+        return out
+    except _NotPlain:
+        from pulumi.runtime import rpc
+
+        return to_json_value(rpc.deserialize_properties(_refs_to_urns(struct), keep_unknowns=True))
+
+
+def _plain(v) -> tuple[Any, bool]:
+    """(the report's value of one wire value, whether it holds a secret)."""
+    if isinstance(v, str):
+        return ("[unknown]" if v == UNKNOWN else v), False
+    if v is None:
+        return _DROPPED, False
+    if isinstance(v, (bool, int, float)):
+        return v, False
+    if hasattr(v, "fields"):  # a Struct
+        if SECRET_SIG in v:
+            sig = v[SECRET_SIG]
+            if sig == SECRET_TAG:
+                return SECRET_MASK, True
+            if sig == RESOURCE_REF_SIG:
+                return v["urn"], False
+            raise _NotPlain
+        out, secret = {}, False
+        for k, item in v.items():
+            value, held = _plain(item)
+            secret = secret or held
+            if value is not _DROPPED:
+                out[k] = value
+        return (SECRET_MASK, True) if secret else (out, False)
+    items = [_plain(item) for item in v]  # a ListValue
+    if any(held for _, held in items):
+        return SECRET_MASK, True
+    return [None if value is _DROPPED else value for value, _ in items], False
+
+
+def _refs_to_urns(struct):
+    if not _has_resource_refs(struct):
+        return struct
+    copy = type(struct)()
+    copy.CopyFrom(struct)
+    _downgrade_refs(copy, to_urn=True)
+    return copy
+
+
 def _make_monitor_classes():
     """Built lazily so that importing this module does not import the Pulumi SDK's runtime."""
     import pulumi
@@ -261,13 +327,11 @@ def _make_monitor_classes():
                 sdk_response = response
             # A resource reference reads as its URN in the report (deserializing it would rehydrate
             # the resource on this thread's loop, which no one runs: the program would never finish).
-            inputs = rpc.deserialize_properties(_refs_as_urns(request.object), keep_unknowns=True)
-            outputs = rpc.deserialize_properties(_refs_as_urns(response.object), keep_unknowns=True)
             self._capture(CapturedResource(
                 urn=urn, id=response.id or None, type=request.type, name=request.name,
                 parent=request.parent or None, provider=request.provider or None,
                 protect=bool(request.protect), custom=bool(request.custom),
-                inputs=to_json_value(inputs), outputs=to_json_value(outputs),
+                inputs=report_value(request.object), outputs=report_value(response.object),
                 dependencies=_dependencies(request),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 aliases=[_struct_alias(a) for a in request.aliases],
@@ -324,8 +388,7 @@ def _make_monitor_classes():
             # summary...) lands in the report as the component's outputs, as `pulumi up` records them.
             res = self.captured.get(request.urn)
             if res is not None and not res.custom:
-                outputs = rpc.deserialize_properties(_refs_as_urns(request.outputs), keep_unknowns=True)
-                res.outputs = to_json_value(outputs)
+                res.outputs = report_value(request.outputs)
                 res.outputs_struct = request.outputs
             return super().RegisterResourceOutputs(request)
 
