@@ -225,6 +225,7 @@ def _make_monitor_classes():
             inputs = {k: _unsecret(v) for k, v in dict(args.inputs).items()}
             secret_keys = {k for k, v in dict(args.inputs).items() if _has_secret(v)}
             planned = self.dry_run and args.custom is True and not args.typ.startswith("pulumi:providers:")
+            self.ctx.planning = planned
             if planned and _has_unknowns(inputs):
                 # A dry run with inputs not known yet: the mock computes from placeholders, and what
                 # it made of an unknown input stays unknown (`_planned_outputs`), as in the provider's

@@ -121,6 +121,11 @@ class MockContext:
     stack_outputs: Callable[[str], dict] = lambda name: {}
     type_: str = ""
     provider_ref: Optional[str] = None
+    # The engine is planning this resource as a first preview does (a dry run's custom resource): of
+    # what the provider computes, only strings can survive the planning (an auto-name, a value equal
+    # to an input), so the SDK-derived mocks need not build the others (offline/engine.py
+    # _planned_outputs; sdk.resource_outputs).
+    planning: bool = False
 
     def provider_inputs(self) -> dict:
         return self.providers.get(self.provider_ref or "", {})

@@ -21,6 +21,9 @@ from typing import Any, Optional
 from .registry import (AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, MockContext, stable_hex,
                        stable_uuid)
 
+# The wire's unknown value (offline/engine.py UNKNOWN; the engine imports this module, not the reverse).
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
 # Provider package -> Python package of its SDK, when the name does not follow `pulumi_<pkg>`.
 PY_PACKAGES = {"time": "pulumiverse_time", "acme": "pulumiverse_acme"}
 MAX_DEPTH = 4
@@ -394,9 +397,24 @@ def resource_outputs(ctx: MockContext, type_: str, name: str, inputs: dict,
     provider keeps)."""
     declared, docs = _declared_resource(type_), _docs(resource_class(type_))
     wanted = declared if only is None else {k: declared[k] for k in only if k in declared}
-    out = {k: value_of(ctx, type_, name, k, t, inputs, doc=docs.get(k, ""))
+    out = {k: UNKNOWN if ctx.planning and k not in inputs and not _may_be_planned(t)
+           else value_of(ctx, type_, name, k, t, inputs, doc=docs.get(k, ""))
            for k, t in wanted.items() if inputs.get(k) is None}
     return {**out, **{k: v for k, v in inputs.items() if v is not None or k not in out}}
+
+
+def _may_be_planned(typ: Any) -> bool:
+    """Whether `value_of` can give a value of type `typ` that a first preview keeps although the program
+    did not set it: a string (an auto-name, a value equal to an input; an enum's value is one). A number,
+    a flag, a list or an object the provider computes is unknown at preview whatever the mock says."""
+    try:
+        typ, origin, args = _shape(typ)
+    except TypeError:
+        return True  # worked out by value_of as it is
+    if origin is typing.Union:
+        options = [a for a in args if a is not type(None)]
+        return _may_be_planned(options[0]) if options else True
+    return typ in (str, None, Any) or (isinstance(typ, type) and issubclass(typ, enum.Enum))
 
 
 def resource_id(ctx: MockContext, type_: str, name: str, inputs: dict) -> str:
