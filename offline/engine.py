@@ -193,6 +193,89 @@ def _refs_to_urns(struct):
     return copy
 
 
+def mock_inputs(struct) -> dict:
+    """A resource's wire inputs as the mocks get them: what the SDK's `deserialize_properties(struct)`
+    gives (pulumi.runtime.mocks.MockMonitor), in one pass. An unknown is the SDK's `Unknown` in a dry
+    run and absent otherwise; a secret is the SDK's wrapped secret, pushed up to the enclosing object or
+    list as the SDK does; an object leaves out its null properties. A value with another signature goes
+    through the SDK (`tests/test_engine.py` compares both)."""
+    from pulumi.runtime import settings
+
+    dry_run = settings.is_dry_run()
+    try:
+        out = {}
+        for k, v in struct.items():
+            value = _mock_value(v, dry_run)
+            if value is not None:
+                out[k] = value
+        return out
+    except _NotPlain:
+        from pulumi.runtime import rpc
+
+        return rpc.deserialize_properties(struct)
+
+
+def _is_secret(value: Any) -> bool:
+    return type(value) is dict and value.get(SECRET_SIG) == SECRET_TAG
+
+
+def _wrap_secret(value: Any) -> dict:
+    return value if _is_secret(value) else {SECRET_SIG: SECRET_TAG, "value": value}
+
+
+def _mock_value(v, dry_run: bool) -> Any:
+    if isinstance(v, str):
+        if v == UNKNOWN:
+            from pulumi.output import Unknown
+
+            return Unknown() if dry_run else None
+        return v
+    if v is None or isinstance(v, (bool, int, float)):
+        return v
+    if hasattr(v, "fields"):  # a Struct
+        if SECRET_SIG in v:
+            if v[SECRET_SIG] == SECRET_TAG:
+                return _wrap_secret(_mock_value(v["value"], dry_run))
+            raise _NotPlain
+        out = {}
+        for k, item in v.items():
+            value = _mock_value(item, dry_run)
+            if value is not None:
+                out[k] = value
+        if any(_is_secret(x) for x in out.values()):
+            return _wrap_secret({k: x["value"] if _is_secret(x) else x for k, x in out.items()})
+        return out
+    values = [_mock_value(item, dry_run) for item in v]  # a ListValue
+    if any(_is_secret(x) for x in values):
+        return _wrap_secret([x["value"] if _is_secret(x) else x for x in values])
+    return values
+
+
+def _plain_json(value: Any) -> bool:
+    kind = type(value)
+    if value is None or kind in (str, bool, int, float):
+        return True
+    if kind is dict:
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    if kind in (list, tuple):
+        return all(_plain_json(v) for v in value)
+    return False
+
+
+def mock_struct(state: dict):
+    """A mock's outputs on the wire: what the SDK's `serialize_properties(state, {})` gives
+    (MockMonitor), built directly when every value is plain data (strings, numbers, flags, lists,
+    objects; a top-level null left out, nested ones kept, as the SDK does); None otherwise, for the
+    SDK to serialize (`tests/test_engine.py` compares both)."""
+    from google.protobuf import struct_pb2
+
+    if type(state) is not dict or not _plain_json(state):
+        return None
+    struct = struct_pb2.Struct()
+    struct.update({k: v for k, v in state.items() if v is not None})
+    return struct
+
+
 def _make_monitor_classes():
     """Built lazily so that importing this module does not import the Pulumi SDK's runtime."""
     import pulumi
@@ -200,6 +283,7 @@ def _make_monitor_classes():
     from pulumi.runtime import rpc
     from google.protobuf import struct_pb2
     from pulumi.runtime.proto import resource_pb2
+    from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
     class OfflineMocks(pmocks.Mocks):
         def __init__(self, ctx: mock_registry.MockContext, dry_run: bool = False):
@@ -314,7 +398,7 @@ def _make_monitor_classes():
             urn = self.make_urn(request.parent, request.type, request.name)
             with self.mocks.lock:
                 self.mocks._pending_urn = urn
-                response = super().RegisterResource(_provider_view(request, "object"))
+                response = self._register_with_mocks(urn, _provider_view(request, "object"))
             if self.mocks.dry_run:
                 # The SDK gets the plan without the computed values: absent, so they resolve unknown
                 # (the analyzers and the report keep them, as unknowns).
@@ -342,6 +426,22 @@ def _make_monitor_classes():
                 inputs_struct=request.object, outputs_struct=response.object,
             ))
             return sdk_response
+
+        def _register_with_mocks(self, urn: str, request):
+            """pulumi.runtime.mocks.MockMonitor.RegisterResource (pulumi 3.272.0), with the inputs read
+            and the outputs written in one pass each (`mock_inputs`, `mock_struct`) instead of through
+            the SDK's general (de)serializer and an event loop per resource."""
+            _ensure_event_loop()  # the SDK's deserializer may rehydrate a reference on this thread
+            args = pmocks.MockResourceArgs(
+                typ=request.type, name=request.name, inputs=mock_inputs(request.object),
+                provider=request.provider, resource_id=request.importId, custom=request.custom or False,
+                transforms=pmocks._resolve_callbacks(request.transforms))
+            id_, state = self.mocks.new_resource(args)
+            obj = mock_struct(state)
+            if obj is None:
+                obj = _sync_await(rpc.serialize_properties(state, {}))
+            self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_, state)
+            return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
 
         def ReadResource(self, request):
             self._with_default_provider(request, request.type)

@@ -250,3 +250,75 @@ def test_a_secret_masks_the_whole_top_level_property():
     struct = _struct({"spec": {"env": [{"name": "A", "value": _secret("s3cr3t")}], "replicas": 2},
                       "name": "web", "gone": None, "later": engine.UNKNOWN})
     assert engine.report_value(struct) == {"spec": engine.SECRET_MASK, "name": "web", "later": "[unknown]"}
+
+
+# The mocks' side of a registration: engine.mock_inputs / mock_struct against the SDK's MockMonitor path
+
+def _comparable(value):
+    """The SDK's Unknown has no equality: compared by kind."""
+    from pulumi.output import Unknown
+
+    if isinstance(value, Unknown):
+        return "<Unknown>"
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return value
+
+
+_NO_REFS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.text(min_size=1, max_size=6).filter(lambda k: k != engine.SECRET_SIG), inner, max_size=4),
+        inner.map(_secret),
+    ),
+    max_leaves=25,
+)
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+@settings(max_examples=200, deadline=None)
+@given(props=st.dictionaries(st.text(min_size=1, max_size=6).filter(lambda k: k != engine.SECRET_SIG), _NO_REFS,
+                             max_size=5))
+def test_mock_inputs_are_what_the_sdk_deserializer_gives(dry_run, props):
+    """Unknowns (the SDK's Unknown in a dry run, absent otherwise), secrets wrapped and pushed up,
+    nulls left out of objects and kept in lists."""
+    from pulumi.runtime import rpc, settings as runtime_settings
+
+    struct = _struct(props)
+    before = runtime_settings.SETTINGS.dry_run
+    runtime_settings.SETTINGS.dry_run = dry_run
+    try:
+        assert _comparable(engine.mock_inputs(struct)) == _comparable(rpc.deserialize_properties(struct))
+    finally:
+        runtime_settings.SETTINGS.dry_run = before
+
+
+_PLAIN = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False), st.text(max_size=8)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=6), _PLAIN, max_size=6))
+def test_mock_outputs_are_what_the_sdk_serializer_gives(state):
+    """Top-level nulls left out, nested ones kept, numbers as doubles: byte for byte the SDK's Struct."""
+    from pulumi.runtime import rpc
+    from pulumi.runtime.sync_await import _sync_await
+
+    ours = engine.mock_struct(state)
+    assert ours is not None
+    assert ours.SerializeToString(deterministic=True) == _sync_await(
+        rpc.serialize_properties(state, {})).SerializeToString(deterministic=True)
+
+
+def test_mock_outputs_leave_what_is_not_plain_data_to_the_sdk():
+    from pulumi.output import Unknown
+
+    assert engine.mock_struct({"a": Unknown()}) is None
+    assert engine.mock_struct({"a": {1: "x"}}) is None
+    assert engine.mock_struct({"a": [b"bytes"]}) is None
