@@ -312,7 +312,7 @@ def _program_frames(exc: BaseException, project_root: Optional[Path]) -> list:
 
 
 def preview(args) -> int:
-    from .analyzer import (PackProcess, Session, default_policy_config, finish_all, from_captured, load_policy_config,
+    from .analyzer import (PackError, PackProcess, default_policy_config, from_captured, load_policy_config,
                            policy_resource)
     from .engine import run_stack
     from .project import load_project
@@ -328,37 +328,36 @@ def preview(args) -> int:
     configs = [load_policy_config(args.policy_pack_config[i] if i < len(args.policy_pack_config)
                                   else default_policy_config(pack_dir))
                for i, pack_dir in enumerate(args.policy_pack)]
-    # The packs start up (a new interpreter each) while the program runs, as the CLI's analyzers do.
-    started: list = []
     try:
         for pack_dir in args.policy_pack:
-            started.append(PackProcess.spawn(pack_dir))
-    except BaseException:
-        for pack in started:
-            pack.close()
-        raise
-    sessions: list = []
+            PackProcess.validate(pack_dir)
+    except PackError as exc:
+        print(f"error: policy pack {exc}", file=sys.stderr)
+        return 2
+    relay = None
 
     def close_packs() -> None:
-        for pack in sessions or started:
-            pack.close()
+        if relay is not None:
+            relay.close()
 
     try:
         project = load_project(Path(args.project_dir).resolve()) if args.project_dir else load_project()
-        # As the engine drives its analyzers: configured before the program runs (the packs are told
-        # which run it is, as the CLI tells them: preview is a dry run, update is not), each resource
-        # analyzed as it registers, the whole stack once the program is done.
-        sessions = [Session(pack, config=config, stack=args.stack, project=project.name,
-                            dry_run=not args.assume_applied) for pack, config in zip(started, configs)]
+        # As the engine drives its analyzers: the packs start up (a new interpreter each) while the
+        # program runs and are configured before it (told which run it is, as the CLI tells them:
+        # preview is a dry run, update is not), each resource is analyzed as it registers, the whole
+        # stack once the program is done. Their sessions run in a relay process (offline/relay.py).
+        if args.policy_pack:
+            from .relay import Relay
+
+            relay = Relay(list(zip(args.policy_pack, configs)), stack=args.stack, project=project.name,
+                          dry_run=not args.assume_applied)
 
         def analyze_as_registered(captured) -> None:
-            resource = policy_resource(captured)
-            for session in sessions:
-                session.add(resource)
+            relay.add(policy_resource(captured))
 
         usage = stack_usage(args.stack, project)  # usage.yaml / platform:usage, checked first
         run = run_stack(args.stack, project, real_mode=args.real_mode, dry_run=not args.assume_applied,
-                        on_resource=analyze_as_registered if sessions else None)
+                        on_resource=analyze_as_registered if relay is not None else None)
         # The estimate reads values (sizes, counts, derived names): assume-applied only.
         run.cost = cost_of_run(run, usage=usage) if args.assume_applied else None
     except BaseException as exc:  # noqa: BLE001 - reported to the user below
@@ -396,7 +395,11 @@ def preview(args) -> int:
             close_packs()
             print(f"error: {exc}", file=sys.stderr)
             return 2
-    packs = finish_all(sessions, from_captured(run.resources))
+    try:
+        packs = relay.finish(from_captured(run.resources)) if relay is not None else []
+    except PackError as exc:  # a pack that would not start or answer: the pack's fault, in its words
+        print(f"error: stack {args.stack!r}: policy pack {exc}", file=sys.stderr)
+        return 2
     strict = args.apply_warnings_as_errors
     report = to_json(run, packs, findings, unused=unused, warnings_as_errors=strict)
     if args.unmasked_outputs:

@@ -105,12 +105,10 @@ class PackProcess:
     by the constructor) waits for the port it prints and opens the channel."""
 
     def __init__(self, pack_dir: Path, python: Optional[str] = None, connect: bool = True):
-        self.pack_dir = Path(pack_dir).resolve()
+        self.pack_dir = self.validate(pack_dir)
         self.channel = None
         self.stub = None
         main = self.pack_dir / "__main__.py"
-        if not main.exists() or not (self.pack_dir / "PulumiPolicy.yaml").exists():
-            raise PackError(f"{pack_dir}: not a policy pack (needs PulumiPolicy.yaml and __main__.py)")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
             [python or sys.executable, str(main)], cwd=self.pack_dir, env=env,
@@ -126,6 +124,14 @@ class PackProcess:
         if connect:
             self.connect()
 
+    @staticmethod
+    def validate(pack_dir: "Path | str") -> Path:
+        """The pack's directory, resolved; PackError when it holds no pack."""
+        path = Path(pack_dir).resolve()
+        if not (path / "__main__.py").exists() or not (path / "PulumiPolicy.yaml").exists():
+            raise PackError(f"{pack_dir}: not a policy pack (needs PulumiPolicy.yaml and __main__.py)")
+        return path
+
     @classmethod
     def spawn(cls, pack_dir: Path | str, python: Optional[str] = None) -> "PackProcess":
         """Launch the pack and return at once; it connects when first used."""
@@ -136,9 +142,15 @@ class PackProcess:
             return self
         line = self.proc.stdout.readline().decode().strip()
         if not line.isdigit():
-            err = self.proc.stderr.read().decode() if self.proc.poll() is not None else ""
+            if not line:  # its output ended: it is exiting, and says why on stderr
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+            err = self.proc.stderr.read().decode().strip() if self.proc.poll() is not None else ""
             self.close()
-            raise PackError(f"{self.pack_dir}: pack did not print a port (got {line!r}) {err}")
+            raise PackError(f"{self.pack_dir}: the pack did not start (it printed {line!r}, not its port)"
+                            + (f": {err[-2000:]}" if err else ""))
         self.channel = grpc.insecure_channel(
             f"127.0.0.1:{line}", options=[("grpc.max_receive_message_length", 400 * 1024 * 1024),
                                           ("grpc.max_send_message_length", 400 * 1024 * 1024)])
@@ -365,16 +377,18 @@ def analyze_all(packs: list[tuple["Path | str | PackProcess", Optional[dict]]], 
     return finish_all(sessions, resources)
 
 
-def finish_all(sessions: list[Session], resources: Iterable[PolicyResource]) -> list[PackResult]:
+def finish_all(sessions: list[Session], resources: Iterable[PolicyResource],
+               stack_wire: Optional[bytes] = None) -> list[PackResult]:
     """`Session.finish` of each (their AnalyzeStack calls run side by side); every session is closed,
-    failing or not. Results keep the order of `sessions`."""
+    failing or not. Results keep the order of `sessions`. `stack_wire`: the AnalyzeStack request over
+    `resources`, already serialized (offline/relay.py builds it where the resources are)."""
     resources = list(resources)
     if len(sessions) <= 1:
-        return [s.finish(resources) for s in sessions]
+        return [s.finish(resources, stack_wire) for s in sessions]
     from concurrent.futures import ThreadPoolExecutor
 
     try:
-        wire = _stack_wire(resources)  # the same request for every pack: serialized once
+        wire = stack_wire if stack_wire is not None else _stack_wire(resources)  # one request for every pack
     except BaseException:
         for s in sessions:
             s.close()

@@ -104,7 +104,9 @@ def test_markdown_report(tmp_path):
 MARKER_PACK = '''
 import os
 from pathlib import Path
-Path(os.environ["OFFLINE_TEST_PACK_MARKER"]).write_text(str(os.getpid()))
+marker = Path(os.environ["OFFLINE_TEST_PACK_MARKER"])
+marker.with_suffix(".tmp").write_text(str(os.getpid()))
+marker.with_suffix(".tmp").replace(marker)  # whole or absent: the pack may be stopped at any moment
 from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
 PolicyPack(name="marker", enforcement_level=EnforcementLevel.ADVISORY, policies=[
     ResourceValidationPolicy(name="noop", description="Reports nothing.", validate=lambda args, report: None)])
@@ -322,3 +324,22 @@ def test_mock_outputs_leave_what_is_not_plain_data_to_the_sdk():
     assert engine.mock_struct({"a": Unknown()}) is None
     assert engine.mock_struct({"a": {1: "x"}}) is None
     assert engine.mock_struct({"a": [b"bytes"]}) is None
+
+
+def test_a_pack_that_does_not_start_is_exit_2_in_its_own_words(tmp_path):
+    pack = tmp_path / "broken"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text('import sys\nsys.exit("this pack needs pulumi_policy 9.9")\n')
+    run = offline(["preview", "test", "--quiet", "--project-dir", str(_project(tmp_path, "import pulumi\n")),
+                   "--policy-pack", str(pack)], tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "policy pack" in run.stderr and "this pack needs pulumi_policy 9.9" in run.stderr
+
+
+def test_a_directory_that_is_no_pack_is_exit_2_before_the_program_runs(tmp_path):
+    run = offline(["preview", "test", "--quiet", "--project-dir", str(_project(tmp_path, "raise SystemExit(9)\n")),
+                   "--policy-pack", str(tmp_path / "nowhere")], tmp_path)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "not a policy pack (needs PulumiPolicy.yaml and __main__.py)" in run.stderr

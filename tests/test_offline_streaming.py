@@ -2,9 +2,10 @@
 `Session`, fed by offline/engine.py's capture hook), as the engine analyzes resources during the run;
 its verdicts must be those of analyzing the captured stack afterwards, in one batch.
 
-One child process runs a small program once (dry run, as `preview`), streams it to both packs, then
-hands the same captured resources to two fresh packs in one batch (`analyze_all`), and prints both
-results: they must be equal, diagnostic for diagnostic and in the same order."""
+One child process runs a small program once (dry run, as `preview`), streams it to both packs (in
+process, and through the relay process the CLI uses), then hands the same captured resources to two
+fresh packs in one batch (`analyze_all`), and prints the results: they must be equal, diagnostic for
+diagnostic and in the same order."""
 import json
 import os
 import subprocess
@@ -62,13 +63,22 @@ def stream(captured):
     for s in sessions:
         s.add(policy_resource(captured))
 
-run = run_stack("test", project, dry_run=True, on_resource=stream)
+# The CLI's way: the same sessions in a relay process beside the program (offline/relay.py).
+from offline.relay import Relay
+relay = Relay(list(zip(packs, configs)), stack="test", project=project.name, dry_run=True)
+
+def stream_both(captured):
+    stream(captured)
+    relay.add(policy_resource(captured))
+
+run = run_stack("test", project, dry_run=True, on_resource=stream_both)
 resources = from_captured(run.resources)
 streamed = finish_all(sessions, resources)
+relayed = relay.finish(resources)
 batch = analyze_all(list(zip(packs, configs)), resources, stack="test", project=project.name, dry_run=True)
-print(json.dumps({"resources": len(run.resources),
-                  "streamed": [[r.pack, r.analyzed, [d.report() for d in r.diagnostics]] for r in streamed],
-                  "batch": [[r.pack, r.analyzed, [d.report() for d in r.diagnostics]] for r in batch]}))
+show = lambda results: [[r.pack, r.analyzed, [d.report() for d in r.diagnostics]] for r in results]
+print(json.dumps({"resources": len(run.resources), "streamed": show(streamed), "relayed": show(relayed),
+                  "batch": show(batch)}))
 """
 
 
@@ -85,6 +95,7 @@ def test_streamed_analysis_equals_batch_analysis(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["streamed"] == out["batch"]
+    assert out["relayed"] == out["batch"], "the CLI's relay process drives the packs the same way"
     # Every captured resource (default providers included) went through both packs, and the
     # comparison is not vacuous: per-resource diagnostics of both packs, mandatory ones among them.
     assert [(pack, n) for pack, n, _ in out["streamed"]] == [("encryption", out["resources"]),
