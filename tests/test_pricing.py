@@ -197,6 +197,18 @@ def test_every_stack_has_a_cost_section(stack, tmp_path):
     assert "Cost (monthly" in run.stdout
 
 
+@pytest.mark.parametrize("stack", ["prod-global", "prod-gcp-europe-west1"])
+def test_the_bill_does_not_depend_on_the_registration_order(stack, tmp_path):
+    """The SDK registers from several threads, so the order of a report's resources varies run to run;
+    every line (which resource carries the DNS queries included) must not."""
+    resources = preview_stack(stack, tmp_path, packs=PACKS).report["resources"]
+    key = lambda cost: sorted(json.dumps(line, sort_keys=True) for line in cost["lines"])  # noqa: E731
+    forward, backward = estimate(resources, Usage()), estimate(list(reversed(resources)), Usage())
+    assert any(line["item"].startswith("route53.queries") for line in forward["lines"])
+    assert key(forward) == key(backward)
+    assert forward["monthly"] == backward["monthly"]
+
+
 def test_the_text_and_markdown_reports_carry_the_cost(tmp_path):
     from tests.offline_helpers import offline
 

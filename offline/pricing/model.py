@@ -124,6 +124,7 @@ class Ctx:
         self.unpriced.append(Unpriced(res["urn"], res["type"], res["name"], self.cells[res["urn"]], reason))
 
     def of_type(self, type_: str, cell: Optional[str] = None) -> list[dict]:
+        """The stack's resources of `type_` (in `cell`), by URN (`estimate` sorts them)."""
         return [r for r in self.resources if r["type"] == type_ and (cell is None or self.cells[r["urn"]] == cell)]
 
 
@@ -273,11 +274,16 @@ def _cloud_of(type_: str) -> Optional[str]:
 
 def estimate(resources: list[dict], usage: Optional[Usage] = None, catalog: Optional[Catalog] = None,
              config: Optional[dict[str, str]] = None) -> dict:
-    """The "cost" section of a report, from its resources (report dicts, in registration order).
+    """The "cost" section of a report, from its resources (report dicts).
 
-    `config` (the stack's flat config) gives the default providers' regions."""
+    They are priced by URN, not in registration order, which varies run to run (the SDK registers
+    from several threads): whatever picks one resource among several (which one carries a shared
+    charge or an allowance, which are a region's first five forwarding rules) picks the same one every
+    run, and the lines come in the same order. `config` (the stack's flat config) gives the default
+    providers' regions."""
     catalog = catalog or load_catalog()
     usage = usage or Usage()
+    resources = sorted(resources, key=lambda r: r["urn"])
     by_urn = {r["urn"]: r for r in resources}
     providers = {}
     for r in resources:

@@ -87,7 +87,7 @@ def _aws_zone(ctx: Ctx, res: dict) -> None:
 def _dns_queries(ctx: Ctx) -> None:  # a stack rule: once, after every resource
     """Queries to the records this stack serves (billed on the zone, which may live elsewhere: zone_id)."""
     records = ctx.of_type("aws:route53/record:Record")
-    anchor = (ctx.of_type("aws:route53/zone:Zone") or records or [None])[0]
+    anchor = (ctx.of_type("aws:route53/zone:Zone") or records or [None])[0]  # by URN (Ctx.of_type)
     if anchor is None:
         return
     policy = "standard"
