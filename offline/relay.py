@@ -24,8 +24,9 @@ class Relay:
 
     `add(resource)` as each resource registers; `finish(resources)` once, for the packs' results (an
     error a session raised is raised here); `close()` stops the relay and the packs, whatever
-    happened. The child is forked at once (before the program starts threads), starts the packs and
-    connects to them while the program runs."""
+    happened. The child is forked at once and starts the packs and connects to them while the program
+    runs; create it before this process starts threads or opens a gRPC channel (as the CLI does), since
+    a fork copies neither the threads nor a channel's state."""
 
     def __init__(self, packs: list, stack: str, project: str, dry_run: bool) -> None:
         self._by_urn: dict[str, PolicyResource] = {}

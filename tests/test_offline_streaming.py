@@ -56,16 +56,16 @@ from offline.project import load_project
 project = load_project(Path(sys.argv[1]))
 packs = [str(Path(p).resolve()) for p in sys.argv[2:]]
 configs = [load_policy_config(default_policy_config(p)) for p in packs]
+# The CLI's way: the same sessions in a relay process beside the program (offline/relay.py), forked
+# before this process has any thread or gRPC channel, as the CLI forks it.
+from offline.relay import Relay
+relay = Relay(list(zip(packs, configs)), stack="test", project=project.name, dry_run=True)
 sessions = [Session(PackProcess.spawn(p), config=c, stack="test", project=project.name, dry_run=True)
             for p, c in zip(packs, configs)]
 
 def stream(captured):
     for s in sessions:
         s.add(policy_resource(captured))
-
-# The CLI's way: the same sessions in a relay process beside the program (offline/relay.py).
-from offline.relay import Relay
-relay = Relay(list(zip(packs, configs)), stack="test", project=project.name, dry_run=True)
 
 def stream_both(captured):
     stream(captured)
