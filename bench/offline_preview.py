@@ -1,17 +1,18 @@
 """How long the offline preview of a stack takes, next to the bare floor.
 
-Two floors, each a fresh interpreter: importing the SDK modules that define the stack's resource
-classes; and the same plus registering the stack's resources (same types, names, parents, providers
-and inputs) under trivial Pulumi mocks, the least any run of the stack can cost (see `floor_input`
-for what is registered and why). Everything above the second is the program's own work, the
-project's mocks, capture, the report and the policy packs. Not a test: run it by hand and put the
-figures in the issue note.
+Three floors, each a fresh interpreter: importing the SDK modules that define the stack's resource
+classes; the same plus registering the stack's resources (same types, names, parents, providers and
+inputs) under trivial Pulumi mocks as plain `CustomResource`s, which no program using the SDK's
+classes can do (see `floor_input` for what is registered and why); and the same registrations
+through those classes (`SDK_REGISTER_FLOOR`), the least a program creating these resources can cost.
+Everything above the last is the program's own work, the project's mocks, capture, the report and the
+policy packs. Not a test: run it by hand and put the figures in the issue note.
 
     .venv/bin/python bench/offline_preview.py [STACK] [--runs N] [--policy-pack DIR]... [--assume-applied]
                                               [--floor-gc on|off] [--apply-overhead]
 
 By default: the dry run (as `python -m offline preview` runs) of STACK (dev) with both packs, and its
-ratio to the registration floor measured in the same run (target: at most 1.3x), wall time
+ratio to each registration floor measured in the same run (target: at most 1.3x), wall time
 from runs timed back to back (floors and preview interleaved, so machine load weighs on all alike)
 and CPU time (user + sys, the packs' processes included), which load distorts much less.
 
