@@ -74,8 +74,11 @@ def service(ctx: MockContext, name: str, inputs: dict):
         annotations = obj["metadata"].get("annotations") or {}
         address = (annotations.get("service.beta.kubernetes.io/azure-load-balancer-ipv4")
                    or spec.get("loadBalancerIP"))
-        if address:
-            ingress = [{"ip": address, "ipMode": "VIP"}]
+        # pulumi-kubernetes waits at create until the cloud's load-balancer controller has published
+        # the Service's ingress address, so after `up` it is there: the one the program asked for, else
+        # one the cloud picked (an IP, as GKE, AKS and DigitalOcean give; TEST-NET-3, RFC 5737).
+        address = address or f"203.0.113.{int(stable_hex('lb', key, n=4), 16) % 250 + 1}"
+        ingress = [{"ip": address, "ipMode": "VIP"}]
         if spec.get("externalTrafficPolicy") == "Local":
             spec["healthCheckNodePort"] = 30000 + int(stable_hex("hc", key, n=4), 16) % 2768
     obj["status"] = {"loadBalancer": {"ingress": ingress} if ingress else {}}
