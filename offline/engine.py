@@ -137,7 +137,7 @@ _DROPPED = object()  # a null property: the SDK's deserializer leaves it out of 
 def report_value(struct) -> dict:
     """A wire Struct as the report records it, in one pass: what `to_json_value` makes of the SDK's
     `deserialize_properties(struct, keep_unknowns=True)` once resource references are read as their
-    URNs (`_refs_as_urns`), without building the SDK's Python objects in between. Same rules: an
+    URNs (`_refs_to_urns`), without building the SDK's Python objects in between. Same rules: an
     unknown is "[unknown]"; a property holding a secret anywhere is masked whole (the SDK pushes a
     secret up to the top-level property); an object leaves out its null properties, a list keeps them;
     a resource reference is its URN. A value with another signature (asset, archive, output value)
@@ -449,12 +449,12 @@ def _make_monitor_classes():
             with self.mocks.lock:
                 self.mocks._pending_urn = urn
                 response = super().ReadResource(_provider_view(request, "properties"))
-            outputs = rpc.deserialize_properties(_refs_as_urns(response.properties), keep_unknowns=True)
+            outputs = rpc.deserialize_properties(_refs_to_urns(response.properties), keep_unknowns=True)
             self._capture(CapturedResource(
                 urn=urn, id=request.id, type=request.type, name=request.name,
                 parent=request.parent or None, provider=request.provider or None,
                 protect=False, custom=True,
-                inputs=to_json_value(rpc.deserialize_properties(_refs_as_urns(request.properties))),
+                inputs=to_json_value(rpc.deserialize_properties(_refs_to_urns(request.properties))),
                 outputs=to_json_value(outputs), inputs_struct=request.properties,
                 outputs_struct=response.properties,
             ))
@@ -477,7 +477,7 @@ def _make_monitor_classes():
                 return super().Invoke(request)
             if not request.tok.startswith("pulumi:"):
                 self._with_default_provider(request, request.tok)
-            args = to_json_value(rpc.deserialize_properties(_refs_as_urns(request.args), keep_unknowns=True))
+            args = to_json_value(rpc.deserialize_properties(_refs_to_urns(request.args), keep_unknowns=True))
             with self.mocks.lock:
                 after = list(self.order)
                 self.invokes.append({"token": request.tok, "args": args, "after": after,
@@ -514,14 +514,6 @@ def _make_monitor_classes():
         copy = type(request)()
         copy.CopyFrom(request)
         _downgrade_refs(getattr(copy, field_name))
-        return copy
-
-    def _refs_as_urns(struct):
-        if not _has_resource_refs(struct):
-            return struct
-        copy = type(struct)()
-        copy.CopyFrom(struct)
-        _downgrade_refs(copy, to_urn=True)
         return copy
 
     def _dependencies(request) -> list[str]:
