@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 import threading
 from typing import Optional
 
@@ -45,19 +46,29 @@ class Relay:
                     pass
                 _serve(os.fdopen(to_child, "rb"), os.fdopen(to_parent, "wb"), packs, stack, project, dry_run)
                 code = 0
+            except BaseException:  # noqa: BLE001 - said on stderr; the program's process reports the stop
+                import traceback
+
+                traceback.print_exc()
+                sys.stderr.flush()
             finally:
                 os._exit(code)  # nothing of the parent's (atexit handlers, buffers) runs twice
         os.close(to_child)
         os.close(to_parent)
         self._out = os.fdopen(self._to_child, "wb")
         self._in = os.fdopen(self._from_child, "rb")
-        self._closed = False
+        self._closed = self._gone = False
 
     def add(self, r: PolicyResource) -> None:
         with self._lock:
             self._by_urn[r.urn] = r
-            self._send(("add", r.urn, _analyze_wire(r, self._by_urn)))
-            self._out.flush()  # streamed: the packs analyze it while the program goes on
+            if self._gone:
+                return  # the relay stopped: `finish` says so
+            try:
+                self._send(("add", r.urn, _analyze_wire(r, self._by_urn)))
+                self._out.flush()  # streamed: the packs analyze it while the program goes on
+            except BrokenPipeError:
+                self._gone = True
 
     def finish(self, resources: list[PolicyResource]) -> list[PackResult]:
         try:
@@ -65,6 +76,9 @@ class Relay:
                 self._send(("finish", _stack_wire(list(resources))))
                 self._out.flush()
                 ok, value = pickle.load(self._in)
+        except (EOFError, BrokenPipeError):
+            ok, value = False, PackError("the relay to the policy packs stopped before they answered (its error "
+                                         "is printed above)")
         finally:
             self.close()
         if not ok:

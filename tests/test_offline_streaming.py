@@ -8,6 +8,7 @@ fresh packs in one batch (`analyze_all`), and prints the results: they must be e
 diagnostic and in the same order."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -104,3 +105,33 @@ def test_streamed_analysis_equals_batch_analysis(tmp_path):
         assert any(d["urn"] for d in diagnostics), (pack, diagnostics)
     levels = {d["level"] for _, _, diagnostics in out["streamed"] for d in diagnostics}
     assert "mandatory" in levels, out["streamed"]
+
+
+def test_a_relay_that_stops_is_a_pack_error_not_a_hang(tmp_path):
+    """The relay process dies mid-run (killed here): the program's side goes on, and `finish` says
+    the packs did not answer instead of raising a bare EOFError or waiting forever."""
+    import signal
+
+    import pytest
+
+    from offline.analyzer import PackError, PolicyResource
+    from offline.relay import Relay
+
+    pack = tmp_path / "sample"
+    shutil.copytree(REPO / "tests/packs/sample", pack)  # its own path, to find a pack it may have started
+    relay = Relay([(str(pack), None)], stack="test", project="p", dry_run=True)
+    os.kill(relay.pid, signal.SIGKILL)
+    try:
+        r = PolicyResource(urn="urn:pulumi:test::p::aws:s3/bucket:Bucket::b", type="aws:s3/bucket:Bucket",
+                           name="b", inputs={"bucket": "b"})
+        for _ in range(3):
+            relay.add(r)  # the pipe's far end is gone: nothing raised here
+        with pytest.raises(PackError, match="relay to the policy packs stopped"):
+            relay.finish([r])
+    finally:  # a relay killed outright cannot stop the pack it may have started: this test does
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and str(pack) in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                    os.kill(int(proc.name), signal.SIGKILL)
+            except OSError:
+                pass
