@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from . import mocks as mock_registry
+from .mocks.registry import UNKNOWN
 from .project import Project, load_project, stack_config
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_MASK = "[secret]"
 SECRET_TAG = "1b47061264138c4ac30d75fd1eb44270"
 
@@ -127,61 +127,12 @@ def to_json_value(value: Any) -> Any:
     return str(value)
 
 
-class _NotPlain(Exception):
-    """A value `report_value` leaves to the SDK's deserializer (an asset, an archive, an output value)."""
-
-
-_DROPPED = object()  # a null property: the SDK's deserializer leaves it out of an object
-
-
 def report_value(struct) -> dict:
-    """A wire Struct as the report records it, in one pass: what `to_json_value` makes of the SDK's
+    """A wire Struct as the report records it: what `to_json_value` makes of the SDK's
     `deserialize_properties(struct, keep_unknowns=True)` once resource references are read as their
-    URNs (`_refs_to_urns`), without building the SDK's Python objects in between. Same rules: an
-    unknown is "[unknown]"; a property holding a secret anywhere is masked whole (the SDK pushes a
-    secret up to the top-level property); an object leaves out its null properties, a list keeps them;
-    a resource reference is its URN. A value with another signature (asset, archive, output value)
-    goes through the SDK's deserializer (`tests/test_engine.py` checks both give the same)."""
-    try:
-        out = {}
-        for k, v in struct.items():
-            value, _ = _plain(v)
-            if value is not _DROPPED:
-                out[k] = value
-        return out
-    except _NotPlain:
-        from pulumi.runtime import rpc
-
-        return to_json_value(rpc.deserialize_properties(_refs_to_urns(struct), keep_unknowns=True))
-
-
-def _plain(v) -> tuple[Any, bool]:
-    """(the report's value of one wire value, whether it holds a secret)."""
-    if isinstance(v, str):
-        return ("[unknown]" if v == UNKNOWN else v), False
-    if v is None:
-        return _DROPPED, False
-    if isinstance(v, (bool, int, float)):
-        return v, False
-    if hasattr(v, "fields"):  # a Struct
-        if SECRET_SIG in v:
-            sig = v[SECRET_SIG]
-            if sig == SECRET_TAG:
-                return SECRET_MASK, True
-            if sig == RESOURCE_REF_SIG:
-                return v["urn"], False
-            raise _NotPlain
-        out, secret = {}, False
-        for k, item in v.items():
-            value, held = _plain(item)
-            secret = secret or held
-            if value is not _DROPPED:
-                out[k] = value
-        return (SECRET_MASK, True) if secret else (out, False)
-    items = [_plain(item) for item in v]  # a ListValue
-    if any(held for _, held in items):
-        return SECRET_MASK, True
-    return [None if value is _DROPPED else value for value, _ in items], False
+    URNs. An unknown is "[unknown]"; a property holding a secret anywhere is masked whole (the SDK
+    pushes a secret up to the top-level property); an object leaves out its null properties."""
+    return to_json_value(deserialized(_refs_to_urns(struct), keep_unknowns=True))
 
 
 def _refs_to_urns(struct):
@@ -193,26 +144,32 @@ def _refs_to_urns(struct):
     return copy
 
 
-def mock_inputs(struct) -> dict:
-    """A resource's wire inputs as the mocks get them: what the SDK's `deserialize_properties(struct)`
-    gives (pulumi.runtime.mocks.MockMonitor), in one pass. An unknown is the SDK's `Unknown` in a dry
-    run and absent otherwise; a secret is the SDK's wrapped secret, pushed up to the enclosing object or
-    list as the SDK does; an object leaves out its null properties. A value with another signature goes
-    through the SDK (`tests/test_engine.py` compares both)."""
+class _NotPlain(Exception):
+    """A value `deserialized` leaves to the SDK's deserializer (an asset, an archive, an output value)."""
+
+
+def deserialized(struct, keep_unknowns: bool = False) -> dict:
+    """The SDK's `deserialize_properties(struct, keep_unknowns)`, in one pass over the wire values
+    instead of its general machinery (the mock monitor reads every resource's inputs with it, and the
+    report every input and output). An unknown is the SDK's `Unknown` when kept or in a dry run, else
+    absent; a secret is the SDK's wrapped secret, pushed up to the enclosing object or list; an object
+    leaves out its null properties, a list keeps them. A value with another signature (asset, archive,
+    output value, resource reference) goes through the SDK (`tests/test_engine.py` compares both)."""
     from pulumi.runtime import settings
 
     dry_run = settings.is_dry_run()
+    keep = bool(keep_unknowns) or dry_run
     try:
         out = {}
         for k, v in struct.items():
-            value = _mock_value(v, dry_run)
+            value = _value(v, keep, dry_run)
             if value is not None:
                 out[k] = value
         return out
     except _NotPlain:
         from pulumi.runtime import rpc
 
-        return rpc.deserialize_properties(struct)
+        return rpc.deserialize_properties(struct, keep_unknowns=keep_unknowns or None)
 
 
 def _is_secret(value: Any) -> bool:
@@ -223,29 +180,31 @@ def _wrap_secret(value: Any) -> dict:
     return value if _is_secret(value) else {SECRET_SIG: SECRET_TAG, "value": value}
 
 
-def _mock_value(v, dry_run: bool) -> Any:
+def _value(v, keep_unknowns: bool, dry_run: bool) -> Any:
     if isinstance(v, str):
         if v == UNKNOWN:
             from pulumi.output import Unknown
 
-            return Unknown() if dry_run else None
+            return Unknown() if keep_unknowns else None
         return v
     if v is None or isinstance(v, (bool, int, float)):
         return v
     if hasattr(v, "fields"):  # a Struct
         if SECRET_SIG in v:
             if v[SECRET_SIG] == SECRET_TAG:
-                return _wrap_secret(_mock_value(v["value"], dry_run))
+                # The SDK reads a secret's value without the caller's keep_unknowns: only a dry run keeps
+                # an unknown there.
+                return _wrap_secret(_value(v["value"], dry_run, dry_run))
             raise _NotPlain
         out = {}
         for k, item in v.items():
-            value = _mock_value(item, dry_run)
+            value = _value(item, keep_unknowns, dry_run)
             if value is not None:
                 out[k] = value
         if any(_is_secret(x) for x in out.values()):
             return _wrap_secret({k: x["value"] if _is_secret(x) else x for k, x in out.items()})
         return out
-    values = [_mock_value(item, dry_run) for item in v]  # a ListValue
+    values = [_value(item, keep_unknowns, dry_run) for item in v]  # a ListValue
     if any(_is_secret(x) for x in values):
         return _wrap_secret([x["value"] if _is_secret(x) else x for x in values])
     return values
@@ -429,11 +388,11 @@ def _make_monitor_classes():
 
         def _register_with_mocks(self, urn: str, request):
             """pulumi.runtime.mocks.MockMonitor.RegisterResource (pulumi 3.272.0), with the inputs read
-            and the outputs written in one pass each (`mock_inputs`, `mock_struct`) instead of through
+            and the outputs written in one pass each (`deserialized`, `mock_struct`) instead of through
             the SDK's general (de)serializer and an event loop per resource."""
             _ensure_event_loop()  # the SDK's deserializer may rehydrate a reference on this thread
             args = pmocks.MockResourceArgs(
-                typ=request.type, name=request.name, inputs=mock_inputs(request.object),
+                typ=request.type, name=request.name, inputs=deserialized(request.object),
                 provider=request.provider, resource_id=request.importId, custom=request.custom or False,
                 transforms=pmocks._resolve_callbacks(request.transforms))
             id_, state = self.mocks.new_resource(args)

@@ -260,7 +260,7 @@ def test_a_secret_masks_the_whole_top_level_property():
     assert engine.report_value(struct) == {"spec": engine.SECRET_MASK, "name": "web", "later": "[unknown]"}
 
 
-# The mocks' side of a registration: engine.mock_inputs / mock_struct against the SDK's MockMonitor path
+# The mocks' side of a registration: engine.deserialized / mock_struct against the SDK's MockMonitor path
 
 def _comparable(value):
     """The SDK's Unknown has no equality: compared by kind."""
@@ -282,7 +282,7 @@ _NO_REFS = _wire_values(refs=False)  # the mocks never see a reference: the moni
 @settings(max_examples=200, deadline=None)
 @given(props=st.dictionaries(st.text(min_size=1, max_size=6).filter(lambda k: k != engine.SECRET_SIG), _NO_REFS,
                              max_size=5))
-def test_mock_inputs_are_what_the_sdk_deserializer_gives(dry_run, props):
+def test_deserialized_inputs_are_what_the_sdk_deserializer_gives(dry_run, props):
     """Unknowns (the SDK's Unknown in a dry run, absent otherwise), secrets wrapped and pushed up,
     nulls left out of objects and kept in lists."""
     from pulumi.runtime import rpc, settings as runtime_settings
@@ -291,7 +291,9 @@ def test_mock_inputs_are_what_the_sdk_deserializer_gives(dry_run, props):
     before = runtime_settings.SETTINGS.dry_run
     runtime_settings.SETTINGS.dry_run = dry_run
     try:
-        assert _comparable(engine.mock_inputs(struct)) == _comparable(rpc.deserialize_properties(struct))
+        assert _comparable(engine.deserialized(struct)) == _comparable(rpc.deserialize_properties(struct))
+        kept = engine.deserialized(struct, keep_unknowns=True)
+        assert _comparable(kept) == _comparable(rpc.deserialize_properties(struct, keep_unknowns=True))
     finally:
         runtime_settings.SETTINGS.dry_run = before
 

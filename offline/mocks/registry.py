@@ -21,6 +21,8 @@ INVOKES: dict[str, InvokeMock] = {}
 
 # Fixed identities of the offline world, so ids and ARNs are stable run to run.
 AWS_ACCOUNT_ID = "123456789012"
+# The wire's unknown value (a computed value not known yet), as the engine and the SDK write it.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 AZURE_SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
 AZURE_TENANT_ID = "00000000-0000-4000-8000-000000000002"
 AZURE_OBJECT_ID = "00000000-0000-4000-8000-000000000003"

@@ -18,11 +18,8 @@ import typing
 from functools import lru_cache
 from typing import Any, Optional
 
-from .registry import (AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, MockContext, stable_hex,
+from .registry import (AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, UNKNOWN, MockContext, stable_hex,
                        stable_uuid)
-
-# The wire's unknown value (offline/engine.py UNKNOWN; the engine imports this module, not the reverse).
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 # Provider package -> Python package of its SDK, when the name does not follow `pulumi_<pkg>`.
 PY_PACKAGES = {"time": "pulumiverse_time", "acme": "pulumiverse_acme"}
