@@ -178,11 +178,9 @@ def _sdk_call(cls: type, inputs: dict) -> Optional[list]:
     """[module, class, Args class, keyword arguments by Python name, the inputs its mock echoes as
     outputs] to build `cls` from its recorded (wire-named) inputs, or None when the SDK has no Args
     class for it."""
-    import sys as _sys
-
     from pulumi import _types
 
-    module = _sys.modules[cls.__module__]
+    module = sys.modules[cls.__module__]
     for args_name in (cls.__name__ + "InitArgs", cls.__name__ + "Args"):  # kubernetes: DeploymentInitArgs
         args_cls = getattr(module, args_name, None)
         if isinstance(args_cls, type) and _types.is_input_type(args_cls):

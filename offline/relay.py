@@ -15,7 +15,6 @@ import os
 import pickle
 import sys
 import threading
-from typing import Optional
 
 from .analyzer import PackError, PackResult, PolicyResource, Session, _analyze_wire, _stack_wire, finish_all
 
@@ -135,6 +134,3 @@ def _serve(inbox, outbox, packs: list, stack: str, project: str, dry_run: bool) 
         for session in sessions:
             session.close()
 
-
-def relay_for(packs: list, stack: str, project: str, dry_run: bool) -> Optional[Relay]:
-    return Relay(packs, stack, project, dry_run) if packs else None
