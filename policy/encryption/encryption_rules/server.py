@@ -113,33 +113,33 @@ class _read_once:
     """For the `with` block: the framework's MessageToDict, deserialize_properties and
     unknown_checking_proxy give the same result object for the same message (resp. dict) every time,
     instead of a fresh conversion, so every policy of the call sees the same proxies over the same
-    values; so do the analyzer's readings of a resource's options and provider. Sharing is safe because stack policies only read them (our packs' rules never assign into
-    a resource's properties)."""
+    values; so do the analyzer's readings of a resource's options and provider (they depend on the
+    message alone, whichever policy's analyzer asks). Sharing is safe because stack policies only read
+    them (our packs' rules never assign into a resource's properties)."""
 
     def __init__(self, framework, servicer: type) -> None:
         self.framework, self.servicer = framework, servicer
+        self.saved: list = []
 
     def __enter__(self) -> "_read_once":
         _READ_LOCK.acquire()
         fw, sv = self.framework, self.servicer
-        self.json_format, self.deserialize, self.proxy = (fw.json_format, fw.deserialize_properties,
-                                                          fw.unknown_checking_proxy)
-        self.options, self.provider = sv._get_resource_options, sv._get_provider_resource
-        fw.json_format = _JsonFormat(self.json_format, _memo(self.json_format.MessageToDict))
-        fw.deserialize_properties = _memo(self.deserialize)
-        fw.unknown_checking_proxy = _memo(self.proxy)
-        # A resource's options and provider, as the framework reads them from its message (they
-        # depend on the message alone, whichever policy's analyzer asks).
-        options, provider = _memo(lambda r: self.options(None, r)), _memo(lambda r: self.provider(None, r))
-        sv._get_resource_options = lambda _self, r: options(r)
-        sv._get_provider_resource = lambda _self, r: provider(r)
+        options = _memo(lambda r, read=sv._get_resource_options: read(None, r))
+        provider = _memo(lambda r, read=sv._get_provider_resource: read(None, r))
+        for owner, name, value in (
+                (fw, "json_format", _JsonFormat(fw.json_format, _memo(fw.json_format.MessageToDict))),
+                (fw, "deserialize_properties", _memo(fw.deserialize_properties)),
+                (fw, "unknown_checking_proxy", _memo(fw.unknown_checking_proxy)),
+                (sv, "_get_resource_options", lambda _self, r: options(r)),
+                (sv, "_get_provider_resource", lambda _self, r: provider(r))):
+            self.saved.append((owner, name, getattr(owner, name)))
+            setattr(owner, name, value)
         return self
 
     def __exit__(self, *exc) -> None:
-        fw, sv = self.framework, self.servicer
-        fw.json_format, fw.deserialize_properties, fw.unknown_checking_proxy = (self.json_format, self.deserialize,
-                                                                                self.proxy)
-        sv._get_resource_options, sv._get_provider_resource = self.options, self.provider
+        for owner, name, value in reversed(self.saved):
+            setattr(owner, name, value)
+        self.saved.clear()
         _READ_LOCK.release()
 
 
